@@ -1,0 +1,366 @@
+//! The clap derive structs. Values are parsed here with the library's own parsers, so a bad
+//! value is rejected (exit 2, the value named) before any process is touched.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use regex::Regex;
+
+use reaper::{PortSpec, Proto, Sequence, Signal};
+
+const EXAMPLES: &str = "\
+Examples:
+  reaper list --port 3000              what holds port 3000?
+  reaper list                          every process holding a listening port
+  reaper tree 1234                     ancestry and descendants of 1234, with ports
+  reaper kill --port 3000 --dry-run    show what would be signalled
+  reaper kill --port 3000 --yes        end the holder of 3000 and what it spawned
+  reaper kill -s 'chromedriver|geckodriver' --timeout 2s
+  reaper run --watch-pid $$ -- ./server --port 5700
+  reaper wait --port 5700 --free --timeout 10s";
+
+/// Find processes by port, command line or ancestry, and end orphaned process trees cleanly.
+#[derive(Debug, Parser)]
+#[command(name = "reaper", version, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find processes and show them (exit 0 if something matched, 1 if nothing did).
+    #[command(after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar")]
+    List(ListArgs),
+    /// Show one process's ancestry and descendants, with the ports each holds.
+    #[command(after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)")]
+    Tree(TreeArgs),
+    /// End matching processes and their descendants: a graceful signal, then SIGKILL.
+    #[command(after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9")]
+    Kill(KillArgs),
+    /// Run a command and end its whole tree when an anchor process dies or reaper is signalled.
+    #[command(after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700")]
+    Run(RunArgs),
+    /// Wait until a port is free or listening, or a process has exited.
+    #[command(after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0")]
+    Wait(WaitArgs),
+    /// Print shell completions or the man page.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+    /// One pid per line, nothing else.
+    Pid,
+}
+
+/// `--proto`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtoArg {
+    /// TCP only.
+    Tcp,
+    /// UDP only.
+    Udp,
+}
+
+impl From<ProtoArg> for Proto {
+    fn from(p: ProtoArg) -> Proto {
+        match p {
+            ProtoArg::Tcp => Proto::Tcp,
+            ProtoArg::Udp => Proto::Udp,
+        }
+    }
+}
+
+/// `--state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    /// TCP sockets in LISTEN (and bound UDP sockets).
+    Listen,
+    /// Also connected sockets whose local port matches (accepted connections).
+    Any,
+}
+
+fn parse_port(s: &str) -> Result<PortSpec, reaper::Error> {
+    s.parse()
+}
+
+fn parse_signal(s: &str) -> Result<Signal, reaper::Error> {
+    s.parse()
+}
+
+fn parse_sequence(s: &str) -> Result<Sequence, reaper::Error> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<Duration, reaper::Error> {
+    reaper::parse_duration(s)
+}
+
+fn parse_regex(s: &str) -> Result<Regex, reaper::Error> {
+    reaper::select::regex(s)
+}
+
+fn parse_pid(s: &str) -> Result<u32, reaper::Error> {
+    s.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|&p| p > 0 && p <= 4_194_304)
+        .ok_or_else(|| reaper::Error::InvalidPid(s.to_string()))
+}
+
+fn parse_id(s: &str) -> Result<u32, reaper::Error> {
+    s.trim().parse::<u32>().map_err(|_| reaper::Error::InvalidPid(s.to_string()))
+}
+
+/// The selectors shared by `list` and `kill`.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
+pub struct SelectArgs {
+    /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists).
+    #[arg(short, long = "port", value_name = "SPEC", value_delimiter = ',', value_parser = parse_port)]
+    pub port: Vec<PortSpec>,
+    /// Only this protocol's sockets.
+    #[arg(long, value_enum)]
+    pub proto: Option<ProtoArg>,
+    /// Which TCP sockets a port matches: listeners only, or also connected ones.
+    #[arg(long, value_enum, default_value_t = StateArg::Listen)]
+    pub state: StateArg,
+    /// Regex over the full command line (arguments joined by single spaces).
+    #[arg(short, long, value_name = "REGEX", value_parser = parse_regex)]
+    pub signature: Vec<Regex>,
+    /// Exact process name (the kernel's name, argv[0]'s file name or the executable's).
+    #[arg(short, long, value_name = "NAME")]
+    pub name: Vec<String>,
+    /// Executable path or glob (matched against the file name when it has no '/').
+    #[arg(long, value_name = "PATH_OR_GLOB")]
+    pub exe: Vec<String>,
+    /// Regex over the command line of processes never to match (repeatable).
+    #[arg(short = 'x', long, value_name = "REGEX", value_parser = parse_regex)]
+    pub exclude: Vec<Regex>,
+    /// Exact pid (repeatable).
+    #[arg(long, value_name = "PID", value_parser = parse_pid)]
+    pub pid: Vec<u32>,
+    /// Every descendant of PID.
+    #[arg(long, value_name = "PID", value_parser = parse_pid)]
+    pub descendants_of: Vec<u32>,
+    /// The direct children of PID.
+    #[arg(long, value_name = "PID", value_parser = parse_pid)]
+    pub children_of: Vec<u32>,
+    /// Process group id.
+    #[arg(long, value_name = "N", value_parser = parse_id)]
+    pub pgid: Vec<u32>,
+    /// Session id.
+    #[arg(long, value_name = "N", value_parser = parse_id)]
+    pub sid: Vec<u32>,
+    /// Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper).
+    #[arg(long)]
+    pub orphans: bool,
+    /// Owner, by name or uid.
+    #[arg(short, long, value_name = "NAME|UID")]
+    pub user: Vec<String>,
+    /// Started more than DUR ago (500ms, 5s, 2m, 1h).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub older_than: Option<Duration>,
+    /// Started less than DUR ago.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub younger_than: Option<Duration>,
+}
+
+/// `reaper list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Show each match within its ancestry and descendants.
+    #[arg(long)]
+    pub tree: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `reaper tree`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The process to show.
+    #[arg(value_name = "PID", value_parser = parse_pid)]
+    pub pid: u32,
+    /// Output format (`pid` lists every pid of the tree).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// The kill sequence options shared by `kill` and `run`.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Kill sequence")]
+pub struct SequenceArgs {
+    /// How long to wait after the first signal before SIGKILL.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "5s")]
+    pub timeout: Duration,
+    /// The first signal: TERM, SIGTERM, 15, INT, HUP, ...
+    #[arg(long, value_name = "SIG", value_parser = parse_signal, default_value = "TERM")]
+    pub signal: Signal,
+    /// The whole sequence, e.g. 'TERM:5s,INT:2s,KILL' (overrides --signal and --timeout).
+    #[arg(long, value_name = "SEQ", value_parser = parse_sequence, conflicts_with_all = ["signal", "timeout"])]
+    pub sequence: Option<Sequence>,
+    /// SIGKILL at once.
+    #[arg(short = '9', long, conflicts_with_all = ["signal", "timeout", "sequence"])]
+    pub force: bool,
+}
+
+impl SequenceArgs {
+    /// The sequence these options spell.
+    pub fn sequence(&self) -> Sequence {
+        if self.force {
+            Sequence::force()
+        } else if let Some(s) = &self.sequence {
+            s.clone()
+        } else {
+            Sequence::graceful(self.signal, self.timeout)
+        }
+    }
+}
+
+/// `reaper kill`.
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
+    /// Only the matched processes, not their descendants.
+    #[arg(long)]
+    pub no_tree: bool,
+    /// Let signature, name and ancestry selectors match other users' processes.
+    #[arg(long)]
+    pub all_users: bool,
+    /// Print the plan and signal nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `--restart`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RestartArg {
+    /// Never restart.
+    No,
+    /// Restart when the command exits non-zero or dies of a signal.
+    OnFailure,
+    /// Restart whenever the command exits.
+    Always,
+}
+
+/// `reaper run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// End the command's tree when this process exits (repeatable).
+    #[arg(long, value_name = "PID", value_parser = parse_pid)]
+    pub watch_pid: Vec<u32>,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
+    /// Restart the command when it exits.
+    #[arg(long, value_enum, default_value_t = RestartArg::No)]
+    pub restart: RestartArg,
+    /// At most this many restarts.
+    #[arg(long, value_name = "N")]
+    pub max_restarts: Option<u32>,
+    /// Report on stderr once the tree listens on this TCP port.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub ready_port: Option<u16>,
+    /// End the tree and exit 1 if it is not listening on --ready-port by then.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
+    pub ready_timeout: Option<Duration>,
+    /// The command and its arguments.
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `reaper wait`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["port", "pid"])))]
+pub struct WaitArgs {
+    /// The port to watch.
+    #[arg(short, long, value_name = "SPEC", value_parser = parse_port, requires = "condition")]
+    pub port: Option<PortSpec>,
+    /// Wait until nothing holds the port.
+    #[arg(long, group = "condition")]
+    pub free: bool,
+    /// Wait until something listens on the port.
+    #[arg(long, group = "condition")]
+    pub listening: bool,
+    /// Wait until this process has exited.
+    #[arg(long, value_name = "PID", value_parser = parse_pid, conflicts_with = "port")]
+    pub pid: Option<u32>,
+    /// Give up after DUR (exit 1); 0 waits forever.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "30s")]
+    pub timeout: Duration,
+}
+
+/// What `generate` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenerateTarget {
+    /// Bash completions.
+    Bash,
+    /// Zsh completions.
+    Zsh,
+    /// Fish completions.
+    Fish,
+    /// PowerShell completions.
+    Powershell,
+    /// Elvish completions.
+    Elvish,
+    /// The man page (roff).
+    Man,
+}
+
+/// `reaper generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub target: GenerateTarget,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

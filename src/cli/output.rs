@@ -1,0 +1,172 @@
+//! Rendering: tables, trees, JSON and pid lists. Everything a process chose about itself (its
+//! name, its arguments) is sanitised before it reaches a terminal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use comfy_table::{Cell, ContentArrangement, Table, presets};
+use reaper::{PortEntry, ProcessRecord};
+
+/// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
+/// change colours or fake extra lines. Printable text, including non-ASCII, is kept.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            // Bidirectional overrides can reorder what a reader sees.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The command of a record for display: arguments joined by spaces, or `[name]`.
+pub fn command(r: &ProcessRecord) -> String {
+    if r.cmdline.is_empty() { format!("[{}]", sanitize(&r.name)) } else { sanitize(&r.cmdline.join(" ")) }
+}
+
+/// `tcp 127.0.0.1:3000`, `udp [::1]:53`, with the state when it is not the usual one.
+pub fn port(p: &PortEntry) -> String {
+    let addr = if p.family == 6 { format!("[{}]", p.local_addr) } else { p.local_addr.clone() };
+    let mut s = format!("{} {}:{}", p.proto, addr, p.local_port);
+    if p.state != "LISTEN" && p.state != "UNCONN" {
+        let _ = write!(s, " ({})", p.state);
+    }
+    s
+}
+
+/// `850ms`, `12s`, `5m`, `3h`, `2d`.
+pub fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0 => format!("{}ms", d.as_millis()),
+        1..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        7200..=172_799 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// The `list` table.
+pub fn table(records: &[ProcessRecord], tty: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING);
+    if tty {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.force_no_tty();
+    }
+    t.set_header(["PID", "PPID", "USER", "AGE", "PORTS", "COMMAND"]);
+    for r in records {
+        let ports: Vec<String> = r.ports.iter().map(port).collect();
+        t.add_row([
+            Cell::new(r.pid),
+            Cell::new(r.ppid),
+            Cell::new(sanitize(&r.user)),
+            Cell::new(age(Duration::from_millis(r.age_ms as u64))),
+            Cell::new(ports.join("\n")),
+            Cell::new(command(r)),
+        ]);
+    }
+    let mut s = t.to_string();
+    // comfy-table pads the last column; keep lines clean for grep and diff.
+    s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
+    s.push('\n');
+    s
+}
+
+/// A forest drawn with box characters: every record in `records` is a node, placed under its
+/// parent when the parent is in the set too. Matches are marked with `*`.
+pub fn tree(records: &[ProcessRecord], matched: &BTreeSet<u32>) -> String {
+    let by_pid: BTreeMap<u32, &ProcessRecord> = records.iter().map(|r| (r.pid, r)).collect();
+    let mut kids: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for r in records {
+        if r.ppid != r.pid && by_pid.contains_key(&r.ppid) {
+            kids.entry(r.ppid).or_default().push(r.pid);
+        } else {
+            roots.push(r.pid);
+        }
+    }
+    let mut out = String::new();
+    for root in roots {
+        draw(&mut out, root, "", None, &by_pid, &kids, matched);
+    }
+    out
+}
+
+fn draw(
+    out: &mut String,
+    pid: u32,
+    prefix: &str,
+    last: Option<bool>,
+    by_pid: &BTreeMap<u32, &ProcessRecord>,
+    kids: &BTreeMap<u32, Vec<u32>>,
+    matched: &BTreeSet<u32>,
+) {
+    let Some(r) = by_pid.get(&pid) else { return };
+    let branch = match last {
+        None => "",
+        Some(true) => "└─ ",
+        Some(false) => "├─ ",
+    };
+    let mark = if matched.contains(&pid) { "* " } else { "" };
+    let _ = write!(out, "{prefix}{branch}{mark}{} {} ({})", r.pid, command(r), sanitize(&r.user));
+    for p in &r.ports {
+        let _ = write!(out, "  [{}]", port(p));
+    }
+    out.push('\n');
+    let child_prefix = match last {
+        None => prefix.to_string(),
+        Some(true) => format!("{prefix}   "),
+        Some(false) => format!("{prefix}│  "),
+    };
+    let children = kids.get(&pid).map_or(&[][..], Vec::as_slice);
+    for (i, &c) in children.iter().enumerate() {
+        draw(out, c, &child_prefix, Some(i + 1 == children.len()), by_pid, kids, matched);
+    }
+}
+
+/// Writes `s` to stdout. A closed pipe (`reaper list | head -1`) is not an error: the reader
+/// has what it wanted.
+pub fn emit(s: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_escapes_controls() {
+        assert_eq!(sanitize("a\x1b[31mb\nc\td"), "a\\x1b[31mb\\nc\\td");
+        assert_eq!(sanitize("héllo wörld"), "héllo wörld");
+        assert_eq!(sanitize("\u{9b}x\u{7f}"), "\\x9bx\\x7f");
+        assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(Duration::from_millis(850)), "850ms");
+        assert_eq!(age(Duration::from_secs(12)), "12s");
+        assert_eq!(age(Duration::from_secs(300)), "5m");
+        assert_eq!(age(Duration::from_secs(3 * 3600)), "3h");
+        assert_eq!(age(Duration::from_secs(3 * 86_400)), "3d");
+    }
+}

@@ -1,0 +1,111 @@
+//! The library's typed errors. The binary wraps them in `anyhow` and maps them to exit codes:
+//! every variant that is the caller's fault ([`Error::is_usage`]) exits 2.
+
+use std::io;
+
+/// Everything the engine can report as a failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A `--port` value that is not a port, a range or `tcp:`/`udp:` one of them.
+    #[error("invalid port '{value}': {reason}")]
+    InvalidPort {
+        /// The rejected text.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A duration such as `5x`.
+    #[error("invalid duration '{0}': expected a number followed by ms, s, m or h (500ms, 5s, 2m, 1h)")]
+    InvalidDuration(String),
+    /// A signal name or number this platform does not know.
+    #[error("unknown signal '{0}': use a name such as TERM, SIGINT, HUP or KILL, or its number")]
+    InvalidSignal(String),
+    /// A `--sequence` that does not parse.
+    #[error("invalid sequence '{value}': {reason}")]
+    InvalidSequence {
+        /// The rejected text.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A regular expression that does not compile.
+    #[error("invalid regex '{value}': {reason}")]
+    InvalidRegex {
+        /// The rejected pattern.
+        value: String,
+        /// The regex crate's explanation.
+        reason: String,
+    },
+    /// An `--exe` glob that does not compile.
+    #[error("invalid glob '{value}': {reason}")]
+    InvalidGlob {
+        /// The rejected pattern.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// A user name that does not exist.
+    #[error("unknown user '{0}'")]
+    UnknownUser(String),
+    /// A pid that cannot be a process (0, or above the kernel's limit).
+    #[error("invalid pid '{0}'")]
+    InvalidPid(String),
+    /// A request the safety rails refuse, such as `--pid 1`.
+    #[error("refusing to signal {what}: {why}")]
+    Refused {
+        /// What was named.
+        what: String,
+        /// Which rule forbids it.
+        why: String,
+    },
+    /// A request that makes no sense, such as `kill` with no selector.
+    #[error("{0}")]
+    Usage(String),
+    /// A process that must exist (a watched pid, a `tree` root) does not.
+    #[error("no process with pid {0}")]
+    NoSuchProcess(u32),
+    /// The socket table could not be read.
+    #[error("reading the socket table: {0}")]
+    Sockets(String),
+    /// An operating-system call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Something this platform cannot do.
+    #[error("not supported on this platform: {0}")]
+    Unsupported(String),
+}
+
+impl Error {
+    /// Whether the error is bad input from the caller (exit code 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Error::InvalidPort { .. }
+                | Error::InvalidDuration(_)
+                | Error::InvalidSignal(_)
+                | Error::InvalidSequence { .. }
+                | Error::InvalidRegex { .. }
+                | Error::InvalidGlob { .. }
+                | Error::UnknownUser(_)
+                | Error::InvalidPid(_)
+                | Error::Refused { .. }
+                | Error::Usage(_)
+                | Error::NoSuchProcess(_)
+        )
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io { context: context.into(), source }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,47 @@
+//! The `reaper` binary: parse arguments, run one subcommand, map the outcome to an exit code.
+//! All the work is in the library; this file and `cli/` only translate.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::args::{Cli, Command};
+use cli::config::Style;
+use cli::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let style = Style::new(cli.color, cli.quiet);
+    match run(&cli, &style) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("reaper: {err:#}");
+            let usage = err.downcast_ref::<reaper::Error>().is_some_and(reaper::Error::is_usage);
+            if usage { Exit::Usage } else { Exit::Failure }.into()
+        }
+    }
+}
+
+fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
+    match &cli.command {
+        Command::List(a) => cli::list::list(a, style),
+        Command::Tree(a) => cli::list::tree(a, style),
+        Command::Kill(_) | Command::Run(_) | Command::Wait(_) | Command::Generate(_) => {
+            anyhow::bail!("this subcommand is not available yet")
+        }
+    }
+}

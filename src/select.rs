@@ -1,0 +1,332 @@
+//! Selection: which processes a command is about. A [`Selection`] is the resolved form of the
+//! selectors on the command line; [`find`] applies it to a [`Snapshot`], reading only what the
+//! selection needs.
+//!
+//! Selectors combine with AND across kinds and OR within one kind. No selector at all means
+//! "every process that holds a listening TCP or bound UDP socket".
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::error::{Error, Result};
+use crate::snapshot::{Snapshot, Socket, SocketFilter};
+use crate::spec::{PortSpec, Proto};
+use crate::sys;
+
+/// An `--exe` pattern: a glob matched against the full path when it contains `/`, else against
+/// the file name.
+#[derive(Clone, Debug)]
+pub struct ExePattern {
+    glob: glob::Pattern,
+    full_path: bool,
+}
+
+impl ExePattern {
+    /// Compiles a path or glob.
+    pub fn new(pattern: &str) -> Result<ExePattern> {
+        let glob = glob::Pattern::new(pattern)
+            .map_err(|e| Error::InvalidGlob { value: pattern.to_string(), reason: e.msg.to_string() })?;
+        Ok(ExePattern { glob, full_path: pattern.contains('/') })
+    }
+
+    fn matches(&self, exe: &std::path::Path) -> bool {
+        if self.full_path {
+            self.glob.matches_path(exe)
+        } else {
+            exe.file_name().is_some_and(|n| self.glob.matches(&n.to_string_lossy()))
+        }
+    }
+}
+
+/// Compiles a regex, naming the pattern in the error.
+pub fn regex(pattern: &str) -> Result<Regex> {
+    Regex::new(pattern).map_err(|e| Error::InvalidRegex {
+        value: pattern.to_string(),
+        reason: e.to_string().lines().last().unwrap_or("").trim().to_string(),
+    })
+}
+
+/// The selectors. Build one with the methods, or fill the fields.
+///
+/// ```
+/// let sel = reaper::Selection::new().port("3000".parse().unwrap()).signature("server").unwrap();
+/// assert!(!sel.is_empty());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// `--port`: OR across specs.
+    pub ports: Vec<PortSpec>,
+    /// `--proto`: restricts port matching to one protocol.
+    pub proto: Option<Proto>,
+    /// `--state any`: TCP sockets in any state, not only LISTEN.
+    pub any_state: bool,
+    /// `--signature`: regexes over the command line joined by single spaces.
+    pub signatures: Vec<Regex>,
+    /// `--name`: exact process names.
+    pub names: Vec<String>,
+    /// `--exe`: executable paths or globs.
+    pub exes: Vec<ExePattern>,
+    /// `--exclude`: command lines that never match.
+    pub excludes: Vec<Regex>,
+    /// `--pid`.
+    pub pids: Vec<u32>,
+    /// `--descendants-of`.
+    pub descendants_of: Vec<u32>,
+    /// `--children-of`.
+    pub children_of: Vec<u32>,
+    /// `--pgid`.
+    pub pgids: Vec<u32>,
+    /// `--sid`.
+    pub sids: Vec<u32>,
+    /// `--orphans`: see [`Snapshot::is_orphan`] for the rule.
+    pub orphans: bool,
+    /// `--user`: uids.
+    pub users: Vec<u32>,
+    /// `--older-than`.
+    pub older_than: Option<Duration>,
+    /// `--younger-than`.
+    pub younger_than: Option<Duration>,
+}
+
+impl Selection {
+    /// An empty selection.
+    pub fn new() -> Selection {
+        Selection::default()
+    }
+
+    /// Adds a port spec.
+    pub fn port(mut self, spec: PortSpec) -> Selection {
+        self.ports.push(spec);
+        self
+    }
+
+    /// Adds a command-line regex.
+    pub fn signature(mut self, pattern: &str) -> Result<Selection> {
+        self.signatures.push(regex(pattern)?);
+        Ok(self)
+    }
+
+    /// Adds an exact process name.
+    pub fn name(mut self, name: &str) -> Selection {
+        self.names.push(name.to_string());
+        self
+    }
+
+    /// Adds an executable path or glob.
+    pub fn exe(mut self, pattern: &str) -> Result<Selection> {
+        self.exes.push(ExePattern::new(pattern)?);
+        Ok(self)
+    }
+
+    /// Adds a command-line regex that excludes.
+    pub fn exclude(mut self, pattern: &str) -> Result<Selection> {
+        self.excludes.push(regex(pattern)?);
+        Ok(self)
+    }
+
+    /// Adds an exact pid.
+    pub fn pid(mut self, pid: u32) -> Selection {
+        self.pids.push(pid);
+        self
+    }
+
+    /// Selects every descendant of `pid` (not `pid` itself).
+    pub fn descendants_of(mut self, pid: u32) -> Selection {
+        self.descendants_of.push(pid);
+        self
+    }
+
+    /// Selects the direct children of `pid`.
+    pub fn children_of(mut self, pid: u32) -> Selection {
+        self.children_of.push(pid);
+        self
+    }
+
+    /// Selects orphans only.
+    pub fn orphans(mut self) -> Selection {
+        self.orphans = true;
+        self
+    }
+
+    /// Adds a user, by name or uid.
+    pub fn user(mut self, user: &str) -> Result<Selection> {
+        self.users.push(sys::uid_by_name(user).ok_or_else(|| Error::UnknownUser(user.to_string()))?);
+        Ok(self)
+    }
+
+    /// Selects processes older than `age`.
+    pub fn older_than(mut self, age: Duration) -> Selection {
+        self.older_than = Some(age);
+        self
+    }
+
+    /// Selects processes younger than `age`.
+    pub fn younger_than(mut self, age: Duration) -> Selection {
+        self.younger_than = Some(age);
+        self
+    }
+
+    /// Whether no selector is set at all (`--proto`, `--state` and `--exclude` only refine).
+    pub fn is_empty(&self) -> bool {
+        self.ports.is_empty()
+            && self.signatures.is_empty()
+            && self.names.is_empty()
+            && self.exes.is_empty()
+            && self.pids.is_empty()
+            && self.descendants_of.is_empty()
+            && self.children_of.is_empty()
+            && self.pgids.is_empty()
+            && self.sids.is_empty()
+            && !self.orphans
+            && self.users.is_empty()
+            && self.older_than.is_none()
+            && self.younger_than.is_none()
+    }
+
+    /// Whether the selection names processes by something a user can choose freely (command
+    /// line, name, ancestry, ...) rather than by port or pid. Such selections touch only the
+    /// caller's own processes unless users are named (see the kill safety rules).
+    pub fn is_broad(&self) -> bool {
+        self.ports.is_empty() && self.pids.is_empty()
+    }
+
+    /// The port specs a query looks at: the given ones, or every port when no selector is set.
+    pub fn effective_ports(&self) -> Vec<PortSpec> {
+        if self.ports.is_empty() && self.is_empty() {
+            vec![PortSpec { proto: None, first: 1, last: u16::MAX }]
+        } else {
+            self.ports.clone()
+        }
+    }
+
+    /// Whether a socket is one the port selectors mean.
+    pub fn socket_matches(&self, s: &Socket) -> bool {
+        s.is_held()
+            && self.proto.is_none_or(|p| p == s.proto)
+            && (self.any_state || s.is_listening())
+            && self.effective_ports().iter().any(|spec| spec.admits(s.proto) && spec.contains(s.local_port))
+    }
+
+    /// Which socket tables the port selectors need.
+    pub fn socket_filter(&self) -> SocketFilter {
+        let specs = self.effective_ports();
+        let wants = |p: Proto| self.proto.is_none_or(|x| x == p) && specs.iter().any(|s| s.admits(p));
+        SocketFilter { tcp: wants(Proto::Tcp), udp: wants(Proto::Udp) }
+    }
+
+    fn needs_details(&self) -> bool {
+        !(self.signatures.is_empty() && self.names.is_empty() && self.exes.is_empty() && self.excludes.is_empty())
+    }
+}
+
+/// What a selection matched.
+#[derive(Clone, Debug, Default)]
+pub struct Matches {
+    /// Matching pids, ascending.
+    pub pids: Vec<u32>,
+    /// Matching sockets whose holder could not be seen (other users' fds, when not root).
+    pub unresolved: Vec<Socket>,
+}
+
+impl Matches {
+    /// Whether nothing matched at all.
+    pub fn is_empty(&self) -> bool {
+        self.pids.is_empty() && self.unresolved.is_empty()
+    }
+}
+
+/// Applies `sel` to `snap`, loading into the snapshot what it needs. reaper itself never
+/// matches, and neither do kernel threads.
+pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
+    let mut out = Matches::default();
+    // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
+    let mut candidates: Option<BTreeSet<u32>> = None;
+    if !sel.effective_ports().is_empty() {
+        snap.load_sockets(sel.socket_filter())?;
+        let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
+        let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
+        let among = (!sel.pids.is_empty()).then_some(sel.pids.as_slice());
+        snap.find_holders(&inodes, among);
+        let mut holders = BTreeSet::new();
+        for s in wanted {
+            let h = snap.holders(s.inode);
+            if h.is_empty() {
+                if among.is_none() {
+                    out.unresolved.push(s);
+                }
+            } else {
+                holders.extend(h.iter().copied());
+            }
+        }
+        candidates = Some(holders);
+    }
+    if !sel.pids.is_empty() {
+        let pids: BTreeSet<u32> = sel.pids.iter().copied().collect();
+        candidates = Some(match candidates {
+            Some(c) => c.intersection(&pids).copied().collect(),
+            None => pids,
+        });
+    }
+    let candidates: Vec<u32> = match candidates {
+        Some(c) => {
+            snap.load_processes(c.iter().copied());
+            c.into_iter().collect()
+        }
+        None => {
+            snap.load_all_processes()?;
+            snap.processes().map(|p| p.pid).collect()
+        }
+    };
+    if sel.orphans || !sel.descendants_of.is_empty() {
+        snap.load_ancestors(&candidates);
+    }
+    let now = snap.taken_at.unwrap_or_else(std::time::SystemTime::now);
+    let me = sys::self_pid();
+    let cheap: Vec<u32> = candidates
+        .into_iter()
+        .filter(|&pid| {
+            let Some(p) = snap.process(pid) else { return false };
+            let age = p.age(now);
+            pid != me
+                && !p.kernel_thread
+                && (sel.children_of.is_empty() || sel.children_of.contains(&p.ppid))
+                && (sel.descendants_of.is_empty()
+                    || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
+                && (sel.pgids.is_empty() || sel.pgids.contains(&p.pgid))
+                && (sel.sids.is_empty() || sel.sids.contains(&p.sid))
+                && (sel.users.is_empty() || sel.users.contains(&p.uid))
+                && sel.older_than.is_none_or(|d| age > d)
+                && sel.younger_than.is_none_or(|d| age < d)
+                && (!sel.orphans || snap.is_orphan(pid))
+        })
+        .collect();
+    if sel.needs_details() {
+        snap.load_details(cheap.iter().copied());
+    }
+    out.pids = cheap
+        .into_iter()
+        .filter(|&pid| {
+            let Some(p) = snap.process(pid) else { return false };
+            if !sel.needs_details() {
+                return true;
+            }
+            let cmd = p.cmdline.as_deref().map(|a| a.join(" ")).unwrap_or_default();
+            let argv0 = p.cmdline.as_ref().and_then(|a| a.first()).map(|a| basename(a));
+            let exe_name = p.exe.as_deref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy());
+            (sel.signatures.is_empty() || sel.signatures.iter().any(|r| r.is_match(&cmd)))
+                && (sel.names.is_empty()
+                    || sel.names.iter().any(|n| {
+                        *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())
+                    }))
+                && (sel.exes.is_empty() || p.exe.as_deref().is_some_and(|e| sel.exes.iter().any(|x| x.matches(e))))
+                && !sel.excludes.iter().any(|r| r.is_match(&cmd))
+        })
+        .collect();
+    Ok(out)
+}
+
+fn basename(arg: &str) -> &str {
+    arg.rsplit('/').next().unwrap_or(arg)
+}

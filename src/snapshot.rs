@@ -1,0 +1,375 @@
+//! The snapshot: what the system looked like when we asked. Processes and sockets are read once,
+//! and only as much as the query needs: a port query reads the socket table and the fd tables
+//! that can hold those sockets, not every command line on the machine.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::spec::Proto;
+use crate::sys;
+
+/// One process (a thread-group leader; threads and kernel threads are never listed).
+#[derive(Clone, Debug)]
+pub struct Process {
+    /// Process id.
+    pub pid: u32,
+    /// Parent process id (0 for the roots).
+    pub ppid: u32,
+    /// Process group id.
+    pub pgid: u32,
+    /// Session id.
+    pub sid: u32,
+    /// Real user id.
+    pub uid: u32,
+    /// The kernel's short name (`comm`, at most 15 bytes on Linux).
+    pub name: String,
+    /// One-letter state as in `ps` (`R`, `S`, `D`, `Z`, `T`, ...).
+    pub state: char,
+    /// Start time in the platform's own units (clock ticks since boot on Linux): with the pid, the
+    /// process's identity. A recycled pid has a different start time.
+    pub start_ticks: u64,
+    /// Start time as wall-clock time.
+    pub start_time: SystemTime,
+    /// Whether this is a kernel thread.
+    pub kernel_thread: bool,
+    /// The arguments, when they have been read (empty for zombies and kernel threads).
+    pub cmdline: Option<Vec<String>>,
+    /// The executable, when readable.
+    pub exe: Option<PathBuf>,
+}
+
+impl Process {
+    /// The command line joined with single spaces, or `[name]` when there are no arguments.
+    pub fn command(&self) -> String {
+        match &self.cmdline {
+            Some(args) if !args.is_empty() => args.join(" "),
+            _ => format!("[{}]", self.name),
+        }
+    }
+
+    /// Whether the process has exited and waits to be reaped.
+    pub fn is_zombie(&self) -> bool {
+        self.state == 'Z' || self.state == 'X'
+    }
+
+    /// The process's age at `now`.
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.start_time).unwrap_or_default()
+    }
+}
+
+/// The state of a socket, as the kernel names it (`LISTEN`, `ESTABLISHED`, ...). Bound UDP
+/// sockets report `UNCONN` (or `ESTABLISHED` once connected).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum SocketState {
+    Listen,
+    Established,
+    SynSent,
+    SynRecv,
+    FinWait1,
+    FinWait2,
+    TimeWait,
+    Close,
+    CloseWait,
+    LastAck,
+    Closing,
+    Unconn,
+    Unknown,
+}
+
+/// One socket from the socket table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Socket {
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// 4 or 6.
+    pub family: u8,
+    /// Local address.
+    pub local_addr: IpAddr,
+    /// Local port.
+    pub local_port: u16,
+    /// Kernel state.
+    pub state: SocketState,
+    /// The socket's inode (0 for sockets no process holds, such as TIME_WAIT).
+    pub inode: u64,
+    /// The uid that created the socket.
+    pub uid: u32,
+}
+
+impl Socket {
+    /// Whether the socket is a TCP listener or a UDP socket (bound sockets are what "holds a
+    /// port" means for UDP).
+    pub fn is_listening(&self) -> bool {
+        match self.proto {
+            Proto::Tcp => self.state == SocketState::Listen,
+            Proto::Udp => true,
+        }
+    }
+
+    /// Whether some process can hold this socket (TIME_WAIT and friends have no owner).
+    pub fn is_held(&self) -> bool {
+        self.inode != 0 && self.state != SocketState::TimeWait
+    }
+}
+
+/// A port a process holds, as shown in `list` output.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PortEntry {
+    /// `tcp` or `udp`.
+    pub proto: Proto,
+    /// `4` or `6`.
+    pub family: u8,
+    /// Local address.
+    pub local_addr: String,
+    /// Local port.
+    pub local_port: u16,
+    /// Socket state.
+    pub state: String,
+}
+
+impl PortEntry {
+    fn of(s: &Socket) -> PortEntry {
+        PortEntry {
+            proto: s.proto,
+            family: s.family,
+            local_addr: s.local_addr.to_string(),
+            local_port: s.local_port,
+            state: format!("{:?}", s.state).to_uppercase(),
+        }
+    }
+}
+
+/// Which sockets a snapshot reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SocketFilter {
+    /// Read TCP sockets.
+    pub tcp: bool,
+    /// Read UDP sockets.
+    pub udp: bool,
+}
+
+/// Processes and sockets, read once.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    procs: BTreeMap<u32, Process>,
+    full: bool,
+    sockets: Vec<Socket>,
+    /// Socket inode -> pids holding it, for the inodes whose owners were looked up.
+    holders: HashMap<u64, Vec<u32>>,
+    /// Pids whose fd table has been scanned against `sockets`.
+    scanned: HashSet<u32>,
+    /// Whether some fd table could not be read (not root).
+    pub fd_denied: bool,
+    users: HashMap<u32, String>,
+    /// When the snapshot was taken.
+    pub taken_at: Option<SystemTime>,
+}
+
+impl Snapshot {
+    /// An empty snapshot; fill it with the `load_*` methods.
+    pub fn new() -> Snapshot {
+        Snapshot { taken_at: Some(SystemTime::now()), ..Snapshot::default() }
+    }
+
+    /// Reads every process on the system (without command lines).
+    pub fn load_all_processes(&mut self) -> Result<()> {
+        if self.full {
+            return Ok(());
+        }
+        for pid in sys::list_pids()? {
+            if let std::collections::btree_map::Entry::Vacant(e) = self.procs.entry(pid)
+                && let Some(p) = sys::read_process(pid)
+            {
+                e.insert(p);
+            }
+        }
+        self.full = true;
+        Ok(())
+    }
+
+    /// Reads the given processes, if not already read; pids that do not exist are skipped.
+    pub fn load_processes(&mut self, pids: impl IntoIterator<Item = u32>) {
+        for pid in pids {
+            if !self.procs.contains_key(&pid)
+                && let Some(p) = sys::read_process(pid)
+            {
+                self.procs.insert(pid, p);
+            }
+        }
+    }
+
+    /// Reads the ancestors of the given processes, up to the root.
+    pub fn load_ancestors(&mut self, pids: &[u32]) {
+        for &pid in pids {
+            let mut cur = self.procs.get(&pid).map(|p| p.ppid);
+            let mut hops = 0;
+            while let Some(pp) = cur.filter(|&pp| pp != 0) {
+                self.load_processes([pp]);
+                cur = self.procs.get(&pp).map(|p| p.ppid);
+                hops += 1;
+                if hops > 4096 {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Reads command lines and executables of the given processes.
+    pub fn load_details(&mut self, pids: impl IntoIterator<Item = u32>) {
+        for pid in pids {
+            if let Some(p) = self.procs.get_mut(&pid)
+                && p.cmdline.is_none()
+            {
+                p.cmdline = Some(sys::read_cmdline(pid).unwrap_or_default());
+                p.exe = sys::read_exe(pid);
+            }
+        }
+    }
+
+    /// Reads command lines and executables of every loaded process.
+    pub fn load_all_details(&mut self) {
+        let pids: Vec<u32> = self.procs.keys().copied().collect();
+        self.load_details(pids);
+    }
+
+    /// Reads the socket table (no owners yet).
+    pub fn load_sockets(&mut self, filter: SocketFilter) -> Result<()> {
+        self.sockets = sys::sockets(filter)?;
+        Ok(())
+    }
+
+    /// Finds every process that holds one of `inodes` by scanning fd tables: all processes when
+    /// `among` is `None`, else only those pids. Every holder is recorded, not just the first.
+    pub fn find_holders(&mut self, inodes: &HashSet<u64>, among: Option<&[u32]>) {
+        if inodes.is_empty() {
+            return;
+        }
+        let scan = sys::scan_socket_holders(inodes, among);
+        self.fd_denied |= scan.denied;
+        for (inode, pids) in scan.holders {
+            let entry = self.holders.entry(inode).or_default();
+            for pid in pids {
+                if !entry.contains(&pid) {
+                    entry.push(pid);
+                }
+            }
+        }
+        match among {
+            Some(pids) => self.scanned.extend(pids.iter().copied()),
+            None => self.scanned.extend(scan.scanned),
+        }
+    }
+
+    /// Makes sure the fd tables of `pids` have been scanned against every held socket, so that
+    /// [`Snapshot::ports_of`] is complete for them.
+    pub fn find_ports_of(&mut self, pids: &[u32]) {
+        let todo: Vec<u32> = pids.iter().copied().filter(|p| !self.scanned.contains(p)).collect();
+        if todo.is_empty() {
+            return;
+        }
+        let inodes: HashSet<u64> =
+            self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
+        self.find_holders(&inodes, Some(&todo));
+    }
+
+    /// The process with this pid, if read.
+    pub fn process(&self, pid: u32) -> Option<&Process> {
+        self.procs.get(&pid)
+    }
+
+    /// Every process read so far, by pid.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+
+    /// Whether every process on the system has been read.
+    pub fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// The socket table.
+    pub fn sockets(&self) -> &[Socket] {
+        &self.sockets
+    }
+
+    /// The pids known to hold the socket with this inode.
+    pub fn holders(&self, inode: u64) -> &[u32] {
+        self.holders.get(&inode).map_or(&[], Vec::as_slice)
+    }
+
+    /// The sockets a process holds, among those whose holders were looked up.
+    pub fn sockets_of(&self, pid: u32) -> Vec<&Socket> {
+        self.sockets.iter().filter(|s| s.is_held() && self.holders(s.inode).contains(&pid)).collect()
+    }
+
+    /// The ports a process holds, sorted and without duplicates.
+    pub fn ports_of(&self, pid: u32) -> Vec<PortEntry> {
+        let mut v: Vec<PortEntry> = self.sockets_of(pid).into_iter().map(PortEntry::of).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The direct children of `pid`, sorted (complete only after [`Snapshot::load_all_processes`]).
+    pub fn children(&self, pid: u32) -> Vec<u32> {
+        self.procs.values().filter(|p| p.ppid == pid && p.pid != pid).map(|p| p.pid).collect()
+    }
+
+    /// Every descendant of `pid`, parents before children.
+    pub fn descendants(&self, pid: u32) -> Vec<u32> {
+        let mut by_parent: HashMap<u32, Vec<u32>> = HashMap::new();
+        for p in self.procs.values() {
+            by_parent.entry(p.ppid).or_default().push(p.pid);
+        }
+        let mut out = Vec::new();
+        let mut seen = HashSet::from([pid]);
+        let mut queue = std::collections::VecDeque::from([pid]);
+        while let Some(cur) = queue.pop_front() {
+            for &c in by_parent.get(&cur).map_or(&[][..], Vec::as_slice) {
+                if seen.insert(c) {
+                    out.push(c);
+                    queue.push_back(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// The parent chain of `pid`, nearest first (only the processes read so far).
+    pub fn ancestors(&self, pid: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cur = self.procs.get(&pid).map(|p| p.ppid);
+        while let Some(pp) = cur.filter(|&pp| pp != 0 && !out.contains(&pp) && pp != pid) {
+            out.push(pp);
+            cur = self.procs.get(&pp).map(|p| p.ppid);
+        }
+        out
+    }
+
+    /// Whether `pid` is an orphan: reparented away from whoever started it. The rule: its parent
+    /// is PID 1 (the init of reaper's PID namespace), or a session subreaper (a `systemd`
+    /// process other than PID 1, i.e. `systemd --user`). PID 1 itself and kernel threads are
+    /// never orphans. The parent must have been read for the subreaper case.
+    pub fn is_orphan(&self, pid: u32) -> bool {
+        let Some(p) = self.procs.get(&pid) else { return false };
+        if p.pid == 1 || p.kernel_thread || p.ppid == 0 {
+            return false;
+        }
+        if p.ppid == 1 {
+            return true;
+        }
+        self.procs.get(&p.ppid).is_some_and(|parent| sys::is_session_subreaper(parent))
+    }
+
+    /// The name of `uid`, or the number when it has no name.
+    pub fn user_name(&mut self, uid: u32) -> String {
+        self.users.entry(uid).or_insert_with(|| sys::user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+    }
+}

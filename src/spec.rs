@@ -1,0 +1,350 @@
+//! Parsers for the small languages on the command line: port specs, durations, signal names and
+//! signal sequences. Every error names the value it rejects.
+//!
+//! These are pure functions over strings (fuzzed in `fuzz/`), shared by the CLI and the library.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::sys;
+
+/// A transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        })
+    }
+}
+
+/// One `--port` value: a port or an inclusive range, optionally restricted to one protocol.
+///
+/// ```
+/// use reaper::PortSpec;
+/// let spec: PortSpec = "tcp:3000-3010".parse().unwrap();
+/// assert!(spec.contains(3005));
+/// assert!(!spec.contains(49302));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortSpec {
+    /// `None` means both TCP and UDP.
+    pub proto: Option<Proto>,
+    /// First port of the range.
+    pub first: u16,
+    /// Last port of the range (equal to `first` for a single port).
+    pub last: u16,
+}
+
+impl PortSpec {
+    /// A single port, both protocols.
+    pub fn port(port: u16) -> PortSpec {
+        PortSpec { proto: None, first: port, last: port }
+    }
+
+    /// A single TCP port.
+    pub fn tcp(port: u16) -> PortSpec {
+        PortSpec { proto: Some(Proto::Tcp), first: port, last: port }
+    }
+
+    /// Whether `port` is in the range (exact numeric comparison, never a substring).
+    pub fn contains(&self, port: u16) -> bool {
+        self.first <= port && port <= self.last
+    }
+
+    /// Whether this spec admits `proto`.
+    pub fn admits(&self, proto: Proto) -> bool {
+        self.proto.is_none_or(|p| p == proto)
+    }
+}
+
+impl fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(p) = self.proto {
+            write!(f, "{p}:")?;
+        }
+        if self.first == self.last {
+            write!(f, "{}", self.first)
+        } else {
+            write!(f, "{}-{}", self.first, self.last)
+        }
+    }
+}
+
+impl FromStr for PortSpec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::InvalidPort { value: s.to_string(), reason: why.to_string() };
+        let t = s.trim();
+        let (proto, rest) = match t.split_once(':') {
+            Some((p, rest)) => {
+                let proto = match p.to_ascii_lowercase().as_str() {
+                    "tcp" => Proto::Tcp,
+                    "udp" => Proto::Udp,
+                    _ => return Err(bad("the protocol must be tcp or udp")),
+                };
+                (Some(proto), rest)
+            }
+            None => (None, t),
+        };
+        let one = |p: &str| -> Result<u16, Error> {
+            let p = p.trim();
+            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("expected a port number from 1 to 65535"));
+            }
+            match p.parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+                _ => Err(bad("a port is a number from 1 to 65535")),
+            }
+        };
+        let (first, last) = match rest.split_once('-') {
+            Some((a, b)) => (one(a)?, one(b)?),
+            None => {
+                let p = one(rest)?;
+                (p, p)
+            }
+        };
+        if first > last {
+            return Err(bad("the range's first port is above its last"));
+        }
+        Ok(PortSpec { proto, first, last })
+    }
+}
+
+/// Parses a duration: a number followed by `ms`, `s`, `m` or `h` (`500ms`, `5s`, `1.5s`, `2m`,
+/// `1h`); a bare number is seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(reaper::parse_duration("500ms").unwrap(), Duration::from_millis(500));
+/// assert!(reaper::parse_duration("5x").is_err());
+/// ```
+pub fn parse_duration(s: &str) -> Result<Duration, Error> {
+    let bad = || Error::InvalidDuration(s.to_string());
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    if num.is_empty() || num.starts_with('.') || num.ends_with('.') || num.matches('.').count() > 1
+    {
+        return Err(bad());
+    }
+    let scale = match unit {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(bad()),
+    };
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let secs = value * scale;
+    // Ten years is far beyond any sensible timeout and keeps the conversion exact.
+    if !secs.is_finite() || secs > 315_360_000.0 {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A signal, by its number on this platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Signal(i32);
+
+impl Signal {
+    /// SIGTERM.
+    pub const TERM: Signal = Signal(sys::SIGTERM);
+    /// SIGKILL.
+    pub const KILL: Signal = Signal(sys::SIGKILL);
+    /// SIGINT.
+    pub const INT: Signal = Signal(sys::SIGINT);
+
+    /// The platform's signal number.
+    pub fn number(self) -> i32 {
+        self.0
+    }
+
+    /// The conventional name, such as `SIGTERM`.
+    pub fn name(self) -> String {
+        sys::signal_name(self.0).map_or_else(|| format!("SIG{}", self.0), str::to_string)
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Signal {
+    type Err = Error;
+
+    /// Accepts `TERM`, `SIGTERM`, `sigterm` and `15`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let t = s.trim();
+        let found = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse::<i32>().ok().filter(|n| sys::signal_name(*n).is_some())
+        } else {
+            let upper = t.to_ascii_uppercase();
+            let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+            sys::signal_by_name(name)
+        };
+        found.map(Signal).ok_or_else(|| Error::InvalidSignal(s.to_string()))
+    }
+}
+
+/// One step of a kill sequence: send `signal`, then wait up to `wait` for the targets to exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The signal to send.
+    pub signal: Signal,
+    /// How long to wait for exits before the next step.
+    pub wait: Duration,
+}
+
+/// A whole kill sequence, such as `TERM:5s,INT:2s,KILL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequence {
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// How long the last step (normally SIGKILL) waits when the sequence does not say.
+pub const FINAL_WAIT: Duration = Duration::from_secs(2);
+
+impl Sequence {
+    /// The default: `signal`, wait `timeout`, then SIGKILL and wait up to 2 s.
+    pub fn graceful(signal: Signal, timeout: Duration) -> Sequence {
+        let mut steps = vec![Step { signal, wait: timeout }];
+        if signal != Signal::KILL {
+            steps.push(Step { signal: Signal::KILL, wait: FINAL_WAIT });
+        }
+        Sequence { steps }
+    }
+
+    /// SIGKILL at once.
+    pub fn force() -> Sequence {
+        Sequence { steps: vec![Step { signal: Signal::KILL, wait: FINAL_WAIT }] }
+    }
+}
+
+impl Default for Sequence {
+    fn default() -> Sequence {
+        Sequence::graceful(Signal::TERM, Duration::from_secs(5))
+    }
+}
+
+impl fmt::Display for Sequence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            let name = step.signal.name();
+            write!(f, "{}:{}ms", name.trim_start_matches("SIG"), step.wait.as_millis())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Sequence {
+    type Err = Error;
+
+    /// `SIG[:DURATION],...`; a step without a duration waits 2 s.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = |why: String| Error::InvalidSequence { value: s.to_string(), reason: why };
+        let mut steps = Vec::new();
+        for part in s.split(',') {
+            let part = part.trim();
+            if part.is_empty() {
+                return Err(bad("a step is empty".into()));
+            }
+            let (sig, wait) = match part.split_once(':') {
+                Some((sig, d)) => (sig, parse_duration(d).map_err(|e| bad(e.to_string()))?),
+                None => (part, FINAL_WAIT),
+            };
+            let signal = sig.parse::<Signal>().map_err(|e| bad(e.to_string()))?;
+            steps.push(Step { signal, wait });
+        }
+        if steps.len() > 16 {
+            return Err(bad("at most 16 steps".into()));
+        }
+        Ok(Sequence { steps })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports() {
+        assert_eq!("3000".parse::<PortSpec>().unwrap(), PortSpec::port(3000));
+        assert_eq!("tcp:5432".parse::<PortSpec>().unwrap(), PortSpec::tcp(5432));
+        let r: PortSpec = "udp:53-60".parse().unwrap();
+        assert_eq!((r.proto, r.first, r.last), (Some(Proto::Udp), 53, 60));
+        for bad in ["70000", "abc", "0", "", "tcp:", "sctp:80", "10-5", "-1", "+80", "80-"] {
+            let err = bad.parse::<PortSpec>().unwrap_err().to_string();
+            assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn port_match_is_numeric_not_substring() {
+        let spec = PortSpec::port(9302);
+        assert!(spec.contains(9302));
+        assert!(!spec.contains(49302));
+        assert!(!spec.contains(930));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        for bad in ["5x", "", "s", "-1s", "1..2s", ".5s", "1e9h", "99999999999h", "5 s"] {
+            let err = parse_duration(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn signals() {
+        for s in ["TERM", "SIGTERM", "sigterm", "15"] {
+            assert_eq!(s.parse::<Signal>().unwrap(), Signal::TERM, "{s}");
+        }
+        assert_eq!("KILL".parse::<Signal>().unwrap().name(), "SIGKILL");
+        assert_eq!("HUP".parse::<Signal>().unwrap().name(), "SIGHUP");
+        for bad in ["FOO", "0", "999", "", "SIG"] {
+            let err = bad.parse::<Signal>().unwrap_err().to_string();
+            assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn sequences() {
+        let s: Sequence = "TERM:5s,INT:2s,KILL".parse().unwrap();
+        assert_eq!(s.steps.len(), 3);
+        assert_eq!(s.steps[0], Step { signal: Signal::TERM, wait: Duration::from_secs(5) });
+        assert_eq!(s.steps[1].signal, Signal::INT);
+        assert_eq!(s.steps[2], Step { signal: Signal::KILL, wait: FINAL_WAIT });
+        assert_eq!(Sequence::default().steps.len(), 2);
+        assert_eq!(Sequence::graceful(Signal::KILL, Duration::ZERO).steps.len(), 1);
+        for bad in ["", "TERM:5x", "FOO", "TERM,,KILL"] {
+            assert!(bad.parse::<Sequence>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Pure parsers for the `/proc` files reaper reads. They take bytes and return `None` on
+//! anything malformed: a process may vanish or be replaced mid-read, and a parser must never
+//! panic on what it finds (these are fuzzed).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The fields of `/proc/PID/stat` reaper uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// Process id.
+    pub pid: u32,
+    /// `comm`, between the outer parentheses.
+    pub comm: String,
+    /// State letter.
+    pub state: char,
+    /// Parent pid.
+    pub ppid: u32,
+    /// Process group.
+    pub pgrp: u32,
+    /// Session.
+    pub session: u32,
+    /// `flags` (PF_* bits).
+    pub flags: u64,
+    /// Start time in clock ticks after boot.
+    pub starttime: u64,
+}
+
+/// `PF_KTHREAD`: the task is a kernel thread.
+pub const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Parses `/proc/PID/stat`. The name may contain spaces and parentheses, so the fields are
+/// found after the *last* `)`.
+pub fn parse_stat(buf: &[u8]) -> Option<Stat> {
+    let open = buf.iter().position(|&b| b == b'(')?;
+    let close = buf.iter().rposition(|&b| b == b')')?;
+    if close < open {
+        return None;
+    }
+    let pid = std::str::from_utf8(&buf[..open]).ok()?.trim().parse().ok()?;
+    let comm = String::from_utf8_lossy(&buf[open + 1..close]).into_owned();
+    let rest = std::str::from_utf8(buf.get(close + 1..)?).ok()?;
+    let mut f = rest.split_ascii_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    let pgrp = f.next()?.parse().ok()?;
+    let session = f.next()?.parse().ok()?;
+    // tty_nr, tpgid
+    let mut f = f.skip(2);
+    let flags = f.next()?.parse().ok()?;
+    // minflt cminflt majflt cmajflt utime stime cutime cstime priority nice num_threads
+    // itrealvalue, then starttime (field 22).
+    let starttime = f.nth(12)?.parse().ok()?;
+    Some(Stat { pid, comm, state, ppid, pgrp, session, flags, starttime })
+}
+
+/// The real uid from `/proc/PID/status` (`Uid:` line, first number).
+pub fn parse_status_uid(buf: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(buf).ok()?;
+    let line = text.lines().find(|l| l.starts_with("Uid:"))?;
+    line["Uid:".len()..].split_ascii_whitespace().next()?.parse().ok()
+}
+
+/// Splits `/proc/PID/cmdline` into arguments. Invalid UTF-8 is replaced (for matching and
+/// display), an empty buffer (zombie, kernel thread) gives no arguments.
+pub fn parse_cmdline(buf: &[u8]) -> Vec<String> {
+    let buf = buf.strip_suffix(b"\0").unwrap_or(buf);
+    if buf.is_empty() {
+        return Vec::new();
+    }
+    buf.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+}
+
+/// `btime` (boot time, seconds since the epoch) from `/proc/stat`.
+pub fn parse_btime(buf: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(buf).ok()?;
+    text.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()
+}
+
+/// The inode of a `socket:[INODE]` link target.
+pub fn parse_socket_link(target: &[u8]) -> Option<u64> {
+    let inner = target.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    std::str::from_utf8(inner).ok()?.parse().ok()
+}
+
+/// One row of `/proc/net/{tcp,udp}[6]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetRow {
+    /// Local address.
+    pub local_addr: IpAddr,
+    /// Local port.
+    pub local_port: u16,
+    /// Kernel state number (TCP_LISTEN is 10).
+    pub state: u8,
+    /// Owner uid.
+    pub uid: u32,
+    /// Socket inode.
+    pub inode: u64,
+}
+
+/// Parses a `/proc/net/tcp`-style table (the fallback when sock_diag is unavailable). Malformed
+/// rows are skipped.
+pub fn parse_net_table(buf: &[u8]) -> Vec<NetRow> {
+    let Ok(text) = std::str::from_utf8(buf) else { return Vec::new() };
+    text.lines().skip(1).filter_map(parse_net_row).collect()
+}
+
+fn parse_net_row(line: &str) -> Option<NetRow> {
+    let mut f = line.split_ascii_whitespace();
+    let _slot = f.next()?;
+    let (addr, port) = f.next()?.split_once(':')?;
+    let _remote = f.next()?;
+    let state = u8::from_str_radix(f.next()?, 16).ok()?;
+    let _queues = f.next()?;
+    let _timer = f.next()?;
+    let _retr = f.next()?;
+    let uid = f.next()?.parse().ok()?;
+    let _timeout = f.next()?;
+    let inode = f.next()?.parse().ok()?;
+    let local_port = u16::from_str_radix(port, 16).ok()?;
+    let local_addr = parse_hex_addr(addr)?;
+    Some(NetRow { local_addr, local_port, state, uid, inode })
+}
+
+/// The kernel prints addresses as host-order 32-bit words in hex.
+fn parse_hex_addr(hex: &str) -> Option<IpAddr> {
+    if !hex.is_ascii() {
+        return None;
+    }
+    match hex.len() {
+        8 => Some(IpAddr::V4(Ipv4Addr::from(u32::from_str_radix(hex, 16).ok()?.to_ne_bytes()))),
+        32 => {
+            let mut bytes = [0u8; 16];
+            for i in 0..4 {
+                let word = u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16).ok()?;
+                bytes[i * 4..i * 4 + 4].copy_from_slice(&word.to_ne_bytes());
+            }
+            Some(IpAddr::V6(Ipv6Addr::from(bytes)))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_with_hostile_name() {
+        let line = b"4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 0 0";
+        let s = parse_stat(line).unwrap();
+        assert_eq!(s.pid, 4242);
+        assert_eq!(s.comm, "a) b (c)");
+        assert_eq!((s.state, s.ppid, s.pgrp, s.session), ('S', 1, 4242, 4242));
+        assert_eq!(s.flags, 4194560);
+        assert_eq!(s.starttime, 987654);
+        assert!(parse_stat(b"12 (x) S 1").is_none());
+        assert!(parse_stat(b")(").is_none());
+    }
+
+    #[test]
+    fn status_uid() {
+        assert_eq!(parse_status_uid(b"Name:\tx\nUid:\t1000\t1000\t1000\t1000\n"), Some(1000));
+        assert_eq!(parse_status_uid(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn cmdline() {
+        assert_eq!(parse_cmdline(b"python3\0-m\0http.server\0"), ["python3", "-m", "http.server"]);
+        assert!(parse_cmdline(b"").is_empty());
+        assert_eq!(parse_cmdline(b"a\xffb\0"), ["a\u{fffd}b"]);
+    }
+
+    #[test]
+    fn net_rows() {
+        let table = b"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 12345 1 0000000000000000 100 0 0 10 0\n";
+        let rows = parse_net_table(table);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].local_addr, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!((rows[0].local_port, rows[0].state, rows[0].uid, rows[0].inode), (3000, 10, 1000, 12345));
+        let v6 = b"hdr\n   0: 00000000000000000000000001000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2\n";
+        let rows = parse_net_table(v6);
+        assert_eq!(rows[0].local_addr, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(rows[0].local_port, 53);
+    }
+
+    #[test]
+    fn socket_links() {
+        assert_eq!(parse_socket_link(b"socket:[98765]"), Some(98765));
+        assert_eq!(parse_socket_link(b"pipe:[98765]"), None);
+        assert_eq!(parse_socket_link(b"socket:[]"), None);
+    }
+}

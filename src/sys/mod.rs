@@ -1,0 +1,41 @@
+//! Platform code behind one interface. Linux is built and tested; macOS and Windows are written
+//! against their documented APIs but unverified (no toolchain for them here).
+//!
+//! Each platform module provides the same free functions; the rest of the crate calls them
+//! through this module and never through `cfg` of its own.
+
+#[cfg(target_os = "linux")]
+pub mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::*;
+
+#[cfg(target_os = "macos")]
+mod macos;
+#[cfg(target_os = "macos")]
+pub use macos::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
+#[cfg(unix)]
+mod unix_common;
+#[cfg(unix)]
+pub use unix_common::*;
+
+use std::collections::{HashMap, HashSet};
+
+/// The result of an fd-table scan.
+#[derive(Debug, Default)]
+pub struct HolderScan {
+    /// Socket inode -> the pids holding it.
+    pub holders: HashMap<u64, Vec<u32>>,
+    /// Pids whose tables were read.
+    pub scanned: Vec<u32>,
+    /// Whether some table could not be read (permission denied).
+    pub denied: bool,
+}
+
+/// Inodes to look for, as the scan wants them.
+pub type InodeSet = HashSet<u64>;

@@ -1,0 +1,43 @@
+//! What every Unix shares: signal names and numbers (from `nix`, so the numbers are right for
+//! each platform), users, and our own identity.
+
+use nix::sys::signal::Signal as NixSignal;
+use nix::unistd::{Uid, User};
+
+pub use nix::libc::{SIGINT, SIGKILL, SIGTERM};
+
+/// The conventional name of signal `n`, if this platform has it.
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    NixSignal::try_from(n).ok().map(NixSignal::as_str)
+}
+
+/// The number of the signal named `name` (without the `SIG` prefix, upper case).
+pub fn signal_by_name(name: &str) -> Option<i32> {
+    if name.is_empty() {
+        return None;
+    }
+    format!("SIG{name}").parse::<NixSignal>().ok().map(|s| s as i32)
+}
+
+/// The login name of `uid`.
+pub fn user_name(uid: u32) -> Option<String> {
+    User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+}
+
+/// The uid of a user given by name or number.
+pub fn uid_by_name(name: &str) -> Option<u32> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+        return name.parse().ok();
+    }
+    User::from_name(name).ok().flatten().map(|u| u.uid.as_raw())
+}
+
+/// The real uid of this process: "the caller" in the safety rules.
+pub fn caller_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
+
+/// This process's pid.
+pub fn self_pid() -> u32 {
+    std::process::id()
+}
