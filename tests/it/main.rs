@@ -1,0 +1,5 @@
+//! reaper's integration tests: real processes, all the tests' own (found by a unique token or
+//! an exact pid), reaped by `Drop` guards.
+
+mod list;
+mod util;

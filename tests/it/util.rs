@@ -1,0 +1,188 @@
+#![allow(dead_code)]
+//! The test harness: run the reaper binary with a pinned environment, and start fixture
+//! processes that carry a unique token, wait for them to be ready, and are killed and reaped in
+//! `Drop`, also when the test fails.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long any readiness or state wait may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A token no other process on the machine carries.
+pub fn token(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("reaper-test-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The result of running reaper.
+pub struct Run {
+    pub out: Output,
+    pub cmd: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    /// Asserts the exit code, printing everything on failure.
+    #[track_caller]
+    pub fn expect(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code(),
+            code,
+            "\ncommand: {}\nstdout:\n{}\nstderr:\n{}",
+            self.cmd,
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.out.stdout)
+            .unwrap_or_else(|e| panic!("{}: not JSON ({e}):\n{}", self.cmd, self.stdout()))
+    }
+    pub fn pids(&self) -> Vec<u32> {
+        self.stdout().lines().map(|l| l.trim().parse().expect("a pid per line")).collect()
+    }
+}
+
+/// Runs reaper with `args`, stdin closed and `NO_COLOR=1`.
+pub fn reaper(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_reaper"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running reaper");
+    Run { out, cmd: format!("reaper {}", args.join(" ")) }
+}
+
+/// A fixture: a process tree started from `tests/fixtures/fixture.py`, all carrying `token`.
+pub struct Fixture {
+    pub token: String,
+    pub child: Child,
+    /// The key=value pairs of its READY line.
+    pub info: HashMap<String, String>,
+}
+
+impl Fixture {
+    /// Starts `fixture.py TOKEN MODE ARGS...` and waits for its READY line.
+    pub fn start(tag: &str, mode: &str, args: &[&str]) -> Fixture {
+        let token = token(tag);
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&token)
+            .arg(mode)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("starting python3 fixture");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut fx = Fixture { token, child, info: HashMap::new() };
+        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("fixture {mode} never became ready"));
+        let line = line.trim();
+        assert!(line.starts_with("READY"), "fixture {mode} said {line:?}");
+        fx.info = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        fx
+    }
+
+    pub fn get(&self, key: &str) -> u32 {
+        self.info.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {key} in {:?}", self.info))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.get("pid")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.get("port") as u16
+    }
+
+    /// Every live (non-zombie) process that carries this fixture's token.
+    pub fn live_pids(&self) -> Vec<u32> {
+        pids_with_token(&self.token)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // SIGKILL every process with our token (daemons escape the process group), then the group.
+        for _ in 0..3 {
+            for pid in pids_with_token(&self.token) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pids of live processes whose command line contains `token` (zombies excluded).
+pub fn pids_with_token(token: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return out };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        if String::from_utf8_lossy(&cmd).contains(token) && !is_zombie(pid) {
+            out.push(pid);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Whether `pid` is gone or a zombie.
+pub fn is_dead(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid)
+}
+
+pub fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().starts_with(['Z', 'X'])))
+        .unwrap_or(false)
+}
+
+/// Polls `cond` until it holds or the deadline passes (then panics with `what`).
+#[track_caller]
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(1);
+    while !cond() {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_millis(50));
+    }
+}
