@@ -140,20 +140,40 @@ pub fn parse_duration(s: &str) -> Result<Duration, Error> {
     {
         return Err(bad());
     }
-    let scale = match unit {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
+    // Nanoseconds per unit. The arithmetic is exact decimal (no floats), so that `1.1m` is
+    // exactly 66 s and a printed sequence parses back to the same durations.
+    let unit_ns: u128 = match unit {
+        "ms" => 1_000_000,
+        "" | "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         _ => return Err(bad()),
     };
-    let value: f64 = num.parse().map_err(|_| bad())?;
-    let secs = value * scale;
-    // Ten years is far beyond any sensible timeout and keeps the conversion exact.
-    if !secs.is_finite() || secs > 315_360_000.0 {
+    // Ten years is far beyond any sensible timeout.
+    const MAX_NS: u128 = 315_360_000 * 1_000_000_000;
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    let mut ns: u128 = 0;
+    for d in int.bytes() {
+        ns = ns * 10 + u128::from(d - b'0');
+        if ns * unit_ns > MAX_NS {
+            return Err(bad());
+        }
+    }
+    ns *= unit_ns;
+    // Digits past the 24th cannot add a nanosecond even to hours: ignore them (truncate).
+    let mut scale: u128 = 1;
+    let mut frac_value: u128 = 0;
+    for d in frac.bytes().take(24) {
+        frac_value = frac_value * 10 + u128::from(d - b'0');
+        scale *= 10;
+    }
+    ns += frac_value * unit_ns / scale;
+    if ns > MAX_NS {
         return Err(bad());
     }
-    Ok(Duration::from_secs_f64(secs))
+    let secs = u64::try_from(ns / 1_000_000_000).map_err(|_| bad())?;
+    let nanos = u32::try_from(ns % 1_000_000_000).map_err(|_| bad())?;
+    Ok(Duration::new(secs, nanos))
 }
 
 /// A signal, by its number on this platform.
@@ -250,9 +270,26 @@ impl fmt::Display for Sequence {
                 f.write_str(",")?;
             }
             let name = step.signal.name();
-            write!(f, "{}:{}ms", name.trim_start_matches("SIG"), step.wait.as_millis())?;
+            write!(f, "{}:{}", name.trim_start_matches("SIG"), DisplayMs(step.wait))?;
         }
         Ok(())
+    }
+}
+
+/// A duration in milliseconds, exact: `5000ms`, or `1000.5ms` when it has a fraction of a
+/// millisecond (so that [`parse_duration`] reads back the same value).
+struct DisplayMs(Duration);
+
+impl fmt::Display for DisplayMs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0.as_nanos();
+        let (ms, rest) = (ns / 1_000_000, ns % 1_000_000);
+        if rest == 0 {
+            write!(f, "{ms}ms")
+        } else {
+            let frac = format!("{rest:06}");
+            write!(f, "{ms}.{}ms", frac.trim_end_matches('0'))
+        }
     }
 }
 

@@ -1,0 +1,12 @@
+//! `/proc/PID/cmdline`: NUL-separated, any bytes, any length. Never panics, and no argument
+//! contains a NUL.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use reaper::sys::linux::procfs;
+
+fuzz_target!(|data: &[u8]| {
+    let args = procfs::parse_cmdline(data);
+    assert!(args.iter().all(|a| !a.contains('\0')));
+    assert!(args.len() <= data.len());
+});

@@ -1,0 +1,11 @@
+//! `/proc/PID/fd/N` link targets, read as text (`socket:[INODE]`): never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use reaper::sys::linux::procfs;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(inode) = procfs::parse_socket_link(data) {
+        assert!(data.starts_with(b"socket:[") && data.ends_with(b"]"), "{inode}");
+    }
+});
