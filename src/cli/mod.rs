@@ -6,5 +6,3 @@ pub mod config;
 pub mod exit;
 pub mod list;
 pub mod output;
-
-
