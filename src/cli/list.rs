@@ -81,6 +81,6 @@ fn render(snap: &mut Snapshot, pids: &[u32], matched: &BTreeSet<u32>, format: Fo
         }
         _ if tree => output::tree(&records, matched),
         _ if records.is_empty() => String::new(),
-        _ => output::table(&records, style.stdout_tty),
+        _ => style.bold_header(&output::table(&records, style.stdout_tty)),
     }
 }

@@ -63,7 +63,10 @@ pub fn age(d: Duration) -> String {
 pub fn table(records: &[ProcessRecord], tty: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::NOTHING);
-    if tty {
+    // Wrap to the terminal's width only when it has one: a pseudo-terminal that was never
+    // sized (`script`, some CI runners) reports 0 columns, which would wrap every cell to one
+    // character per line.
+    if tty && t.width().is_some_and(|w| w >= 40) {
         t.set_content_arrangement(ContentArrangement::Dynamic);
     } else {
         t.force_no_tty();
