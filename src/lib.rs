@@ -138,6 +138,12 @@ pub mod spec;
 pub mod sys;
 
 pub use error::{Error, Result};
+
+/// The README's Rust snippets, checked by `cargo test --doc`. They only define functions, so
+/// nothing is signalled; a README snippet that would kill when run must be marked `no_run`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use kill::{KillOptions, kill};
 pub use record::ProcessRecord;
 pub use report::{KillReport, Outcome};
