@@ -56,6 +56,12 @@ fn list_colour_follows_the_flag_and_no_color() {
     assert!(header.starts_with("\x1b[1m") && header.ends_with("\x1b[0m") && header.contains("PID"), "{out:?}");
     let row = out.lines().find(|l| l.contains(&fx.token)).expect("the fixture's row");
     assert!(!row.contains(ESC), "{row:?}");
+    // Machine formats never carry escapes, whatever --color says.
+    for format in ["json", "pid"] {
+        let out =
+            reaper_env(&["list", "--port", &port, "--color", "always", "--format", format], &[]).expect(0).stdout();
+        assert!(!out.contains(ESC), "--format {format}: {out:?}");
+    }
     // An explicit --color always wins over NO_COLOR.
     assert!(run("always", &[("NO_COLOR", Some("1"))]).expect(0).stdout().contains(ESC));
 
