@@ -6,7 +6,7 @@ use anyhow::Result;
 use reaper::{ProcessRecord, Snapshot, select};
 
 use super::args::{Format, ListArgs, TreeArgs};
-use super::config::{self, Style};
+use super::config::{self, Paint, Style};
 use super::exit::Exit;
 use super::output;
 
@@ -79,7 +79,7 @@ fn render(snap: &mut Snapshot, pids: &[u32], matched: &BTreeSet<u32>, format: Fo
             s.push('\n');
             s
         }
-        _ if tree => output::tree(&records, matched),
+        _ if tree => output::tree_marked(&records, matched, &|s| style.paint(s, Paint::Bold)),
         _ if records.is_empty() => String::new(),
         _ => style.bold_header(&output::table(&records, style.stdout_tty)),
     }

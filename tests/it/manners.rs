@@ -56,6 +56,14 @@ fn list_colour_follows_the_flag_and_no_color() {
     assert!(header.starts_with("\x1b[1m") && header.ends_with("\x1b[0m") && header.contains("PID"), "{out:?}");
     let row = out.lines().find(|l| l.contains(&fx.token)).expect("the fixture's row");
     assert!(!row.contains(ESC), "{row:?}");
+    // --tree: the match's `* PID` is bold, the rest of the tree plain.
+    let tree = reaper_env(&["list", "--port", &port, "--tree", "--color", "always"], &[]).expect(0).stdout();
+    let line = tree.lines().find(|l| l.contains(&fx.token)).expect("the fixture in the tree");
+    assert!(line.contains(&format!("\x1b[1m* {}\x1b[0m ", fx.pid())), "{line:?}");
+    assert_eq!(tree.matches(ESC).count(), 2, "{tree:?}");
+    let plain = reaper_env(&["list", "--port", &port, "--tree", "--color", "never"], &[]).expect(0).stdout();
+    assert!(plain.contains(&format!("* {} ", fx.pid())) && !plain.contains(ESC), "{plain:?}");
+
     // Machine formats never carry escapes, whatever --color says.
     for format in ["json", "pid"] {
         let out =
