@@ -206,14 +206,16 @@ pub struct SelectArgs {
 /// `reaper list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
+    // The flattened groups come last: their help heading would otherwise carry over to the
+    // options declared after them.
     /// Show each match within its ancestry and descendants.
     #[arg(long)]
     pub tree: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `reaper tree`.
@@ -261,10 +263,6 @@ impl SequenceArgs {
 /// `reaper kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
-    #[command(flatten)]
-    pub sequence: SequenceArgs,
     /// Only the matched processes, not their descendants.
     #[arg(long)]
     pub no_tree: bool,
@@ -280,6 +278,10 @@ pub struct KillArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
 }
 
 /// `--restart`.
@@ -299,8 +301,6 @@ pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
     pub watch_pid: Vec<u32>,
-    #[command(flatten)]
-    pub sequence: SequenceArgs,
     /// Restart the command when it exits.
     #[arg(long, value_enum, default_value_t = RestartArg::No)]
     pub restart: RestartArg,
@@ -316,6 +316,8 @@ pub struct RunArgs {
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
 }
 
 /// `reaper wait`.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use reaper::{ProcessRecord, Snapshot, select};
 
 use super::args::{Format, ListArgs, TreeArgs};
-use super::config::{self, Style};
+use super::config::{self, Paint, Style};
 use super::exit::Exit;
 use super::output;
 
@@ -83,8 +83,8 @@ fn render(
             s.push('\n');
             s
         }
-        _ if tree => output::tree(&records, matched),
+        _ if tree => output::tree_marked(&records, matched, &|s| style.paint(s, Paint::Bold)),
         _ if records.is_empty() => String::new(),
-        _ => output::table(&records, style.stdout_tty),
+        _ => style.bold_header(&output::table(&records, style.stdout_tty)),
     }
 }
