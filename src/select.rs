@@ -292,8 +292,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             pid != me
                 && !p.kernel_thread
                 && (sel.children_of.is_empty() || sel.children_of.contains(&p.ppid))
-                && (sel.descendants_of.is_empty()
-                    || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
+                && (sel.descendants_of.is_empty() || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
                 && (sel.pgids.is_empty() || sel.pgids.contains(&p.pgid))
                 && (sel.sids.is_empty() || sel.sids.contains(&p.sid))
                 && (sel.users.is_empty() || sel.users.contains(&p.uid))
@@ -317,9 +316,10 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             let exe_name = p.exe.as_deref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy());
             (sel.signatures.is_empty() || sel.signatures.iter().any(|r| r.is_match(&cmd)))
                 && (sel.names.is_empty()
-                    || sel.names.iter().any(|n| {
-                        *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())
-                    }))
+                    || sel
+                        .names
+                        .iter()
+                        .any(|n| *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())))
                 && (sel.exes.is_empty() || p.exe.as_deref().is_some_and(|e| sel.exes.iter().any(|x| x.matches(e))))
                 && !sel.excludes.iter().any(|r| r.is_match(&cmd))
         })

@@ -274,8 +274,7 @@ impl Snapshot {
         if todo.is_empty() {
             return;
         }
-        let inodes: HashSet<u64> =
-            self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
+        let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
         self.find_holders(&inodes, Some(&todo));
     }
 
@@ -365,7 +364,7 @@ impl Snapshot {
         if p.ppid == 1 {
             return true;
         }
-        self.procs.get(&p.ppid).is_some_and(|parent| sys::is_session_subreaper(parent))
+        self.procs.get(&p.ppid).is_some_and(sys::is_session_subreaper)
     }
 
     /// The name of `uid`, or the number when it has no name.

@@ -2,6 +2,8 @@
 //! an exact pid), reaped by `Drop` guards.
 
 mod adversarial;
+mod docs;
 mod list;
+mod manners;
 mod props;
 mod util;

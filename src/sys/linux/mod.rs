@@ -237,7 +237,7 @@ fn scan_one(
         Mode::empty(),
     )?;
     let mut dir = Dir::read_from(&fd_dir)?;
-    while let Some(entry) = dir.next() {
+    for entry in dir.by_ref() {
         let Ok(entry) = entry else { break };
         let name = entry.file_name();
         if name.to_bytes().first().is_none_or(|b| !b.is_ascii_digit()) {
