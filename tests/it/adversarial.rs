@@ -60,7 +60,8 @@ impl Drop for TokenGuard {
     fn drop(&mut self) {
         for _ in 0..3 {
             for pid in pids_with_token(&self.0) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+                let _ =
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
             }
         }
     }
@@ -145,7 +146,7 @@ fn library_scan_under_churn(rounds: usize) {
         snap.find_ports_of(&pids);
         let records: Vec<ProcessRecord> = pids.iter().filter_map(|&p| ProcessRecord::new(&mut snap, p)).collect();
         let me = records.iter().find(|r| r.pid == parent).expect("the parent's record");
-        assert!(me.cmdline.iter().any(|a| *a == fx.token));
+        assert!(me.cmdline.contains(&fx.token));
         assert!(me.ports.iter().any(|p| p.local_port == port), "round {round}: {:?}", me.ports);
     }
     // The test is only worth something if the churn was caught mid-flight.
@@ -209,9 +210,9 @@ fn adversarial_escape_sequences_and_newlines_are_printed_escaped() {
         b"\x1b]0;title\x07",
         b"line1\nline2",
         b"cr\rhere",
-        b"\xc2\x9b31m",       // C1 CSI, as UTF-8
-        b"\xe2\x80\xaeevil",  // right-to-left override
-        b"bad\xff\xfeend",    // invalid UTF-8
+        b"\xc2\x9b31m",      // C1 CSI, as UTF-8
+        b"\xe2\x80\xaeevil", // right-to-left override
+        b"bad\xff\xfeend",   // invalid UTF-8
     ]
     .iter()
     .map(|b| OsString::from_vec(b.to_vec()))
@@ -224,7 +225,15 @@ fn adversarial_escape_sequences_and_newlines_are_printed_escaped() {
     run.expect(0);
     assert_printed_safely(&run, 2);
     let row = run.stdout().lines().nth(1).expect("a row").to_string();
-    for shown in ["\\x1b[2J", "\\x1b]0;title\\x07", "line1\\nline2", "cr\\rhere", "\\x9b31m", "\\u{202e}evil", "bad\u{fffd}\u{fffd}end"] {
+    for shown in [
+        "\\x1b[2J",
+        "\\x1b]0;title\\x07",
+        "line1\\nline2",
+        "cr\\rhere",
+        "\\x9b31m",
+        "\\u{202e}evil",
+        "bad\u{fffd}\u{fffd}end",
+    ] {
         assert!(row.contains(shown), "{shown:?} not in {row:?}");
     }
 
@@ -246,8 +255,12 @@ fn adversarial_escape_sequences_and_newlines_are_printed_escaped() {
     run.expect(0);
     assert!(!run.out.stdout.iter().any(|&b| b < 0x20 && b != b'\n'), "raw control byte in JSON");
     let json = run.json();
-    let args: Vec<String> =
-        json[0]["cmdline"].as_array().expect("cmdline").iter().map(|a| a.as_str().expect("a string").to_string()).collect();
+    let args: Vec<String> = json[0]["cmdline"]
+        .as_array()
+        .expect("cmdline")
+        .iter()
+        .map(|a| a.as_str().expect("a string").to_string())
+        .collect();
     let want: Vec<String> = hostile.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     assert_eq!(&args[args.len() - want.len()..], &want[..]);
 
@@ -298,10 +311,16 @@ fn adversarial_process_posing_as_sshd_is_matched_as_documented() {
     let fx = Fixture::start("mimic", "mimic", &["sshd"]);
     let pid = fx.pid();
     // --name matches comm, argv[0]'s basename or the exe's basename: `sshd` matches.
-    assert_eq!(reaper(&["list", "--name", "sshd", "--signature", &fx.token, "--format", "pid"]).expect(0).pids(), vec![pid]);
+    assert_eq!(
+        reaper(&["list", "--name", "sshd", "--signature", &fx.token, "--format", "pid"]).expect(0).pids(),
+        vec![pid]
+    );
     // --exe looks at the real executable only: the pose does not fool it.
     reaper(&["list", "--exe", "sshd", "--signature", &fx.token, "--format", "pid"]).expect(1);
-    assert_eq!(reaper(&["list", "--exe", "python3*", "--signature", &fx.token, "--format", "pid"]).expect(0).pids(), vec![pid]);
+    assert_eq!(
+        reaper(&["list", "--exe", "python3*", "--signature", &fx.token, "--format", "pid"]).expect(0).pids(),
+        vec![pid]
+    );
     // The JSON shows both the claim and the truth.
     let json = reaper(&["list", "--signature", &fx.token, "--format", "json"]).expect(0).json();
     assert_eq!(json[0]["name"], "sshd");
@@ -368,7 +387,8 @@ fn adversarial_root_in_pid_namespace_does_not_advise_running_as_root() {
     let fx = Fixture::start("pidns-outside", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
     let tmp = TempDir::new("pidns-outside");
-    let run = wrapped(&["unshare", "--pid", "--fork", "--mount-proc", REAPER, "list", "--port", &port], &fx.token, &tmp.0);
+    let run =
+        wrapped(&["unshare", "--pid", "--fork", "--mount-proc", REAPER, "list", "--port", &port], &fx.token, &tmp.0);
     run.expect(0);
     let err = run.stderr();
     assert!(err.contains(&format!("tcp port {port} (127.0.0.1) is held by uid 0")), "{err}");

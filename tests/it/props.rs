@@ -8,9 +8,8 @@ use reaper::sys::linux::procfs;
 use reaper::{PortSpec, Proto, Sequence, Signal, Step, parse_duration};
 
 fn port_spec() -> impl Strategy<Value = PortSpec> {
-    (prop_oneof![Just(None), Just(Some(Proto::Tcp)), Just(Some(Proto::Udp))], 1u16.., 1u16..).prop_map(
-        |(proto, a, b)| PortSpec { proto, first: a.min(b), last: a.max(b) },
-    )
+    (prop_oneof![Just(None), Just(Some(Proto::Tcp)), Just(Some(Proto::Udp))], 1u16.., 1u16..)
+        .prop_map(|(proto, a, b)| PortSpec { proto, first: a.min(b), last: a.max(b) })
 }
 
 fn signal() -> impl Strategy<Value = Signal> {
