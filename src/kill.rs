@@ -50,7 +50,12 @@ pub fn plan(_sel: &Selection, _snap: &mut Snapshot, _opts: &KillOptions) -> Resu
 }
 
 /// Executes a plan.
-pub fn execute(_plan: &Plan, _sel: &Selection, _opts: &KillOptions, _on_event: &mut dyn FnMut(Event<'_>)) -> Result<KillReport> {
+pub fn execute(
+    _plan: &Plan,
+    _sel: &Selection,
+    _opts: &KillOptions,
+    _on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<KillReport> {
     Err(Error::Unsupported("kill engine not built yet".into()))
 }
 

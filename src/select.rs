@@ -26,22 +26,16 @@ pub struct ExePattern {
 impl ExePattern {
     /// Compiles a path or glob.
     pub fn new(pattern: &str) -> Result<ExePattern> {
-        let glob = glob::Pattern::new(pattern).map_err(|e| Error::InvalidGlob {
-            value: pattern.to_string(),
-            reason: e.msg.to_string(),
-        })?;
-        Ok(ExePattern {
-            glob,
-            full_path: pattern.contains('/'),
-        })
+        let glob = glob::Pattern::new(pattern)
+            .map_err(|e| Error::InvalidGlob { value: pattern.to_string(), reason: e.msg.to_string() })?;
+        Ok(ExePattern { glob, full_path: pattern.contains('/') })
     }
 
     fn matches(&self, exe: &std::path::Path) -> bool {
         if self.full_path {
             self.glob.matches_path(exe)
         } else {
-            exe.file_name()
-                .is_some_and(|n| self.glob.matches(&n.to_string_lossy()))
+            exe.file_name().is_some_and(|n| self.glob.matches(&n.to_string_lossy()))
         }
     }
 }
@@ -50,13 +44,7 @@ impl ExePattern {
 pub fn regex(pattern: &str) -> Result<Regex> {
     Regex::new(pattern).map_err(|e| Error::InvalidRegex {
         value: pattern.to_string(),
-        reason: e
-            .to_string()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim()
-            .to_string(),
+        reason: e.to_string().lines().last().unwrap_or("").trim().to_string(),
     })
 }
 
@@ -164,8 +152,7 @@ impl Selection {
 
     /// Adds a user, by name or uid.
     pub fn user(mut self, user: &str) -> Result<Selection> {
-        self.users
-            .push(sys::uid_by_name(user).ok_or_else(|| Error::UnknownUser(user.to_string()))?);
+        self.users.push(sys::uid_by_name(user).ok_or_else(|| Error::UnknownUser(user.to_string()))?);
         Ok(self)
     }
 
@@ -208,11 +195,7 @@ impl Selection {
     /// The port specs a query looks at: the given ones, or every port when no selector is set.
     pub fn effective_ports(&self) -> Vec<PortSpec> {
         if self.ports.is_empty() && self.is_empty() {
-            vec![PortSpec {
-                proto: None,
-                first: 1,
-                last: u16::MAX,
-            }]
+            vec![PortSpec { proto: None, first: 1, last: u16::MAX }]
         } else {
             self.ports.clone()
         }
@@ -223,21 +206,14 @@ impl Selection {
         s.is_held()
             && self.proto.is_none_or(|p| p == s.proto)
             && (self.any_state || s.is_listening())
-            && self
-                .effective_ports()
-                .iter()
-                .any(|spec| spec.admits(s.proto) && spec.contains(s.local_port))
+            && self.effective_ports().iter().any(|spec| spec.admits(s.proto) && spec.contains(s.local_port))
     }
 
     /// Which socket tables the port selectors need.
     pub fn socket_filter(&self) -> SocketFilter {
         let specs = self.effective_ports();
-        let wants =
-            |p: Proto| self.proto.is_none_or(|x| x == p) && specs.iter().any(|s| s.admits(p));
-        SocketFilter {
-            tcp: wants(Proto::Tcp),
-            udp: wants(Proto::Udp),
-        }
+        let wants = |p: Proto| self.proto.is_none_or(|x| x == p) && specs.iter().any(|s| s.admits(p));
+        SocketFilter { tcp: wants(Proto::Tcp), udp: wants(Proto::Udp) }
     }
 
     /// Whether a command line (arguments joined by single spaces) passes `--signature` and
@@ -248,10 +224,7 @@ impl Selection {
     }
 
     fn needs_details(&self) -> bool {
-        !(self.signatures.is_empty()
-            && self.names.is_empty()
-            && self.exes.is_empty()
-            && self.excludes.is_empty())
+        !(self.signatures.is_empty() && self.names.is_empty() && self.exes.is_empty() && self.excludes.is_empty())
     }
 }
 
@@ -279,12 +252,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     let mut candidates: Option<BTreeSet<u32>> = None;
     if !sel.effective_ports().is_empty() {
         snap.load_sockets(sel.socket_filter())?;
-        let wanted: Vec<Socket> = snap
-            .sockets()
-            .iter()
-            .filter(|s| sel.socket_matches(s))
-            .cloned()
-            .collect();
+        let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
         let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
         let among = (!sel.pids.is_empty()).then_some(sel.pids.as_slice());
         snap.find_holders(&inodes, among);
@@ -314,9 +282,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             c.into_iter().collect()
         }
         // A command-line query reads one file per process and the rest only for the matches.
-        None if !sel.signatures.is_empty() => {
-            snap.load_by_cmdline(|cmd| sel.cmdline_matches(cmd))?
-        }
+        None if !sel.signatures.is_empty() => snap.load_by_cmdline(|cmd| sel.cmdline_matches(cmd))?,
         None => {
             snap.load_all_processes()?;
             snap.processes().map(|p| p.pid).collect()
@@ -337,11 +303,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             pid != me
                 && !p.kernel_thread
                 && (sel.children_of.is_empty() || sel.children_of.contains(&p.ppid))
-                && (sel.descendants_of.is_empty()
-                    || snap
-                        .ancestors(pid)
-                        .iter()
-                        .any(|a| sel.descendants_of.contains(a)))
+                && (sel.descendants_of.is_empty() || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
                 && (sel.pgids.is_empty() || sel.pgids.contains(&p.pgid))
                 && (sel.sids.is_empty() || sel.sids.contains(&p.sid))
                 && (sel.users.is_empty() || sel.users.contains(&p.uid))
@@ -362,32 +324,16 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             if !sel.needs_details() {
                 return true;
             }
-            let cmd = p
-                .cmdline
-                .as_deref()
-                .map(|a| a.join(" "))
-                .unwrap_or_default();
-            let argv0 = p
-                .cmdline
-                .as_ref()
-                .and_then(|a| a.first())
-                .map(|a| basename(a));
-            let exe_name = p
-                .exe
-                .as_deref()
-                .and_then(|e| e.file_name())
-                .map(|n| n.to_string_lossy());
+            let cmd = p.cmdline.as_deref().map(|a| a.join(" ")).unwrap_or_default();
+            let argv0 = p.cmdline.as_ref().and_then(|a| a.first()).map(|a| basename(a));
+            let exe_name = p.exe.as_deref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy());
             sel.cmdline_matches(&cmd)
                 && (sel.names.is_empty()
-                    || sel.names.iter().any(|n| {
-                        *n == p.name
-                            || argv0 == Some(n.as_str())
-                            || exe_name.as_deref() == Some(n.as_str())
-                    }))
-                && (sel.exes.is_empty()
-                    || p.exe
-                        .as_deref()
-                        .is_some_and(|e| sel.exes.iter().any(|x| x.matches(e))))
+                    || sel
+                        .names
+                        .iter()
+                        .any(|n| *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())))
+                && (sel.exes.is_empty() || p.exe.as_deref().is_some_and(|e| sel.exes.iter().any(|x| x.matches(e))))
         })
         .collect();
     Ok(out)

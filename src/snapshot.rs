@@ -178,10 +178,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// An empty snapshot; fill it with the `load_*` methods.
     pub fn new() -> Snapshot {
-        Snapshot {
-            taken_at: Some(SystemTime::now()),
-            ..Snapshot::default()
-        }
+        Snapshot { taken_at: Some(SystemTime::now()), ..Snapshot::default() }
     }
 
     /// Reads every process on the system (without command lines).
@@ -311,20 +308,11 @@ impl Snapshot {
     /// Makes sure the fd tables of `pids` have been scanned against every held socket, so that
     /// [`Snapshot::ports_of`] is complete for them.
     pub fn find_ports_of(&mut self, pids: &[u32]) {
-        let todo: Vec<u32> = pids
-            .iter()
-            .copied()
-            .filter(|p| !self.scanned.contains(p))
-            .collect();
+        let todo: Vec<u32> = pids.iter().copied().filter(|p| !self.scanned.contains(p)).collect();
         if todo.is_empty() {
             return;
         }
-        let inodes: HashSet<u64> = self
-            .sockets
-            .iter()
-            .filter(|s| s.is_held())
-            .map(|s| s.inode)
-            .collect();
+        let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
         self.find_holders(&inodes, Some(&todo));
     }
 
@@ -355,19 +343,12 @@ impl Snapshot {
 
     /// The sockets a process holds, among those whose holders were looked up.
     pub fn sockets_of(&self, pid: u32) -> Vec<&Socket> {
-        self.sockets
-            .iter()
-            .filter(|s| s.is_held() && self.holders(s.inode).contains(&pid))
-            .collect()
+        self.sockets.iter().filter(|s| s.is_held() && self.holders(s.inode).contains(&pid)).collect()
     }
 
     /// The ports a process holds, sorted and without duplicates.
     pub fn ports_of(&self, pid: u32) -> Vec<PortEntry> {
-        let mut v: Vec<PortEntry> = self
-            .sockets_of(pid)
-            .into_iter()
-            .map(PortEntry::of)
-            .collect();
+        let mut v: Vec<PortEntry> = self.sockets_of(pid).into_iter().map(PortEntry::of).collect();
         v.sort();
         v.dedup();
         v
@@ -375,11 +356,7 @@ impl Snapshot {
 
     /// The direct children of `pid`, sorted (complete only after [`Snapshot::load_all_processes`]).
     pub fn children(&self, pid: u32) -> Vec<u32> {
-        self.procs
-            .values()
-            .filter(|p| p.ppid == pid && p.pid != pid)
-            .map(|p| p.pid)
-            .collect()
+        self.procs.values().filter(|p| p.ppid == pid && p.pid != pid).map(|p| p.pid).collect()
     }
 
     /// Every descendant of `pid`, parents before children.
@@ -427,16 +404,11 @@ impl Snapshot {
         if p.ppid == 1 {
             return true;
         }
-        self.procs
-            .get(&p.ppid)
-            .is_some_and(|parent| sys::is_session_subreaper(parent))
+        self.procs.get(&p.ppid).is_some_and(sys::is_session_subreaper)
     }
 
     /// The name of `uid`, or the number when it has no name.
     pub fn user_name(&mut self, uid: u32) -> String {
-        self.users
-            .entry(uid)
-            .or_insert_with(|| sys::user_name(uid).unwrap_or_else(|| uid.to_string()))
-            .clone()
+        self.users.entry(uid).or_insert_with(|| sys::user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
     }
 }

@@ -4,7 +4,6 @@
 pub mod args;
 pub mod config;
 pub mod exit;
+pub mod generate;
 pub mod list;
 pub mod output;
-
-

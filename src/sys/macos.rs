@@ -19,15 +19,8 @@ pub(crate) fn group_and_session(pid: u32, _p: &sysinfo::Process) -> (u32, u32) {
     let Ok(raw) = i32::try_from(pid) else {
         return (0, 0);
     };
-    let id = |r: nix::Result<NixPid>| {
-        r.ok()
-            .and_then(|p| u32::try_from(p.as_raw()).ok())
-            .unwrap_or(0)
-    };
-    (
-        id(getpgid(Some(NixPid::from_raw(raw)))),
-        id(getsid(Some(NixPid::from_raw(raw)))),
-    )
+    let id = |r: nix::Result<NixPid>| r.ok().and_then(|p| u32::try_from(p.as_raw()).ok()).unwrap_or(0);
+    (id(getpgid(Some(NixPid::from_raw(raw)))), id(getsid(Some(NixPid::from_raw(raw)))))
 }
 
 /// `kernel_task` is pid 0.

@@ -45,15 +45,9 @@ fn refresh_kind() -> ProcessRefreshKind {
 /// The process table, kept between calls.
 fn table() -> Result<MutexGuard<'static, System>> {
     static TABLE: OnceLock<Option<Mutex<System>>> = OnceLock::new();
-    let table = TABLE
-        .get_or_init(|| System::new().ok().map(Mutex::new))
-        .as_ref()
-        .ok_or_else(|| {
-            Error::io(
-                "reading the process table",
-                io::Error::other("sysinfo does not support this system"),
-            )
-        })?;
+    let table = TABLE.get_or_init(|| System::new().ok().map(Mutex::new)).as_ref().ok_or_else(|| {
+        Error::io("reading the process table", io::Error::other("sysinfo does not support this system"))
+    })?;
     // A panic while the lock was held leaves a table that is at worst stale; keep using it.
     Ok(table.lock().unwrap_or_else(PoisonError::into_inner))
 }
@@ -70,12 +64,7 @@ fn known(sys: &mut System, pid: Pid) -> bool {
 pub fn list_pids() -> Result<Vec<u32>> {
     let mut sys = table()?;
     sys.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh_kind());
-    Ok(sys
-        .processes()
-        .iter()
-        .filter(|(_, p)| p.thread_kind().is_none())
-        .map(|(pid, _)| pid.as_u32())
-        .collect())
+    Ok(sys.processes().iter().filter(|(_, p)| p.thread_kind().is_none()).map(|(pid, _)| pid.as_u32()).collect())
 }
 
 /// The start time of `pid` in microseconds since the epoch (sysinfo resolves it to the second),
@@ -84,8 +73,7 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
     let mut sys = table().ok()?;
     let spid = Pid::from_u32(pid);
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
-    sys.process(spid)
-        .map(|p| p.start_time().saturating_mul(1_000_000))
+    sys.process(spid).map(|p| p.start_time().saturating_mul(1_000_000))
 }
 
 /// Wall-clock time of a start time from [`start_ticks`].
@@ -140,13 +128,7 @@ pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
     if !known(&mut sys, spid) {
         return None;
     }
-    Some(
-        sys.process(spid)?
-            .cmd()
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect(),
-    )
+    Some(sys.process(spid)?.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect())
 }
 
 /// The executable of `pid`, when readable.
@@ -179,10 +161,7 @@ fn tcp_state(s: &TcpState) -> SocketState {
 /// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.
 fn owners() -> MutexGuard<'static, HashMap<u64, Vec<u32>>> {
     static OWNERS: OnceLock<Mutex<HashMap<u64, Vec<u32>>>> = OnceLock::new();
-    OWNERS
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+    OWNERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The socket table with owners. netstat2 reports a socket once per process (on macOS once per
@@ -199,31 +178,17 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     let mut out: Vec<Socket> = Vec::new();
     let mut pids: Vec<Vec<u32>> = Vec::new();
     // Same socket: same protocol, both ends and state.
-    let mut index: HashMap<(Proto, IpAddr, u16, Option<(IpAddr, u16)>, SocketState), usize> =
-        HashMap::new();
+    let mut index: HashMap<(Proto, IpAddr, u16, Option<(IpAddr, u16)>, SocketState), usize> = HashMap::new();
     if !pf.is_empty() {
-        let iter =
-            netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
-                .map_err(|e| {
-                    Error::io("reading the socket table", io::Error::other(e.to_string()))
-                })?;
+        let iter = netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
+            .map_err(|e| Error::io("reading the socket table", io::Error::other(e.to_string())))?;
         // A descriptor that closes mid-listing is an error item; the rest of the table stands.
         for info in iter.flatten() {
             let (proto, local_addr, local_port, remote, state) = match &info.protocol_socket_info {
-                ProtocolSocketInfo::Tcp(t) => (
-                    Proto::Tcp,
-                    t.local_addr,
-                    t.local_port,
-                    Some((t.remote_addr, t.remote_port)),
-                    tcp_state(&t.state),
-                ),
-                ProtocolSocketInfo::Udp(u) => (
-                    Proto::Udp,
-                    u.local_addr,
-                    u.local_port,
-                    None,
-                    SocketState::Unconn,
-                ),
+                ProtocolSocketInfo::Tcp(t) => {
+                    (Proto::Tcp, t.local_addr, t.local_port, Some((t.remote_addr, t.remote_port)), tcp_state(&t.state))
+                }
+                ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, None, SocketState::Unconn),
             };
             let key = (proto, local_addr, local_port, remote, state);
             let i = *index.entry(key).or_insert_with(|| {
@@ -264,11 +229,7 @@ pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderSc
         let Some(pids) = table.get(inode) else {
             continue;
         };
-        let held: Vec<u32> = pids
-            .iter()
-            .copied()
-            .filter(|p| among.is_none_or(|a| a.contains(p)))
-            .collect();
+        let held: Vec<u32> = pids.iter().copied().filter(|p| among.is_none_or(|a| a.contains(p))).collect();
         if !held.is_empty() {
             scan.holders.insert(*inode, held);
         }

@@ -22,12 +22,8 @@ pub const SIGKILL: i32 = 9;
 pub const SIGTERM: i32 = 15;
 
 /// The signals reaper knows on Windows (SIGBREAK is Ctrl+Break, as in the C runtime).
-const SIGNALS: [(&str, &str, i32); 4] = [
-    ("INT", "SIGINT", SIGINT),
-    ("KILL", "SIGKILL", SIGKILL),
-    ("TERM", "SIGTERM", SIGTERM),
-    ("BREAK", "SIGBREAK", 21),
-];
+const SIGNALS: [(&str, &str, i32); 4] =
+    [("INT", "SIGINT", SIGINT), ("KILL", "SIGKILL", SIGKILL), ("TERM", "SIGTERM", SIGTERM), ("BREAK", "SIGBREAK", 21)];
 
 /// The conventional name of signal `n` (`SIGTERM`), if reaper knows it here.
 pub fn signal_name(n: i32) -> Option<&'static str> {
@@ -41,9 +37,7 @@ pub fn signal_by_name(name: &str) -> Option<i32> {
 
 /// FNV-1a, 32 bits.
 fn digest(text: &str) -> u32 {
-    text.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
+    text.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }
 
 /// The uid (SID digest) of a process, or `u32::MAX` when its owner cannot be read, so that an
@@ -70,10 +64,7 @@ pub fn is_session_subreaper(_p: &Process) -> bool {
 /// The account name of `uid` (a SID digest), among the local accounts.
 pub fn user_name(uid: u32) -> Option<String> {
     let users = sysinfo::Users::new_with_refreshed_list().ok()?;
-    users
-        .iter()
-        .find(|u| digest(&u.id().to_string()) == uid)
-        .map(|u| u.name().to_string())
+    users.iter().find(|u| digest(&u.id().to_string()) == uid).map(|u| u.name().to_string())
 }
 
 /// The uid of a user given by account name or by number (a SID digest as printed by reaper).
@@ -82,10 +73,7 @@ pub fn uid_by_name(name: &str) -> Option<u32> {
         return name.parse().ok();
     }
     let users = sysinfo::Users::new_with_refreshed_list().ok()?;
-    users
-        .iter()
-        .find(|u| u.name().eq_ignore_ascii_case(name))
-        .map(|u| digest(&u.id().to_string()))
+    users.iter().find(|u| u.name().eq_ignore_ascii_case(name)).map(|u| digest(&u.id().to_string()))
 }
 
 /// The uid (SID digest) of the user running reaper: "the caller" in the safety rules.
