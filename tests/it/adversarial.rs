@@ -23,6 +23,11 @@ const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
 /// Starts `fixture.py TOKEN MODE ARGS...` with arbitrary (non-UTF-8) arguments and waits for
 /// READY; the returned [`Fixture`] kills everything with the token on drop.
 fn start_os(tag: &str, mode: &str, args: &[OsString]) -> Fixture {
+    start_within(tag, mode, args, DEADLINE)
+}
+
+/// [`start_os`] with its own readiness deadline (thousands of processes take a while to fork).
+fn start_within(tag: &str, mode: &str, args: &[OsString], deadline: std::time::Duration) -> Fixture {
     let token = token(tag);
     let mut child = Command::new("python3")
         .arg(FIXTURE)
@@ -42,7 +47,7 @@ fn start_os(tag: &str, mode: &str, args: &[OsString]) -> Fixture {
         let _ = tx.send(line);
     });
     let mut fx = Fixture { token, child, info: HashMap::new() };
-    let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("fixture {mode} never became ready"));
+    let line = rx.recv_timeout(deadline).unwrap_or_else(|_| panic!("fixture {mode} never became ready"));
     assert!(line.starts_with("READY"), "fixture {mode} said {line:?}");
     fx.info = line
         .split_whitespace()
@@ -507,7 +512,8 @@ fn adversarial_inside_a_pid_namespace_reports_namespace_pids() {
 /// `many N` under RLIMIT_NOFILE 256 (soft and hard, so it cannot be raised): list, tree and a
 /// port query all work and see all N + 1 processes.
 fn many_processes_under_low_nofile(n: usize) {
-    let fx = Fixture::start("many", "many", &[&n.to_string(), "600"]);
+    let args = [OsString::from(n.to_string()), OsString::from("900")];
+    let fx = start_within("many", "many", &args, std::time::Duration::from_secs(300));
     let parent = fx.pid();
     wait_for("every child to exist", || fx.live_pids().len() > n);
     let tmp = TempDir::new("nofile");
