@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod kill;
+pub mod plan;
 pub mod record;
 pub mod report;
 pub mod select;

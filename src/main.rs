@@ -40,7 +40,8 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => cli::list::tree(a, style),
-        Command::Kill(_) | Command::Run(_) | Command::Wait(_) | Command::Generate(_) => {
+        Command::Kill(a) => cli::kill::kill(a, style),
+        Command::Run(_) | Command::Wait(_) | Command::Generate(_) => {
             anyhow::bail!("this subcommand is not available yet")
         }
     }

@@ -4,6 +4,7 @@
 pub mod args;
 pub mod config;
 pub mod exit;
+pub mod kill;
 pub mod list;
 pub mod output;
 

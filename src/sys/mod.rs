@@ -19,6 +19,11 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+#[cfg(all(unix, not(target_os = "linux")))]
+mod portable_signal;
+#[cfg(all(unix, not(target_os = "linux")))]
+pub use portable_signal::Signaller;
+
 #[cfg(unix)]
 mod unix_common;
 #[cfg(unix)]
