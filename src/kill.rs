@@ -141,6 +141,8 @@ struct Engine<'c, 'e, C: Control> {
     skipped: HashSet<u32>,
     on_event: &'e mut dyn FnMut(Event<'_>),
     interrupted: bool,
+    /// `--no-tree`: never adds descendants.
+    no_tree: bool,
 }
 
 impl<C: Control> Drop for Engine<'_, '_, C> {
@@ -235,7 +237,7 @@ impl<C: Control> Engine<'_, '_, C> {
             .into_iter()
             .map(|i| self.targets[i].report.pid)
             .collect();
-        if roots.is_empty() {
+        if roots.is_empty() || self.no_tree {
             return (0, true);
         }
         let seen = self.ctl.scan(&roots);
@@ -407,7 +409,7 @@ impl<C: Control> Engine<'_, '_, C> {
 pub fn execute_with<C: Control>(
     ctl: &mut C,
     plan: &Plan,
-    seq: &Sequence,
+    opts: &KillOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> KillReport {
     let mut engine = Engine {
@@ -418,6 +420,7 @@ pub fn execute_with<C: Control>(
         skipped: plan.skipped.iter().map(|s| s.pid).collect(),
         on_event,
         interrupted: false,
+        no_tree: opts.no_tree,
     };
     for t in &plan.targets {
         let mut report = t.clone();
@@ -425,7 +428,7 @@ pub fn execute_with<C: Control>(
         engine.add(report);
     }
     if !engine.ctl.interrupted() {
-        engine.run(seq);
+        engine.run(&opts.sequence);
     } else {
         engine.interrupted = true;
         for i in engine.alive() {
@@ -469,7 +472,7 @@ pub fn execute(
         }
     } else {
         let mut ctl = sys::Signaller::new();
-        execute_with(&mut ctl, plan, &opts.sequence, on_event)
+        execute_with(&mut ctl, plan, opts, on_event)
     };
     report.ports = check_ports(sel)?;
     Ok(report)
@@ -535,4 +538,349 @@ pub fn tally(report: &KillReport) -> HashMap<Outcome, usize> {
         *m.entry(t.outcome).or_insert(0) += 1;
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine against a fake process table: no real process is touched.
+    use super::*;
+    use crate::plan::target_report;
+    use std::time::SystemTime;
+
+    /// Pids far above any real one, so the real safety rails never apply to them.
+    const BASE: u32 = 4_190_000;
+
+    #[derive(Clone, Debug)]
+    struct FakeProc {
+        start: u64,
+        ppid: u32,
+        alive: bool,
+        stopped: bool,
+        /// Signals it ignores (SIGKILL and SIGSTOP cannot be).
+        ignores: Vec<i32>,
+        /// On receiving a signal it dies of, it first forks a child (a respawning supervisor).
+        pending: Vec<i32>,
+        denied: bool,
+    }
+
+    #[derive(Default)]
+    struct Fake {
+        procs: HashMap<u32, FakeProc>,
+        /// Every signal sent, in order.
+        log: Vec<(u32, i32)>,
+        /// Start times replaced after planning (pid recycled).
+        recycle: Vec<u32>,
+        /// Pids that fork a new child the first time they are stopped.
+        fork_on_stop: Vec<u32>,
+        interrupt_after_signals: Option<usize>,
+        next_pid: u32,
+    }
+
+    impl Fake {
+        fn add(&mut self, pid: u32, ppid: u32) -> Process {
+            let p = FakeProc {
+                start: 100 + u64::from(pid - BASE),
+                ppid,
+                alive: true,
+                stopped: false,
+                ignores: Vec::new(),
+                pending: Vec::new(),
+                denied: false,
+            };
+            self.procs.insert(pid, p);
+            self.describe(pid).expect("just added")
+        }
+
+        fn deliver(&mut self, pid: u32) {
+            let Some(p) = self.procs.get_mut(&pid) else {
+                return;
+            };
+            if p.stopped {
+                return;
+            }
+            let fatal = p.pending.iter().any(|s| !p.ignores.contains(s));
+            p.pending.clear();
+            if fatal {
+                p.alive = false;
+            }
+        }
+    }
+
+    impl Control for Fake {
+        type Handle = (u32, u64);
+
+        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Sent> {
+            if self.recycle.contains(&pid)
+                && let Some(p) = self.procs.get_mut(&pid)
+            {
+                p.start += 1_000;
+            }
+            match self.procs.get(&pid) {
+                Some(p) if p.start == start => Ok((pid, start)),
+                _ => Err(Sent::Gone),
+            }
+        }
+
+        fn signal(&mut self, h: &(u32, u64), sig: i32) -> Sent {
+            let Some(p) = self.procs.get_mut(&h.0).filter(|p| p.start == h.1) else {
+                return Sent::Gone;
+            };
+            if !p.alive {
+                return Sent::Gone;
+            }
+            if p.denied {
+                return Sent::Denied;
+            }
+            self.log.push((h.0, sig));
+            if sig == sys::SIGSTOP {
+                p.stopped = true;
+                if let Some(i) = self.fork_on_stop.iter().position(|&x| x == h.0) {
+                    self.fork_on_stop.remove(i);
+                    let child = self.next_pid;
+                    self.next_pid += 1;
+                    self.add(child, h.0);
+                }
+            } else if sig == sys::SIGCONT {
+                p.stopped = false;
+                self.deliver(h.0);
+            } else if sig == sys::SIGKILL {
+                p.alive = false;
+            } else {
+                p.pending.push(sig);
+                self.deliver(h.0);
+            }
+            Sent::Ok
+        }
+
+        fn exited(&mut self, h: &(u32, u64)) -> bool {
+            !self
+                .procs
+                .get(&h.0)
+                .is_some_and(|p| p.alive && p.start == h.1)
+        }
+
+        fn wait(&mut self, handles: &[&(u32, u64)], deadline: Instant) -> Waited {
+            let exited: Vec<usize> = (0..handles.len())
+                .filter(|&i| self.exited(handles[i]))
+                .collect();
+            if !exited.is_empty() {
+                return Waited::Exited(exited);
+            }
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            Waited::Timeout
+        }
+
+        fn interrupted(&mut self) -> bool {
+            self.interrupt_after_signals
+                .is_some_and(|n| self.log.len() >= n)
+        }
+
+        fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+            let mut out: Vec<u32> = roots
+                .iter()
+                .copied()
+                .filter(|p| self.procs.contains_key(p))
+                .collect();
+            let mut i = 0;
+            while i < out.len() {
+                let parent = out[i];
+                let mut kids: Vec<u32> = self
+                    .procs
+                    .iter()
+                    .filter(|(_, p)| p.ppid == parent && p.alive)
+                    .map(|(&k, _)| k)
+                    .collect();
+                kids.sort_unstable();
+                out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
+                i += 1;
+            }
+            out.into_iter()
+                .map(|pid| {
+                    let p = &self.procs[&pid];
+                    let state = if !p.alive {
+                        'Z'
+                    } else if p.stopped {
+                        'T'
+                    } else {
+                        'S'
+                    };
+                    Seen {
+                        pid,
+                        start_ticks: p.start,
+                        state,
+                    }
+                })
+                .collect()
+        }
+
+        fn describe(&mut self, pid: u32) -> Option<Process> {
+            let p = self.procs.get(&pid)?;
+            Some(Process {
+                pid,
+                ppid: p.ppid,
+                pgid: pid,
+                sid: pid,
+                uid: 0,
+                name: "fake".into(),
+                state: 'S',
+                start_ticks: p.start,
+                start_time: SystemTime::UNIX_EPOCH,
+                kernel_thread: false,
+                cmdline: Some(vec!["fake".into(), pid.to_string()]),
+                exe: None,
+            })
+        }
+
+        fn user_name(&mut self, _uid: u32) -> String {
+            "root".into()
+        }
+    }
+
+    fn setup(n: u32) -> (Fake, Plan) {
+        let mut fake = Fake {
+            next_pid: BASE + 100,
+            ..Fake::default()
+        };
+        let mut plan = Plan::default();
+        for i in 0..n {
+            let ppid = if i == 0 { 1 } else { BASE + i - 1 };
+            let p = fake.add(BASE + i, ppid);
+            plan.targets
+                .push(target_report(&p, "root".into(), i == 0, Vec::new()));
+        }
+        (fake, plan)
+    }
+
+    fn opts(seq: &str) -> KillOptions {
+        KillOptions {
+            sequence: seq.parse().expect("sequence"),
+            ..KillOptions::default()
+        }
+    }
+
+    fn outcomes(r: &KillReport) -> Vec<Outcome> {
+        r.targets.iter().map(|t| t.outcome).collect()
+    }
+
+    // A pid recycled between plan and signal must never receive anything.
+    #[test]
+    fn recycled_pid_is_gone_and_never_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.recycle.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Gone]);
+        assert!(fake.log.is_empty(), "{:?}", fake.log);
+        assert!(fake.procs[&BASE].alive);
+        assert!(r.success());
+    }
+
+    #[test]
+    fn graceful_exit_freezes_signals_then_continues() {
+        let (mut fake, plan) = setup(2);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        let (stop, term, cont) = (sys::SIGSTOP, sys::SIGTERM, sys::SIGCONT);
+        let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
+        assert_eq!(sigs, [stop, stop, term, term, cont, cont]);
+        assert_eq!(r.targets[0].signals, ["SIGTERM"]);
+        assert!(r.success());
+    }
+
+    #[test]
+    fn ignored_term_escalates_to_kill() {
+        let (mut fake, plan) = setup(1);
+        fake.procs
+            .get_mut(&BASE)
+            .expect("proc")
+            .ignores
+            .push(sys::SIGTERM);
+        let mut ended = Vec::new();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:20ms,KILL:10ms"), &mut |e| {
+            if let Event::Ended(t) = e {
+                ended.push(t.pid);
+            }
+        });
+        assert_eq!(outcomes(&r), [Outcome::Killed]);
+        assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
+        assert!(r.targets[0].elapsed_ms.expect("elapsed") >= 20);
+        assert_eq!(ended, [BASE]);
+    }
+
+    #[test]
+    fn child_forked_during_the_freeze_is_stopped_and_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        assert_eq!(r.targets.len(), 2);
+        assert_eq!(r.targets[1].pid, child);
+        assert!(!r.targets[1].matched);
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        // The child was stopped before anyone got SIGTERM.
+        let first_term = fake
+            .log
+            .iter()
+            .position(|&(_, s)| s == sys::SIGTERM)
+            .expect("a TERM");
+        assert!(
+            fake.log[..first_term].contains(&(child, sys::SIGSTOP)),
+            "{:?}",
+            fake.log
+        );
+        assert!(!fake.procs[&child].alive);
+    }
+
+    #[test]
+    fn no_tree_never_adds_descendants() {
+        let (mut fake, plan) = setup(1);
+        fake.fork_on_stop.push(BASE);
+        let o = KillOptions {
+            no_tree: true,
+            ..opts("TERM:1s")
+        };
+        let r = execute_with(&mut fake, &plan, &o, &mut |_| {});
+        assert_eq!(r.targets.len(), 1);
+        assert!(fake.procs[&(BASE + 100)].alive);
+    }
+
+    #[test]
+    fn denied_is_reported_and_counts_as_a_survivor() {
+        let (mut fake, plan) = setup(2);
+        fake.procs.get_mut(&(BASE + 1)).expect("proc").denied = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Denied]);
+        assert_eq!(r.survivors, [BASE + 1]);
+        assert!(!r.success());
+    }
+
+    #[test]
+    fn interrupt_continues_everything_that_was_stopped() {
+        let (mut fake, plan) = setup(2);
+        // Interrupted once both are stopped, before the step's signal.
+        fake.interrupt_after_signals = Some(2);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert!(r.interrupted);
+        assert_eq!(outcomes(&r), [Outcome::Survived, Outcome::Survived]);
+        assert!(
+            fake.procs.values().all(|p| p.alive && !p.stopped),
+            "{:?}",
+            fake.log
+        );
+        assert!(!fake.log.iter().any(|&(_, s)| s == sys::SIGTERM));
+        assert!(!r.success());
+    }
+
+    #[test]
+    fn survivor_of_a_sequence_without_kill() {
+        let (mut fake, plan) = setup(1);
+        fake.procs
+            .get_mut(&BASE)
+            .expect("proc")
+            .ignores
+            .push(sys::SIGTERM);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Survived]);
+        assert_eq!(r.survivors, [BASE]);
+        assert!(!fake.procs[&BASE].stopped, "left stopped");
+    }
 }

@@ -1,5 +1,6 @@
 //! reaper's integration tests: real processes, all the tests' own (found by a unique token or
 //! an exact pid), reaped by `Drop` guards.
 
+mod kill;
 mod list;
 mod util;
