@@ -107,6 +107,8 @@ pub trait Control {
     fn interrupted(&mut self) -> bool;
     /// `roots` (those still existing) and every current descendant of them.
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen>;
+    /// Whether the process with this identity is stopped, or no longer running at all.
+    fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool;
     /// Reads one process with its command line and executable.
     fn describe(&mut self, pid: u32) -> Option<Process>;
     /// The name of a uid.
@@ -229,32 +231,22 @@ impl<C: Control> Engine<'_, '_, C> {
     }
 
     /// Finds descendants of live targets that are not targets yet and adds them (stopping
-    /// them when `stop`). Returns how many were added, and whether every live target was
-    /// seen stopped.
-    fn discover(&mut self, stop: bool) -> (usize, bool) {
+    /// them when `stop`). Returns how many were added.
+    fn discover(&mut self, stop: bool) -> usize {
         let roots: Vec<u32> = self
             .alive()
             .into_iter()
             .map(|i| self.targets[i].report.pid)
             .collect();
         if roots.is_empty() || self.no_tree {
-            return (0, true);
+            return 0;
         }
-        let seen = self.ctl.scan(&roots);
-        let live: HashSet<u32> = roots.iter().copied().collect();
-        let mut all_stopped = true;
         let mut added = 0;
-        for s in seen {
-            if matches!(s.state, 'Z' | 'X') {
-                continue;
-            }
-            if self.known.contains(&(s.pid, s.start_ticks)) {
-                if live.contains(&s.pid) && !matches!(s.state, 'T' | 't') {
-                    all_stopped = false;
-                }
-                continue;
-            }
-            if self.skipped.contains(&s.pid) {
+        for s in self.ctl.scan(&roots) {
+            if matches!(s.state, 'Z' | 'X')
+                || self.known.contains(&(s.pid, s.start_ticks))
+                || self.skipped.contains(&s.pid)
+            {
                 continue;
             }
             let Some(p) = self
@@ -271,31 +263,48 @@ impl<C: Control> Engine<'_, '_, C> {
             let user = self.ctl.user_name(p.uid);
             self.add(target_report(&p, user, false, Vec::new()));
             added += 1;
-            all_stopped = false;
             let i = self.targets.len() - 1;
             if stop && self.targets[i].alive && self.send(i, sys::SIGSTOP) {
                 self.targets[i].stopped = true;
             }
         }
-        (added, all_stopped)
+        added
     }
 
-    /// SIGSTOP every live target, then every new descendant, until a scan finds nothing new
-    /// and everything stopped (or [`FREEZE_LIMIT`] passes).
+    /// Waits (yielding the CPU) until every target sent SIGSTOP shows as stopped, or `limit`.
+    /// A stop is not instant: a running process stops on its way back to user space, and
+    /// until then it can still fork.
+    fn await_stopped(&mut self, limit: Instant) {
+        let mut pending: Vec<usize> = self
+            .alive()
+            .into_iter()
+            .filter(|&i| self.targets[i].stopped)
+            .collect();
+        while !pending.is_empty() && Instant::now() < limit {
+            pending.retain(|&i| {
+                let t = &self.targets[i].report;
+                !self.ctl.is_stopped(t.pid, t.start_ticks)
+            });
+            if !pending.is_empty() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// SIGSTOP every live target; once they are stopped, look for descendants not yet known
+    /// and stop those too, until a scan finds nothing new (or [`FREEZE_LIMIT`] passes: another
+    /// reaper may be continuing them at the same time).
     fn freeze(&mut self) {
         for i in self.alive() {
             if !self.targets[i].stopped && self.send(i, sys::SIGSTOP) {
                 self.targets[i].stopped = true;
             }
         }
-        let start = Instant::now();
+        let limit = Instant::now() + FREEZE_LIMIT;
         loop {
-            let (added, all_stopped) = self.discover(true);
-            if (added == 0 && all_stopped) || start.elapsed() > FREEZE_LIMIT {
+            self.await_stopped(limit);
+            if self.discover(true) == 0 || Instant::now() >= limit {
                 break;
-            }
-            if added == 0 {
-                std::thread::yield_now();
             }
         }
     }
@@ -392,7 +401,7 @@ impl<C: Control> Engine<'_, '_, C> {
             self.step(step.signal, step.wait);
             let last = n + 1 == seq.steps.len();
             // Descendants born during the last step get it too, a bounded number of times.
-            while last && !self.interrupted && rounds < EXTRA_ROUNDS && self.discover(false).0 > 0 {
+            while last && !self.interrupted && rounds < EXTRA_ROUNDS && self.discover(false) > 0 {
                 rounds += 1;
                 self.step(step.signal, step.wait);
             }
@@ -711,6 +720,12 @@ mod tests {
                     }
                 })
                 .collect()
+        }
+
+        fn is_stopped(&mut self, pid: u32, start: u64) -> bool {
+            self.procs
+                .get(&pid)
+                .is_none_or(|p| p.start != start || !p.alive || p.stopped)
         }
 
         fn describe(&mut self, pid: u32) -> Option<Process> {

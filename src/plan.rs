@@ -170,13 +170,13 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     // Then every descendant of a root, parents before children.
     let mut chosen: Vec<(u32, bool)> = roots.iter().map(|&p| (p, true)).collect();
     if !opts.no_tree && !roots.is_empty() {
-        snap.load_all_processes()?;
+        // One cheap pass over every stat finds the trees; only their members are read in full.
+        let tree = sys::scan_tree(&roots);
+        snap.load_processes(tree.iter().map(|s| s.pid));
         let mut seen: HashSet<u32> = roots.iter().copied().collect();
-        for &root in &roots {
-            for d in snap.descendants(root) {
-                if seen.insert(d) {
-                    chosen.push((d, false));
-                }
+        for s in tree {
+            if seen.insert(s.pid) {
+                chosen.push((s.pid, false));
             }
         }
         snap.load_details(chosen.iter().map(|&(p, _)| p));

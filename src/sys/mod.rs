@@ -22,7 +22,7 @@ pub use windows::*;
 #[cfg(all(unix, not(target_os = "linux")))]
 mod portable_signal;
 #[cfg(all(unix, not(target_os = "linux")))]
-pub use portable_signal::Signaller;
+pub use portable_signal::{Signaller, scan_tree};
 
 #[cfg(unix)]
 mod unix_common;

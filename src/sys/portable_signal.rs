@@ -90,34 +90,13 @@ impl Control for Signaller {
     }
 
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
-        let procs: Vec<Process> = super::list_pids()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(super::read_process)
-            .collect();
-        let mut out: Vec<Seen> = Vec::new();
-        let mut frontier: Vec<u32> = roots.to_vec();
-        let mut visited: std::collections::HashSet<u32> = roots.iter().copied().collect();
-        for p in procs.iter().filter(|p| visited.contains(&p.pid)) {
-            out.push(Seen {
-                pid: p.pid,
-                start_ticks: p.start_ticks,
-                state: p.state,
-            });
-        }
-        while let Some(parent) = frontier.pop() {
-            for p in procs.iter().filter(|p| p.ppid == parent && p.pid != parent) {
-                if visited.insert(p.pid) {
-                    out.push(Seen {
-                        pid: p.pid,
-                        start_ticks: p.start_ticks,
-                        state: p.state,
-                    });
-                    frontier.push(p.pid);
-                }
-            }
-        }
-        out
+        scan_tree(roots)
+    }
+
+    fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
+        super::read_process(pid).is_none_or(|p| {
+            p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X')
+        })
     }
 
     fn describe(&mut self, pid: u32) -> Option<Process> {
@@ -126,4 +105,36 @@ impl Control for Signaller {
         p.exe = super::read_exe(pid);
         Some(p)
     }
+}
+
+/// `roots` (those that exist) and every current descendant of them, parents before children.
+pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
+    let procs: Vec<Process> = super::list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(super::read_process)
+        .collect();
+    let mut out: Vec<Seen> = Vec::new();
+    let mut frontier: Vec<u32> = roots.to_vec();
+    let mut visited: std::collections::HashSet<u32> = roots.iter().copied().collect();
+    for p in procs.iter().filter(|p| visited.contains(&p.pid)) {
+        out.push(Seen {
+            pid: p.pid,
+            start_ticks: p.start_ticks,
+            state: p.state,
+        });
+    }
+    while let Some(parent) = frontier.pop() {
+        for p in procs.iter().filter(|p| p.ppid == parent && p.pid != parent) {
+            if visited.insert(p.pid) {
+                out.push(Seen {
+                    pid: p.pid,
+                    start_ticks: p.start_ticks,
+                    state: p.state,
+                });
+                frontier.push(p.pid);
+            }
+        }
+    }
+    out
 }

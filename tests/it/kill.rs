@@ -687,3 +687,103 @@ fn other_reaper_processes_are_never_targets() {
     );
     assert!(!is_dead(p.pid()));
 }
+
+/// Runs reaper under `script(1)`, so that its stdin, stdout and stderr are a terminal, feeding
+/// `input` to it.
+fn reaper_on_a_terminal(args: &str, input: &str) -> std::process::Output {
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("{REAPER} {args}"), "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("script output")
+}
+
+#[test]
+fn asks_on_a_terminal_and_no_means_nothing_signalled() {
+    let fx = Fixture::start("kill-ask", "listen", &["tcp", "127.0.0.1"]);
+    let out = reaper_on_a_terminal(&format!("kill --pid {}", fx.pid()), "n\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("proceed? [y/N]") && text.contains("nothing signalled"),
+        "{text}"
+    );
+    assert!(!is_dead(fx.pid()));
+    let out = reaper_on_a_terminal(&format!("kill --pid {}", fx.pid()), "y\n");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("SIGTERM -> exited"), "{text}");
+    assert!(is_dead(fx.pid()));
+    // --yes never asks.
+    let fx = Fixture::start("kill-yes", "listen", &["tcp", "127.0.0.1"]);
+    let out = reaper_on_a_terminal(&format!("kill --yes --pid {}", fx.pid()), "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("proceed?"));
+    assert!(is_dead(fx.pid()));
+}
+
+fn has_pidfd(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten().any(|e| {
+                std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().contains("pidfd"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+fn state(pid: u32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+#[test]
+fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
+    let fx = Fixture::start("kill-intr", "ignore-term", &[]);
+    let child = Command::new(REAPER)
+        .args([
+            "kill",
+            "--pid",
+            &fx.pid().to_string(),
+            "--timeout",
+            "60s",
+            "--format",
+            "json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("reaper");
+    let reaper_pid = child.id();
+    wait_for("reaper to pin its target", || has_pidfd(reaper_pid));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(reaper_pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("reaper output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["interrupted"], true);
+    assert_eq!(target(&json, fx.pid())["outcome"], "survived");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // Alive, and not left stopped.
+    assert!(
+        matches!(state(fx.pid()), Some('S' | 'R')),
+        "{:?}",
+        state(fx.pid())
+    );
+}

@@ -4,7 +4,7 @@
 pub mod pidfd;
 pub mod procfs;
 
-pub use pidfd::Signaller;
+pub use pidfd::{Signaller, scan_tree};
 
 use std::ffi::OsStr;
 use std::fs;

@@ -199,39 +199,12 @@ impl Control for Signaller {
     }
 
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
-        // /proc/PID/task/*/children needs CONFIG_PROC_CHILDREN, which many kernels lack: read
-        // every stat once instead (about 10 µs a process).
-        let mut by_parent: HashMap<u32, Vec<Seen>> = HashMap::new();
-        let mut roots_seen = Vec::new();
-        let root_set: HashSet<u32> = roots.iter().copied().collect();
-        for pid in super::list_pids().unwrap_or_default() {
-            let Some(st) = super::read_stat(pid) else {
-                continue;
-            };
-            let seen = Seen {
-                pid,
-                start_ticks: st.starttime,
-                state: st.state,
-            };
-            if root_set.contains(&pid) {
-                roots_seen.push(seen);
-            }
-            if st.ppid != pid {
-                by_parent.entry(st.ppid).or_default().push(seen);
-            }
-        }
-        let mut out = roots_seen;
-        let mut queue: Vec<u32> = roots.to_vec();
-        let mut visited = root_set;
-        while let Some(p) = queue.pop() {
-            for s in by_parent.remove(&p).unwrap_or_default() {
-                if visited.insert(s.pid) {
-                    out.push(s);
-                    queue.push(s.pid);
-                }
-            }
-        }
-        out
+        scan_tree(roots)
+    }
+
+    fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
+        super::read_stat(pid)
+            .is_none_or(|s| s.starttime != start_ticks || matches!(s.state, 'T' | 't' | 'Z' | 'X'))
     }
 
     fn describe(&mut self, pid: u32) -> Option<Process> {
@@ -240,4 +213,42 @@ impl Control for Signaller {
         p.exe = super::read_exe(pid);
         Some(p)
     }
+}
+
+/// `roots` (those that exist) and every current descendant of them, parents before children:
+/// one pass over every `/proc/PID/stat`.
+pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
+    // /proc/PID/task/*/children needs CONFIG_PROC_CHILDREN, which many kernels lack: read
+    // every stat once instead (about 10 µs a process).
+    let mut by_parent: HashMap<u32, Vec<Seen>> = HashMap::new();
+    let mut roots_seen = Vec::new();
+    let root_set: HashSet<u32> = roots.iter().copied().collect();
+    for pid in super::list_pids().unwrap_or_default() {
+        let Some(st) = super::read_stat(pid) else {
+            continue;
+        };
+        let seen = Seen {
+            pid,
+            start_ticks: st.starttime,
+            state: st.state,
+        };
+        if root_set.contains(&pid) {
+            roots_seen.push(seen);
+        }
+        if st.ppid != pid {
+            by_parent.entry(st.ppid).or_default().push(seen);
+        }
+    }
+    let mut out = roots_seen;
+    let mut queue: Vec<u32> = roots.to_vec();
+    let mut visited = root_set;
+    while let Some(p) = queue.pop() {
+        for s in by_parent.remove(&p).unwrap_or_default() {
+            if visited.insert(s.pid) {
+                out.push(s);
+                queue.push(s.pid);
+            }
+        }
+    }
+    out
 }
