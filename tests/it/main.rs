@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod docs;
+mod kill;
 mod list;
 mod manners;
 mod props;
