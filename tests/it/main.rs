@@ -2,6 +2,7 @@
 //! an exact pid), reaped by `Drop` guards.
 
 mod adversarial;
+mod adversarial_kill;
 mod docs;
 mod kill;
 mod list;

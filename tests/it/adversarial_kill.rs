@@ -1,0 +1,179 @@
+//! The adversarial suite, kill side: PID reuse between plan and signal, SIGINT in the middle of
+//! a kill, big trees under a low RLIMIT_NOFILE, repeated fork storms. Every process is the
+//! test's own (a unique token, or an exact pid it spawned) and is killed and reaped in `Drop`.
+//!
+//! The long versions are `#[ignore]`d: `cargo test --test it -- --ignored adversarial`.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use reaper::kill::{self, KillOptions};
+use reaper::{Outcome, Selection, Snapshot};
+
+use crate::util::*;
+
+const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
+
+/// A process we spawned ourselves, SIGKILLed and reaped on drop.
+struct Spawned(Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The one-letter state of `pid` (`T` stopped, `Z` zombie, ...), if it exists.
+fn state(pid: u32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Spawns `sleep 600` so that it gets `pid`, using `ns_last_pid` (we are root). Other processes
+/// on the machine fork too, so it retries; `None` if the pid could not be had.
+fn spawn_at_pid(pid: u32) -> Option<Spawned> {
+    for _ in 0..500 {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).ok()?;
+        let child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).process_group(0).spawn().ok()?;
+        let got = child.id();
+        let s = Spawned(child);
+        if got == pid {
+            return Some(s);
+        }
+    }
+    None
+}
+
+#[test]
+fn adversarial_kill_pid_recycled_between_plan_and_signal_is_never_signalled() {
+    // The target is planned, then exits and is reaped, and an unrelated process takes its pid
+    // before the signals go out: the impostor must not be signalled, the target is `gone`.
+    let mut fx = Fixture::start("reuse", "idle", &[]);
+    let pid = fx.pid();
+    assert_eq!(pid, fx.child.id(), "the fixture is our direct child (so we can reap it)");
+    let sel = Selection::new().pid(pid);
+    let opts = KillOptions::default();
+    let mut snap = Snapshot::new();
+    let plan = kill::plan(&sel, &mut snap, &opts).expect("a plan");
+    assert!(plan.targets.iter().any(|t| t.pid == pid), "{plan:?}");
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).expect("SIGKILL");
+    fx.child.wait().expect("reaping the target");
+    let mut impostor = spawn_at_pid(pid).expect("recycling the pid");
+
+    let report = kill::execute(&plan, &sel, &opts, &mut |_| {}).expect("a report");
+    let t = report.targets.iter().find(|t| t.pid == pid).expect("the target in the report");
+    assert_eq!(t.outcome, Outcome::Gone, "{report:?}");
+    assert!(t.signals.is_empty(), "a recycled pid was signalled: {report:?}");
+    assert_eq!(impostor.0.try_wait().expect("try_wait"), None, "the impostor was killed");
+    let st = state(pid);
+    assert!(st.is_some_and(|c| !"TtZX".contains(c)), "the impostor was stopped or killed: state {st:?}");
+}
+
+/// Starts `reaper kill` on a tree, SIGINTs it while some of the tree is stopped (the freeze),
+/// and checks that nothing is left stopped and the report is whole. Returns whether the
+/// interrupt landed while a process was stopped.
+fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
+    let fx = Fixture::start("sigint", mode, args);
+    let mut cmd = Command::new(REAPER);
+    cmd.args(["kill", "--signature", &fx.token, "--format", "json"])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("running reaper");
+    let reaper_pid = child.id();
+    // Wait for the freeze (a process of ours in state T) or for reaper to finish.
+    let start = Instant::now();
+    let mut caught = false;
+    while start.elapsed() < DEADLINE {
+        if fx.live_pids().iter().any(|&p| state(p) == Some('T')) {
+            caught = true;
+            break;
+        }
+        if state(reaper_pid).is_none_or(|s| s == 'Z') {
+            break;
+        }
+        std::thread::yield_now();
+    }
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(reaper_pid as i32), nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().expect("reaper's output");
+    let code = out.status.code();
+    assert!(matches!(code, Some(0) | Some(1) | Some(130)), "exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    if code == Some(130) {
+        assert_eq!(json["interrupted"], true, "{json:#}");
+    }
+    // Whatever happened, reaper left nothing stopped.
+    let stopped: Vec<u32> = fx.live_pids().into_iter().filter(|&p| state(p) == Some('T')).collect();
+    assert!(stopped.is_empty(), "left stopped: {stopped:?}\n{json:#}");
+    caught
+}
+
+#[test]
+fn adversarial_kill_sigint_during_a_kill_leaves_nothing_stopped() {
+    let mut caught = 0;
+    for _ in 0..5 {
+        caught += usize::from(sigint_during_kill("storm", &["3", "3"], &["--timeout", "10s"]));
+        caught += usize::from(sigint_during_kill("forest", &["200", "120", "ignore-term"], &["--timeout", "10s"]));
+    }
+    // At least some interrupts must have hit a freeze, or the test proved nothing.
+    assert!(caught > 0, "no SIGINT landed while a process was stopped");
+}
+
+/// `forest N` killed by `reaper kill` under RLIMIT_NOFILE 256 (soft and hard): nothing left.
+fn tree_killed_under_low_nofile(n: usize) {
+    let fx = Fixture::start("kill-forest", "forest", &[&n.to_string(), "600"]);
+    assert_eq!(fx.get("n") as usize, n);
+    assert_eq!(fx.live_pids().len(), n);
+    let out = Command::new("prlimit")
+        .args(["--nofile=256:256", REAPER, "kill", "--signature", &fx.token, "--timeout", "10s", "--format", "json"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("prlimit reaper");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["targets"].as_array().map(Vec::len), Some(n), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json["survivors"], serde_json::json!([]));
+    assert_eq!(fx.live_pids(), Vec::<u32>::new());
+}
+
+#[test]
+fn adversarial_kill_500_process_tree_under_nofile_256() {
+    tree_killed_under_low_nofile(500);
+}
+
+#[test]
+#[ignore = "long: 2000 processes"]
+fn adversarial_long_kill_2000_process_tree_under_nofile_256() {
+    tree_killed_under_low_nofile(2000);
+}
+
+/// `rounds` kills of a bounded fork storm (every process keeps 3 children alive, 3 levels
+/// deep, leaves exit and are re-forked all the time): zero survivors every time.
+fn repeated_fork_storm_kills(rounds: usize) {
+    for round in 0..rounds {
+        let fx = Fixture::start("storm-rep", "storm", &["3", "3"]);
+        wait_for("the storm to grow", || fx.live_pids().len() >= 13);
+        let run = reaper(&["kill", "--signature", &fx.token, "--timeout", "2s", "--format", "json"]);
+        run.expect(0);
+        let left = fx.live_pids();
+        assert!(left.is_empty(), "round {round}: survivors {left:?}\n{}", run.stdout());
+    }
+}
+
+#[test]
+fn adversarial_kill_repeated_fork_storms_leave_nothing() {
+    repeated_fork_storm_kills(5);
+}
+
+#[test]
+#[ignore = "long: 100 fork storms"]
+fn adversarial_long_kill_100_fork_storms_leave_nothing() {
+    repeated_fork_storm_kills(100);
+}
