@@ -125,22 +125,50 @@ fn adversarial_kill_sigint_during_a_kill_leaves_nothing_stopped() {
     assert!(caught > 0, "no SIGINT landed while a process was stopped");
 }
 
-/// `forest N` killed by `reaper kill` under RLIMIT_NOFILE 256 (soft and hard): nothing left.
-fn tree_killed_under_low_nofile(n: usize) {
+/// Runs `reaper kill --signature TOKEN` on a fresh `forest N` under `prlimit --nofile=LIMIT`,
+/// returning the fixture (still guarding whatever lives), the exit code and the JSON report.
+fn kill_forest_with_nofile(n: usize, limit: &str) -> (Fixture, Option<i32>, serde_json::Value) {
     let fx = Fixture::start("kill-forest", "forest", &[&n.to_string(), "600"]);
     assert_eq!(fx.get("n") as usize, n);
     assert_eq!(fx.live_pids().len(), n);
     let out = Command::new("prlimit")
-        .args(["--nofile=256:256", REAPER, "kill", "--signature", &fx.token, "--timeout", "10s", "--format", "json"])
+        .arg(format!("--nofile={limit}"))
+        .args([REAPER, "kill", "--signature", &fx.token, "--timeout", "10s", "--format", "json"])
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .output()
         .expect("prlimit reaper");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(json["targets"].as_array().map(Vec::len), Some(n), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(json["targets"].as_array().map(Vec::len), Some(n), "{json:#}");
+    (fx, out.status.code(), json)
+}
+
+/// `forest N` killed under a soft RLIMIT_NOFILE of 256 (the hard limit as it is): nothing left.
+fn tree_killed_under_low_nofile(n: usize) {
+    let (fx, code, json) = kill_forest_with_nofile(n, "256:");
+    assert_eq!(code, Some(0), "{json:#}");
     assert_eq!(json["survivors"], serde_json::json!([]));
     assert_eq!(fx.live_pids(), Vec::<u32>::new());
+}
+
+#[test]
+fn adversarial_kill_hard_nofile_limit_never_reports_a_live_process_gone() {
+    // Regression: with every fd holding a pidfd, reading /proc/PID/stat to verify a target
+    // failed (EMFILE) and the target was reported `gone`: exit 0 while ~250 processes of a
+    // 500-process tree lived on, never signalled. (With a soft limit of 256 too: the pidfd took
+    // the last fd, so the limit was never raised.) With the hard limit at 256 reaper cannot pin
+    // them all; whatever it could not end must be a survivor, and the exit code 1.
+    let (fx, code, json) = kill_forest_with_nofile(400, "256:256");
+    let live = fx.live_pids();
+    let survivors: Vec<u32> =
+        json["survivors"].as_array().expect("survivors").iter().filter_map(|p| p.as_u64()).map(|p| p as u32).collect();
+    for pid in &live {
+        assert!(survivors.contains(pid), "{pid} lives on but is not reported as a survivor");
+        let t = json["targets"].as_array().expect("targets").iter().find(|t| t["pid"] == *pid).expect("a target");
+        assert_ne!(t["outcome"], "gone", "{t}");
+    }
+    assert_eq!(code, Some(if survivors.is_empty() { 0 } else { 1 }), "{} alive", live.len());
 }
 
 #[test]

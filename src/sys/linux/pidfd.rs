@@ -118,9 +118,18 @@ impl Control for Signaller {
         };
         // The pidfd now pins whatever process has this pid; it is ours only if it started when
         // the plan saw it start.
-        match super::start_ticks(pid) {
-            Some(t) if t == start_ticks => Ok(Handle { fd }),
-            _ => Err(Sent::Gone),
+        loop {
+            match super::start_ticks(pid) {
+                Some(t) if t == start_ticks => return Ok(Handle { fd }),
+                Some(_) => return Err(Sent::Gone),
+                // Unreadable because the pinned process has exited: gone.
+                None if readable(&fd) => return Err(Sent::Gone),
+                // It is alive, so the read failed on our side (the pidfd took the last free fd
+                // and the read needs one more): raise the limit once and retry. Never call an
+                // unverified live process gone: that reported success while it lived on.
+                None if self.raise_nofile() => continue,
+                None => return Err(Sent::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+            }
         }
     }
 
