@@ -444,7 +444,11 @@ pub fn execute(
         KillReport { dry_run: true, targets, ..KillReport::default() }
     } else {
         let mut ctl = sys::Signaller::new();
-        execute_with(&mut ctl, plan, opts, on_event)
+        let mut report = execute_with(&mut ctl, plan, opts, on_event);
+        // An interrupt that came after the engine's last look is still queued: count it, and
+        // consume it, or restoring the signal mask would kill reaper before it reports.
+        report.interrupted |= ctl.interrupted();
+        report
     };
     report.ports = check_ports(sel)?;
     Ok(report)

@@ -91,6 +91,8 @@ impl Default for Signaller {
 
 impl Drop for Signaller {
     fn drop(&mut self) {
+        // Consume interrupts still queued, so that unblocking them does not end the process.
+        self.drain();
         if let Some(old) = self.old_mask.take() {
             let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
         }
