@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[cfg(target_os = "linux")]
+pub mod guard;
 pub mod kill;
 pub mod record;
 pub mod report;
@@ -17,6 +19,7 @@ pub mod select;
 pub mod snapshot;
 pub mod spec;
 pub mod sys;
+pub mod wait;
 
 pub use error::{Error, Result};
 pub use kill::{KillOptions, kill};

@@ -303,6 +303,10 @@ pub struct RunArgs {
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
+    /// Do not start the command in a PID namespace (it then sees its real pid, but if reaper is
+    /// SIGKILLed its tree keeps running).
+    #[arg(long)]
+    pub no_pid_namespace: bool,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<String>,

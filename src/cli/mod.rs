@@ -6,5 +6,5 @@ pub mod config;
 pub mod exit;
 pub mod list;
 pub mod output;
-
-
+pub mod run;
+pub mod wait;

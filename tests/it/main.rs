@@ -2,4 +2,6 @@
 //! an exact pid), reaped by `Drop` guards.
 
 mod list;
+mod run;
 mod util;
+mod wait;

@@ -1,7 +1,11 @@
 //! Linux: processes from `/proc`, sockets from netlink `sock_diag` (through netstat2, with a
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
+pub mod guard;
+pub mod pidwatch;
 pub mod procfs;
+
+pub use pidwatch::wait_pid_exit;
 
 use std::ffi::OsStr;
 use std::fs;
