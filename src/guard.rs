@@ -335,8 +335,8 @@ impl Guard {
         let (child, why) = sys::guard::spawn(cmd, pid_namespace)?;
         let note = why.map(|why| {
             format!(
-                "PID namespace unavailable ({why}): the tree is ended when reaper exits or is signalled, \
-                 but if reaper is SIGKILLed only the guard process dies and the command's tree keeps running"
+                "no PID namespace ({why}): the tree is ended when reaper is signalled or its anchor exits, \
+                 but if reaper is SIGKILLed the command's tree keeps running"
             )
         });
         Ok((Guard { child, started: Instant::now() }, note))

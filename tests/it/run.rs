@@ -25,9 +25,19 @@ pub struct Guarded {
 
 impl Guarded {
     pub fn start(tag: &str, run_args: &[&str], mode: &str, mode_args: &[&str]) -> Guarded {
+        Guarded::start_via(&[], tag, run_args, mode, mode_args)
+    }
+
+    /// Like `start`, with `reaper` exec'd by `prefix` (which must exec, so that the child's
+    /// pid is reaper's).
+    pub fn start_via(prefix: &[&str], tag: &str, run_args: &[&str], mode: &str, mode_args: &[&str]) -> Guarded {
         let token = token(tag);
         let stderr = std::env::temp_dir().join(format!("{token}.stderr"));
-        let mut reaper = Command::new(env!("CARGO_BIN_EXE_reaper"))
+        let bin = env!("CARGO_BIN_EXE_reaper");
+        let mut argv: Vec<&str> = prefix.to_vec();
+        argv.push(bin);
+        let mut reaper = Command::new(argv[0])
+            .args(&argv[1..])
             .arg("run")
             .args(run_args)
             .args(["--", "python3", FIXTURE, &token, mode])
@@ -213,6 +223,57 @@ fn double_forking_daemon_reparents_to_subreaper_and_is_ended() {
     g.signal(Signal::SIGTERM);
     assert_tree_gone(&g, None);
     assert_eq!(g.wait().code(), Some(143));
+}
+
+#[test]
+fn without_namespaces_falls_back_to_subreaper_and_says_so() {
+    // A user namespace where reaper has no capabilities and may not create user namespaces:
+    // neither kind of PID namespace is possible there.
+    let prefix = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "sh",
+        "-c",
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --bounding-set=-all --inh-caps=-all \"$@\"",
+        "sh",
+    ];
+    let probe = Command::new(prefix[0]).args(&prefix[1..]).arg("true").status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot build a namespace-less sandbox with unshare and setpriv here");
+        return;
+    }
+    let mut g = Guarded::start_via(&prefix, "run-degraded", &[], "launcher", &[]);
+    let port = g.port();
+    wait_for("the degraded-mode notice", || g.stderr().contains("no PID namespace"));
+    assert!(g.stderr().contains("if reaper is SIGKILLed the command's tree keeps running"), "{}", g.stderr());
+    assert!(g.tree().iter().all(|&p| !in_own_pid_namespace(p)));
+    g.signal(Signal::SIGTERM);
+    assert_tree_gone(&g, Some(port));
+    assert_eq!(g.wait().code(), Some(143), "{}", g.stderr());
+}
+
+#[test]
+fn leftovers_of_an_exited_command_are_ended_in_both_modes() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        let tok = token("run-leftover");
+        // The command starts a listener in the background, waits until it is up, and exits 0.
+        let script = format!(
+            "python3 {FIXTURE} {tok} listen tcp 127.0.0.1 > {out} & while ! grep -q READY {out}; do sleep 0.05; done; exit 0",
+            out = std::env::temp_dir().join(format!("{tok}.out")).display()
+        );
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(["--timeout", "3s", "--", "sh", "-c", &script]);
+        let r = reaper(&args);
+        let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{tok}.out")));
+        let left = pids_with_token(&tok);
+        for &pid in &left {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        r.expect(0);
+        assert!(left.is_empty(), "{extra:?}: the background listener outlived reaper run: {left:?}");
+    }
 }
 
 #[test]

@@ -55,7 +55,10 @@ struct CloneArgs {
 }
 
 /// `clone3()` used like `fork()` (no shared memory, no new stack): returns twice, 0 in the
-/// child. With `pidfd`, the kernel stores a pidfd for the child there.
+/// child. With `pidfd`, the kernel stores a pidfd for the child there. Where `clone3` is
+/// refused with ENOSYS (old kernels, container seccomp profiles), plain `clone()` is used and
+/// `pidfd` is left alone: the caller opens one with `pidfd_open` (safe: the child is ours and
+/// not reaped, so its pid cannot be reused).
 ///
 /// # Safety
 /// In the child only async-signal-safe raw system calls may follow (the caller may have
@@ -68,7 +71,23 @@ unsafe fn clone3(flags: u64, pidfd: Option<&mut c_int>) -> libc::c_long {
     }
     // SAFETY: `args` is a valid clone_args of the size passed and lives across the call; the
     // caller upholds the fork-like contract.
-    unsafe { libc::syscall(libc::SYS_clone3, std::ptr::from_mut(&mut args), std::mem::size_of::<CloneArgs>()) }
+    let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::from_mut(&mut args), std::mem::size_of::<CloneArgs>()) };
+    if r >= 0 || errno() != libc::ENOSYS {
+        return r;
+    }
+    // SAFETY: clone without CLONE_VM and with a null stack is fork with namespace flags; the
+    // remaining arguments (tids, tls) are unused without the flags that read them. The first
+    // two arguments are (flags, stack) on every architecture this is built for but s390x.
+    unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_ulong | libc::SIGCHLD as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    }
 }
 
 fn errno() -> c_int {
@@ -330,8 +349,15 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
         };
     }
     drop(status_w);
-    // SAFETY: with CLONE_PIDFD the kernel stored a new fd for the child in `pidfd`.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let pidfd = if pidfd >= 0 {
+        // SAFETY: with CLONE_PIDFD the kernel stored a new fd for the child in `pidfd`.
+        unsafe { OwnedFd::from_raw_fd(pidfd) }
+    } else {
+        // Started with plain clone(): our unreaped child, so the pid is still its own.
+        open_pidfd(pid as u32)?.ok_or_else(|| {
+            Error::io("opening a pidfd for the guard process", io::Error::from_raw_os_error(libc::ESRCH))
+        })?
+    };
     let mut child =
         Child { shim: pid as u32, cmd: None, pidfd, status_r, isolation, cmd_status: None, shim_status: None };
     // The first message says whether the command started. Blocking: the shim answers at once.
@@ -380,18 +406,32 @@ pub fn spawn(argv: &[OsString], isolate: bool) -> Result<(Child, Option<String>)
     let p = Prep::new(argv)?;
     let mut why = None;
     if isolate {
-        for flags in [libc::CLONE_NEWPID as u64, (libc::CLONE_NEWPID | libc::CLONE_NEWUSER) as u64] {
+        let mut reasons = Vec::new();
+        for (flags, what) in [
+            (libc::CLONE_NEWPID as u64, "PID namespace"),
+            ((libc::CLONE_NEWPID | libc::CLONE_NEWUSER) as u64, "user namespace"),
+        ] {
             match start(&p, Isolation::PidNamespace, flags)? {
                 Attempt::Started(c) => return Ok((c, None)),
-                Attempt::Unavailable(e) => why = Some(io::Error::from_raw_os_error(e).to_string()),
+                Attempt::Unavailable(e) => reasons.push(format!("{what}: {}", unavailable_reason(e))),
             }
         }
+        why = Some(reasons.join("; "));
     }
     match start(&p, Isolation::Subreaper, 0)? {
         Attempt::Started(c) => Ok((c, why)),
         Attempt::Unavailable(e) => {
             Err(Error::io("making the guard process a subreaper", io::Error::from_raw_os_error(e)))
         }
+    }
+}
+
+fn unavailable_reason(e: c_int) -> String {
+    match e {
+        libc::EPERM | libc::EACCES => "not permitted".into(),
+        libc::ENOSPC | libc::EUSERS => "limit reached (user.max_user_namespaces)".into(),
+        libc::ENOSYS | libc::EINVAL => "not supported by this kernel".into(),
+        _ => io::Error::from_raw_os_error(e).to_string(),
     }
 }
 
