@@ -13,6 +13,10 @@ pub use linux::*;
 mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::*;
+#[cfg(target_os = "macos")]
+mod macos_pidwatch;
+#[cfg(target_os = "macos")]
+pub use macos_pidwatch::wait_pid_exit;
 
 #[cfg(windows)]
 mod windows;
