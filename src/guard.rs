@@ -39,7 +39,8 @@ pub enum Isolation {
     /// when the guard is SIGKILLed.
     PidNamespace,
     /// A child subreaper: orphans come back to the guard and are ended with the tree on an
-    /// orderly stop, but a SIGKILLed guard leaves the tree running.
+    /// orderly stop; a SIGKILLed guard takes only the command itself along
+    /// (`PR_SET_PDEATHSIG`), not what the command started.
     Subreaper,
 }
 
@@ -336,7 +337,7 @@ impl Guard {
         let note = why.map(|why| {
             format!(
                 "no PID namespace ({why}): the tree is ended when reaper is signalled or its anchor exits, \
-                 but if reaper is SIGKILLed the command's tree keeps running"
+                 but if reaper is SIGKILLed only the command itself dies and processes it started keep running"
             )
         });
         Ok((Guard { child, started: Instant::now() }, note))

@@ -246,7 +246,7 @@ fn without_namespaces_falls_back_to_subreaper_and_says_so() {
     let mut g = Guarded::start_via(&prefix, "run-degraded", &[], "launcher", &[]);
     let port = g.port();
     wait_for("the degraded-mode notice", || g.stderr().contains("no PID namespace"));
-    assert!(g.stderr().contains("if reaper is SIGKILLed the command's tree keeps running"), "{}", g.stderr());
+    assert!(g.stderr().contains("if reaper is SIGKILLed only the command itself dies"), "{}", g.stderr());
     assert!(g.tree().iter().all(|&p| !in_own_pid_namespace(p)));
     g.signal(Signal::SIGTERM);
     assert_tree_gone(&g, Some(port));
@@ -274,6 +274,18 @@ fn leftovers_of_an_exited_command_are_ended_in_both_modes() {
         r.expect(0);
         assert!(left.is_empty(), "{extra:?}: the background listener outlived reaper run: {left:?}");
     }
+}
+
+#[test]
+fn sigkill_to_reaper_run_without_namespace_still_kills_the_command() {
+    let mut g = Guarded::start("run-kill-sub", &["--no-pid-namespace"], "launcher", &[]);
+    let launcher: u32 = g.info["pid"].parse().unwrap(); // real pids: no namespace
+    let server: u32 = g.info["child"].parse().unwrap();
+    g.signal(Signal::SIGKILL);
+    g.wait();
+    // The command dies with its guard (PR_SET_PDEATHSIG); its own child is the documented gap.
+    wait_for("the launcher to die with the guard", || is_dead(launcher));
+    let _ = kill(Pid::from_raw(server as i32), Signal::SIGKILL);
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! orphan of the namespace, and reports the command's exit status on a pipe. When reaper dies,
 //! however it dies, the shim gets SIGKILL and the kernel kills every process of the namespace.
 //! Where namespaces are not available the shim is a child subreaper instead (orphans still come
-//! back to it and are ended with the tree, but a SIGKILL of reaper ends only the shim).
+//! back to it and are ended with the tree, but a SIGKILL of reaper ends only the shim and, by
+//! its own `PR_SET_PDEATHSIG`, the command; what the command started keeps running).
 //!
 //! The caller may have threads, so nothing between the fork and `execve()` allocates, locks or
 //! touches libc state: everything is prepared before the fork and the children make only raw
@@ -210,13 +211,21 @@ unsafe fn write_file(path: &[u8], data: &[u8]) -> Result<(), c_int> {
 }
 
 /// The command: unblock every signal, restore SIGPIPE, exec. On failure, errno goes to the
-/// shim through `exec_w` (close-on-exec, so success closes it silently).
+/// shim through `exec_w` (close-on-exec, so success closes it silently). Outside a PID
+/// namespace (`shim` is then the shim's pid) the command also dies with the shim: that much
+/// holds even when reaper is SIGKILLed.
 ///
 /// # Safety
 /// Runs in a fresh child after `clone3`; only raw calls.
-unsafe fn command_main(p: &Prep, exec_w: RawFd) -> ! {
+unsafe fn command_main(p: &Prep, exec_w: RawFd, shim: Option<libc::pid_t>) -> ! {
     // SAFETY: raw calls on data prepared before the fork; execve only returns on failure.
     unsafe {
+        if let Some(shim) = shim {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+            if libc::getppid() != shim {
+                libc::_exit(127);
+            }
+        }
         libc::sigprocmask(libc::SIG_SETMASK, &p.empty_mask, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         libc::execve(p.path.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
@@ -261,10 +270,11 @@ unsafe fn shim_main(p: &Prep, parent_pidfd: RawFd, status_w: RawFd, userns: bool
             send(status_w, MSG_SETUP_FAILED, errno());
             libc::_exit(SHIM_ORPHANED);
         }
+        let me = subreaper.then(|| libc::getpid());
         let cmd = clone3(0, None);
         if cmd == 0 {
             libc::close(ep[0]);
-            command_main(p, ep[1]);
+            command_main(p, ep[1], me);
         }
         libc::close(ep[1]);
         if cmd < 0 {
