@@ -149,6 +149,7 @@ impl Default for Backoff {
 }
 
 /// Lets another thread stop a [`run`]: the tree is ended with the sequence and `run` returns.
+/// One-shot: once stopped, it stays stopped (a later `run` given it stops at once).
 #[derive(Clone, Debug)]
 pub struct Stopper(Arc<sys::guard::Notifier>);
 

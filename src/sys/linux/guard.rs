@@ -694,34 +694,48 @@ impl Notifier {
 }
 
 /// SIGINT, SIGTERM and SIGHUP as a readable fd (a signalfd). Creating it blocks the signals in
-/// the calling thread: only sound when no other thread leaves them unblocked.
+/// the calling thread (only sound when no other thread leaves them unblocked); dropping it
+/// restores the thread's previous mask.
 #[derive(Debug)]
-pub struct Signals(nix::sys::signalfd::SignalFd);
+pub struct Signals {
+    fd: nix::sys::signalfd::SignalFd,
+    old_mask: nix::sys::signal::SigSet,
+}
 
 impl Signals {
     /// Blocks INT, TERM and HUP and opens a signalfd for them.
     pub fn new() -> Result<Signals> {
-        use nix::sys::signal::{SigSet, Signal as S};
+        use nix::sys::signal::{SigSet, SigmaskHow, Signal as S, pthread_sigmask};
         let mut set = SigSet::empty();
         for s in [S::SIGINT, S::SIGTERM, S::SIGHUP] {
             set.add(s);
         }
-        set.thread_block().map_err(|e| Error::io("blocking signals", io::Error::from(e)))?;
+        let mut old_mask = SigSet::empty();
+        pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old_mask))
+            .map_err(|e| Error::io("blocking signals", io::Error::from(e)))?;
         let fd = nix::sys::signalfd::SignalFd::with_flags(
             &set,
             nix::sys::signalfd::SfdFlags::SFD_CLOEXEC | nix::sys::signalfd::SfdFlags::SFD_NONBLOCK,
         )
         .map_err(|e| Error::io("creating a signalfd", io::Error::from(e)))?;
-        Ok(Signals(fd))
+        Ok(Signals { fd, old_mask })
     }
 
     /// The fd to poll.
     pub fn fd(&self) -> BorrowedFd<'_> {
-        self.0.as_fd()
+        self.fd.as_fd()
     }
 
     /// The signal that arrived, if any.
     pub fn take(&self) -> Option<i32> {
-        self.0.read_signal().ok().flatten().map(|info| info.ssi_signo as i32)
+        self.fd.read_signal().ok().flatten().map(|info| info.ssi_signo as i32)
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        // Consume what arrived meanwhile (the tree was ended for it), then unblock.
+        while self.take().is_some() {}
+        let _ = self.old_mask.thread_set_mask();
     }
 }
