@@ -398,25 +398,37 @@ impl Guard {
             return Ok((self.child.status(), None));
         }
         let opts = KillOptions { sequence: seq.clone(), ..KillOptions::default() };
-        match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
-            Ok(_) => {}
-            Err(Error::Unsupported(_)) => {
-                if let Err(e) = sys::guard::end_tree_fallback(shim, seq) {
+        let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
+            // Survivors include a sequence cut short by a second INT/TERM/HUP.
+            Ok(report) => report.survivors.is_empty(),
+            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, seq) {
+                Ok(()) => true,
+                Err(e) => {
                     warning = Some(e.to_string());
+                    false
+                }
+            },
+            Err(e) => {
+                warning = Some(format!("ending the tree: {e}"));
+                false
+            }
+        };
+        // The shim exits once its last child is reaped.
+        if !clean || !self.child.wait_reap(Duration::from_millis(500))? {
+            match self.isolation() {
+                // The kernel ends every process of the namespace with its init.
+                Isolation::PidNamespace => self.child.kill_shim(),
+                Isolation::Subreaper => {
+                    let _ = sys::guard::end_tree_fallback(shim, &Sequence::force());
+                    let left = sys::guard::live_descendants(shim).unwrap_or_default();
+                    if !left.is_empty() {
+                        warning = Some(format!("processes survived SIGKILL: {left:?}"));
+                    }
                 }
             }
-            Err(e) => warning = Some(format!("ending the tree: {e}")),
-        }
-        // The shim exits once its last child is reaped. In a PID namespace a SIGKILL of the
-        // shim makes the kernel end anything the sequence missed.
-        if !self.child.wait_reap(Duration::from_millis(500))? {
-            self.child.kill_shim();
-            self.child.wait_reap(sequence_final_wait(seq))?;
-        }
-        if self.isolation() == Isolation::Subreaper {
-            let left = sys::guard::live_descendants(shim).unwrap_or_default();
-            if !left.is_empty() {
-                warning = Some(format!("processes survived the kill sequence: {left:?}"));
+            if !self.child.wait_reap(sequence_final_wait(seq))? {
+                self.child.kill_shim();
+                self.child.wait_reap(sequence_final_wait(seq))?;
             }
         }
         self.child.poll_status()?;

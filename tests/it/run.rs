@@ -289,6 +289,19 @@ fn sigkill_to_reaper_run_without_namespace_still_kills_the_command() {
 }
 
 #[test]
+fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        let mut args = vec!["--timeout", "500ms"];
+        args.extend_from_slice(extra);
+        let mut g = Guarded::start("run-ignore-term", &args, "ignore-term", &[]);
+        let port = g.port();
+        g.signal(Signal::SIGTERM);
+        assert_tree_gone(&g, Some(port));
+        assert_eq!(g.wait().code(), Some(137), "{extra:?}: {}", g.stderr());
+    }
+}
+
+#[test]
 fn exit_status_passes_through() {
     reaper(&["run", "--", "sh", "-c", "exit 3"]).expect(3);
     reaper(&["run", "--", "sh", "-c", "kill -9 $$"]).expect(137);
