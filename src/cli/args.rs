@@ -289,26 +289,26 @@ pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
     pub watch_pid: Vec<u32>,
+    /// Do not start the command in a PID namespace: it sees its real pid, but if reaper is
+    /// SIGKILLed only the command itself dies, not what it started.
+    #[arg(long)]
+    pub no_pid_namespace: bool,
     #[command(flatten)]
     pub sequence: SequenceArgs,
     /// Restart the command when it exits.
-    #[arg(long, value_enum, default_value_t = RestartArg::No)]
+    #[arg(long, value_enum, default_value_t = RestartArg::No, help_heading = "Restart and readiness")]
     pub restart: RestartArg,
     /// At most this many restarts.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Restart and readiness")]
     pub max_restarts: Option<u32>,
     /// Report on stderr once the tree listens on this TCP port.
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Restart and readiness")]
     pub ready_port: Option<u16>,
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port", help_heading = "Restart and readiness")]
     pub ready_timeout: Option<Duration>,
-    /// Do not start the command in a PID namespace (it then sees its real pid, but if reaper is
-    /// SIGKILLed its tree keeps running).
-    #[arg(long)]
-    pub no_pid_namespace: bool,
     /// The command and its arguments.
-    #[arg(required = true, last = true, value_name = "CMD")]
+    #[arg(required = true, last = true, value_name = "CMD", help_heading = "Arguments")]
     pub command: Vec<String>,
 }
 
