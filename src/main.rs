@@ -40,10 +40,9 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => cli::list::tree(a, style),
+        Command::Generate(a) => cli::generate::generate(a),
+        Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),
         Command::Wait(a) => cli::wait::wait(a, style),
-        Command::Kill(_) | Command::Generate(_) => {
-            anyhow::bail!("this subcommand is not available yet")
-        }
     }
 }

@@ -216,6 +216,13 @@ impl Selection {
         SocketFilter { tcp: wants(Proto::Tcp), udp: wants(Proto::Udp) }
     }
 
+    /// Whether a command line (arguments joined by single spaces) passes `--signature` and
+    /// `--exclude`.
+    fn cmdline_matches(&self, cmd: &str) -> bool {
+        (self.signatures.is_empty() || self.signatures.iter().any(|r| r.is_match(cmd)))
+            && !self.excludes.iter().any(|r| r.is_match(cmd))
+    }
+
     fn needs_details(&self) -> bool {
         !(self.signatures.is_empty() && self.names.is_empty() && self.exes.is_empty() && self.excludes.is_empty())
     }
@@ -274,6 +281,8 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             snap.load_processes(c.iter().copied());
             c.into_iter().collect()
         }
+        // A command-line query reads one file per process and the rest only for the matches.
+        None if !sel.signatures.is_empty() => snap.load_by_cmdline(|cmd| sel.cmdline_matches(cmd))?,
         None => {
             snap.load_all_processes()?;
             snap.processes().map(|p| p.pid).collect()
@@ -287,13 +296,14 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     let cheap: Vec<u32> = candidates
         .into_iter()
         .filter(|&pid| {
-            let Some(p) = snap.process(pid) else { return false };
+            let Some(p) = snap.process(pid) else {
+                return false;
+            };
             let age = p.age(now);
             pid != me
                 && !p.kernel_thread
                 && (sel.children_of.is_empty() || sel.children_of.contains(&p.ppid))
-                && (sel.descendants_of.is_empty()
-                    || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
+                && (sel.descendants_of.is_empty() || snap.ancestors(pid).iter().any(|a| sel.descendants_of.contains(a)))
                 && (sel.pgids.is_empty() || sel.pgids.contains(&p.pgid))
                 && (sel.sids.is_empty() || sel.sids.contains(&p.sid))
                 && (sel.users.is_empty() || sel.users.contains(&p.uid))
@@ -308,20 +318,22 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     out.pids = cheap
         .into_iter()
         .filter(|&pid| {
-            let Some(p) = snap.process(pid) else { return false };
+            let Some(p) = snap.process(pid) else {
+                return false;
+            };
             if !sel.needs_details() {
                 return true;
             }
             let cmd = p.cmdline.as_deref().map(|a| a.join(" ")).unwrap_or_default();
             let argv0 = p.cmdline.as_ref().and_then(|a| a.first()).map(|a| basename(a));
             let exe_name = p.exe.as_deref().and_then(|e| e.file_name()).map(|n| n.to_string_lossy());
-            (sel.signatures.is_empty() || sel.signatures.iter().any(|r| r.is_match(&cmd)))
+            sel.cmdline_matches(&cmd)
                 && (sel.names.is_empty()
-                    || sel.names.iter().any(|n| {
-                        *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())
-                    }))
+                    || sel
+                        .names
+                        .iter()
+                        .any(|n| *n == p.name || argv0 == Some(n.as_str()) || exe_name.as_deref() == Some(n.as_str())))
                 && (sel.exes.is_empty() || p.exe.as_deref().is_some_and(|e| sel.exes.iter().any(|x| x.matches(e))))
-                && !sel.excludes.iter().any(|r| r.is_match(&cmd))
         })
         .collect();
     Ok(out)

@@ -168,6 +168,9 @@ pub struct Snapshot {
     /// Whether some fd table could not be read (not root).
     pub fd_denied: bool,
     users: HashMap<u32, String>,
+    /// Pids whose executable link has been read (`Process::exe` is `None` both before that and
+    /// when it is unreadable).
+    exe_read: HashSet<u32>,
     /// When the snapshot was taken.
     pub taken_at: Option<SystemTime>,
 }
@@ -224,13 +227,48 @@ impl Snapshot {
     /// Reads command lines and executables of the given processes.
     pub fn load_details(&mut self, pids: impl IntoIterator<Item = u32>) {
         for pid in pids {
-            if let Some(p) = self.procs.get_mut(&pid)
-                && p.cmdline.is_none()
-            {
-                p.cmdline = Some(sys::read_cmdline(pid).unwrap_or_default());
-                p.exe = sys::read_exe(pid);
+            if let Some(p) = self.procs.get_mut(&pid) {
+                if p.cmdline.is_none() {
+                    p.cmdline = Some(sys::read_cmdline(pid).unwrap_or_default());
+                }
+                if self.exe_read.insert(pid) {
+                    p.exe = sys::read_exe(pid);
+                }
             }
         }
+    }
+
+    /// Reads the command line of every process on the system and loads those for which `keep`
+    /// holds of the command line (arguments joined by single spaces; empty for zombies and
+    /// kernel threads), with their command lines. Returns their pids, ascending. This is how a
+    /// query by command line avoids reading everything else about every process.
+    pub fn load_by_cmdline(&mut self, mut keep: impl FnMut(&str) -> bool) -> Result<Vec<u32>> {
+        let mut pids = sys::list_pids()?;
+        pids.sort_unstable();
+        let mut kept = Vec::new();
+        for pid in pids {
+            let args = match self.procs.get(&pid).and_then(|p| p.cmdline.clone()) {
+                Some(args) => args,
+                None => match sys::read_cmdline(pid) {
+                    Some(args) => args,
+                    None => continue, // gone
+                },
+            };
+            if !keep(&args.join(" ")) {
+                continue;
+            }
+            if let std::collections::btree_map::Entry::Vacant(e) = self.procs.entry(pid) {
+                let Some(p) = sys::read_process(pid) else {
+                    continue;
+                };
+                e.insert(p);
+            }
+            if let Some(p) = self.procs.get_mut(&pid) {
+                p.cmdline.get_or_insert(args);
+                kept.push(pid);
+            }
+        }
+        Ok(kept)
     }
 
     /// Reads command lines and executables of every loaded process.
@@ -274,8 +312,7 @@ impl Snapshot {
         if todo.is_empty() {
             return;
         }
-        let inodes: HashSet<u64> =
-            self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
+        let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
         self.find_holders(&inodes, Some(&todo));
     }
 
@@ -358,14 +395,16 @@ impl Snapshot {
     /// process other than PID 1, i.e. `systemd --user`). PID 1 itself and kernel threads are
     /// never orphans. The parent must have been read for the subreaper case.
     pub fn is_orphan(&self, pid: u32) -> bool {
-        let Some(p) = self.procs.get(&pid) else { return false };
+        let Some(p) = self.procs.get(&pid) else {
+            return false;
+        };
         if p.pid == 1 || p.kernel_thread || p.ppid == 0 {
             return false;
         }
         if p.ppid == 1 {
             return true;
         }
-        self.procs.get(&p.ppid).is_some_and(|parent| sys::is_session_subreaper(parent))
+        self.procs.get(&p.ppid).is_some_and(sys::is_session_subreaper)
     }
 
     /// The name of `uid`, or the number when it has no name.

@@ -39,19 +39,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find processes and show them (exit 0 if something matched, 1 if nothing did).
-    #[command(after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar")]
+    #[command(
+        after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
+    )]
     List(ListArgs),
     /// Show one process's ancestry and descendants, with the ports each holds.
-    #[command(after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)")]
+    #[command(
+        after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)"
+    )]
     Tree(TreeArgs),
     /// End matching processes and their descendants: a graceful signal, then SIGKILL.
-    #[command(after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9")]
+    #[command(
+        after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
+    )]
     Kill(KillArgs),
     /// Run a command and end its whole tree when an anchor process dies or reaper is signalled.
-    #[command(after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700")]
+    #[command(
+        after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
+    )]
     Run(RunArgs),
     /// Wait until a port is free or listening, or a process has exited.
-    #[command(after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0")]
+    #[command(
+        after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
+    )]
     Wait(WaitArgs),
     /// Print shell completions or the man page.
     #[command(hide = true)]
@@ -196,14 +206,16 @@ pub struct SelectArgs {
 /// `reaper list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
+    // The flattened groups come last: their help heading would otherwise carry over to the
+    // options declared after them.
     /// Show each match within its ancestry and descendants.
     #[arg(long)]
     pub tree: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `reaper tree`.
@@ -251,10 +263,6 @@ impl SequenceArgs {
 /// `reaper kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
-    #[command(flatten)]
-    pub select: SelectArgs,
-    #[command(flatten)]
-    pub sequence: SequenceArgs,
     /// Only the matched processes, not their descendants.
     #[arg(long)]
     pub no_tree: bool,
@@ -270,6 +278,10 @@ pub struct KillArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
 }
 
 /// `--restart`.
@@ -293,23 +305,23 @@ pub struct RunArgs {
     /// SIGKILLed only the command itself dies, not what it started.
     #[arg(long)]
     pub no_pid_namespace: bool,
-    #[command(flatten)]
-    pub sequence: SequenceArgs,
     /// Restart the command when it exits.
-    #[arg(long, value_enum, default_value_t = RestartArg::No, help_heading = "Restart and readiness")]
+    #[arg(long, value_enum, default_value_t = RestartArg::No)]
     pub restart: RestartArg,
     /// At most this many restarts.
-    #[arg(long, value_name = "N", help_heading = "Restart and readiness")]
+    #[arg(long, value_name = "N")]
     pub max_restarts: Option<u32>,
     /// Report on stderr once the tree listens on this TCP port.
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Restart and readiness")]
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub ready_port: Option<u16>,
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port", help_heading = "Restart and readiness")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
     /// The command and its arguments.
-    #[arg(required = true, last = true, value_name = "CMD", help_heading = "Arguments")]
+    #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
 }
 
 /// `reaper wait`.

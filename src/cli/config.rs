@@ -42,6 +42,48 @@ impl Style {
     }
 }
 
+/// A colour or emphasis for [`Style::paint`]. Outcomes use the traffic-light colours:
+/// exited green, killed yellow, survived and denied red.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // the outcome colours are for `kill`'s output
+pub enum Paint {
+    /// Bold: table headers.
+    Bold,
+    /// Green: a process that exited after the graceful signal.
+    Green,
+    /// Yellow: a process that had to be killed.
+    Yellow,
+    /// Red: a survivor, a refused signal, a port still held.
+    Red,
+    /// Dim: secondary detail.
+    Dim,
+}
+
+impl Style {
+    /// `s` wrapped in the ANSI sequence for `paint` when colour is on, else `s` unchanged.
+    pub fn paint(&self, s: &str, paint: Paint) -> String {
+        if !self.color || s.is_empty() {
+            return s.to_string();
+        }
+        let code = match paint {
+            Paint::Bold => "1",
+            Paint::Green => "32",
+            Paint::Yellow => "33",
+            Paint::Red => "31",
+            Paint::Dim => "2",
+        };
+        format!("\x1b[{code}m{s}\x1b[0m")
+    }
+
+    /// A rendered table with its first line (the header) in bold when colour is on.
+    pub fn bold_header(&self, table: &str) -> String {
+        match table.split_once('\n') {
+            Some((head, rest)) if self.color => format!("{}\n{rest}", self.paint(head, Paint::Bold)),
+            _ => table.to_string(),
+        }
+    }
+}
+
 /// The library selection these arguments spell.
 pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
     let mut sel = Selection {
@@ -68,4 +110,21 @@ pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
         sel = sel.user(u)?;
     }
     Ok(sel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style(color: bool) -> Style {
+        Style { color, stdout_tty: false, stderr_tty: false, stdin_tty: false, quiet: false }
+    }
+
+    #[test]
+    fn paint_only_when_colour_is_on() {
+        assert_eq!(style(true).paint("killed", Paint::Yellow), "\x1b[33mkilled\x1b[0m");
+        assert_eq!(style(false).paint("killed", Paint::Yellow), "killed");
+        assert_eq!(style(true).bold_header("PID CMD\n1 x\n"), "\x1b[1mPID CMD\x1b[0m\n1 x\n");
+        assert_eq!(style(false).bold_header("PID CMD\n1 x\n"), "PID CMD\n1 x\n");
+    }
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 use reaper::{ProcessRecord, Snapshot, select};
 
 use super::args::{Format, ListArgs, TreeArgs};
-use super::config::{self, Style};
+use super::config::{self, Paint, Style};
 use super::exit::Exit;
 use super::output;
 
@@ -34,10 +34,7 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         if !style.quiet {
             eprintln!(
                 "reaper: {} port {} ({}) is held by uid {} but its process is not visible: run as root to see it",
-                s.proto,
-                s.local_port,
-                s.local_addr,
-                s.uid
+                s.proto, s.local_port, s.local_addr, s.uid
             );
         }
     }
@@ -62,9 +59,16 @@ pub fn tree(args: &TreeArgs, style: &Style) -> Result<Exit> {
 }
 
 /// Loads what the records need (command lines, ports) and renders them.
-fn render(snap: &mut Snapshot, pids: &[u32], matched: &BTreeSet<u32>, format: Format, tree: bool, style: &Style) -> String {
+fn render(
+    snap: &mut Snapshot,
+    pids: &[u32],
+    matched: &BTreeSet<u32>,
+    format: Format,
+    tree: bool,
+    style: &Style,
+) -> String {
     if format == Format::Pid {
-        return pids.iter().filter(|p| !tree || matched.contains(p) || tree).map(|p| format!("{p}\n")).collect();
+        return pids.iter().map(|p| format!("{p}\n")).collect();
     }
     if snap.sockets().is_empty() {
         // A query that never read the socket table (by signature, say) still shows ports.
@@ -79,8 +83,8 @@ fn render(snap: &mut Snapshot, pids: &[u32], matched: &BTreeSet<u32>, format: Fo
             s.push('\n');
             s
         }
-        _ if tree => output::tree(&records, matched),
+        _ if tree => output::tree_marked(&records, matched, &|s| style.paint(s, Paint::Bold)),
         _ if records.is_empty() => String::new(),
-        _ => output::table(&records, style.stdout_tty),
+        _ => style.bold_header(&output::table(&records, style.stdout_tty)),
     }
 }

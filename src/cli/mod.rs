@@ -4,6 +4,8 @@
 pub mod args;
 pub mod config;
 pub mod exit;
+pub mod generate;
+pub mod kill;
 pub mod list;
 pub mod output;
 pub mod run;

@@ -63,7 +63,10 @@ pub fn age(d: Duration) -> String {
 pub fn table(records: &[ProcessRecord], tty: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::NOTHING);
-    if tty {
+    // Wrap to the terminal's width only when it has one: a pseudo-terminal that was never
+    // sized (`script`, some CI runners) reports 0 columns, which would wrap every cell to one
+    // character per line.
+    if tty && t.width().is_some_and(|w| w >= 40) {
         t.set_content_arrangement(ContentArrangement::Dynamic);
     } else {
         t.force_no_tty();
@@ -89,7 +92,13 @@ pub fn table(records: &[ProcessRecord], tty: bool) -> String {
 
 /// A forest drawn with box characters: every record in `records` is a node, placed under its
 /// parent when the parent is in the set too. Matches are marked with `*`.
+#[allow(dead_code)] // the uncoloured form, for callers without a Style
 pub fn tree(records: &[ProcessRecord], matched: &BTreeSet<u32>) -> String {
+    tree_marked(records, matched, &|s| s.to_string())
+}
+
+/// [`tree`], with each match's `* PID` passed through `mark` (bold when colour is on).
+pub fn tree_marked(records: &[ProcessRecord], matched: &BTreeSet<u32>, mark: &dyn Fn(&str) -> String) -> String {
     let by_pid: BTreeMap<u32, &ProcessRecord> = records.iter().map(|r| (r.pid, r)).collect();
     let mut kids: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     let mut roots = Vec::new();
@@ -100,42 +109,45 @@ pub fn tree(records: &[ProcessRecord], matched: &BTreeSet<u32>) -> String {
             roots.push(r.pid);
         }
     }
+    let forest = Forest { by_pid, kids, matched, mark };
     let mut out = String::new();
     for root in roots {
-        draw(&mut out, root, "", None, &by_pid, &kids, matched);
+        forest.draw(&mut out, root, "", None);
     }
     out
 }
 
-fn draw(
-    out: &mut String,
-    pid: u32,
-    prefix: &str,
-    last: Option<bool>,
-    by_pid: &BTreeMap<u32, &ProcessRecord>,
-    kids: &BTreeMap<u32, Vec<u32>>,
-    matched: &BTreeSet<u32>,
-) {
-    let Some(r) = by_pid.get(&pid) else { return };
-    let branch = match last {
-        None => "",
-        Some(true) => "└─ ",
-        Some(false) => "├─ ",
-    };
-    let mark = if matched.contains(&pid) { "* " } else { "" };
-    let _ = write!(out, "{prefix}{branch}{mark}{} {} ({})", r.pid, command(r), sanitize(&r.user));
-    for p in &r.ports {
-        let _ = write!(out, "  [{}]", port(p));
-    }
-    out.push('\n');
-    let child_prefix = match last {
-        None => prefix.to_string(),
-        Some(true) => format!("{prefix}   "),
-        Some(false) => format!("{prefix}│  "),
-    };
-    let children = kids.get(&pid).map_or(&[][..], Vec::as_slice);
-    for (i, &c) in children.iter().enumerate() {
-        draw(out, c, &child_prefix, Some(i + 1 == children.len()), by_pid, kids, matched);
+/// What drawing a tree needs at every node.
+struct Forest<'a> {
+    by_pid: BTreeMap<u32, &'a ProcessRecord>,
+    kids: BTreeMap<u32, Vec<u32>>,
+    matched: &'a BTreeSet<u32>,
+    mark: &'a dyn Fn(&str) -> String,
+}
+
+impl Forest<'_> {
+    fn draw(&self, out: &mut String, pid: u32, prefix: &str, last: Option<bool>) {
+        let Some(r) = self.by_pid.get(&pid) else { return };
+        let branch = match last {
+            None => "",
+            Some(true) => "└─ ",
+            Some(false) => "├─ ",
+        };
+        let head = if self.matched.contains(&pid) { (self.mark)(&format!("* {}", r.pid)) } else { r.pid.to_string() };
+        let _ = write!(out, "{prefix}{branch}{head} {} ({})", command(r), sanitize(&r.user));
+        for p in &r.ports {
+            let _ = write!(out, "  [{}]", port(p));
+        }
+        out.push('\n');
+        let child_prefix = match last {
+            None => prefix.to_string(),
+            Some(true) => format!("{prefix}   "),
+            Some(false) => format!("{prefix}│  "),
+        };
+        let children = self.kids.get(&pid).map_or(&[][..], Vec::as_slice);
+        for (i, &c) in children.iter().enumerate() {
+            self.draw(out, c, &child_prefix, Some(i + 1 == children.len()));
+        }
     }
 }
 

@@ -9,6 +9,9 @@ pub mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
 
+#[cfg(any(target_os = "macos", windows))]
+mod portable;
+
 #[cfg(target_os = "macos")]
 mod macos;
 #[cfg(target_os = "macos")]
@@ -22,6 +25,11 @@ pub use macos_pidwatch::wait_pid_exit;
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
+
+#[cfg(all(unix, not(target_os = "linux")))]
+mod portable_signal;
+#[cfg(all(unix, not(target_os = "linux")))]
+pub use portable_signal::{Signaller, scan_tree};
 
 #[cfg(unix)]
 mod unix_common;

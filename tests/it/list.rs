@@ -24,7 +24,9 @@ fn tcp_listener_found_by_port_in_every_format() {
     assert_eq!(arr.len(), 1);
     let p = &arr[0];
     assert_eq!(p["pid"], fx.pid());
-    for key in ["ppid", "pgid", "sid", "uid", "user", "name", "exe", "cmdline", "start_time", "state", "orphan", "children"] {
+    for key in
+        ["ppid", "pgid", "sid", "uid", "user", "name", "exe", "cmdline", "start_time", "state", "orphan", "children"]
+    {
         assert!(p.get(key).is_some(), "missing {key} in {p}");
     }
     assert!(p["cmdline"].as_array().unwrap().iter().any(|a| a == fx.token.as_str()));
@@ -122,7 +124,11 @@ fn three_level_tree_by_descendants_and_tree_view() {
     // --tree: the listener within its ancestry (root and middle above it).
     let port = fx.port().to_string();
     let tree = reaper(&["list", "-p", &port, "--tree"]).expect(0).stdout();
-    let line_of = |pid: u32| tree.lines().position(|l| l.contains(&format!(" {pid} ")) || l.starts_with(&format!("{pid} "))).unwrap_or_else(|| panic!("{pid} not in\n{tree}"));
+    let line_of = |pid: u32| {
+        tree.lines()
+            .position(|l| l.contains(&format!(" {pid} ")) || l.starts_with(&format!("{pid} ")))
+            .unwrap_or_else(|| panic!("{pid} not in\n{tree}"))
+    };
     let (a, b, c) = (line_of(pids[0]), line_of(pids[1]), line_of(pids[2]));
     assert!(a < b && b < c, "{tree}");
     let leaf = tree.lines().nth(c).unwrap();
@@ -172,7 +178,10 @@ fn signature_name_exclude_and_user() {
     let uid = nix::unistd::getuid().to_string();
     assert_eq!(reaper(&["list", "-s", tok, "-u", &uid, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
     reaper(&["list", "-s", tok, "--older-than", "1h"]).expect(1);
-    assert_eq!(reaper(&["list", "-s", tok, "--younger-than", "1h", "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
+    assert_eq!(
+        reaper(&["list", "-s", tok, "--younger-than", "1h", "--format", "pid"]).expect(0).pids(),
+        vec![fx.pid()]
+    );
     let pgid = nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(fx.pid() as i32))).unwrap().to_string();
     assert_eq!(reaper(&["list", "--pgid", &pgid, "-s", tok, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
 }

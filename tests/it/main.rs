@@ -1,7 +1,10 @@
 //! reaper's integration tests: real processes, all the tests' own (found by a unique token or
 //! an exact pid), reaped by `Drop` guards.
 
+mod docs;
+mod kill;
 mod list;
+mod manners;
 mod run;
 mod util;
 mod wait;

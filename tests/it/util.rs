@@ -136,7 +136,8 @@ impl Drop for Fixture {
         // SIGKILL every process with our token (daemons escape the process group), then the group.
         for _ in 0..3 {
             for pid in pids_with_token(&self.token) {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+                let _ =
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
             }
         }
         let _ = nix::sys::signal::killpg(

@@ -23,17 +23,17 @@ impl Waiter {
     }
 
     fn running(&mut self) -> bool {
-        self.0.try_wait().unwrap().is_none()
+        self.0.try_wait().expect("try_wait").is_none()
     }
 
     #[track_caller]
     fn code(&mut self) -> i32 {
         let mut status = None;
         wait_for("reaper wait to exit", || {
-            status = self.0.try_wait().unwrap();
+            status = self.0.try_wait().expect("try_wait");
             status.is_some()
         });
-        status.unwrap().code().unwrap_or(-1)
+        status.expect("an exit status").code().unwrap_or(-1)
     }
 }
 
@@ -45,7 +45,8 @@ impl Drop for Waiter {
 }
 
 fn unused_port() -> String {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string()
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
+    l.local_addr().expect("its address").port().to_string()
 }
 
 #[test]

@@ -2,21 +2,25 @@
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
 pub mod guard;
+pub mod pidfd;
 pub mod pidwatch;
 pub mod procfs;
 
+pub use pidfd::{Signaller, scan_tree};
 pub use pidwatch::wait_pid_exit;
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, OsStr};
 use std::fs;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
-use rustix::fs::{Dir, Mode, OFlags};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 
 use super::{HolderScan, InodeSet};
 use crate::error::{Error, Result};
@@ -25,11 +29,117 @@ use crate::spec::Proto;
 
 /// Every pid in `/proc` (thread-group leaders only: threads are not listed there).
 pub fn list_pids() -> Result<Vec<u32>> {
-    let dir = fs::read_dir("/proc").map_err(|e| Error::io("reading /proc", e))?;
-    Ok(dir
-        .filter_map(|e| e.ok())
-        .filter_map(|e| std::str::from_utf8(e.file_name().as_bytes()).ok()?.parse().ok())
-        .collect())
+    let dir = rustix::fs::open("/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| Error::io("reading /proc", e.into()))?;
+    let mut pids = Vec::with_capacity(1024);
+    let mut buf = DirentBuf::new();
+    loop {
+        let n = buf.fill(&dir).map_err(|e| Error::io("reading /proc", e.into()))?;
+        if n == 0 {
+            break;
+        }
+        for name in buf.names(n) {
+            if let Some(pid) = parse_pid(name) {
+                pids.push(pid);
+            }
+        }
+    }
+    Ok(pids)
+}
+
+/// A decimal pid from a directory entry name (`None` for anything else).
+fn parse_pid(name: &[u8]) -> Option<u32> {
+    if name.is_empty() || name.len() > 10 || name[0] == b'0' {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &b in name {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+/// `/proc`, opened once: every per-process path is resolved relative to it.
+fn proc_dir() -> Option<BorrowedFd<'static>> {
+    static PROC: OnceLock<Option<OwnedFd>> = OnceLock::new();
+    PROC.get_or_init(|| {
+        rustix::fs::open("/proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()
+    })
+    .as_ref()
+    .map(|fd| fd.as_fd())
+}
+
+/// `PID/LEAF` relative to `/proc`, NUL-terminated, built on the stack (no allocation per
+/// process).
+struct PidPath {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl PidPath {
+    fn new(pid: u32, leaf: &[u8]) -> PidPath {
+        let mut buf = [0u8; 40];
+        let mut digits = [0u8; 10];
+        let mut n = pid;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let digits = &digits[i..];
+        // Leaves are short constants; the pid is at most 10 digits.
+        let leaf = &leaf[..leaf.len().min(buf.len() - digits.len() - 2)];
+        buf[..digits.len()].copy_from_slice(digits);
+        buf[digits.len()] = b'/';
+        buf[digits.len() + 1..digits.len() + 1 + leaf.len()].copy_from_slice(leaf);
+        PidPath { buf, len: digits.len() + 1 + leaf.len() }
+    }
+
+    fn as_cstr(&self) -> &CStr {
+        // The buffer is zeroed past `len`, and pid digits and leaves contain no NUL.
+        CStr::from_bytes_until_nul(&self.buf[..=self.len]).unwrap_or(c"")
+    }
+}
+
+/// Reads `/proc/PID/LEAF` into `buf` (cleared first). procfs produces these files whole in one
+/// read when the buffer is large enough, so a short read is the end and costs no extra call.
+fn read_proc_file(pid: u32, leaf: &[u8], buf: &mut Vec<u8>) -> Option<()> {
+    let dir = proc_dir()?;
+    let fd =
+        rustix::fs::openat(dir, PidPath::new(pid, leaf).as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .ok()?;
+    buf.clear();
+    if buf.capacity() < 4096 {
+        buf.reserve(4096);
+    }
+    loop {
+        let room = buf.capacity() - buf.len();
+        let filled = rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)).ok()?;
+        if filled == 0 || filled < room {
+            return Some(());
+        }
+        buf.reserve(buf.capacity());
+    }
+}
+
+thread_local! {
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the contents of `/proc/PID/LEAF`, read into a reused per-thread buffer.
+fn with_proc_file<T>(pid: u32, leaf: &[u8], f: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+    READ_BUF.with(|cell| {
+        let mut buf = cell.try_borrow_mut().ok()?;
+        read_proc_file(pid, leaf, &mut buf)?;
+        f(&buf)
+    })
 }
 
 fn clock_ticks() -> u64 {
@@ -60,8 +170,7 @@ pub fn ticks_to_time(ticks: u64) -> SystemTime {
 
 /// Reads `/proc/PID/stat` alone: enough to check a process's identity.
 pub fn read_stat(pid: u32) -> Option<procfs::Stat> {
-    let buf = fs::read(format!("/proc/{pid}/stat")).ok()?;
-    procfs::parse_stat(&buf).filter(|s| s.pid == pid)
+    with_proc_file(pid, b"stat", procfs::parse_stat).filter(|s| s.pid == pid)
 }
 
 /// The start time (identity) of `pid`, or `None` when it does not exist.
@@ -72,7 +181,7 @@ pub fn start_ticks(pid: u32) -> Option<u64> {
 /// Reads one process (without its command line); `None` if it vanished.
 pub fn read_process(pid: u32) -> Option<Process> {
     let stat = read_stat(pid)?;
-    let uid = fs::read(format!("/proc/{pid}/status")).ok().and_then(|b| procfs::parse_status_uid(&b))?;
+    let uid = with_proc_file(pid, b"status", procfs::parse_status_uid)?;
     Some(Process {
         pid,
         ppid: stat.ppid,
@@ -91,18 +200,17 @@ pub fn read_process(pid: u32) -> Option<Process> {
 
 /// The arguments of `pid`.
 pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
-    fs::read(format!("/proc/{pid}/cmdline")).ok().map(|b| procfs::parse_cmdline(&b))
+    with_proc_file(pid, b"cmdline", |b| Some(procfs::parse_cmdline(b)))
 }
 
 /// The executable of `pid` (unreadable for other users' processes when not root).
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
-    let p = fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let dir = proc_dir()?;
+    let target = rustix::fs::readlinkat(dir, PidPath::new(pid, b"exe").as_cstr(), Vec::new()).ok()?;
+    let bytes = target.into_bytes();
     // A deleted executable reads as "/path (deleted)"; keep the path.
-    let s = p.as_os_str().as_bytes();
-    Some(match s.strip_suffix(b" (deleted)") {
-        Some(stripped) => PathBuf::from(OsStr::from_bytes(stripped)),
-        None => p,
-    })
+    let path = bytes.strip_suffix(b" (deleted)").unwrap_or(&bytes);
+    Some(PathBuf::from(OsStr::from_bytes(path)))
 }
 
 /// Whether `p` is a session subreaper that adopts orphans: `systemd --user`.
@@ -171,7 +279,9 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
 }
 
 fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> bool {
-    let Ok(iter) = netstat2::iterate_sockets_info_without_pids(af, pf) else { return false };
+    let Ok(iter) = netstat2::iterate_sockets_info_without_pids(af, pf) else {
+        return false;
+    };
     for item in iter {
         // An error mid-dump ends this table; what was read stands.
         let Ok(info) = item else { break };
@@ -185,7 +295,9 @@ fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &
 }
 
 fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) {
-    let Ok(buf) = fs::read(format!("/proc/net/{table}")) else { return };
+    let Ok(buf) = fs::read(format!("/proc/net/{table}")) else {
+        return;
+    };
     for row in procfs::parse_net_table(&buf) {
         let state = match proto {
             Proto::Tcp => tcp_state_num(row.state),
@@ -204,61 +316,282 @@ fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>
     }
 }
 
+/// A `getdents64` buffer, reused across directories.
+struct DirentBuf {
+    // u64 words keep the records 8-byte aligned, as the kernel writes them.
+    words: Vec<u64>,
+}
+
+/// Room that guarantees one more entry would have fit: the `linux_dirent64` header (19 bytes)
+/// plus the longest name (255 bytes) and its NUL, rounded up to 8.
+const MAX_DIRENT: usize = 280;
+
+impl DirentBuf {
+    fn new() -> DirentBuf {
+        DirentBuf { words: vec![0; 32 * 1024 / 8] }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: a `[u64]` is valid as `[u8]` of 8 times the length (no padding, any bit
+        // pattern is a valid `u8`, and `u8` has alignment 1); the borrow keeps `words` alive.
+        unsafe { std::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.words.len() * 8) }
+    }
+
+    /// One `getdents64` call on `dir`: the number of bytes of records written (0 at the end).
+    fn fill(&mut self, dir: impl AsFd) -> rustix::io::Result<usize> {
+        let len = self.words.len() * 8;
+        // SAFETY: `getdents64(fd, buf, len)` writes at most `len` bytes into `buf`, which is the
+        // `words` allocation (exactly `len` bytes, 8-byte aligned) borrowed mutably here; the fd
+        // is borrowed for the duration of the call.
+        let n = unsafe {
+            nix::libc::syscall(
+                nix::libc::SYS_getdents64,
+                dir.as_fd().as_raw_fd(),
+                self.words.as_mut_ptr().cast::<u8>(),
+                len,
+            )
+        };
+        if n < 0 {
+            return Err(
+                rustix::io::Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(rustix::io::Errno::IO)
+            );
+        }
+        Ok(usize::try_from(n).unwrap_or(0).min(len))
+    }
+
+    /// The names in the first `n` bytes (as filled by [`DirentBuf::fill`]), without `.` and `..`.
+    fn names(&self, n: usize) -> impl Iterator<Item = &[u8]> {
+        let bytes = &self.bytes()[..n];
+        let mut off = 0;
+        std::iter::from_fn(move || {
+            loop {
+                // d_ino (8) d_off (8) d_reclen (2) d_type (1) d_name (NUL-terminated)
+                let rec = bytes.get(off..)?;
+                let reclen = usize::from(u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]));
+                if reclen < 20 {
+                    return None;
+                }
+                off += reclen;
+                let name = rec.get(19..reclen)?;
+                let name = &name[..name.iter().position(|&b| b == 0)?];
+                if name != b"." && name != b".." {
+                    return Some(name);
+                }
+            }
+        })
+    }
+}
+
+/// How many threads scan fd tables: the scan is system-call bound and processes are
+/// independent, so every available core helps once there are enough processes to share.
+fn scan_threads(pids: usize) -> usize {
+    const PIDS_PER_THREAD: usize = 256;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.min(pids / PIDS_PER_THREAD).clamp(1, 8)
+}
+
 /// Scans fd tables for the sockets in `inodes`: every process when `among` is `None`. Every
 /// holder is found (a socket shared across fork has several).
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
+    let Some(proc_dir) = proc_dir() else {
+        return HolderScan::default();
+    };
+    let listed;
+    let pids: &[u32] = match among {
+        Some(p) => p,
+        None => {
+            listed = list_pids().unwrap_or_default();
+            &listed
+        }
+    };
+    let threads = scan_threads(pids.len());
+    if threads <= 1 {
+        let mut w = Scanner::new(proc_dir, inodes);
+        pids.iter().for_each(|&pid| w.scan(pid));
+        return w.finish();
+    }
+    // Workers take chunks of pids from a shared cursor, so a few big fd tables do not leave
+    // one thread with all the work.
+    const CHUNK: usize = 32;
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut w = Scanner::new(proc_dir, inodes);
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            let Some(chunk) = pids.get(start..pids.len().min(start + CHUNK)) else {
+                break;
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            chunk.iter().for_each(|&pid| w.scan(pid));
+        }
+        w.finish()
+    };
+    let parts: Vec<HolderScan> = std::thread::scope(|s| {
+        let helpers: Vec<_> =
+            (1..threads).filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok()).collect();
+        // This thread works too; if no helper could be started it does everything.
+        let mut parts = vec![work()];
+        for h in helpers {
+            parts.push(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        parts
+    });
     let mut scan = HolderScan::default();
-    let Ok(proc_dir) = rustix::fs::open("/proc", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-    else {
-        return scan;
-    };
-    let pids = match among {
-        Some(p) => p.to_vec(),
-        None => list_pids().unwrap_or_default(),
-    };
-    let mut link = Vec::with_capacity(64);
-    for pid in pids {
-        match scan_one(&proc_dir, pid, inodes, &mut link, &mut scan) {
-            Ok(()) => scan.scanned.push(pid),
-            Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => scan.denied = true,
-            Err(_) => {} // vanished mid-scan: nothing to report
+    for part in parts {
+        scan.denied |= part.denied;
+        scan.scanned.extend(part.scanned);
+        for (inode, pids) in part.holders {
+            scan.holders.entry(inode).or_default().extend(pids);
         }
     }
+    // Threads finish in any order; keep the result independent of it (and of a pid given twice).
+    scan.holders.values_mut().for_each(|v| {
+        v.sort_unstable();
+        v.dedup();
+    });
     scan
 }
 
-fn scan_one(
-    proc_dir: &OwnedFd,
-    pid: u32,
-    inodes: &InodeSet,
-    link: &mut Vec<u8>,
-    scan: &mut HolderScan,
-) -> rustix::io::Result<()> {
-    let fd_dir = rustix::fs::openat(
-        proc_dir,
-        format!("{pid}/fd"),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?;
-    let mut dir = Dir::read_from(&fd_dir)?;
-    while let Some(entry) = dir.next() {
-        let Ok(entry) = entry else { break };
-        let name = entry.file_name();
-        if name.to_bytes().first().is_none_or(|b| !b.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(target) = rustix::fs::readlinkat(&fd_dir, name, std::mem::take(link)) else { continue };
-        let bytes = target.into_bytes();
-        if let Some(inode) = procfs::parse_socket_link(&bytes)
-            && inodes.contains(&inode)
-        {
-            let holders = scan.holders.entry(inode).or_default();
-            if !holders.contains(&pid) {
-                holders.push(pid);
+/// One thread's fd-table scan: its buffers and what it found.
+struct Scanner<'a> {
+    proc_dir: BorrowedFd<'a>,
+    inodes: &'a InodeSet,
+    dents: DirentBuf,
+    scan: HolderScan,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(proc_dir: BorrowedFd<'a>, inodes: &'a InodeSet) -> Scanner<'a> {
+        Scanner { proc_dir, inodes, dents: DirentBuf::new(), scan: HolderScan::default() }
+    }
+
+    fn finish(self) -> HolderScan {
+        self.scan
+    }
+
+    /// Reads `/proc/PID/fd`: one `getdents64` for the names (procfs returns them all at once
+    /// when they fit), then one `readlinkat` per fd, relative to the directory.
+    fn scan(&mut self, pid: u32) {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd_dir = match rustix::fs::openat(self.proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::ACCESS | Errno::PERM) => {
+                self.scan.denied = true;
+                return;
+            }
+            Err(_) => return, // vanished mid-scan: nothing to report
+        };
+        let mut link = [0u8; 64];
+        loop {
+            let n = match self.dents.fill(&fd_dir) {
+                Ok(n) => n,
+                Err(Errno::ACCESS | Errno::PERM) => {
+                    self.scan.denied = true;
+                    return;
+                }
+                Err(_) => break, // exited while we read: what was read stands
+            };
+            if n == 0 {
+                break;
+            }
+            for name in self.dents.names(n) {
+                if !name.first().is_some_and(u8::is_ascii_digit) {
+                    continue;
+                }
+                // `name` came from a NUL-terminated record; rebuild the terminator on the stack.
+                let mut cname = [0u8; 16];
+                let Some(slot) = cname.get_mut(..name.len()) else {
+                    continue;
+                };
+                slot.copy_from_slice(name);
+                let Ok(cname) = CStr::from_bytes_until_nul(&cname) else {
+                    continue;
+                };
+                let target = match rustix::fs::readlinkat_raw(&fd_dir, cname, &mut link) {
+                    Ok(n) => &link[..n],
+                    Err(Errno::ACCESS | Errno::PERM) => {
+                        // The table exists but its links are hidden from us.
+                        self.scan.denied = true;
+                        return;
+                    }
+                    Err(_) => continue, // closed since the listing
+                };
+                if let Some(inode) = procfs::parse_socket_link(target)
+                    && self.inodes.contains(&inode)
+                {
+                    let holders = self.scan.holders.entry(inode).or_default();
+                    // One pid at a time: a repeat (a dup'ed fd) can only be the last entry.
+                    if holders.last() != Some(&pid) {
+                        holders.push(pid);
+                    }
+                }
+            }
+            if n + MAX_DIRENT <= self.dents.words.len() * 8 {
+                // Room for another record was left, so procfs had nothing more to give: skip
+                // the extra call that would return 0.
+                break;
             }
         }
-        *link = bytes;
-        link.clear();
+        self.scan.scanned.push(pid);
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn pid_paths_and_names() {
+        assert_eq!(PidPath::new(1, b"fd").as_cstr(), c"1/fd");
+        assert_eq!(PidPath::new(4_194_304, b"cmdline").as_cstr(), c"4194304/cmdline");
+        assert_eq!(parse_pid(b"4242"), Some(4242));
+        for bad in [&b""[..], b"0", b"012", b"self", b"12a", b"99999999999"] {
+            assert_eq!(parse_pid(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn list_pids_sees_this_process() {
+        assert!(list_pids().unwrap().contains(&std::process::id()));
+    }
+
+    #[test]
+    fn process_of_this_test_reads_back() {
+        let me = std::process::id();
+        let p = read_process(me).unwrap();
+        assert_eq!(p.pid, me);
+        assert_eq!(p.uid, nix::unistd::getuid().as_raw());
+        assert_eq!(start_ticks(me), Some(p.start_ticks));
+        assert!(read_cmdline(me).unwrap().iter().any(|a| a.contains("reaper")));
+    }
+
+    /// The inode of a socket we hold, the way sock_diag reports it.
+    fn inode_of(fd: &impl AsRawFd) -> u64 {
+        let link = fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
+        procfs::parse_socket_link(link.as_os_str().as_bytes()).unwrap()
+    }
+
+    // The threaded scan must find exactly what the one-thread scan finds: every holder, once.
+    #[test]
+    fn threaded_scan_finds_every_holder_once() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dup = listener.try_clone().unwrap(); // a second fd on the same socket
+        let inode = inode_of(&listener);
+        let inodes = InodeSet::from([inode]);
+        let me = std::process::id();
+        // Enough pids for several threads: every pid, plus ourselves many times over.
+        let mut pids = list_pids().unwrap();
+        pids.extend(std::iter::repeat_n(me, 700));
+        let one = scan_socket_holders(&inodes, Some(&[me]));
+        assert_eq!(one.holders.get(&inode), Some(&vec![me]));
+        let many = scan_socket_holders(&inodes, Some(&pids));
+        assert!(scan_threads(pids.len()) >= 2 || std::thread::available_parallelism().map_or(1, usize::from) < 2);
+        // Once, although two fds hold it and the pid was scanned 701 times across threads.
+        assert_eq!(many.holders.get(&inode), Some(&vec![me]));
+        assert!(!many.holders.values().flatten().any(|&p| p != me));
+        drop(dup);
+    }
 }

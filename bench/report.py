@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Turns the measurements of bench/run.sh into BENCHMARKS.md.
+
+Usage: report.py WORK_DIR OUT_FILE "SCENARIOS" WARMUP RUNS
+"""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+WORK, OUT, SCENARIOS, WARMUP, RUNS = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], sys.argv[5]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TITLES = {
+    "idle": "idle machine",
+    "busy": "busy machine (+1500 processes)",
+    "big": "bigger machine (+5000 processes)",
+}
+GROUPS = [
+    ("port", "Who holds a port: `reaper list --port P --format pid`"),
+    ("signature", "By command line: `reaper list --signature TOKEN --format pid`"),
+    ("all", "Every listener: `reaper list --format pid`"),
+    ("startup", "Start-up: `reaper --help`"),
+]
+
+
+def sh(*cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def load(name):
+    path = os.path.join(WORK, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def ms(x):
+    return f"{x * 1000:.1f} ms" if x < 10 else f"{x:.2f} s"
+
+
+def group_table(data):
+    rows = data["results"]
+    reaper = next(r for r in rows if r["command"] == "reaper")
+    out = ["| tool | command | median | mean ± σ | min | reaper is |", "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = "—" if r is reaper else f"**{r['median'] / reaper['median']:.1f}× faster**"
+        if r is not reaper and r["median"] < reaper["median"]:
+            ratio = f"{reaper['median'] / r['median']:.1f}× slower"
+        out.append(
+            f"| {r['command']} | `{command_of(data, r)}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['stddev'] or 0)} "
+            f"| {ms(r['min'])} | {ratio} |"
+        )
+    return "\n".join(out)
+
+
+def command_of(data, r):
+    # hyperfine exports the -n name as "command"; run.sh keeps the commands in commands.tsv.
+    return r.get("_cmd", r["command"])
+
+
+def load_commands():
+    cmds = {}
+    path = os.path.join(WORK, "commands.tsv")
+    if os.path.exists(path):
+        for line in open(path):
+            key, _, cmd = line.rstrip("\n").partition("\t")
+            cmds[key] = cmd.replace(os.path.join(ROOT, "target/release/reaper"), "reaper")
+    return cmds
+
+
+def median(data, tool):
+    for r in data["results"]:
+        if r["command"] == tool:
+            return r["median"]
+    return None
+
+
+def main():
+    facts = {s: load(f"{s}-facts.json") for s in SCENARIOS}
+    cmds = load_commands()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cpu = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
+    load_avg = open("/proc/loadavg").read().split()[:3]
+    git = sh("git", "rev-parse", "--short", "HEAD")
+    dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
+    L = []
+    L.append("# Benchmarks\n")
+    L.append(
+        "Written by `bench/run.sh` (run by hand, never in CI). Every number on this page was measured in the "
+        "same run; ratios compare tools measured side by side on the same machine state, one after another, "
+        "with the same warm-up, so they are the numbers to quote. Absolute times depend on the machine.\n"
+    )
+    L.append(f"- Date: {now}")
+    L.append(f"- Machine: {os.cpu_count()} cores ({cpu}), {mem_kib // 1024} MiB RAM, Linux {platform.release()}")
+    L.append(f"- Load average when the report was written: {' '.join(load_avg)} (the machine was shared with other work)")
+    L.append(f"- reaper: `{sh('target/release/reaper', '--version')}`, git {git}{dirty}, `cargo build --release`")
+    L.append(
+        f"- Peers: {sh('ss', '-V')}; fuser {sh_first('fuser', '-V')}; lsof {lsof_version()}; {sh('pgrep', '-V')}; {sh('hyperfine', '--version')}"
+    )
+    L.append(f"- hyperfine: `-N --warmup {WARMUP} --min-runs {RUNS}`; medians; run as root\n")
+
+    L.append("## Machine states\n")
+    L.append("| scenario | processes | fds | TCP sockets | TCP listeners |")
+    L.append("|---|---:|---:|---:|---:|")
+    for s in SCENARIOS:
+        f = facts[s]
+        if f:
+            L.append(f"| {TITLES[s]} | {f['processes']} | {f['fds']} | {f['tcp_sockets']} | {f['tcp_listeners']} |")
+    L.append(
+        "\nThe busy states are built by `bench/busy.py`: idle `sleep` processes with 10 open fds each "
+        "(stdio, 3 files, a pipe, a unix socket pair), and 8 processes holding 250 TCP listeners and 250 connected "
+        "loopback pairs each; one more process listens on the port under test.\n"
+    )
+
+    L.append("## Summary: reaper's median against each peer's\n")
+    L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
+    L.append("|---|---|" + "---:|" * len(SCENARIOS))
+    pairs = [("port", "ss"), ("port", "fuser"), ("port", "lsof"), ("signature", "pgrep"), ("all", "ss")]
+    for g, peer in pairs:
+        cells = []
+        for s in SCENARIOS:
+            d = load(f"{s}-{g}.json")
+            if not d:
+                cells.append("—")
+                continue
+            r, p = median(d, "reaper"), median(d, peer)
+            cells.append(f"{ms(r)} vs {ms(p)}: **{p / r:.1f}×**")
+        label = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}[g]
+        L.append(f"| {label} | {peer} | " + " | ".join(cells) + " |")
+    cells = []
+    for s in SCENARIOS:
+        d = load(f"{s}-startup.json")
+        cells.append(ms(median(d, "reaper")) if d else "—")
+    L.append("| `--help` (start-up) | — | " + " | ".join(cells) + " |")
+    L.append("\n×: how many times faster reaper's median is than the peer's (peer median / reaper median).\n")
+
+    for s in SCENARIOS:
+        L.append(f"## {TITLES[s][0].upper() + TITLES[s][1:]}\n")
+        for g, title in GROUPS:
+            d = load(f"{s}-{g}.json")
+            if not d:
+                continue
+            for r in d["results"]:
+                r["_cmd"] = cmds.get(f"{s}-{g}-{r['command']}", r["command"])
+            L.append(f"### {title}\n")
+            L.append(group_table(d) + "\n")
+        rss_path = os.path.join(WORK, f"{s}-rss.jsonl")
+        if os.path.exists(rss_path):
+            L.append("### Peak RSS (`/usr/bin/time -v`, max of 3 runs)\n")
+            L.append("| command | peak RSS |")
+            L.append("|---|---:|")
+            for line in open(rss_path):
+                r = json.loads(line)
+                L.append(f"| {r['label']} | {r['kib'] / 1024:.1f} MiB |")
+            L.append("")
+
+    k = load("kill.json")
+    if k:
+        L.append("## Kill timings\n")
+        L.append(
+            "Measured by `bench/killbench.py` on the idle machine: each run starts fresh token-named processes, "
+            "times `reaper kill` from spawn to exit (CLOCK_MONOTONIC, in the driver), and checks the result.\n"
+        )
+        L.append("| scenario | command | median | min | max | runs |")
+        L.append("|---|---|---:|---:|---:|---:|")
+        rows = [
+            ("SIGTERM-obeying server, reaper start to exit", "obey", "total"),
+            ("… reaper's overhead after the server's own exit", "obey", "overhead"),
+            ("SIGTERM-ignoring server, `--timeout 1s`", "ignore", "total"),
+            (f"{k.get('tree', {}).get('processes', 2000)}-process tree", "tree", "total"),
+        ]
+        for label, key, what in rows:
+            sc = k.get(key, {})
+            if "error" in sc and what not in sc:
+                L.append(f"| {label} | `{sc.get('command', '')}` | not measured: {sc['error']} | | | |")
+                continue
+            m = sc.get(what)
+            if m:
+                L.append(
+                    f"| {label} | `{sc['command']}` | {m['median_ms']:.1f} ms | {m['min_ms']:.1f} ms | {m['max_ms']:.1f} ms | {m['runs']} |"
+                )
+        if "tree" in k and "left_after_exit" in k["tree"]:
+            L.append(f"\nProcesses of the tree left when reaper exited (worst run): {k['tree']['left_after_exit']}.")
+        L.append(
+            "\nThe overhead is the time from the server's last act (it stamps CLOCK_MONOTONIC in its SIGTERM "
+            "handler, then `_exit`s) to reaper's exit: the kernel tearing the server down, reaper seeing it gone, "
+            "checking the port is free, reporting and exiting.\n"
+        )
+
+    L.append("## Exact commands\n")
+    L.append("```sh")
+    L.append("bench/run.sh   # builds the states, runs everything below, writes this file")
+    for s in SCENARIOS:
+        f = facts[s] or {}
+        L.append(f"# {TITLES[s]} (port {f.get('port', '?')})")
+        for g, _ in GROUPS:
+            L += [c for k2, c in cmds.items() if k2.startswith(f"{s}-{g}-")]
+    L.append("/usr/bin/time -v COMMAND   # peak RSS")
+    L.append("bench/killbench.py target/release/reaper TOKEN kill.json --runs N --tree-size 2000")
+    L.append("```")
+    L.append(
+        "\nP is the port of the listener under test, TOKEN/T the unique token on its command line; each scenario "
+        "has its own (see the state table)."
+    )
+    with open(OUT, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def sh_first(*cmd):
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        return (r.stdout + r.stderr).strip().splitlines()[0].split()[-1]
+    except (OSError, IndexError):
+        return "?"
+
+
+def lsof_version():
+    try:
+        r = subprocess.run(["lsof", "-v"], capture_output=True, text=True)
+        for line in (r.stdout + r.stderr).splitlines():
+            if "revision:" in line and "latest" not in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+if __name__ == "__main__":
+    main()

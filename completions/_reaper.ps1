@@ -1,0 +1,208 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'reaper'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'reaper' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
+            [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
+            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'reaper;list' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Exact pid (repeatable)')
+            [CompletionResult]::new('--descendants-of', '--descendants-of', [CompletionResultType]::ParameterName, 'Every descendant of PID')
+            [CompletionResult]::new('--children-of', '--children-of', [CompletionResultType]::ParameterName, 'The direct children of PID')
+            [CompletionResult]::new('--pgid', '--pgid', [CompletionResultType]::ParameterName, 'Process group id')
+            [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Session id')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h)')
+            [CompletionResult]::new('--younger-than', '--younger-than', [CompletionResultType]::ParameterName, 'Started less than DUR ago')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('--tree', '--tree', [CompletionResultType]::ParameterName, 'Show each match within its ancestry and descendants')
+            [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;tree' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`pid` lists every pid of the tree)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;kill' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Exact pid (repeatable)')
+            [CompletionResult]::new('--descendants-of', '--descendants-of', [CompletionResultType]::ParameterName, 'Every descendant of PID')
+            [CompletionResult]::new('--children-of', '--children-of', [CompletionResultType]::ParameterName, 'The direct children of PID')
+            [CompletionResult]::new('--pgid', '--pgid', [CompletionResultType]::ParameterName, 'Process group id')
+            [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Session id')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h)')
+            [CompletionResult]::new('--younger-than', '--younger-than', [CompletionResultType]::ParameterName, 'Started less than DUR ago')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('--no-tree', '--no-tree', [CompletionResultType]::ParameterName, 'Only the matched processes, not their descendants')
+            [CompletionResult]::new('--all-users', '--all-users', [CompletionResultType]::ParameterName, 'Let signature, name and ancestry selectors match other users'' processes')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and signal nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
+            [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;run' {
+            [CompletionResult]::new('--watch-pid', '--watch-pid', [CompletionResultType]::ParameterName, 'End the command''s tree when this process exits (repeatable)')
+            [CompletionResult]::new('--restart', '--restart', [CompletionResultType]::ParameterName, 'Restart the command when it exits')
+            [CompletionResult]::new('--max-restarts', '--max-restarts', [CompletionResultType]::ParameterName, 'At most this many restarts')
+            [CompletionResult]::new('--ready-port', '--ready-port', [CompletionResultType]::ParameterName, 'Report on stderr once the tree listens on this TCP port')
+            [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'End the tree and exit 1 if it is not listening on --ready-port by then')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('--no-pid-namespace', '--no-pid-namespace', [CompletionResultType]::ParameterName, 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started')
+            [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;wait' {
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The port to watch')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port to watch')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Wait until this process has exited')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after DUR (exit 1); 0 waits forever')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('--free', '--free', [CompletionResultType]::ParameterName, 'Wait until nothing holds the port')
+            [CompletionResult]::new('--listening', '--listening', [CompletionResultType]::ParameterName, 'Wait until something listens on the port')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;generate' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
+            [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
+            [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'reaper;help;list' {
+            break
+        }
+        'reaper;help;tree' {
+            break
+        }
+        'reaper;help;kill' {
+            break
+        }
+        'reaper;help;run' {
+            break
+        }
+        'reaper;help;wait' {
+            break
+        }
+        'reaper;help;generate' {
+            break
+        }
+        'reaper;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,188 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[reaper] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'reaper'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'reaper'= {
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
+            cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
+            cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
+            cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
+            cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand generate 'Print shell completions or the man page'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'reaper;list'= {
+            cand --format 'Output format'
+            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand --proto 'Only this protocol''s sockets'
+            cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
+            cand -s 'Regex over the full command line (arguments joined by single spaces)'
+            cand --signature 'Regex over the full command line (arguments joined by single spaces)'
+            cand -n 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --name 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --exe 'Executable path or glob (matched against the file name when it has no ''/'')'
+            cand -x 'Regex over the command line of processes never to match (repeatable)'
+            cand --exclude 'Regex over the command line of processes never to match (repeatable)'
+            cand --pid 'Exact pid (repeatable)'
+            cand --descendants-of 'Every descendant of PID'
+            cand --children-of 'The direct children of PID'
+            cand --pgid 'Process group id'
+            cand --sid 'Session id'
+            cand -u 'Owner, by name or uid'
+            cand --user 'Owner, by name or uid'
+            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h)'
+            cand --younger-than 'Started less than DUR ago'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand --tree 'Show each match within its ancestry and descendants'
+            cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;tree'= {
+            cand --format 'Output format (`pid` lists every pid of the tree)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;kill'= {
+            cand --format 'Output format'
+            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand --proto 'Only this protocol''s sockets'
+            cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
+            cand -s 'Regex over the full command line (arguments joined by single spaces)'
+            cand --signature 'Regex over the full command line (arguments joined by single spaces)'
+            cand -n 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --name 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --exe 'Executable path or glob (matched against the file name when it has no ''/'')'
+            cand -x 'Regex over the command line of processes never to match (repeatable)'
+            cand --exclude 'Regex over the command line of processes never to match (repeatable)'
+            cand --pid 'Exact pid (repeatable)'
+            cand --descendants-of 'Every descendant of PID'
+            cand --children-of 'The direct children of PID'
+            cand --pgid 'Process group id'
+            cand --sid 'Session id'
+            cand -u 'Owner, by name or uid'
+            cand --user 'Owner, by name or uid'
+            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h)'
+            cand --younger-than 'Started less than DUR ago'
+            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...'
+            cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand --no-tree 'Only the matched processes, not their descendants'
+            cand --all-users 'Let signature, name and ancestry selectors match other users'' processes'
+            cand --dry-run 'Print the plan and signal nothing'
+            cand -y 'Do not ask for confirmation on a terminal'
+            cand --yes 'Do not ask for confirmation on a terminal'
+            cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+            cand -9 'SIGKILL at once'
+            cand --force 'SIGKILL at once'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;run'= {
+            cand --watch-pid 'End the command''s tree when this process exits (repeatable)'
+            cand --restart 'Restart the command when it exits'
+            cand --max-restarts 'At most this many restarts'
+            cand --ready-port 'Report on stderr once the tree listens on this TCP port'
+            cand --ready-timeout 'End the tree and exit 1 if it is not listening on --ready-port by then'
+            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...'
+            cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand --no-pid-namespace 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started'
+            cand -9 'SIGKILL at once'
+            cand --force 'SIGKILL at once'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;wait'= {
+            cand -p 'The port to watch'
+            cand --port 'The port to watch'
+            cand --pid 'Wait until this process has exited'
+            cand --timeout 'Give up after DUR (exit 1); 0 waits forever'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand --free 'Wait until nothing holds the port'
+            cand --listening 'Wait until something listens on the port'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;generate'= {
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;help'= {
+            cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
+            cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
+            cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
+            cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
+            cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand generate 'Print shell completions or the man page'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'reaper;help;list'= {
+        }
+        &'reaper;help;tree'= {
+        }
+        &'reaper;help;kill'= {
+        }
+        &'reaper;help;run'= {
+        }
+        &'reaper;help;wait'= {
+        }
+        &'reaper;help;generate'= {
+        }
+        &'reaper;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

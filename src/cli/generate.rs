@@ -1,0 +1,228 @@
+//! `reaper generate`: shell completions and the man page, printed from the same clap definition
+//! the binary parses (no second CLI definition, no build script). The committed copies under
+//! `completions/` and `man/` are refreshed with `scripts/gen-docs.sh`; a test fails when they
+//! drift.
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use super::args::{Cli, GenerateArgs, GenerateTarget};
+use super::exit::Exit;
+use super::output;
+
+/// Runs `reaper generate TARGET`.
+pub fn generate(args: &GenerateArgs) -> Result<Exit> {
+    let mut buf = Vec::new();
+    match args.target {
+        GenerateTarget::Bash => completions(Shell::Bash, &mut buf),
+        GenerateTarget::Zsh => completions(Shell::Zsh, &mut buf),
+        GenerateTarget::Fish => completions(Shell::Fish, &mut buf),
+        GenerateTarget::Powershell => completions(Shell::PowerShell, &mut buf),
+        GenerateTarget::Elvish => completions(Shell::Elvish, &mut buf),
+        GenerateTarget::Man => man(&mut buf).context("rendering the man page")?,
+    }
+    output::emit(&String::from_utf8_lossy(&buf))?;
+    Ok(Exit::Success)
+}
+
+fn completions(shell: Shell, out: &mut Vec<u8>) {
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "reaper", out);
+}
+
+/// The man page: clap_mangen's sections for the top level, one section per subcommand with its
+/// own synopsis and options, then the hand-written sections clap knows nothing about.
+fn man(out: &mut Vec<u8>) -> io::Result<()> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    // The date is left out on purpose: the committed page must not change with the calendar.
+    let page = clap_mangen::Man::new(cmd.clone()).manual("User Commands");
+    let mut top = Vec::new();
+    page.render_title(&mut top)?;
+    page.render_name_section(&mut top)?;
+    page.render_synopsis_section(&mut top)?;
+    page.render_description_section(&mut top)?;
+    top.extend_from_slice(DESCRIPTION.as_bytes());
+    page.render_options_section(&mut top)?;
+    out.extend_from_slice(PREAMBLE.as_bytes());
+    out.extend_from_slice(strip_preamble(&top).as_bytes());
+
+    out.extend_from_slice(b".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        // Global options are documented once, above; -h and -V are the usual ones.
+        let sub =
+            ["color", "quiet", "help", "version"].iter().fold(sub.clone(), |c, id| c.mut_arg(*id, |a| a.hide(true)));
+        let name = format!("reaper {}", sub.get_name());
+        writeln!(out, ".SS \"{name}\"")?;
+        if let Some(about) = sub.get_about() {
+            writeln!(out, "{}", roff_text(&about.to_string()))?;
+        }
+        let sub_page = clap_mangen::Man::new(sub.clone().bin_name(&name));
+        let mut rendered = Vec::new();
+        sub_page.render_synopsis_section(&mut rendered)?;
+        sub_page.render_options_section(&mut rendered)?;
+        // The subcommand's headings become bold paragraphs inside its subsection.
+        for line in strip_preamble(&rendered).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("SYNOPSIS") => writeln!(out, ".PP")?,
+                Some(heading) => {
+                    let heading = heading.trim_matches('"');
+                    let heading = if heading == "OPTIONS" { "Options" } else { heading };
+                    writeln!(out, ".PP\n\\fB{}\\fR", roff_text(&capitalise(heading)))?;
+                }
+                None => writeln!(out, "{line}")?,
+            }
+        }
+    }
+    out.extend_from_slice(MAN_SECTIONS.as_bytes());
+    let mut version = Vec::new();
+    page.render_version_section(&mut version)?;
+    out.extend_from_slice(strip_preamble(&version).as_bytes());
+    Ok(())
+}
+
+/// What every clap_mangen render starts with (defines `\*(Aq`); written once at the top.
+const PREAMBLE: &str = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
+
+fn strip_preamble(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines().filter(|l| !PREAMBLE.lines().any(|p| p == *l)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `SELECTORS (AND ACROSS KINDS, OR WITHIN A KIND)` -> `Selectors (AND across kinds, ...)`:
+/// clap_mangen upper-cases headings; a sub-heading reads better as written in args.rs.
+fn capitalise(heading: &str) -> String {
+    let lower = heading.to_lowercase().replace("and across", "AND across").replace("or within", "OR within");
+    let mut c = lower.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// Escapes text for roff: a leading `.` or `'` would be a request; `\` starts an escape.
+fn roff_text(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') { format!("\\&{s}") } else { s }
+}
+
+/// Extra paragraphs after clap's one-line description.
+const DESCRIPTION: &str = r#".PP
+reaper finds processes by the port they hold, by their command line, or by their place in the
+process tree, and ends orphaned process trees cleanly: a graceful signal first, SIGKILL after a
+deadline, and a check that the port is really free afterwards.
+.PP
+Selectors combine with AND across kinds and OR within one kind: \fB\-\-port 3000 \-\-port 3001
+\-\-user alice\fR means "alice's processes holding 3000 or 3001". \fBlist\fR with no selector
+shows every process that holds a listening TCP or bound UDP socket; \fBkill\fR requires one.
+"#;
+
+/// The sections clap cannot generate: exit status, environment, safety rules, examples.
+const MAN_SECTIONS: &str = r#".SH "EXIT STATUS"
+Every subcommand exits 2 on bad usage or input (an unparsable port, duration, signal, regex,
+an unknown user); nothing has been signalled then.
+.TP
+\fBreaper list\fR
+0 if something matched, 1 if nothing did, 2 on bad input.
+.TP
+\fBreaper tree\fR
+0 when the tree was shown, 2 if there is no such process or the input is bad.
+.TP
+\fBreaper kill\fR
+0 when the end state holds: every target is gone and every selected port is free (also when
+nothing matched); 1 if a process survived, a port is still held, or a signal was refused
+(EPERM); 2 on bad input or a refused target (such as PID 1); 130 when interrupted.
+.TP
+\fBreaper run\fR
+The command's own exit status; 128+N when it died of signal N; 1 when
+\fB\-\-ready\-timeout\fR passed without the tree listening on \fB\-\-ready\-port\fR; 2 on bad
+usage.
+.TP
+\fBreaper wait\fR
+0 when the condition was met, 1 on timeout, 2 on bad input.
+.SH ENVIRONMENT
+.TP
+\fBNO_COLOR\fR
+When set to a non\-empty value, \fB\-\-color auto\fR (the default) does not colour.
+\fB\-\-color always\fR still does.
+.SH SAFETY
+reaper signals processes, so some are out of its reach whatever the selectors say:
+.IP \(bu 2
+PID 1, and the init process of the PID namespace reaper runs in: killing init takes down the
+whole system or container.
+.IP \(bu 2
+Kernel threads: they cannot be signalled meaningfully and are never listed.
+.IP \(bu 2
+reaper itself, its ancestors (the shell or program that started it), and other running reaper
+processes: a broad pattern such as \fB\-\-signature node\fR must not end the terminal, the CI
+runner or the watcher that invoked it.
+.PP
+Selectors that anyone can match by choosing a command line \(em \fB\-\-signature\fR,
+\fB\-\-name\fR, \fB\-\-exe\fR, ancestry, process group, session, age, \fB\-\-orphans\fR \(em
+only match the caller's own processes unless \fB\-\-all\-users\fR or \fB\-\-user\fR is given.
+\fB\-\-port\fR and \fB\-\-pid\fR name one thing exactly and need no such flag.
+.PP
+Each target is identified by its pid and its start time. On Linux reaper holds a pidfd for every
+target before signalling, so a pid recycled by a new process is never signalled; on other
+systems the identity is re\-checked just before each signal. A process stopped with SIGSTOP is
+sent SIGCONT after the graceful signal, which it would otherwise never see.
+.PP
+\fB\-\-dry\-run\fR prints the plan and signals nothing. On a terminal, \fBkill\fR asks before
+signalling unless \fB\-\-yes\fR is given.
+.SH EXAMPLES
+.TP
+\fBreaper list \-\-port 3000\fR
+What holds port 3000?
+.TP
+\fBreaper list \-\-signature 'uvicorn .*:5700' \-\-format json\fR
+Matching processes as JSON.
+.TP
+\fBreaper tree 1234\fR
+The ancestry and descendants of 1234, with the ports each holds.
+.TP
+\fBreaper kill \-\-port 3000 \-\-dry\-run\fR
+Show what would be signalled: the holder of port 3000 and everything it spawned.
+.TP
+\fBreaper kill \-\-port 3000 \-\-yes\fR
+SIGTERM the holder of 3000 and its descendants, SIGKILL whatever is left after 5 seconds, and
+exit 0 only once the port is free.
+.TP
+\fBreaper kill \-\-signature 'node .*vite' \-\-sequence 'TERM:5s,INT:2s,KILL'\fR
+A custom escalation.
+.TP
+\fBreaper kill \-\-orphans \-\-signature my\-sidecar \-\-yes\fR
+End sidecars whose parent app has died.
+.TP
+\fBreaper run \-\-watch\-pid $$ \-\- ./server \-\-port 5700\fR
+Run a server and end its whole tree when the calling shell exits.
+.TP
+\fBreaper wait \-\-port 5700 \-\-free \-\-timeout 10s\fR
+Wait until nothing holds port 5700.
+.SH "SEE ALSO"
+\fBkill\fR(1), \fBpkill\fR(1), \fBfuser\fR(1), \fBlsof\fR(8), \fBss\fR(8)
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_keep_their_case() {
+        assert_eq!(
+            capitalise("SELECTORS (AND ACROSS KINDS, OR WITHIN A KIND)"),
+            "Selectors (AND across kinds, OR within a kind)"
+        );
+        assert_eq!(capitalise("KILL SEQUENCE"), "Kill sequence");
+    }
+
+    #[test]
+    fn roff_text_escapes_requests() {
+        assert_eq!(roff_text(".hidden"), "\\&.hidden");
+        assert_eq!(roff_text("a-b\\c"), "a\\-b\\ec");
+    }
+}

@@ -1,0 +1,34 @@
+//! macOS (unverified: written against the documented APIs, never compiled here). Processes and
+//! sockets come from the shared sysinfo/netstat2 backend ([`super::portable`]); this file adds
+//! what is particular to macOS. Signals, users and our own identity are in `unix_common`.
+
+pub use super::portable::*;
+
+use nix::unistd::{Pid as NixPid, getpgid, getsid};
+
+use crate::snapshot::Process;
+
+/// The real uid of a process, or `u32::MAX` (no user) when sysinfo could not read it, so that
+/// an unknown owner is never taken for the caller.
+pub(crate) fn uid_of(p: &sysinfo::Process) -> u32 {
+    p.user_id().map_or(u32::MAX, |uid| **uid)
+}
+
+/// Process group and session of `pid` (0 when they cannot be read).
+pub(crate) fn group_and_session(pid: u32, _p: &sysinfo::Process) -> (u32, u32) {
+    let Ok(raw) = i32::try_from(pid) else {
+        return (0, 0);
+    };
+    let id = |r: nix::Result<NixPid>| r.ok().and_then(|p| u32::try_from(p.as_raw()).ok()).unwrap_or(0);
+    (id(getpgid(Some(NixPid::from_raw(raw)))), id(getsid(Some(NixPid::from_raw(raw)))))
+}
+
+/// `kernel_task` is pid 0.
+pub(crate) fn is_kernel(pid: u32) -> bool {
+    pid == 0
+}
+
+/// macOS has no session subreapers: orphans are adopted by launchd, PID 1.
+pub fn is_session_subreaper(_p: &Process) -> bool {
+    false
+}

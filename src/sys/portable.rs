@@ -1,0 +1,242 @@
+//! What macOS and Windows share: processes from `sysinfo`, sockets with their owning pids from
+//! `netstat2` (libproc on macOS, `GetExtendedTcpTable`/`GetExtendedUdpTable` on Windows).
+//!
+//! Written against the documented APIs of sysinfo 0.40 and netstat2 0.11 and unverified: there
+//! is no macOS or Windows toolchain where reaper is developed. The platform files
+//! (`macos.rs`, `windows.rs`) add what differs: user ids, process groups and signals.
+//!
+//! sysinfo reads the whole process table at once (and on both platforms even a refresh of one
+//! pid lists every pid first), so the table is kept between calls: [`list_pids`] refreshes it,
+//! [`read_process`] and friends read from it and refresh only pids it does not know yet, and
+//! [`start_ticks`] (the identity check before signalling) always asks the system afresh.
+//!
+//! These platforms have no socket inodes. [`sockets`] numbers each socket of its table (from 1)
+//! and keeps the owning pids netstat2 reported under that number; [`scan_socket_holders`]
+//! answers from there, so the rest of the crate works as on Linux.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
+
+#[cfg(target_os = "macos")]
+use super::macos as platform;
+#[cfg(windows)]
+use super::windows as platform;
+use super::{HolderScan, InodeSet};
+use crate::error::{Error, Result};
+use crate::snapshot::{Process, Socket, SocketFilter, SocketState};
+use crate::spec::Proto;
+
+/// What reaper needs of each process: user, command line and executable; never threads.
+fn refresh_kind() -> ProcessRefreshKind {
+    ProcessRefreshKind::nothing()
+        .without_tasks()
+        .with_user(UpdateKind::Always)
+        .with_cmd(UpdateKind::Always)
+        .with_exe(UpdateKind::Always)
+}
+
+/// The process table, kept between calls.
+fn table() -> Result<MutexGuard<'static, System>> {
+    static TABLE: OnceLock<Option<Mutex<System>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| System::new().ok().map(Mutex::new)).as_ref().ok_or_else(|| {
+        Error::io("reading the process table", io::Error::other("sysinfo does not support this system"))
+    })?;
+    // A panic while the lock was held leaves a table that is at worst stale; keep using it.
+    Ok(table.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// Makes sure `pid` is in the table, refreshing just it when it is not.
+fn known(sys: &mut System, pid: Pid) -> bool {
+    if sys.process(pid).is_none() {
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, refresh_kind());
+    }
+    sys.process(pid).is_some()
+}
+
+/// Every pid (threads are not processes here).
+pub fn list_pids() -> Result<Vec<u32>> {
+    let mut sys = table()?;
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh_kind());
+    Ok(sys.processes().iter().filter(|(_, p)| p.thread_kind().is_none()).map(|(pid, _)| pid.as_u32()).collect())
+}
+
+/// The start time of `pid` in microseconds since the epoch (sysinfo resolves it to the second),
+/// asked of the system now: with the pid, the process's identity.
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
+    sys.process(spid).map(|p| p.start_time().saturating_mul(1_000_000))
+}
+
+/// Wall-clock time of a start time from [`start_ticks`].
+pub fn ticks_to_time(ticks: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(ticks)
+}
+
+/// `ps`-style state letter.
+fn state_letter(s: ProcessStatus) -> char {
+    match s {
+        ProcessStatus::Run => 'R',
+        ProcessStatus::Sleep | ProcessStatus::Idle => 'S',
+        ProcessStatus::Stop | ProcessStatus::Suspended => 'T',
+        ProcessStatus::Zombie => 'Z',
+        ProcessStatus::Dead => 'X',
+        ProcessStatus::Tracing => 't',
+        ProcessStatus::UninterruptibleDiskSleep => 'D',
+        _ => '?',
+    }
+}
+
+/// Reads one process (without its command line); `None` if it does not exist.
+pub fn read_process(pid: u32) -> Option<Process> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    if !known(&mut sys, spid) {
+        return None;
+    }
+    let p = sys.process(spid)?;
+    let (pgid, sid) = platform::group_and_session(pid, p);
+    let start_ticks = p.start_time().saturating_mul(1_000_000);
+    Some(Process {
+        pid,
+        ppid: p.parent().map_or(0, Pid::as_u32),
+        pgid,
+        sid,
+        uid: platform::uid_of(p),
+        name: p.name().to_string_lossy().into_owned(),
+        state: state_letter(p.status()),
+        start_ticks,
+        start_time: ticks_to_time(start_ticks),
+        kernel_thread: platform::is_kernel(pid),
+        cmdline: None,
+        exe: None,
+    })
+}
+
+/// The arguments of `pid`.
+pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    if !known(&mut sys, spid) {
+        return None;
+    }
+    Some(sys.process(spid)?.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect())
+}
+
+/// The executable of `pid`, when readable.
+pub fn read_exe(pid: u32) -> Option<PathBuf> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    if !known(&mut sys, spid) {
+        return None;
+    }
+    sys.process(spid)?.exe().map(PathBuf::from)
+}
+
+fn tcp_state(s: &TcpState) -> SocketState {
+    match s {
+        TcpState::Listen => SocketState::Listen,
+        TcpState::Established => SocketState::Established,
+        TcpState::SynSent => SocketState::SynSent,
+        TcpState::SynReceived => SocketState::SynRecv,
+        TcpState::FinWait1 => SocketState::FinWait1,
+        TcpState::FinWait2 => SocketState::FinWait2,
+        TcpState::TimeWait => SocketState::TimeWait,
+        TcpState::Closed | TcpState::DeleteTcb => SocketState::Close,
+        TcpState::CloseWait => SocketState::CloseWait,
+        TcpState::LastAck => SocketState::LastAck,
+        TcpState::Closing => SocketState::Closing,
+        _ => SocketState::Unknown,
+    }
+}
+
+/// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.
+fn owners() -> MutexGuard<'static, HashMap<u64, Vec<u32>>> {
+    static OWNERS: OnceLock<Mutex<HashMap<u64, Vec<u32>>>> = OnceLock::new();
+    OWNERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The socket table with owners. netstat2 reports a socket once per process (on macOS once per
+/// descriptor) that holds it; entries for the same socket are merged and their pids kept
+/// together, so a socket shared across fork lists every holder.
+pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut pf = ProtocolFlags::empty();
+    if filter.tcp {
+        pf |= ProtocolFlags::TCP;
+    }
+    if filter.udp {
+        pf |= ProtocolFlags::UDP;
+    }
+    let mut out: Vec<Socket> = Vec::new();
+    let mut pids: Vec<Vec<u32>> = Vec::new();
+    // Same socket: same protocol, both ends and state.
+    let mut index: HashMap<(Proto, IpAddr, u16, Option<(IpAddr, u16)>, SocketState), usize> = HashMap::new();
+    if !pf.is_empty() {
+        let iter = netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
+            .map_err(|e| Error::io("reading the socket table", io::Error::other(e.to_string())))?;
+        // A descriptor that closes mid-listing is an error item; the rest of the table stands.
+        for info in iter.flatten() {
+            let (proto, local_addr, local_port, remote, state) = match &info.protocol_socket_info {
+                ProtocolSocketInfo::Tcp(t) => {
+                    (Proto::Tcp, t.local_addr, t.local_port, Some((t.remote_addr, t.remote_port)), tcp_state(&t.state))
+                }
+                ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, None, SocketState::Unconn),
+            };
+            let key = (proto, local_addr, local_port, remote, state);
+            let i = *index.entry(key).or_insert_with(|| {
+                out.push(Socket {
+                    proto,
+                    family: if local_addr.is_ipv4() { 4 } else { 6 },
+                    local_addr,
+                    local_port,
+                    state,
+                    // A number for this table, not an inode: 0 means "no owner" to the crate.
+                    inode: out.len() as u64 + 1,
+                    uid: 0,
+                });
+                pids.push(Vec::new());
+                out.len() - 1
+            });
+            for &pid in &info.associated_pids {
+                if !pids[i].contains(&pid) {
+                    pids[i].push(pid);
+                }
+            }
+        }
+    }
+    let mut table = owners();
+    table.clear();
+    for (s, p) in out.iter().zip(pids) {
+        table.insert(s.inode, p);
+    }
+    Ok(out)
+}
+
+/// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every
+/// process when `among` is `None`, else only those pids.
+pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
+    let table = owners();
+    let mut scan = HolderScan::default();
+    for inode in inodes {
+        let Some(pids) = table.get(inode) else {
+            continue;
+        };
+        let held: Vec<u32> = pids.iter().copied().filter(|p| among.is_none_or(|a| a.contains(p))).collect();
+        if !held.is_empty() {
+            scan.holders.insert(*inode, held);
+        }
+    }
+    scan.scanned = match among {
+        Some(a) => a.to_vec(),
+        None => table.values().flatten().copied().collect(),
+    };
+    scan
+}

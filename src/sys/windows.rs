@@ -1,0 +1,101 @@
+//! Windows (unverified: written against the documented APIs, never compiled here). Processes and
+//! sockets come from the shared sysinfo/netstat2 backend ([`super::portable`]); this file adds
+//! what Unix gets from `unix_common`: signal numbers, users, our own identity.
+//!
+//! Windows has no signals. The numbers below are the conventional ones, so that `--signal TERM`
+//! and `-9` parse the same everywhere; the kill engine decides what each means here (a graceful
+//! close for TERM/INT/BREAK, `TerminateProcess` for KILL).
+//!
+//! Users are SIDs, not numbers. A uid here is a 32-bit FNV-1a digest of the SID's text form
+//! (`S-1-5-21-...`): stable across runs and processes, good for comparing owners, and mapped
+//! back to account names through the local account list.
+
+pub use super::portable::*;
+
+use crate::snapshot::Process;
+
+/// SIGINT: Ctrl+C.
+pub const SIGINT: i32 = 2;
+/// SIGKILL: `TerminateProcess`.
+pub const SIGKILL: i32 = 9;
+/// SIGTERM: a graceful close.
+pub const SIGTERM: i32 = 15;
+
+/// The signals reaper knows on Windows (SIGBREAK is Ctrl+Break, as in the C runtime).
+const SIGNALS: [(&str, &str, i32); 4] =
+    [("INT", "SIGINT", SIGINT), ("KILL", "SIGKILL", SIGKILL), ("TERM", "SIGTERM", SIGTERM), ("BREAK", "SIGBREAK", 21)];
+
+/// The conventional name of signal `n` (`SIGTERM`), if reaper knows it here.
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    SIGNALS.iter().find(|s| s.2 == n).map(|s| s.1)
+}
+
+/// The number of the signal named `name` (without the `SIG` prefix, upper case).
+pub fn signal_by_name(name: &str) -> Option<i32> {
+    SIGNALS.iter().find(|s| s.0 == name).map(|s| s.2)
+}
+
+/// FNV-1a, 32 bits.
+fn digest(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+}
+
+/// The uid (SID digest) of a process, or `u32::MAX` when its owner cannot be read, so that an
+/// unknown owner is never taken for the caller.
+pub(crate) fn uid_of(p: &sysinfo::Process) -> u32 {
+    p.user_id().map_or(u32::MAX, |sid| digest(&sid.to_string()))
+}
+
+/// Windows has no process groups; the session is the Terminal Services session.
+pub(crate) fn group_and_session(_pid: u32, p: &sysinfo::Process) -> (u32, u32) {
+    (0, p.session_id().map_or(0, sysinfo::Pid::as_u32))
+}
+
+/// The System Idle Process (0) and System (4) are the kernel.
+pub(crate) fn is_kernel(pid: u32) -> bool {
+    pid == 0 || pid == 4
+}
+
+/// Windows does not reparent orphans at all: there is no subreaper.
+pub fn is_session_subreaper(_p: &Process) -> bool {
+    false
+}
+
+/// The account name of `uid` (a SID digest), among the local accounts.
+pub fn user_name(uid: u32) -> Option<String> {
+    let users = sysinfo::Users::new_with_refreshed_list().ok()?;
+    users.iter().find(|u| digest(&u.id().to_string()) == uid).map(|u| u.name().to_string())
+}
+
+/// The uid of a user given by account name or by number (a SID digest as printed by reaper).
+pub fn uid_by_name(name: &str) -> Option<u32> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+        return name.parse().ok();
+    }
+    let users = sysinfo::Users::new_with_refreshed_list().ok()?;
+    users.iter().find(|u| u.name().eq_ignore_ascii_case(name)).map(|u| digest(&u.id().to_string()))
+}
+
+/// The uid (SID digest) of the user running reaper: "the caller" in the safety rules.
+pub fn caller_uid() -> u32 {
+    read_process(self_pid()).map_or(u32::MAX, |p| p.uid)
+}
+
+/// This process's pid.
+pub fn self_pid() -> u32 {
+    std::process::id()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_names_round_trip() {
+        for (name, full, n) in SIGNALS {
+            assert_eq!(signal_by_name(name), Some(n));
+            assert_eq!(signal_name(n), Some(full));
+        }
+        assert_eq!(signal_by_name("USR1"), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! The generated documentation: the committed completions and man page match what the binary
+//! generates from its one clap definition, each completion file works in its shell, the man page
+//! renders, and `--help` shows examples.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+const REFRESH: &str = "scripts/gen-docs.sh";
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Fails when `file` differs from `reaper generate target`, naming the command that refreshes it.
+#[track_caller]
+fn assert_fresh(target: &str, file: &str) {
+    let run = reaper(&["generate", target]);
+    run.expect(0);
+    let want = run.stdout();
+    let have = std::fs::read_to_string(repo(file))
+        .unwrap_or_else(|e| panic!("{file} is missing ({e}): run {REFRESH} to create it"));
+    if have != want {
+        let line = have
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(have.lines().count().min(want.lines().count()));
+        panic!(
+            "{file} is out of date with the CLI definition (first difference at line {}):\n  committed: {:?}\n  generated: {:?}\nrefresh it with `{REFRESH}` (or `cargo run -- generate {target} > {file}`)",
+            line + 1,
+            have.lines().nth(line).unwrap_or("<end of file>"),
+            want.lines().nth(line).unwrap_or("<end of file>"),
+        );
+    }
+}
+
+#[test]
+fn bash_completions_are_fresh() {
+    assert_fresh("bash", "completions/reaper.bash");
+}
+
+#[test]
+fn zsh_completions_are_fresh() {
+    assert_fresh("zsh", "completions/_reaper");
+}
+
+#[test]
+fn fish_completions_are_fresh() {
+    assert_fresh("fish", "completions/reaper.fish");
+}
+
+#[test]
+fn powershell_completions_are_fresh() {
+    assert_fresh("powershell", "completions/_reaper.ps1");
+}
+
+#[test]
+fn elvish_completions_are_fresh() {
+    assert_fresh("elvish", "completions/reaper.elv");
+}
+
+#[test]
+fn man_page_is_fresh() {
+    assert_fresh("man", "man/reaper.1");
+}
+
+#[test]
+fn generate_rejects_an_unknown_target() {
+    let run = reaper(&["generate", "tcsh"]);
+    run.expect(2);
+    assert!(run.stderr().contains("tcsh"), "{}", run.stderr());
+    assert!(run.stdout().is_empty());
+}
+
+#[test]
+fn generate_is_hidden_from_help() {
+    let help = reaper(&["--help"]).expect(0).stdout();
+    assert!(!help.contains("generate"), "{help}");
+    assert!(help.contains("kill"), "{help}");
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs a shell command line, with stdin closed; returns stdout, panicking with everything on
+/// a failure.
+#[track_caller]
+fn shell(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{program} {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
+    stdout.into_owned()
+}
+
+#[test]
+fn bash_completes_ki_to_kill() {
+    if !have("bash") {
+        eprintln!("skipped: bash is not installed");
+        return;
+    }
+    // Load the file as a user would, ask bash which function it registered for `reaper`, and
+    // call it the way programmable completion does.
+    let script = r#"
+        source completions/reaper.bash || exit 3
+        spec=$(complete -p reaper) || exit 4
+        fn=$(printf '%s\n' "$spec" | sed -n 's/.*-F \([^ ]*\).*/\1/p')
+        complete_line() {
+            COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}
+            read -ra COMP_WORDS <<<"$COMP_LINE"
+            [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()
+            "$fn" reaper "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+            printf '%s\n' "${COMPREPLY[@]}"
+        }
+        complete_line 'reaper ki'
+        echo --
+        complete_line 'reaper kill --dry'
+    "#;
+    let out = shell("bash", &["--norc", "--noprofile", "-c", script]);
+    let (sub, flag) = out.split_once("--\n").unwrap_or_else(|| panic!("two answers expected: {out:?}"));
+    assert_eq!(sub.lines().collect::<Vec<_>>(), ["kill"], "{out}");
+    assert_eq!(flag.lines().collect::<Vec<_>>(), ["--dry-run"], "{out}");
+}
+
+#[test]
+fn fish_completes_ki_to_kill() {
+    if !have("fish") {
+        eprintln!("skipped: fish is not installed (apt-get install fish)");
+        return;
+    }
+    let out = shell(
+        "fish",
+        &[
+            "--no-config",
+            "-c",
+            "source completions/reaper.fish; or exit 3; complete -C 'reaper ki'; echo ==; complete -C 'reaper kill --dry'",
+        ],
+    );
+    let (sub, flag) = out.split_once("==\n").unwrap_or_else(|| panic!("two answers expected: {out:?}"));
+    let names = |s: &str| s.lines().map(|l| l.split('\t').next().unwrap_or("").to_string()).collect::<Vec<_>>();
+    assert_eq!(names(sub), ["kill"], "{out}");
+    assert_eq!(names(flag), ["--dry-run"], "{out}");
+    assert!(sub.contains("End matching processes"), "the description comes along: {out}");
+}
+
+#[test]
+fn zsh_completes_ki_to_kill() {
+    if !have("zsh") {
+        eprintln!("skipped: zsh is not installed (apt-get install zsh)");
+        return;
+    }
+    // zsh completes only inside its line editor, so drive an interactive zsh through a
+    // pseudo-terminal (zpty): type `reaper ki`, press Tab, then a key bound to a widget that
+    // writes the edited line to a file.
+    let dir = std::env::temp_dir().join(token("zsh"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let result = dir.join("buffer");
+    let script = r#"
+        zmodload zsh/zpty || exit 3
+        out=$1; fdir=$2
+        zpty z zsh -f -i
+        zpty -w z "PS1=''; fpath=(${(q)fdir} \$fpath); autoload -Uz compinit; compinit -u -D"
+        zpty -w z "dump() { print -r -- \"<\$BUFFER>\" > ${(q)out}; BUFFER='' }; zle -N dump; bindkey '^X' dump"
+        zpty -w -n z $'reaper ki\t\C-x'
+        for i in {1..400}; do [[ -s $out ]] && break; sleep 0.05; done
+        zpty -d z
+        cat $out 2>/dev/null || echo 'no answer within 20s'
+    "#;
+    let completions = repo("completions");
+    let out = shell(
+        "zsh",
+        &["-f", "-c", script, "zsh", result.to_str().expect("utf-8 path"), completions.to_str().expect("utf-8 path")],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.trim(), "<reaper kill >", "zsh did not complete `reaper ki`: {out}");
+}
+
+#[test]
+fn man_page_renders_with_every_section() {
+    let page = repo("man/reaper.1");
+    let page = page.to_str().expect("utf-8 path");
+    // man-db where it is installed; groff or mandoc directly otherwise.
+    let text = if have("man") {
+        let out = Command::new("man")
+            .args(["-l", page])
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .env("LC_ALL", "C.UTF-8")
+            .stderr(Stdio::piped())
+            .output()
+            .expect("running man");
+        assert!(out.status.success(), "man -l {page} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else if have("groff") {
+        shell("groff", &["-man", "-Tutf8", page])
+    } else if have("mandoc") {
+        shell("mandoc", &["-Tutf8", page])
+    } else {
+        eprintln!("skipped: neither man, groff nor mandoc is installed");
+        return;
+    };
+    // Strip overstrike bold/underline (`X\bX`, `_\bX`) that groff emits without a pager.
+    let mut plain = String::new();
+    for c in text.chars() {
+        if c == '\u{8}' {
+            plain.pop();
+        } else {
+            plain.push(c);
+        }
+    }
+    for want in [
+        "NAME",
+        "SYNOPSIS",
+        "COMMANDS",
+        "reaper list",
+        "reaper tree",
+        "reaper kill",
+        "reaper run",
+        "reaper wait",
+        "EXIT STATUS",
+        "SAFETY",
+        "EXAMPLES",
+        "NO_COLOR",
+        "--dry-run",
+        "Kill sequence",
+    ] {
+        assert!(plain.contains(want), "the rendered man page lacks {want:?}:\n{plain}");
+    }
+    assert!(!plain.contains("generate"), "the hidden subcommand leaked into the man page");
+    // groff's own checker: no warnings at all (unknown macros, bad escapes, ...).
+    if have("groff") {
+        let out = Command::new("groff").args(["-man", "-Tutf8", "-ww", "-z", page]).output().expect("running groff");
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && warnings.trim().is_empty(), "groff warns about {page}:\n{warnings}");
+    }
+}
+
+#[test]
+fn every_subcommand_help_shows_examples() {
+    for sub in ["list", "tree", "kill", "run", "wait"] {
+        let help = reaper(&[sub, "--help"]).expect(0).stdout();
+        let examples = help
+            .split_once("Examples:")
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| panic!("reaper {sub} --help has no examples:\n{help}"));
+        assert!(
+            examples.contains(&format!("reaper {sub} ")),
+            "reaper {sub} --help: examples of another command:\n{examples}"
+        );
+    }
+    let top = reaper(&["--help"]).expect(0).stdout();
+    assert!(top.contains("Examples:"), "{top}");
+}

@@ -1,0 +1,170 @@
+//! Terminal manners: colour follows `--color` and `NO_COLOR`, a closed pipe ends output quietly,
+//! and command lines cannot smuggle escape sequences onto the terminal.
+
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+const ESC: char = '\x1b';
+
+/// Runs reaper with `args` and the environment changes in `env` (`None` removes the variable),
+/// stdout a pipe.
+fn reaper_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reaper"));
+    cmd.args(args).stdin(Stdio::null()).env_remove("NO_COLOR");
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    Run { out: cmd.output().expect("running reaper"), cmd: format!("{env:?} reaper {}", args.join(" ")) }
+}
+
+/// Runs reaper with stdout on a pseudo-terminal (through util-linux `script`), or `None` when
+/// `script` is missing.
+fn reaper_on_tty(args: &[&str], no_color: Option<&str>) -> Option<Run> {
+    let script = ["/usr/bin/script", "/bin/script"].into_iter().find(|p| std::path::Path::new(p).exists())?;
+    let line = std::iter::once(env!("CARGO_BIN_EXE_reaper").to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = Command::new(script);
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).stdin(Stdio::null()).env("COLUMNS", "200");
+    match no_color {
+        Some(v) => cmd.env("NO_COLOR", v),
+        None => cmd.env_remove("NO_COLOR"),
+    };
+    let out = cmd.output().expect("running script");
+    Some(Run { out, cmd: format!("NO_COLOR={no_color:?} script -c {line}") })
+}
+
+#[test]
+fn list_colour_follows_the_flag_and_no_color() {
+    let fx = Fixture::start("color", "listen", &["tcp", "127.0.0.1"]);
+    let port = fx.port().to_string();
+    let args = |color: &'static str| ["list", "--port", &port, "--color", color].map(str::to_string);
+    let run = |color: &'static str, env: &[(&str, Option<&str>)]| {
+        let a = args(color);
+        reaper_env(&a.iter().map(String::as_str).collect::<Vec<_>>(), env)
+    };
+
+    // --color always: the header is bold, the rows are plain text.
+    let always = run("always", &[]);
+    let out = always.expect(0).stdout();
+    let header = out.lines().next().expect("a header");
+    assert!(header.starts_with("\x1b[1m") && header.ends_with("\x1b[0m") && header.contains("PID"), "{out:?}");
+    let row = out.lines().find(|l| l.contains(&fx.token)).expect("the fixture's row");
+    assert!(!row.contains(ESC), "{row:?}");
+    // --tree: the match's `* PID` is bold, the rest of the tree plain.
+    let tree = reaper_env(&["list", "--port", &port, "--tree", "--color", "always"], &[]).expect(0).stdout();
+    let line = tree.lines().find(|l| l.contains(&fx.token)).expect("the fixture in the tree");
+    assert!(line.contains(&format!("\x1b[1m* {}\x1b[0m ", fx.pid())), "{line:?}");
+    assert_eq!(tree.matches(ESC).count(), 2, "{tree:?}");
+    let plain = reaper_env(&["list", "--port", &port, "--tree", "--color", "never"], &[]).expect(0).stdout();
+    assert!(plain.contains(&format!("* {} ", fx.pid())) && !plain.contains(ESC), "{plain:?}");
+
+    // Machine formats never carry escapes, whatever --color says.
+    for format in ["json", "pid"] {
+        let out =
+            reaper_env(&["list", "--port", &port, "--color", "always", "--format", format], &[]).expect(0).stdout();
+        assert!(!out.contains(ESC), "--format {format}: {out:?}");
+    }
+    // An explicit --color always wins over NO_COLOR.
+    assert!(run("always", &[("NO_COLOR", Some("1"))]).expect(0).stdout().contains(ESC));
+
+    // --color never, and auto on a pipe: no escape at all.
+    assert!(!run("never", &[]).expect(0).stdout().contains(ESC));
+    let auto_pipe = run("auto", &[]);
+    assert!(!auto_pipe.expect(0).stdout().contains(ESC), "auto on a pipe coloured: {:?}", auto_pipe.stdout());
+    // The same header, escapes aside.
+    let plain = auto_pipe.stdout();
+    assert_eq!(header.replace("\x1b[1m", "").replace("\x1b[0m", ""), plain.lines().next().expect("a header"));
+
+    // auto on a terminal: colour unless NO_COLOR is set to something non-empty.
+    let auto = ["list", "--port", &port];
+    let Some(tty) = reaper_on_tty(&auto, None) else {
+        eprintln!("skipped the terminal half: util-linux `script` is not installed");
+        return;
+    };
+    assert!(tty.expect(0).stdout().contains("\x1b[1m"), "{}: {:?}", tty.cmd, tty.stdout());
+    let tty = reaper_on_tty(&auto, Some("")).expect("script");
+    assert!(
+        tty.expect(0).stdout().contains("\x1b[1m"),
+        "an empty NO_COLOR does not disable colour: {:?}",
+        tty.stdout()
+    );
+    let tty = reaper_on_tty(&auto, Some("1")).expect("script");
+    let text = tty.expect(0).stdout();
+    assert!(!text.contains("\x1b[1m"), "NO_COLOR=1 on a terminal: {text:?}");
+    // Regression: `script` gives a terminal of 0 columns, and the table wrapped every cell to one
+    // character per line. A terminal without a width gets the unwrapped table.
+    let row = text.lines().find(|l| l.contains(&fx.token)).unwrap_or_else(|| panic!("no row with the token: {text:?}"));
+    assert!(row.contains(&format!("tcp 127.0.0.1:{port}")), "{row:?}");
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    // `reaper list | head -1` where head has already gone: every write fails with EPIPE.
+    let fx = Fixture::start("pipe", "listen", &["tcp", "127.0.0.1"]);
+    let port = fx.port().to_string();
+    for format in ["table", "json", "pid"] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_reaper"))
+            .args(["list", "--port", &port, "--format", format])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("running reaper");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "--format {format}: a closed pipe printed {stderr:?}");
+        assert_eq!(out.status.code(), Some(0), "--format {format}: {stderr}");
+    }
+}
+
+#[test]
+fn list_piped_into_head_exits_quietly() {
+    // The shell form. A 120 kB argument makes the table row bigger than a pipe buffer, so
+    // reaper is still writing when `head -1` has its line and exits.
+    let long = "x".repeat(120_000);
+    let fx = Fixture::start("head", "listen", &["tcp", "127.0.0.1", "0", &long]);
+    for format in ["table", "json"] {
+        let script = format!(
+            "set -o pipefail; '{bin}' list --port {port} --format {format} | head -1",
+            bin = env!("CARGO_BIN_EXE_reaper"),
+            port = fx.port()
+        );
+        let out = Command::new("bash")
+            .args(["-c", &script])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("bash");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(stderr.is_empty(), "{script}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{script}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    }
+}
+
+#[test]
+fn escape_sequences_in_command_lines_are_shown_escaped() {
+    // Anyone can put terminal escapes in argv; they must not reach the terminal raw.
+    let evil = "\x1b[2J\x1b]0;owned\x07line1\nline2\u{202e}";
+    let fx = Fixture::start("evil", "listen", &["tcp", "127.0.0.1", "0", evil]);
+    let port = fx.port().to_string();
+    for extra in [&[][..], &["--tree"][..]] {
+        let mut args = vec!["list", "--port", &port, "--color", "always"];
+        args.extend_from_slice(extra);
+        let out = reaper(&args).expect(0).stdout();
+        let shown: String = out.replace("\x1b[1m", "").replace("\x1b[0m", "");
+        assert!(!shown.contains(ESC) && !shown.contains('\x07') && !shown.contains('\u{202e}'), "{args:?}: {out:?}");
+        assert!(shown.contains(r"\x1b[2J\x1b]0;owned\x07line1\nline2\u{202e}"), "{args:?}: {shown}");
+    }
+    // JSON keeps the argument exactly (serde escapes it).
+    let json = reaper(&["list", "--port", &port, "--format", "json"]).expect(0).json();
+    assert!(json[0]["cmdline"].as_array().expect("cmdline").iter().any(|a| a == evil), "{json}");
+}
