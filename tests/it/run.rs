@@ -302,6 +302,22 @@ fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
 }
 
 #[test]
+fn a_second_signal_during_the_stop_kills_at_once() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        // A 60 s grace period: only the second signal can end this test within the deadline.
+        let mut args = vec!["--timeout", "60s"];
+        args.extend_from_slice(extra);
+        let mut g = Guarded::start("run-second-signal", &args, "ignore-term", &[]);
+        let port = g.port();
+        g.signal(Signal::SIGTERM);
+        wait_for("the first signal to be taken", || g.stderr().contains("ending the tree"));
+        g.signal(Signal::SIGINT);
+        assert_tree_gone(&g, Some(port));
+        assert_eq!(g.wait().code(), Some(137), "{extra:?}: {}", g.stderr());
+    }
+}
+
+#[test]
 fn exit_status_passes_through() {
     reaper(&["run", "--", "sh", "-c", "exit 3"]).expect(3);
     reaper(&["run", "--", "sh", "-c", "kill -9 $$"]).expect(137);
