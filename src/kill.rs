@@ -333,6 +333,15 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         let now = Instant::now();
         for i in self.alive() {
+            // Exited meanwhile (another reaper, or on its own): gone, not signalled.
+            if self.targets[i]
+                .handle
+                .as_ref()
+                .is_some_and(|h| self.ctl.exited(h))
+            {
+                self.exited(i);
+                continue;
+            }
             if self.send(i, sig) {
                 let t = &mut self.targets[i];
                 t.first_signal.get_or_insert(now);
