@@ -131,8 +131,12 @@ thread_local! {
 fn with_proc_file<T>(pid: u32, leaf: &[u8], f: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
     READ_BUF.with(|cell| {
         let mut buf = cell.try_borrow_mut().ok()?;
-        read_proc_file(pid, leaf, &mut buf)?;
-        f(&buf)
+        let out = read_proc_file(pid, leaf, &mut buf).and_then(|()| f(&buf));
+        // A huge command line should not stay allocated for the life of a library user.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        out
     })
 }
 
