@@ -220,6 +220,13 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     Ok(out)
 }
 
+/// The sockets that hold ports: TCP listeners and every UDP socket, from [`sockets`].
+pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut all = sockets(filter)?;
+    all.retain(Socket::is_listening);
+    Ok(all)
+}
+
 /// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every
 /// process when `among` is `None`, else only those pids.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
