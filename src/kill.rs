@@ -1,14 +1,31 @@
-//! The kill engine: plan (targets = matches + descendants, minus what the safety rails
-//! protect), then signals and waits, then the end state checked.
+//! The kill engine: signals and waits. A [`Plan`] (see [`crate::plan`]) is carried out step by
+//! step of the [`Sequence`], race-free:
 //!
-//! SKELETON: the public API below is fixed; the implementation lands with issue 3.
+//! 1. every target is pinned by identity (on Linux a pidfd, opened and then checked against the
+//!    planned start time); a target that is gone or whose pid was recycled is `gone`, never
+//!    signalled;
+//! 2. each step first freezes the trees (SIGSTOP every target, then every new descendant, to a
+//!    fixed point), sends the step's signal, then SIGCONT (a stopped process does not act on
+//!    SIGTERM), so a supervisor cannot respawn a child between two signals;
+//! 3. it waits for exits on events (pidfds polled together with a signalfd), never with a sleep
+//!    loop; a zombie is dead;
+//! 4. survivors get the next step; descendants that appear meanwhile become targets too;
+//! 5. finally the socket table is re-read for every port selector.
+//!
+//! The OS is behind the [`Control`] trait so that the logic above is unit-tested with a fake.
 
-use crate::error::{Error, Result};
-use crate::report::{KillReport, TargetReport};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::error::Result;
+use crate::plan::{Rails, target_report};
+use crate::report::{KillReport, Outcome, PortReport, TargetReport};
 use crate::select::Selection;
-use crate::snapshot::Snapshot;
-use crate::spec::Sequence;
-use std::time::Duration;
+use crate::snapshot::{Process, Snapshot};
+use crate::spec::{Sequence, Signal};
+use crate::sys;
+
+pub use crate::plan::{Plan, Skipped, plan};
 
 /// How to kill.
 #[derive(Clone, Debug, Default)]
@@ -37,26 +54,400 @@ pub enum Event<'a> {
     },
 }
 
-/// A kill plan.
-#[derive(Clone, Debug, Default)]
-pub struct Plan {
-    /// The targets, with their identities, in the report's shape (outcome `planned`).
-    pub targets: Vec<TargetReport>,
+/// The result of sending a signal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// Delivered.
+    Ok,
+    /// The process has exited (ESRCH, or its identity no longer matches).
+    Gone,
+    /// Not permitted (EPERM).
+    Denied,
+    /// Another failure, with the OS's explanation.
+    Failed(String),
 }
 
-/// Builds the plan for `sel`.
-pub fn plan(_sel: &Selection, _snap: &mut Snapshot, _opts: &KillOptions) -> Result<Plan> {
-    Err(Error::Unsupported("kill engine not built yet".into()))
+/// What a wait ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Waited {
+    /// These handles (indices into the slice given) have exited.
+    Exited(Vec<usize>),
+    /// The deadline passed.
+    Timeout,
+    /// SIGINT, SIGTERM or SIGHUP arrived.
+    Interrupted,
 }
 
-/// Executes a plan.
+/// A process as a scan sees it: enough to spot new descendants and whether it is stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// Process id.
+    pub pid: u32,
+    /// Start time: with the pid, the identity.
+    pub start_ticks: u64,
+    /// One-letter state (`T` stopped, `Z` zombie, ...).
+    pub state: char,
+}
+
+/// The operating system as the engine needs it. The real implementation lives under
+/// `src/sys/` (pidfds on Linux); tests use a fake.
+pub trait Control {
+    /// A pinned process.
+    type Handle;
+    /// Pins `pid` if it is still the process that started at `start_ticks`. `Err(Sent::Gone)`
+    /// when it has exited or the pid now belongs to another process.
+    fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent>;
+    /// Sends signal `sig` to the pinned process.
+    fn signal(&mut self, h: &Self::Handle, sig: i32) -> Sent;
+    /// Whether the pinned process has exited (a zombie has).
+    fn exited(&mut self, h: &Self::Handle) -> bool;
+    /// Waits until one of `handles` exits, `deadline` passes or an interrupt arrives.
+    fn wait(&mut self, handles: &[&Self::Handle], deadline: Instant) -> Waited;
+    /// Whether an interrupt (SIGINT, SIGTERM, SIGHUP) is pending; consumes it.
+    fn interrupted(&mut self) -> bool;
+    /// `roots` (those still existing) and every current descendant of them.
+    fn scan(&mut self, roots: &[u32]) -> Vec<Seen>;
+    /// Whether the process with this identity is stopped, or no longer running at all.
+    fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool;
+    /// Reads one process with its command line and executable.
+    fn describe(&mut self, pid: u32) -> Option<Process>;
+    /// The name of a uid.
+    fn user_name(&mut self, uid: u32) -> String {
+        sys::user_name(uid).unwrap_or_else(|| uid.to_string())
+    }
+}
+
+/// How long a freeze may keep looking for processes that have not stopped yet before it
+/// signals anyway (another reaper may be continuing them at the same time).
+const FREEZE_LIMIT: Duration = Duration::from_millis(250);
+/// How often a waiting step reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+/// How many times the last step is repeated for descendants that appeared during it.
+const EXTRA_ROUNDS: usize = 3;
+
+struct Target<H> {
+    report: TargetReport,
+    handle: Option<H>,
+    alive: bool,
+    stopped: bool,
+    first_signal: Option<Instant>,
+    last_signal: Option<i32>,
+}
+
+/// The engine's state; dropping it continues every process it left stopped, whatever happened.
+struct Engine<'c, 'e, C: Control> {
+    ctl: &'c mut C,
+    rails: Rails,
+    targets: Vec<Target<C::Handle>>,
+    known: HashSet<(u32, u64)>,
+    skipped: HashSet<u32>,
+    on_event: &'e mut dyn FnMut(Event<'_>),
+    interrupted: bool,
+    /// `--no-tree`: never adds descendants.
+    no_tree: bool,
+}
+
+impl<C: Control> Drop for Engine<'_, '_, C> {
+    fn drop(&mut self) {
+        for t in &mut self.targets {
+            if t.stopped
+                && let Some(h) = &t.handle
+            {
+                let _ = self.ctl.signal(h, sys::SIGCONT);
+                t.stopped = false;
+            }
+        }
+    }
+}
+
+impl<C: Control> Engine<'_, '_, C> {
+    fn end(&mut self, i: usize, outcome: Outcome) {
+        let t = &mut self.targets[i];
+        t.alive = false;
+        t.handle = None;
+        t.stopped = false;
+        t.report.outcome = outcome;
+        if matches!(outcome, Outcome::Exited | Outcome::Killed) {
+            t.report.elapsed_ms = t.first_signal.map(|s| s.elapsed().as_millis() as u64);
+        }
+        (self.on_event)(Event::Ended(&self.targets[i].report));
+    }
+
+    fn exited(&mut self, i: usize) {
+        let outcome = match self.targets[i].last_signal {
+            None => Outcome::Gone,
+            Some(s) if s == sys::SIGKILL => Outcome::Killed,
+            Some(_) => Outcome::Exited,
+        };
+        self.end(i, outcome);
+    }
+
+    fn add(&mut self, report: TargetReport) {
+        self.known.insert((report.pid, report.start_ticks));
+        let (pid, start) = (report.pid, report.start_ticks);
+        self.targets.push(Target {
+            report,
+            handle: None,
+            alive: true,
+            stopped: false,
+            first_signal: None,
+            last_signal: None,
+        });
+        let i = self.targets.len() - 1;
+        match self.ctl.open(pid, start) {
+            Ok(h) if !self.ctl.exited(&h) => self.targets[i].handle = Some(h),
+            Ok(_) | Err(Sent::Gone) | Err(Sent::Ok) => self.end(i, Outcome::Gone),
+            Err(Sent::Denied) => self.end(i, Outcome::Denied),
+            Err(Sent::Failed(_)) => self.end(i, Outcome::Survived),
+        }
+    }
+
+    fn alive(&self) -> Vec<usize> {
+        (0..self.targets.len()).filter(|&i| self.targets[i].alive).collect()
+    }
+
+    /// Sends `sig`; records what it means. Returns whether it was delivered.
+    fn send(&mut self, i: usize, sig: i32) -> bool {
+        let Some(h) = &self.targets[i].handle else {
+            return false;
+        };
+        match self.ctl.signal(h, sig) {
+            Sent::Ok => true,
+            Sent::Gone => {
+                self.exited(i);
+                false
+            }
+            Sent::Denied => {
+                self.end(i, Outcome::Denied);
+                false
+            }
+            Sent::Failed(_) => {
+                self.end(i, Outcome::Survived);
+                false
+            }
+        }
+    }
+
+    /// Finds descendants of live targets that are not targets yet and adds them (stopping
+    /// them when `stop`). Returns how many were added.
+    fn discover(&mut self, stop: bool) -> usize {
+        let roots: Vec<u32> = self.alive().into_iter().map(|i| self.targets[i].report.pid).collect();
+        if roots.is_empty() || self.no_tree {
+            return 0;
+        }
+        let mut added = 0;
+        for s in self.ctl.scan(&roots) {
+            if matches!(s.state, 'Z' | 'X')
+                || self.known.contains(&(s.pid, s.start_ticks))
+                || self.skipped.contains(&s.pid)
+            {
+                continue;
+            }
+            let Some(p) = self.ctl.describe(s.pid).filter(|p| p.start_ticks == s.start_ticks) else {
+                continue;
+            };
+            if self.rails.protects(&p).is_some() {
+                self.skipped.insert(p.pid);
+                continue;
+            }
+            let user = self.ctl.user_name(p.uid);
+            self.add(target_report(&p, user, false, Vec::new()));
+            added += 1;
+            let i = self.targets.len() - 1;
+            if stop && self.targets[i].alive && self.send(i, sys::SIGSTOP) {
+                self.targets[i].stopped = true;
+            }
+        }
+        added
+    }
+
+    /// Waits (yielding the CPU) until every target sent SIGSTOP shows as stopped, or `limit`.
+    /// A stop is not instant: a running process stops on its way back to user space, and
+    /// until then it can still fork.
+    fn await_stopped(&mut self, limit: Instant) {
+        let mut pending: Vec<usize> = self.alive().into_iter().filter(|&i| self.targets[i].stopped).collect();
+        while !pending.is_empty() && Instant::now() < limit {
+            pending.retain(|&i| {
+                let t = &self.targets[i].report;
+                !self.ctl.is_stopped(t.pid, t.start_ticks)
+            });
+            if !pending.is_empty() {
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// SIGSTOP every live target; once they are stopped, look for descendants not yet known
+    /// and stop those too, until a scan finds nothing new (or [`FREEZE_LIMIT`] passes: another
+    /// reaper may be continuing them at the same time).
+    fn freeze(&mut self) {
+        for i in self.alive() {
+            if !self.targets[i].stopped && self.send(i, sys::SIGSTOP) {
+                self.targets[i].stopped = true;
+            }
+        }
+        let limit = Instant::now() + FREEZE_LIMIT;
+        loop {
+            self.await_stopped(limit);
+            if self.discover(true) == 0 || Instant::now() >= limit {
+                break;
+            }
+        }
+    }
+
+    fn thaw(&mut self) {
+        for i in self.alive() {
+            if self.targets[i].stopped && self.send(i, sys::SIGCONT) {
+                self.targets[i].stopped = false;
+            }
+        }
+    }
+
+    /// One step: freeze, signal, thaw, wait.
+    fn step(&mut self, signal: Signal, wait: Duration) {
+        let sig = signal.number();
+        let freeze = sig != sys::SIGSTOP && sig != sys::SIGCONT;
+        if freeze {
+            self.freeze();
+        } else {
+            self.discover(false);
+        }
+        if self.ctl.interrupted() {
+            self.interrupted = true;
+            self.thaw();
+            return;
+        }
+        let now = Instant::now();
+        for i in self.alive() {
+            if self.send(i, sig) {
+                let t = &mut self.targets[i];
+                t.first_signal.get_or_insert(now);
+                t.last_signal = Some(sig);
+                t.report.signals.push(signal.name());
+            }
+        }
+        if freeze {
+            self.thaw();
+        }
+        self.wait(Instant::now() + wait);
+    }
+
+    fn wait(&mut self, deadline: Instant) {
+        let mut next_progress = Instant::now() + PROGRESS_EVERY;
+        loop {
+            let alive = self.alive();
+            if alive.is_empty() {
+                return;
+            }
+            let until = deadline.min(next_progress);
+            let handles: Vec<&C::Handle> = alive.iter().filter_map(|&i| self.targets[i].handle.as_ref()).collect();
+            match self.ctl.wait(&handles, until) {
+                Waited::Exited(idx) => {
+                    for k in idx {
+                        if let Some(&i) = alive.get(k) {
+                            self.exited(i);
+                        }
+                    }
+                }
+                Waited::Interrupted => {
+                    self.interrupted = true;
+                    return;
+                }
+                Waited::Timeout => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return;
+                    }
+                    if now >= next_progress {
+                        next_progress = now + PROGRESS_EVERY;
+                        let alive = self.alive().into_iter().map(|i| self.targets[i].report.pid).collect();
+                        (self.on_event)(Event::Waiting { alive, remaining: deadline - now });
+                    }
+                }
+            }
+        }
+    }
+
+    fn run(&mut self, seq: &Sequence) {
+        let mut rounds = 0;
+        for (n, step) in seq.steps.iter().enumerate() {
+            if self.alive().is_empty() || self.interrupted {
+                break;
+            }
+            self.step(step.signal, step.wait);
+            let last = n + 1 == seq.steps.len();
+            // Descendants born during the last step get it too, a bounded number of times.
+            while last && !self.interrupted && rounds < EXTRA_ROUNDS && self.discover(false) > 0 {
+                rounds += 1;
+                self.step(step.signal, step.wait);
+            }
+        }
+        self.thaw();
+        for i in self.alive() {
+            self.end(i, Outcome::Survived);
+        }
+    }
+}
+
+/// Executes a plan with the given OS implementation: the engine behind [`execute`], public so
+/// that it can be driven by a fake [`Control`] in tests. Returns the report without ports.
+pub fn execute_with<C: Control>(
+    ctl: &mut C,
+    plan: &Plan,
+    opts: &KillOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> KillReport {
+    let mut engine = Engine {
+        ctl,
+        rails: Rails::current(),
+        targets: Vec::with_capacity(plan.targets.len()),
+        known: HashSet::new(),
+        skipped: plan.skipped.iter().map(|s| s.pid).collect(),
+        on_event,
+        interrupted: false,
+        no_tree: opts.no_tree,
+    };
+    for t in &plan.targets {
+        let mut report = t.clone();
+        report.signals.clear();
+        engine.add(report);
+    }
+    if !engine.ctl.interrupted() {
+        engine.run(&opts.sequence);
+    } else {
+        engine.interrupted = true;
+        for i in engine.alive() {
+            engine.end(i, Outcome::Survived);
+        }
+    }
+    let targets: Vec<TargetReport> = engine.targets.iter().map(|t| t.report.clone()).collect();
+    let survivors =
+        targets.iter().filter(|t| matches!(t.outcome, Outcome::Survived | Outcome::Denied)).map(|t| t.pid).collect();
+    KillReport { dry_run: false, targets, ports: Vec::new(), survivors, interrupted: engine.interrupted }
+}
+
+/// Executes a plan: signals and waits as described in the module documentation, then re-reads
+/// the socket table for every port selector of `sel`. With `opts.dry_run` nothing is signalled
+/// and every target's outcome is `planned`.
+///
+/// While it runs, SIGINT, SIGTERM and SIGHUP are blocked on the calling thread and read from a
+/// signalfd: one of them continues every process reaper has stopped and ends the run early with
+/// `interrupted: true`.
 pub fn execute(
-    _plan: &Plan,
-    _sel: &Selection,
-    _opts: &KillOptions,
-    _on_event: &mut dyn FnMut(Event<'_>),
+    plan: &Plan,
+    sel: &Selection,
+    opts: &KillOptions,
+    on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<KillReport> {
-    Err(Error::Unsupported("kill engine not built yet".into()))
+    let mut report = if opts.dry_run {
+        let targets = plan.targets.clone();
+        KillReport { dry_run: true, targets, ..KillReport::default() }
+    } else {
+        let mut ctl = sys::Signaller::new();
+        execute_with(&mut ctl, plan, opts, on_event)
+    };
+    report.ports = check_ports(sel)?;
+    Ok(report)
 }
 
 /// Plans and executes in one call: what `reaper kill` does.
@@ -64,4 +455,339 @@ pub fn kill(sel: &Selection, opts: &KillOptions, on_event: &mut dyn FnMut(Event<
     let mut snap = Snapshot::new();
     let plan = plan(sel, &mut snap, opts)?;
     execute(&plan, sel, opts, on_event)
+}
+
+/// The current state of every port selector: free, or who holds it.
+pub fn check_ports(sel: &Selection) -> Result<Vec<PortReport>> {
+    if sel.ports.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut snap = Snapshot::new();
+    snap.load_sockets(sel.socket_filter())?;
+    let wanted: Vec<_> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
+    let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
+    snap.find_holders(&inodes, None);
+    let mut out = Vec::new();
+    for spec in &sel.ports {
+        let held: Vec<_> = wanted.iter().filter(|s| spec.admits(s.proto) && spec.contains(s.local_port)).collect();
+        let mut holders: Vec<u32> = held.iter().flat_map(|s| snap.holders(s.inode).iter().copied()).collect();
+        holders.sort_unstable();
+        holders.dedup();
+        let proto = match spec.proto.or(sel.proto) {
+            Some(p) => p.to_string(),
+            None => "tcp+udp".into(),
+        };
+        out.push(PortReport { proto, port: spec.first, last: spec.last, free: held.is_empty(), holders });
+    }
+    Ok(out)
+}
+
+/// Counts outcomes, for summaries.
+pub fn tally(report: &KillReport) -> HashMap<Outcome, usize> {
+    let mut m = HashMap::new();
+    for t in &report.targets {
+        *m.entry(t.outcome).or_insert(0) += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    //! The engine against a fake process table: no real process is touched.
+    use super::*;
+    use crate::plan::target_report;
+    use std::time::SystemTime;
+
+    /// Pids far above any real one, so the real safety rails never apply to them.
+    const BASE: u32 = 4_190_000;
+
+    #[derive(Clone, Debug)]
+    struct FakeProc {
+        start: u64,
+        ppid: u32,
+        alive: bool,
+        stopped: bool,
+        /// Signals it ignores (SIGKILL and SIGSTOP cannot be).
+        ignores: Vec<i32>,
+        /// On receiving a signal it dies of, it first forks a child (a respawning supervisor).
+        pending: Vec<i32>,
+        denied: bool,
+    }
+
+    #[derive(Default)]
+    struct Fake {
+        procs: HashMap<u32, FakeProc>,
+        /// Every signal sent, in order.
+        log: Vec<(u32, i32)>,
+        /// Start times replaced after planning (pid recycled).
+        recycle: Vec<u32>,
+        /// Pids that fork a new child the first time they are stopped.
+        fork_on_stop: Vec<u32>,
+        interrupt_after_signals: Option<usize>,
+        next_pid: u32,
+    }
+
+    impl Fake {
+        fn add(&mut self, pid: u32, ppid: u32) -> Process {
+            let p = FakeProc {
+                start: 100 + u64::from(pid - BASE),
+                ppid,
+                alive: true,
+                stopped: false,
+                ignores: Vec::new(),
+                pending: Vec::new(),
+                denied: false,
+            };
+            self.procs.insert(pid, p);
+            self.describe(pid).expect("just added")
+        }
+
+        fn deliver(&mut self, pid: u32) {
+            let Some(p) = self.procs.get_mut(&pid) else {
+                return;
+            };
+            if p.stopped {
+                return;
+            }
+            let fatal = p.pending.iter().any(|s| !p.ignores.contains(s));
+            p.pending.clear();
+            if fatal {
+                p.alive = false;
+            }
+        }
+    }
+
+    impl Control for Fake {
+        type Handle = (u32, u64);
+
+        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Sent> {
+            if self.recycle.contains(&pid)
+                && let Some(p) = self.procs.get_mut(&pid)
+            {
+                p.start += 1_000;
+            }
+            match self.procs.get(&pid) {
+                Some(p) if p.start == start => Ok((pid, start)),
+                _ => Err(Sent::Gone),
+            }
+        }
+
+        fn signal(&mut self, h: &(u32, u64), sig: i32) -> Sent {
+            let Some(p) = self.procs.get_mut(&h.0).filter(|p| p.start == h.1) else {
+                return Sent::Gone;
+            };
+            if !p.alive {
+                return Sent::Gone;
+            }
+            if p.denied {
+                return Sent::Denied;
+            }
+            self.log.push((h.0, sig));
+            if sig == sys::SIGSTOP {
+                p.stopped = true;
+                if let Some(i) = self.fork_on_stop.iter().position(|&x| x == h.0) {
+                    self.fork_on_stop.remove(i);
+                    let child = self.next_pid;
+                    self.next_pid += 1;
+                    self.add(child, h.0);
+                }
+            } else if sig == sys::SIGCONT {
+                p.stopped = false;
+                self.deliver(h.0);
+            } else if sig == sys::SIGKILL {
+                p.alive = false;
+            } else {
+                p.pending.push(sig);
+                self.deliver(h.0);
+            }
+            Sent::Ok
+        }
+
+        fn exited(&mut self, h: &(u32, u64)) -> bool {
+            !self.procs.get(&h.0).is_some_and(|p| p.alive && p.start == h.1)
+        }
+
+        fn wait(&mut self, handles: &[&(u32, u64)], deadline: Instant) -> Waited {
+            let exited: Vec<usize> = (0..handles.len()).filter(|&i| self.exited(handles[i])).collect();
+            if !exited.is_empty() {
+                return Waited::Exited(exited);
+            }
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            Waited::Timeout
+        }
+
+        fn interrupted(&mut self) -> bool {
+            self.interrupt_after_signals.is_some_and(|n| self.log.len() >= n)
+        }
+
+        fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+            let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
+            let mut i = 0;
+            while i < out.len() {
+                let parent = out[i];
+                let mut kids: Vec<u32> =
+                    self.procs.iter().filter(|(_, p)| p.ppid == parent && p.alive).map(|(&k, _)| k).collect();
+                kids.sort_unstable();
+                out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
+                i += 1;
+            }
+            out.into_iter()
+                .map(|pid| {
+                    let p = &self.procs[&pid];
+                    let state = if !p.alive {
+                        'Z'
+                    } else if p.stopped {
+                        'T'
+                    } else {
+                        'S'
+                    };
+                    Seen { pid, start_ticks: p.start, state }
+                })
+                .collect()
+        }
+
+        fn is_stopped(&mut self, pid: u32, start: u64) -> bool {
+            self.procs.get(&pid).is_none_or(|p| p.start != start || !p.alive || p.stopped)
+        }
+
+        fn describe(&mut self, pid: u32) -> Option<Process> {
+            let p = self.procs.get(&pid)?;
+            Some(Process {
+                pid,
+                ppid: p.ppid,
+                pgid: pid,
+                sid: pid,
+                uid: 0,
+                name: "fake".into(),
+                state: 'S',
+                start_ticks: p.start,
+                start_time: SystemTime::UNIX_EPOCH,
+                kernel_thread: false,
+                cmdline: Some(vec!["fake".into(), pid.to_string()]),
+                exe: None,
+            })
+        }
+
+        fn user_name(&mut self, _uid: u32) -> String {
+            "root".into()
+        }
+    }
+
+    fn setup(n: u32) -> (Fake, Plan) {
+        let mut fake = Fake { next_pid: BASE + 100, ..Fake::default() };
+        let mut plan = Plan::default();
+        for i in 0..n {
+            let ppid = if i == 0 { 1 } else { BASE + i - 1 };
+            let p = fake.add(BASE + i, ppid);
+            plan.targets.push(target_report(&p, "root".into(), i == 0, Vec::new()));
+        }
+        (fake, plan)
+    }
+
+    fn opts(seq: &str) -> KillOptions {
+        KillOptions { sequence: seq.parse().expect("sequence"), ..KillOptions::default() }
+    }
+
+    fn outcomes(r: &KillReport) -> Vec<Outcome> {
+        r.targets.iter().map(|t| t.outcome).collect()
+    }
+
+    // A pid recycled between plan and signal must never receive anything.
+    #[test]
+    fn recycled_pid_is_gone_and_never_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.recycle.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Gone]);
+        assert!(fake.log.is_empty(), "{:?}", fake.log);
+        assert!(fake.procs[&BASE].alive);
+        assert!(r.success());
+    }
+
+    #[test]
+    fn graceful_exit_freezes_signals_then_continues() {
+        let (mut fake, plan) = setup(2);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        let (stop, term, cont) = (sys::SIGSTOP, sys::SIGTERM, sys::SIGCONT);
+        let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
+        assert_eq!(sigs, [stop, stop, term, term, cont, cont]);
+        assert_eq!(r.targets[0].signals, ["SIGTERM"]);
+        assert!(r.success());
+    }
+
+    #[test]
+    fn ignored_term_escalates_to_kill() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        let mut ended = Vec::new();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:20ms,KILL:10ms"), &mut |e| {
+            if let Event::Ended(t) = e {
+                ended.push(t.pid);
+            }
+        });
+        assert_eq!(outcomes(&r), [Outcome::Killed]);
+        assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
+        assert!(r.targets[0].elapsed_ms.expect("elapsed") >= 20);
+        assert_eq!(ended, [BASE]);
+    }
+
+    #[test]
+    fn child_forked_during_the_freeze_is_stopped_and_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        assert_eq!(r.targets.len(), 2);
+        assert_eq!(r.targets[1].pid, child);
+        assert!(!r.targets[1].matched);
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        // The child was stopped before anyone got SIGTERM.
+        let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
+        assert!(fake.log[..first_term].contains(&(child, sys::SIGSTOP)), "{:?}", fake.log);
+        assert!(!fake.procs[&child].alive);
+    }
+
+    #[test]
+    fn no_tree_never_adds_descendants() {
+        let (mut fake, plan) = setup(1);
+        fake.fork_on_stop.push(BASE);
+        let o = KillOptions { no_tree: true, ..opts("TERM:1s") };
+        let r = execute_with(&mut fake, &plan, &o, &mut |_| {});
+        assert_eq!(r.targets.len(), 1);
+        assert!(fake.procs[&(BASE + 100)].alive);
+    }
+
+    #[test]
+    fn denied_is_reported_and_counts_as_a_survivor() {
+        let (mut fake, plan) = setup(2);
+        fake.procs.get_mut(&(BASE + 1)).expect("proc").denied = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Denied]);
+        assert_eq!(r.survivors, [BASE + 1]);
+        assert!(!r.success());
+    }
+
+    #[test]
+    fn interrupt_continues_everything_that_was_stopped() {
+        let (mut fake, plan) = setup(2);
+        // Interrupted once both are stopped, before the step's signal.
+        fake.interrupt_after_signals = Some(2);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert!(r.interrupted);
+        assert_eq!(outcomes(&r), [Outcome::Survived, Outcome::Survived]);
+        assert!(fake.procs.values().all(|p| p.alive && !p.stopped), "{:?}", fake.log);
+        assert!(!fake.log.iter().any(|&(_, s)| s == sys::SIGTERM));
+        assert!(!r.success());
+    }
+
+    #[test]
+    fn survivor_of_a_sequence_without_kill() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Survived]);
+        assert_eq!(r.survivors, [BASE]);
+        assert!(!fake.procs[&BASE].stopped, "left stopped");
+    }
 }

@@ -130,6 +130,7 @@
 
 pub mod error;
 pub mod kill;
+pub mod plan;
 pub mod record;
 pub mod report;
 pub mod select;

@@ -41,7 +41,8 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => cli::list::tree(a, style),
         Command::Generate(a) => cli::generate::generate(a),
-        Command::Kill(_) | Command::Run(_) | Command::Wait(_) => {
+        Command::Kill(a) => cli::kill::kill(a, style),
+        Command::Run(_) | Command::Wait(_) => {
             anyhow::bail!("this subcommand is not available yet")
         }
     }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// What happened to one target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Exited after a graceful signal.
@@ -19,6 +19,20 @@ pub enum Outcome {
     Survived,
     /// Dry run: would be signalled.
     Planned,
+}
+
+impl Outcome {
+    /// The name used in JSON and in human output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Exited => "exited",
+            Outcome::Killed => "killed",
+            Outcome::Gone => "gone",
+            Outcome::Denied => "denied",
+            Outcome::Survived => "survived",
+            Outcome::Planned => "planned",
+        }
+    }
 }
 
 /// One target in the report.
@@ -40,6 +54,15 @@ pub struct TargetReport {
     pub signals: Vec<String>,
     /// Milliseconds from the first signal to the exit, when it exited.
     pub elapsed_ms: Option<u64>,
+    /// Whether the selectors matched it (`false`: it is a descendant of a match).
+    pub matched: bool,
+    /// Start time in the platform's units: with `pid`, the identity every signal is checked
+    /// against.
+    #[serde(skip)]
+    pub start_ticks: u64,
+    /// Real uid of the owner.
+    #[serde(skip)]
+    pub uid: u32,
 }
 
 /// A port selector's end state.
@@ -49,6 +72,8 @@ pub struct PortReport {
     pub proto: String,
     /// The port (the first of a range).
     pub port: u16,
+    /// The last port of a range (equal to `port` for a single port).
+    pub last: u16,
     /// Whether nothing holds it any more.
     pub free: bool,
     /// Who still holds it (pids; empty with `free: false` when the holder is not visible).
@@ -64,14 +89,18 @@ pub struct KillReport {
     pub targets: Vec<TargetReport>,
     /// Every port selector, re-read after the sequence.
     pub ports: Vec<PortReport>,
-    /// Pids still alive at the end.
+    /// Pids still alive at the end (outcomes `survived` and `denied`).
     pub survivors: Vec<u32>,
+    /// Whether SIGINT, SIGTERM or SIGHUP cut the sequence short (every process reaper had
+    /// stopped was continued first).
+    pub interrupted: bool,
 }
 
 impl KillReport {
     /// Whether the end state holds: every target gone, every port free, nothing denied.
     pub fn success(&self) -> bool {
-        self.survivors.is_empty()
+        !self.interrupted
+            && self.survivors.is_empty()
             && self.ports.iter().all(|p| p.free)
             && !self.targets.iter().any(|t| matches!(t.outcome, Outcome::Denied | Outcome::Survived))
     }

@@ -5,5 +5,6 @@ pub mod args;
 pub mod config;
 pub mod exit;
 pub mod generate;
+pub mod kill;
 pub mod list;
 pub mod output;

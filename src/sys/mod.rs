@@ -22,6 +22,11 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
+#[cfg(all(unix, not(target_os = "linux")))]
+mod portable_signal;
+#[cfg(all(unix, not(target_os = "linux")))]
+pub use portable_signal::{Signaller, scan_tree};
+
 #[cfg(unix)]
 mod unix_common;
 #[cfg(unix)]

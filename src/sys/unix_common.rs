@@ -4,7 +4,7 @@
 use nix::sys::signal::Signal as NixSignal;
 use nix::unistd::{Uid, User};
 
-pub use nix::libc::{SIGINT, SIGKILL, SIGTERM};
+pub use nix::libc::{SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM};
 
 /// The conventional name of signal `n`, if this platform has it.
 pub fn signal_name(n: i32) -> Option<&'static str> {

@@ -2,6 +2,7 @@
 //! an exact pid), reaped by `Drop` guards.
 
 mod docs;
+mod kill;
 mod list;
 mod manners;
 mod util;

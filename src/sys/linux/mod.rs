@@ -1,8 +1,11 @@
 //! Linux: processes from `/proc`, sockets from netlink `sock_diag` (through netstat2, with a
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
+pub mod pidfd;
 pub mod procfs;
 mod sockdiag;
+
+pub use pidfd::{Signaller, scan_tree};
 
 use std::ffi::{CStr, OsStr};
 use std::fs;

@@ -1,0 +1,126 @@
+//! Signalling and waiting on Unix systems without pidfds (macOS, the BSDs). Unverified here
+//! (no toolchain): written to be small and careful rather than fast.
+//!
+//! Identity is re-checked (pid + start time, from the platform's `read_process`) right before
+//! every `kill(2)`, which leaves only the microseconds between the check and the call for a pid
+//! to be recycled. Exits are waited for by re-reading each process every 10 ms until the
+//! deadline: kqueue `EVFILT_PROC`/`NOTE_EXIT` would be the event-driven way on macOS. Interrupts
+//! are not intercepted here (no signalfd): SIGINT keeps its usual effect.
+
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{Signal as NixSignal, kill};
+use nix::unistd::Pid;
+
+use crate::kill::{Control, Seen, Sent, Waited};
+use crate::snapshot::Process;
+
+/// A process named by its identity.
+#[derive(Clone, Copy, Debug)]
+pub struct Handle {
+    pid: u32,
+    start_ticks: u64,
+}
+
+/// The portable [`Control`]: identity re-checked before each `kill(2)`.
+#[derive(Debug, Default)]
+pub struct Signaller;
+
+impl Signaller {
+    /// A signaller.
+    pub fn new() -> Signaller {
+        Signaller
+    }
+}
+
+/// Whether the process with this identity is still there and not a zombie.
+fn is_alive(h: &Handle) -> bool {
+    super::read_process(h.pid).is_some_and(|p| p.start_ticks == h.start_ticks && !p.is_zombie())
+}
+
+impl Control for Signaller {
+    type Handle = Handle;
+
+    fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Sent> {
+        let h = Handle { pid, start_ticks };
+        if is_alive(&h) { Ok(h) } else { Err(Sent::Gone) }
+    }
+
+    fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
+        let Ok(signal) = NixSignal::try_from(sig) else {
+            return Sent::Failed(format!("unknown signal {sig}"));
+        };
+        let Ok(raw) = i32::try_from(h.pid) else {
+            return Sent::Gone;
+        };
+        if !is_alive(h) {
+            return Sent::Gone;
+        }
+        match kill(Pid::from_raw(raw), signal) {
+            Ok(()) => Sent::Ok,
+            Err(Errno::ESRCH) => Sent::Gone,
+            Err(Errno::EPERM) => Sent::Denied,
+            Err(e) => Sent::Failed(e.to_string()),
+        }
+    }
+
+    fn exited(&mut self, h: &Handle) -> bool {
+        !is_alive(h)
+    }
+
+    fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
+        loop {
+            let exited: Vec<usize> = (0..handles.len()).filter(|&i| !is_alive(handles[i])).collect();
+            if !exited.is_empty() {
+                return Waited::Exited(exited);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Waited::Timeout;
+            }
+            std::thread::sleep((deadline - now).min(Duration::from_millis(10)));
+        }
+    }
+
+    fn interrupted(&mut self) -> bool {
+        false
+    }
+
+    fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+        scan_tree(roots)
+    }
+
+    fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
+        super::read_process(pid)
+            .is_none_or(|p| p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X'))
+    }
+
+    fn describe(&mut self, pid: u32) -> Option<Process> {
+        let mut p = super::read_process(pid)?;
+        p.cmdline = super::read_cmdline(pid);
+        p.exe = super::read_exe(pid);
+        Some(p)
+    }
+}
+
+/// `roots` (those that exist) and every current descendant of them, parents before children.
+pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
+    let procs: Vec<Process> =
+        super::list_pids().unwrap_or_default().into_iter().filter_map(super::read_process).collect();
+    let mut out: Vec<Seen> = Vec::new();
+    let mut frontier: Vec<u32> = roots.to_vec();
+    let mut visited: std::collections::HashSet<u32> = roots.iter().copied().collect();
+    for p in procs.iter().filter(|p| visited.contains(&p.pid)) {
+        out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
+    }
+    while let Some(parent) = frontier.pop() {
+        for p in procs.iter().filter(|p| p.ppid == parent && p.pid != parent) {
+            if visited.insert(p.pid) {
+                out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
+                frontier.push(p.pid);
+            }
+        }
+    }
+    out
+}
