@@ -45,14 +45,17 @@ def ms(x):
 def group_table(data):
     rows = data["results"]
     reaper = next(r for r in rows if r["command"] == "reaper")
-    out = ["| tool | command | median | mean ± σ | min | reaper is |", "|---|---|---:|---:|---:|---:|"]
+    out = [
+        "| tool | command | median | mean ± σ | min | CPU (user+sys) | reaper is |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         ratio = "—" if r is reaper else f"**{r['median'] / reaper['median']:.1f}× faster**"
         if r is not reaper and r["median"] < reaper["median"]:
             ratio = f"{reaper['median'] / r['median']:.1f}× slower"
         out.append(
             f"| {r['command']} | `{command_of(data, r)}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['stddev'] or 0)} "
-            f"| {ms(r['min'])} | {ratio} |"
+            f"| {ms(r['min'])} | {ms(cpu(r))} | {ratio} |"
         )
     return "\n".join(out)
 
@@ -70,6 +73,18 @@ def load_commands():
             key, _, cmd = line.rstrip("\n").partition("\t")
             cmds[key] = cmd.replace(os.path.join(ROOT, "target/release/reaper"), "reaper")
     return cmds
+
+
+def cpu(r):
+    """Mean CPU time (user + system) of one hyperfine result, in seconds."""
+    return (r.get("user") or 0) + (r.get("system") or 0)
+
+
+def cpu_of(data, tool):
+    for r in data["results"]:
+        if r["command"] == tool:
+            return cpu(r)
+    return None
 
 
 def median(data, tool):
@@ -101,7 +116,11 @@ def main():
     )
     L.append(f"- Date: {now}")
     L.append(f"- Machine: {os.cpu_count()} cores ({cpu}), {mem_kib // 1024} MiB RAM, Linux {platform.release()}")
-    L.append(f"- Load average when the report was written: {' '.join(load_avg)} (the machine was shared with other work)")
+    start_load = open(os.path.join(WORK, "load-start")).read().split()[:3] if os.path.exists(os.path.join(WORK, "load-start")) else ["?"]
+    L.append(
+        f"- Load average (1, 5, 15 min) at the start: {' '.join(start_load)}; at the end: {' '.join(load_avg)} "
+        "(the machine was shared with other work while this ran: 2 cores)"
+    )
     L.append(f"- reaper: `{sh('target/release/reaper', '--version')}`, git {git}{dirty}, `cargo build --release`")
     L.append(
         f"- Peers: {sh('ss', '-V')}; fuser {sh_first('fuser', '-V')}; lsof {lsof_version()}; {sh('pgrep', '-V')}; {sh('hyperfine', '--version')}"
@@ -142,6 +161,24 @@ def main():
         cells.append(ms(median(d, "reaper")) if d else "—")
     L.append("| `--help` (start-up) | — | " + " | ".join(cells) + " |")
     L.append("\n×: how many times faster reaper's median is than the peer's (peer median / reaper median).\n")
+    L.append(
+        "Wall time on a shared machine depends on what else runs; CPU time (user + system, mean) much less. "
+        "The same comparison in CPU time:\n"
+    )
+    L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
+    L.append("|---|---|" + "---:|" * len(SCENARIOS))
+    for g, peer in pairs:
+        cells = []
+        for s in SCENARIOS:
+            d = load(f"{s}-{g}.json")
+            if not d:
+                cells.append("—")
+                continue
+            r, p = cpu_of(d, "reaper"), cpu_of(d, peer)
+            cells.append(f"{ms(r)} vs {ms(p)}: **{p / r:.1f}×**" if r else "—")
+        label = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}[g]
+        L.append(f"| {label} | {peer} | " + " | ".join(cells) + " |")
+    L.append("")
 
     for s in SCENARIOS:
         L.append(f"## {TITLES[s][0].upper() + TITLES[s][1:]}\n")

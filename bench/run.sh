@@ -43,6 +43,7 @@ R=$ROOT/target/release/reaper
 TOKEN=reaper-bench-$$-$RANDOM
 WORK=$(mktemp -d /tmp/reaper-bench.XXXXXX)
 GROUPS_FILE=$WORK/groups
+cat /proc/loadavg >"$WORK/load-start"
 : >"$GROUPS_FILE"
 
 cleanup() {
