@@ -16,6 +16,10 @@ mod portable;
 mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::*;
+#[cfg(target_os = "macos")]
+mod macos_pidwatch;
+#[cfg(target_os = "macos")]
+pub use macos_pidwatch::wait_pid_exit;
 
 #[cfg(windows)]
 mod windows;

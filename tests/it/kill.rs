@@ -543,3 +543,13 @@ fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
     // Alive, and not left stopped.
     assert!(matches!(state(fx.pid()), Some('S' | 'R')), "{:?}", state(fx.pid()));
 }
+
+#[test]
+fn naming_an_ancestor_of_reaper_by_pid_is_refused() {
+    // The test process is reaper's parent. --dry-run keeps this safe even if the rail broke.
+    let me = std::process::id().to_string();
+    let run = reaper(&["kill", "--pid", &me, "--dry-run"]);
+    run.expect(2);
+    assert!(run.stderr().contains(&format!("refusing to signal pid {me}")), "{}", run.stderr());
+    assert!(run.stderr().contains("ancestor of reaper"), "{}", run.stderr());
+}

@@ -5,4 +5,6 @@ mod docs;
 mod kill;
 mod list;
 mod manners;
+mod run;
 mod util;
+mod wait;
