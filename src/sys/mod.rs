@@ -26,9 +26,9 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 mod portable_signal;
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 pub use portable_signal::{Signaller, scan_tree};
 
 #[cfg(unix)]
