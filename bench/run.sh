@@ -43,6 +43,7 @@ R=$ROOT/target/release/reaper
 TOKEN=reaper-bench-$$-$RANDOM
 WORK=$(mktemp -d /tmp/reaper-bench.XXXXXX)
 GROUPS_FILE=$WORK/groups
+cat /proc/loadavg >"$WORK/load-start"
 : >"$GROUPS_FILE"
 
 cleanup() {
@@ -102,8 +103,9 @@ stop_machine() {
 
 machine_facts() { # NAME -> one JSON line
     local procs fds socks listeners
-    procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
-    fds=$(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+    # Processes come and go while we count: find complains about those, which is fine.
+    procs=$( (find /proc -maxdepth 1 -name '[0-9]*' 2>/dev/null || true) | wc -l)
+    fds=$( (find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 2>/dev/null || true) | wc -l)
     socks=$(ss -Htan | wc -l)
     listeners=$(ss -Htln | wc -l)
     printf '{"scenario":"%s","processes":%s,"fds":%s,"tcp_sockets":%s,"tcp_listeners":%s,"port":%s}\n' \

@@ -429,7 +429,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__run)
-            opts="-9 -q -h -V --watch-pid --restart --max-restarts --ready-port --ready-timeout --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-9 -q -h -V --watch-pid --no-pid-namespace --restart --max-restarts --ready-port --ready-timeout --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

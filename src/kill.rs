@@ -163,6 +163,12 @@ impl<C: Control> Drop for Engine<'_, '_, C> {
 impl<C: Control> Engine<'_, '_, C> {
     fn end(&mut self, i: usize, outcome: Outcome) {
         let t = &mut self.targets[i];
+        // Never let go of a process we stopped without continuing it.
+        if t.stopped
+            && let Some(h) = &t.handle
+        {
+            let _ = self.ctl.signal(h, sys::SIGCONT);
+        }
         t.alive = false;
         t.handle = None;
         t.stopped = false;
@@ -319,6 +325,11 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         let now = Instant::now();
         for i in self.alive() {
+            // Exited meanwhile (another reaper, or on its own): gone, not signalled.
+            if self.targets[i].handle.as_ref().is_some_and(|h| self.ctl.exited(h)) {
+                self.exited(i);
+                continue;
+            }
             if self.send(i, sig) {
                 let t = &mut self.targets[i];
                 t.first_signal.get_or_insert(now);
@@ -529,6 +540,8 @@ mod tests {
         fork_on_stop: Vec<u32>,
         interrupt_after_signals: Option<usize>,
         next_pid: u32,
+        /// A signal the fake kernel refuses (EINVAL).
+        refuse: Option<i32>,
     }
 
     impl Fake {
@@ -585,6 +598,9 @@ mod tests {
             }
             if p.denied {
                 return Sent::Denied;
+            }
+            if self.refuse == Some(sig) {
+                return Sent::Failed("EINVAL".into());
             }
             self.log.push((h.0, sig));
             if sig == sys::SIGSTOP {
@@ -793,5 +809,15 @@ mod tests {
         assert_eq!(outcomes(&r), [Outcome::Survived]);
         assert_eq!(r.survivors, [BASE]);
         assert!(!fake.procs[&BASE].stopped, "left stopped");
+    }
+
+    #[test]
+    fn a_stopped_target_whose_signal_fails_is_continued() {
+        let (mut fake, plan) = setup(1);
+        fake.refuse = Some(sys::SIGTERM);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Survived]);
+        assert!(!fake.procs[&BASE].stopped, "left stopped: {:?}", fake.log);
+        assert_eq!(fake.log.last(), Some(&(BASE, sys::SIGCONT)));
     }
 }

@@ -129,6 +129,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+#[cfg(target_os = "linux")]
+pub mod guard;
 pub mod kill;
 pub mod plan;
 pub mod record;
@@ -137,6 +139,7 @@ pub mod select;
 pub mod snapshot;
 pub mod spec;
 pub mod sys;
+pub mod wait;
 
 pub use error::{Error, Result};
 

@@ -42,8 +42,7 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         Command::Tree(a) => cli::list::tree(a, style),
         Command::Generate(a) => cli::generate::generate(a),
         Command::Kill(a) => cli::kill::kill(a, style),
-        Command::Run(_) | Command::Wait(_) => {
-            anyhow::bail!("this subcommand is not available yet")
-        }
+        Command::Run(a) => cli::run::run(a, style),
+        Command::Wait(a) => cli::wait::wait(a, style),
     }
 }

@@ -251,7 +251,12 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
     let mut candidates: Option<BTreeSet<u32>> = None;
     if !sel.effective_ports().is_empty() {
-        snap.load_sockets(sel.socket_filter())?;
+        if sel.any_state {
+            snap.load_sockets(sel.socket_filter())?;
+        } else {
+            // Only listeners can match: the kernel need not walk its connections.
+            snap.load_listening_sockets(sel.socket_filter())?;
+        }
         let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
         let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
         let among = (!sel.pids.is_empty()).then_some(sel.pids.as_slice());

@@ -163,6 +163,8 @@ pub struct Snapshot {
     sockets: Vec<Socket>,
     /// Socket inode -> pids holding it, for the inodes whose owners were looked up.
     holders: HashMap<u64, Vec<u32>>,
+    /// Set when `sockets` holds only the listening sockets of this filter.
+    listeners_only: Option<SocketFilter>,
     /// Pids whose fd table has been scanned against `sockets`.
     scanned: HashSet<u32>,
     /// Whether some fd table could not be read (not root).
@@ -280,6 +282,16 @@ impl Snapshot {
     /// Reads the socket table (no owners yet).
     pub fn load_sockets(&mut self, filter: SocketFilter) -> Result<()> {
         self.sockets = sys::sockets(filter)?;
+        self.listeners_only = None;
+        Ok(())
+    }
+
+    /// Reads only the sockets that hold ports (TCP listeners, UDP sockets): enough for a query
+    /// about listeners, and much cheaper on a machine with many connections. Methods that need
+    /// a process's other sockets ([`Snapshot::find_ports_of`]) read the rest when they need it.
+    pub fn load_listening_sockets(&mut self, filter: SocketFilter) -> Result<()> {
+        self.sockets = sys::listening_sockets(filter)?;
+        self.listeners_only = Some(filter);
         Ok(())
     }
 
@@ -311,6 +323,14 @@ impl Snapshot {
         let todo: Vec<u32> = pids.iter().copied().filter(|p| !self.scanned.contains(p)).collect();
         if todo.is_empty() {
             return;
+        }
+        if let Some(filter) = self.listeners_only {
+            // The whole table, as `load_sockets` would have read it; the inodes, and so the
+            // holders found so far, stay valid. On failure the listeners are all there is.
+            if let Ok(all) = sys::sockets(filter) {
+                self.sockets = all;
+                self.listeners_only = None;
+            }
         }
         let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
         self.find_holders(&inodes, Some(&todo));

@@ -301,6 +301,10 @@ pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
     pub watch_pid: Vec<u32>,
+    /// Do not start the command in a PID namespace: it sees its real pid, but if reaper is
+    /// SIGKILLed only the command itself dies, not what it started.
+    #[arg(long)]
+    pub no_pid_namespace: bool,
     /// Restart the command when it exits.
     #[arg(long, value_enum, default_value_t = RestartArg::No)]
     pub restart: RestartArg,

@@ -8,3 +8,5 @@ pub mod generate;
 pub mod kill;
 pub mod list;
 pub mod output;
+pub mod run;
+pub mod wait;

@@ -16,15 +16,19 @@ mod portable;
 mod macos;
 #[cfg(target_os = "macos")]
 pub use macos::*;
+#[cfg(target_os = "macos")]
+mod macos_pidwatch;
+#[cfg(target_os = "macos")]
+pub use macos_pidwatch::wait_pid_exit;
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 mod portable_signal;
-#[cfg(all(unix, not(target_os = "linux")))]
+#[cfg(not(target_os = "linux"))]
 pub use portable_signal::{Signaller, scan_tree};
 
 #[cfg(unix)]

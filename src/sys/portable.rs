@@ -5,10 +5,11 @@
 //! is no macOS or Windows toolchain where reaper is developed. The platform files
 //! (`macos.rs`, `windows.rs`) add what differs: user ids, process groups and signals.
 //!
-//! sysinfo reads the whole process table at once (and on both platforms even a refresh of one
-//! pid lists every pid first), so the table is kept between calls: [`list_pids`] refreshes it,
-//! [`read_process`] and friends read from it and refresh only pids it does not know yet, and
-//! [`start_ticks`] (the identity check before signalling) always asks the system afresh.
+//! [`read_process`] and [`start_ticks`] always ask the system afresh: identity and liveness
+//! checks before signalling go through them. Command lines and executables are taken from the
+//! table kept since the last refresh. On both platforms sysinfo lists every pid even to refresh
+//! one (cheap on macOS; on Windows a process snapshot each time, so reading every process one by
+//! one costs O(n²): a bulk read is the obvious next step there).
 //!
 //! These platforms have no socket inodes. [`sockets`] numbers each socket of its table (from 1)
 //! and keeps the owning pids netstat2 reported under that number; [`scan_socket_holders`]
@@ -95,13 +96,13 @@ fn state_letter(s: ProcessStatus) -> char {
     }
 }
 
-/// Reads one process (without its command line); `None` if it does not exist.
+/// Reads one process (without its command line), asked of the system now: the signalling code
+/// re-checks identity and liveness through this, so it must never answer from the kept table.
+/// `None` if it does not exist.
 pub fn read_process(pid: u32) -> Option<Process> {
     let mut sys = table().ok()?;
     let spid = Pid::from_u32(pid);
-    if !known(&mut sys, spid) {
-        return None;
-    }
+    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
     let p = sys.process(spid)?;
     let (pgid, sid) = platform::group_and_session(pid, p);
     let start_ticks = p.start_time().saturating_mul(1_000_000);
@@ -218,6 +219,13 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
         table.insert(s.inode, p);
     }
     Ok(out)
+}
+
+/// The sockets that hold ports: TCP listeners and every UDP socket, from [`sockets`].
+pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut all = sockets(filter)?;
+    all.retain(Socket::is_listening);
+    Ok(all)
 }
 
 /// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every

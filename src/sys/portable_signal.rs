@@ -1,5 +1,10 @@
-//! Signalling and waiting on Unix systems without pidfds (macOS, the BSDs). Unverified here
+//! Signalling and waiting where there are no pidfds (macOS, the BSDs, Windows). Unverified here
 //! (no toolchain): written to be small and careful rather than fast.
+//!
+//! On Windows there are no signals: every signal of the sequence ends the process with
+//! `TerminateProcess` (through sysinfo), so there is no graceful stage, and SIGSTOP/SIGCONT (the
+//! engine's freeze) do nothing: Windows does not reparent orphans, so a tree cannot escape by
+//! forking while it is being killed the way it can on Unix.
 //!
 //! Identity is re-checked (pid + start time, from the platform's `read_process`) right before
 //! every `kill(2)`, which leaves only the microseconds between the check and the call for a pid
@@ -8,10 +13,6 @@
 //! are not intercepted here (no signalfd): SIGINT keeps its usual effect.
 
 use std::time::{Duration, Instant};
-
-use nix::errno::Errno;
-use nix::sys::signal::{Signal as NixSignal, kill};
-use nix::unistd::Pid;
 
 use crate::kill::{Control, Seen, Sent, Waited};
 use crate::snapshot::Process;
@@ -48,21 +49,10 @@ impl Control for Signaller {
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
-        let Ok(signal) = NixSignal::try_from(sig) else {
-            return Sent::Failed(format!("unknown signal {sig}"));
-        };
-        let Ok(raw) = i32::try_from(h.pid) else {
-            return Sent::Gone;
-        };
         if !is_alive(h) {
             return Sent::Gone;
         }
-        match kill(Pid::from_raw(raw), signal) {
-            Ok(()) => Sent::Ok,
-            Err(Errno::ESRCH) => Sent::Gone,
-            Err(Errno::EPERM) => Sent::Denied,
-            Err(e) => Sent::Failed(e.to_string()),
-        }
+        deliver(h.pid, sig)
     }
 
     fn exited(&mut self, h: &Handle) -> bool {
@@ -92,6 +82,10 @@ impl Control for Signaller {
     }
 
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
+        if cfg!(windows) {
+            // The freeze is a no-op there (see the module docs).
+            return true;
+        }
         super::read_process(pid)
             .is_none_or(|p| p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X'))
     }
@@ -123,4 +117,45 @@ pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
         }
     }
     out
+}
+
+/// Sends `sig` to `pid` with `kill(2)`.
+#[cfg(unix)]
+fn deliver(pid: u32, sig: i32) -> Sent {
+    use nix::errno::Errno;
+    use nix::sys::signal::{Signal as NixSignal, kill};
+    use nix::unistd::Pid;
+
+    let Ok(signal) = NixSignal::try_from(sig) else {
+        return Sent::Failed(format!("unknown signal {sig}"));
+    };
+    let Ok(raw) = i32::try_from(pid) else {
+        return Sent::Gone;
+    };
+    match kill(Pid::from_raw(raw), signal) {
+        Ok(()) => Sent::Ok,
+        Err(Errno::ESRCH) => Sent::Gone,
+        Err(Errno::EPERM) => Sent::Denied,
+        Err(e) => Sent::Failed(e.to_string()),
+    }
+}
+
+/// Ends `pid` with `TerminateProcess` for every signal but SIGSTOP/SIGCONT, which do nothing.
+#[cfg(windows)]
+fn deliver(pid: u32, sig: i32) -> Sent {
+    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, Signal, System};
+
+    if sig == super::SIGSTOP || sig == super::SIGCONT {
+        return Sent::Ok;
+    }
+    let pid = Pid::from_u32(pid);
+    let mut sys = System::new();
+    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, ProcessRefreshKind::nothing());
+    match sys.process(pid).map(|p| p.kill_with(Signal::Kill)) {
+        None => Sent::Gone,
+        Some(Some(true)) => Sent::Ok,
+        // OpenProcess or TerminateProcess refused: access denied is by far the common cause.
+        Some(Some(false)) => Sent::Denied,
+        Some(None) => Sent::Failed("TerminateProcess is not available".into()),
+    }
 }

@@ -21,9 +21,20 @@ pub const SIGKILL: i32 = 9;
 /// SIGTERM: a graceful close.
 pub const SIGTERM: i32 = 15;
 
+/// SIGSTOP: the kill engine's freeze step (a suspend here).
+pub const SIGSTOP: i32 = 19;
+/// SIGCONT: resumes what SIGSTOP suspended.
+pub const SIGCONT: i32 = 18;
+
 /// The signals reaper knows on Windows (SIGBREAK is Ctrl+Break, as in the C runtime).
-const SIGNALS: [(&str, &str, i32); 4] =
-    [("INT", "SIGINT", SIGINT), ("KILL", "SIGKILL", SIGKILL), ("TERM", "SIGTERM", SIGTERM), ("BREAK", "SIGBREAK", 21)];
+const SIGNALS: [(&str, &str, i32); 6] = [
+    ("INT", "SIGINT", SIGINT),
+    ("KILL", "SIGKILL", SIGKILL),
+    ("TERM", "SIGTERM", SIGTERM),
+    ("BREAK", "SIGBREAK", 21),
+    ("STOP", "SIGSTOP", SIGSTOP),
+    ("CONT", "SIGCONT", SIGCONT),
+];
 
 /// The conventional name of signal `n` (`SIGTERM`), if reaper knows it here.
 pub fn signal_name(n: i32) -> Option<&'static str> {

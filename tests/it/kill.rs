@@ -132,18 +132,11 @@ fn server_ignoring_term_is_killed_after_the_timeout() {
 #[test]
 fn custom_sequence_and_force() {
     let fx = Fixture::start("kill-seq", "ignore-term", &[]);
-    let json = reaper(&[
-        "kill",
-        "--pid",
-        &fx.pid().to_string(),
-        "--sequence",
-        "TERM:100ms,INT:100ms,KILL",
-        "--format",
-        "json",
-    ])
-    .expect(0)
-    .json();
-    // Python turns SIGINT into KeyboardInterrupt and exits.
+    let json =
+        reaper(&["kill", "--pid", &fx.pid().to_string(), "--sequence", "TERM:100ms,INT:20s,KILL", "--format", "json"])
+            .expect(0)
+            .json();
+    // Python turns SIGINT into KeyboardInterrupt and exits (promptly; the long step only bounds a loaded machine).
     assert_eq!(target(&json, fx.pid())["signals"], serde_json::json!(["SIGTERM", "SIGINT"]), "{json:#}");
     assert_eq!(target(&json, fx.pid())["outcome"], "exited");
     let fx = Fixture::start("kill-force", "listen", &["tcp", "127.0.0.1"]);
@@ -542,4 +535,14 @@ fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     // Alive, and not left stopped.
     assert!(matches!(state(fx.pid()), Some('S' | 'R')), "{:?}", state(fx.pid()));
+}
+
+#[test]
+fn naming_an_ancestor_of_reaper_by_pid_is_refused() {
+    // The test process is reaper's parent. --dry-run keeps this safe even if the rail broke.
+    let me = std::process::id().to_string();
+    let run = reaper(&["kill", "--pid", &me, "--dry-run"]);
+    run.expect(2);
+    assert!(run.stderr().contains(&format!("refusing to signal pid {me}")), "{}", run.stderr());
+    assert!(run.stderr().contains("ancestor of reaper"), "{}", run.stderr());
 }

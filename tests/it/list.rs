@@ -91,7 +91,10 @@ fn state_any_matches_accepted_connections() {
     reaper(&["list", "-p", &local, "--format", "pid"]).expect(1);
     let me = std::process::id();
     let pids = reaper(&["list", "-p", &local, "--state", "any", "--format", "pid"]).expect(0).pids();
-    assert_eq!(pids, vec![me]);
+    // Another test thread forking at that moment briefly shares the fd (until its exec closes
+    // it), so the test process must be among the holders, not necessarily alone.
+    assert!(pids.contains(&me), "{pids:?} lacks {me}");
+    assert!(!pids.contains(&fx.pid()), "the listener does not hold the client's port");
 }
 
 #[test]

@@ -8,4 +8,6 @@ mod kill;
 mod list;
 mod manners;
 mod props;
+mod run;
 mod util;
+mod wait;

@@ -1,10 +1,14 @@
 //! Linux: processes from `/proc`, sockets from netlink `sock_diag` (through netstat2, with a
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
+pub mod guard;
 pub mod pidfd;
+pub mod pidwatch;
 pub mod procfs;
+mod sockdiag;
 
 pub use pidfd::{Signaller, scan_tree};
+pub use pidwatch::wait_pid_exit;
 
 use std::ffi::{CStr, OsStr};
 use std::fs;
@@ -134,8 +138,12 @@ thread_local! {
 fn with_proc_file<T>(pid: u32, leaf: &[u8], f: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
     READ_BUF.with(|cell| {
         let mut buf = cell.try_borrow_mut().ok()?;
-        read_proc_file(pid, leaf, &mut buf)?;
-        f(&buf)
+        let out = read_proc_file(pid, leaf, &mut buf).and_then(|()| f(&buf));
+        // A huge command line should not stay allocated for the life of a library user.
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        out
     })
 }
 
@@ -271,6 +279,32 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
         if !netlink_sockets(af, pf, family, &mut out) {
             proc_net_sockets(table, proto, family, &mut out);
         }
+    }
+    Ok(out)
+}
+
+/// The sockets that hold ports: TCP listeners and every UDP socket (a bound UDP socket is what
+/// holds a UDP port), the same as [`sockets`] filtered by [`Socket::is_listening`], but cheaper:
+/// the kernel is asked for TCP listeners only and skips its table of connections.
+pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    if filter.tcp {
+        let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
+        for (family, af, table) in combos {
+            let mut got = Vec::new();
+            if sockdiag::tcp_listeners(family, &mut got).is_err() {
+                // A dump that failed midway is discarded and the table read the general way.
+                got.clear();
+                if !netlink_sockets(af, ProtocolFlags::TCP, family, &mut got) {
+                    proc_net_sockets(table, Proto::Tcp, family, &mut got);
+                }
+                got.retain(Socket::is_listening);
+            }
+            out.append(&mut got);
+        }
+    }
+    if filter.udp {
+        out.extend(sockets(SocketFilter { tcp: false, udp: true })?);
     }
     Ok(out)
 }

@@ -1,0 +1,58 @@
+//! `reaper run`: arguments -> guard options -> the guard's event loop -> the command's status.
+//! Progress goes to stderr (stdout belongs to the command).
+
+use anyhow::Result;
+
+use super::args::RunArgs;
+use super::config::Style;
+use super::exit::Exit;
+
+/// Runs `reaper run`.
+#[cfg(target_os = "linux")]
+pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
+    use super::args::RestartArg;
+    use reaper::guard::{self, GuardEvent, GuardOptions, Restart};
+
+    let opts = GuardOptions {
+        watch_pids: a.watch_pid.clone(),
+        sequence: a.sequence.sequence(),
+        restart: match a.restart {
+            RestartArg::No => Restart::No,
+            RestartArg::OnFailure => Restart::OnFailure,
+            RestartArg::Always => Restart::Always,
+        },
+        max_restarts: a.max_restarts,
+        ready_port: a.ready_port,
+        ready_timeout: a.ready_timeout,
+        pid_namespace: !a.no_pid_namespace,
+        handle_signals: true,
+        stopper: None,
+    };
+    let cmd: Vec<std::ffi::OsString> = a.command.iter().map(Into::into).collect();
+    let quiet = style.quiet;
+    let mut on_event = |e: GuardEvent| {
+        let show = match e {
+            GuardEvent::Warning(_) => true,
+            GuardEvent::Started { .. } | GuardEvent::Exited(_) => false,
+            _ => !quiet,
+        };
+        if show {
+            eprintln!("reaper: {e}");
+        }
+    };
+    match guard::run(&cmd, &opts, &mut on_event) {
+        Ok(outcome) => Ok(Exit::Code(outcome.exit_code())),
+        Err(reaper::Error::Io { context, source }) if context.starts_with("starting '") => {
+            // Like a shell: 127 for a command that is not there, 126 for one that cannot run.
+            eprintln!("reaper: {context}: {source}");
+            Ok(Exit::Code(if source.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs `reaper run`: not available on this platform yet.
+#[cfg(not(target_os = "linux"))]
+pub fn run(_a: &RunArgs, _style: &Style) -> Result<Exit> {
+    Err(reaper::Error::Unsupported("reaper run is implemented on Linux only".into()).into())
+}

@@ -1,0 +1,646 @@
+//! Guarding a command: start it so that its whole process tree ends when an anchor process
+//! dies, when the guard is told to stop, or when the guard itself is killed. This is the engine
+//! of `reaper run`; a Rust app can use it in-process.
+//!
+//! ```no_run
+//! use reaper::guard::{self, GuardOptions};
+//! let opts = GuardOptions { watch_pids: vec![4242], ..GuardOptions::default() };
+//! let outcome = guard::run(&["./server".into(), "--port".into(), "5700".into()], &opts, &mut |e| eprintln!("{e}"))?;
+//! std::process::exit(outcome.exit_code().into());
+//! # Ok::<(), reaper::Error>(())
+//! ```
+//!
+//! How the tree is held (Linux): the command runs under a small guard process (the "shim"),
+//! forked from the caller. Preferably the shim is the init of a new PID namespace and dies with
+//! its parent (`PR_SET_PDEATHSIG`), so the kernel ends every process of the tree even when the
+//! guard is SIGKILLed. Otherwise the shim is a child subreaper: orphans still come back to it
+//! and are ended with the tree, but only an orderly stop can end them ([`Isolation`]).
+//!
+//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, then, in a
+//! PID namespace, SIGKILLs the shim so the kernel takes whatever is left.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::os::fd::BorrowedFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::kill::{self, KillOptions};
+use crate::select::Selection;
+use crate::snapshot::{Snapshot, SocketFilter};
+use crate::spec::{PortSpec, Sequence};
+use crate::sys;
+
+/// How the command's tree is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// A new PID namespace whose init dies with the guard: the kernel ends the whole tree even
+    /// when the guard is SIGKILLed.
+    PidNamespace,
+    /// A child subreaper: orphans come back to the guard and are ended with the tree on an
+    /// orderly stop; a SIGKILLed guard takes only the command itself along
+    /// (`PR_SET_PDEATHSIG`), not what the command started.
+    Subreaper,
+}
+
+impl fmt::Display for Isolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Isolation::PidNamespace => "pid namespace",
+            Isolation::Subreaper => "subreaper",
+        })
+    }
+}
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// It exited with this code.
+    Exited(i32),
+    /// It was killed by this signal.
+    Signaled(i32),
+}
+
+impl Status {
+    /// Decodes a raw `wait()` status.
+    #[cfg(unix)]
+    pub fn from_raw(raw: i32) -> Status {
+        if nix::libc::WIFEXITED(raw) {
+            Status::Exited(nix::libc::WEXITSTATUS(raw))
+        } else {
+            Status::Signaled(nix::libc::WTERMSIG(raw))
+        }
+    }
+
+    /// Whether the command exited with code 0.
+    pub fn success(self) -> bool {
+        self == Status::Exited(0)
+    }
+
+    /// The shell's convention: the exit code, or 128 + the signal number.
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Exited(c) => (c & 0xff) as u8,
+            Status::Signaled(s) => (128 + s).clamp(0, 255) as u8,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Status::Exited(c) => write!(f, "exit code {c}"),
+            Status::Signaled(s) => write!(f, "signal {}", signal_name(s)),
+        }
+    }
+}
+
+/// When to start the command again after it exits on its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Restart {
+    /// Never.
+    #[default]
+    No,
+    /// When it exits non-zero or dies of a signal.
+    OnFailure,
+    /// Whenever it exits.
+    Always,
+}
+
+fn signal_name(n: i32) -> String {
+    sys::signal_name(n).map_or_else(|| n.to_string(), str::to_string)
+}
+
+/// Restart delays: 250 ms, doubling up to 30 s, back to 250 ms after 30 s of healthy uptime.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    /// The first delay.
+    pub const INITIAL: Duration = Duration::from_millis(250);
+    /// The longest delay.
+    pub const MAX: Duration = Duration::from_secs(30);
+    /// Uptime after which the command counts as healthy and the delay starts over.
+    pub const HEALTHY: Duration = Duration::from_secs(30);
+
+    /// A fresh backoff.
+    pub fn new() -> Backoff {
+        Backoff { next: Backoff::INITIAL }
+    }
+
+    /// The delay before the next start, given how long the last run lasted.
+    pub fn delay(&mut self, uptime: Duration) -> Duration {
+        if uptime >= Backoff::HEALTHY {
+            self.next = Backoff::INITIAL;
+        }
+        let d = self.next;
+        self.next = (self.next * 2).min(Backoff::MAX);
+        d
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff::new()
+    }
+}
+
+/// Lets another thread stop a [`run`]: the tree is ended with the sequence and `run` returns.
+/// One-shot: once stopped, it stays stopped (a later `run` given it stops at once).
+#[derive(Clone, Debug)]
+pub struct Stopper(Arc<sys::guard::Notifier>);
+
+impl Stopper {
+    /// A new stopper; put a clone in [`GuardOptions::stopper`].
+    pub fn new() -> Result<Stopper> {
+        Ok(Stopper(Arc::new(sys::guard::Notifier::new()?)))
+    }
+
+    /// Asks the guard to end the tree and return.
+    pub fn stop(&self) {
+        self.0.notify();
+    }
+}
+
+/// What [`run`] does.
+#[derive(Clone, Debug)]
+pub struct GuardOptions {
+    /// End the tree when any of these processes exits. Each must exist when `run` starts.
+    pub watch_pids: Vec<u32>,
+    /// How the tree is ended.
+    pub sequence: Sequence,
+    /// Whether to start the command again when it exits on its own.
+    pub restart: Restart,
+    /// At most this many restarts (`None`: no limit).
+    pub max_restarts: Option<u32>,
+    /// Report when the tree listens on this TCP port.
+    pub ready_port: Option<u16>,
+    /// End the tree (outcome [`EndReason::NotReady`]) if it is not listening on `ready_port`
+    /// by then, counted from each start.
+    pub ready_timeout: Option<Duration>,
+    /// Try a PID namespace (the kernel-level guarantee); `false` uses a subreaper only.
+    pub pid_namespace: bool,
+    /// Catch SIGINT, SIGTERM and SIGHUP (through a signalfd) and end the tree on them. This
+    /// blocks those signals in the calling thread: use it in a program whose other threads
+    /// block them too (or that has none), such as the `reaper` binary.
+    pub handle_signals: bool,
+    /// A stopper another thread can trigger.
+    pub stopper: Option<Stopper>,
+}
+
+impl Default for GuardOptions {
+    fn default() -> GuardOptions {
+        GuardOptions {
+            watch_pids: Vec::new(),
+            sequence: Sequence::default(),
+            restart: Restart::No,
+            max_restarts: None,
+            ready_port: None,
+            ready_timeout: None,
+            pid_namespace: true,
+            handle_signals: false,
+            stopper: None,
+        }
+    }
+}
+
+/// Why the guard ended the tree (or stopped restarting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The command exited on its own and is not restarted.
+    Exited,
+    /// A watched process exited.
+    WatchedExited(u32),
+    /// The guard received this signal.
+    Signal(i32),
+    /// The [`Stopper`] was triggered.
+    Stopped,
+    /// The tree did not listen on the ready port in time.
+    NotReady,
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EndReason::Exited => f.write_str("the command exited"),
+            EndReason::WatchedExited(pid) => write!(f, "watched pid {pid} exited"),
+            EndReason::Signal(s) => write!(f, "received {}", signal_name(s)),
+            EndReason::Stopped => f.write_str("asked to stop"),
+            EndReason::NotReady => f.write_str("the tree is not listening on the ready port in time"),
+        }
+    }
+}
+
+/// Something worth telling the user while the guard runs.
+#[derive(Debug)]
+pub enum GuardEvent {
+    /// The command started.
+    Started {
+        /// The guard process (shim); every process of the tree descends from it.
+        shim: u32,
+        /// The command's pid, when known.
+        pid: Option<u32>,
+        /// How the tree is held.
+        isolation: Isolation,
+        /// Which start this is (0 = the first).
+        restarts: u32,
+    },
+    /// The preferred isolation was not available: what is not guaranteed, and why.
+    Degraded(String),
+    /// The tree listens on the ready port.
+    Ready {
+        /// The port.
+        port: u16,
+        /// Time since the command started.
+        after: Duration,
+    },
+    /// The command exited.
+    Exited(Status),
+    /// The tree is being ended.
+    Ending(EndReason),
+    /// The command will be started again after `delay`.
+    Restarting {
+        /// The wait before the start.
+        delay: Duration,
+        /// Restarts so far, including this one.
+        attempt: u32,
+    },
+    /// Ending the tree did not go cleanly (survivors, or the kill engine failed).
+    Warning(String),
+}
+
+impl fmt::Display for GuardEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GuardEvent::Started { shim, pid, isolation, restarts } => {
+                let pid = pid.map_or_else(|| format!("under guard {shim}"), |p| format!("pid {p}"));
+                if *restarts == 0 {
+                    write!(f, "started {pid} ({isolation})")
+                } else {
+                    write!(f, "restarted {pid} ({isolation}, restart {restarts})")
+                }
+            }
+            GuardEvent::Degraded(why) => f.write_str(why),
+            GuardEvent::Ready { port, after } => {
+                write!(f, "ready: listening on port {port} after {} ms", after.as_millis())
+            }
+            GuardEvent::Exited(s) => write!(f, "command ended with {s}"),
+            GuardEvent::Ending(r) => write!(f, "{r}: ending the tree"),
+            GuardEvent::Restarting { delay, attempt } => {
+                write!(f, "restarting in {} ms (restart {attempt})", delay.as_millis())
+            }
+            GuardEvent::Warning(w) => f.write_str(w),
+        }
+    }
+}
+
+/// How [`run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The last status of the command (as ended: `Signaled(15)` after a SIGTERM from the
+    /// sequence). `None` when it never ran to an end (stopped during a restart wait counts the
+    /// previous run).
+    pub status: Option<Status>,
+    /// Why the guard stopped.
+    pub reason: EndReason,
+    /// How many times the command was restarted.
+    pub restarts: u32,
+}
+
+impl RunOutcome {
+    /// The exit code for `reaper run`: 1 when the tree never became ready, else the command's
+    /// status in the shell's convention (code, or 128 + signal).
+    pub fn exit_code(&self) -> u8 {
+        match (self.reason, self.status) {
+            (EndReason::NotReady, _) => 1,
+            (_, Some(s)) => s.code(),
+            (_, None) => 1,
+        }
+    }
+}
+
+/// One running command and its tree. Dropping it SIGKILLs the tree.
+#[derive(Debug)]
+pub struct Guard {
+    child: sys::guard::Child,
+    started: Instant,
+}
+
+impl Guard {
+    /// Starts `cmd` (program and arguments; the program is looked up in `PATH`) with stdio
+    /// inherited. The second value is set when `pid_namespace` was asked for but is not
+    /// available, and says what that costs.
+    pub fn spawn(cmd: &[OsString], pid_namespace: bool) -> Result<(Guard, Option<String>)> {
+        let (child, why) = sys::guard::spawn(cmd, pid_namespace)?;
+        let note = why.map(|why| {
+            format!(
+                "no PID namespace ({why}): the tree is ended when reaper is signalled or its anchor exits, \
+                 but if reaper is SIGKILLed only the command itself dies and processes it started keep running"
+            )
+        });
+        Ok((Guard { child, started: Instant::now() }, note))
+    }
+
+    /// The guard process: every process of the tree descends from it.
+    pub fn shim_pid(&self) -> u32 {
+        self.child.shim_pid()
+    }
+
+    /// The command's pid, when known.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.cmd_pid()
+    }
+
+    /// How the tree is held.
+    pub fn isolation(&self) -> Isolation {
+        self.child.isolation()
+    }
+
+    /// How long since the command started.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The command's status, once it has exited.
+    pub fn status(&mut self) -> Result<Option<Status>> {
+        self.child.poll_status()?;
+        self.child.try_reap()?;
+        Ok(self.child.status())
+    }
+
+    /// Whether the tree listens on TCP `port`: a listening socket on the port held by one of
+    /// the tree's processes (another process's listener does not count).
+    pub fn listens_on(&self, port: u16) -> Result<bool> {
+        let mut snap = Snapshot::new();
+        snap.load_sockets(SocketFilter { tcp: true, udp: false })?;
+        let sel = Selection::new().port(PortSpec::tcp(port));
+        let inodes: std::collections::HashSet<u64> =
+            snap.sockets().iter().filter(|s| sel.socket_matches(s)).map(|s| s.inode).collect();
+        if inodes.is_empty() {
+            return Ok(false);
+        }
+        let tree = sys::guard::descendants(self.shim_pid())?;
+        snap.find_holders(&inodes, Some(&tree));
+        Ok(inodes.iter().any(|i| !snap.holders(*i).is_empty()))
+    }
+
+    /// Ends the whole tree with `seq` and reaps the guard process; returns the command's status
+    /// as ended and any problem worth reporting.
+    pub fn end(&mut self, seq: &Sequence) -> Result<(Option<Status>, Option<String>)> {
+        let mut warning = None;
+        let shim = self.shim_pid();
+        // The shim exits by itself once the tree is empty: nothing left to end.
+        if self.child.try_reap()? || (sys::guard::descendants(shim)?.is_empty() && self.child.wait_reap(FINISH)?) {
+            self.child.poll_status()?;
+            return Ok((self.child.status(), None));
+        }
+        let opts = KillOptions { sequence: seq.clone(), ..KillOptions::default() };
+        let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
+            // Survivors include a sequence cut short by a second INT/TERM/HUP.
+            Ok(report) => report.survivors.is_empty(),
+            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, seq) {
+                Ok(()) => true,
+                Err(e) => {
+                    warning = Some(e.to_string());
+                    false
+                }
+            },
+            Err(e) => {
+                warning = Some(format!("ending the tree: {e}"));
+                false
+            }
+        };
+        // The shim exits once its last child is reaped.
+        if !clean || !self.child.wait_reap(Duration::from_millis(500))? {
+            match self.isolation() {
+                // The kernel ends every process of the namespace with its init.
+                Isolation::PidNamespace => self.child.kill_shim(),
+                Isolation::Subreaper => {
+                    let _ = sys::guard::end_tree_fallback(shim, &Sequence::force());
+                    let left = sys::guard::live_descendants(shim).unwrap_or_default();
+                    if !left.is_empty() {
+                        warning = Some(format!("processes survived SIGKILL: {left:?}"));
+                    }
+                }
+            }
+            if !self.child.wait_reap(sequence_final_wait(seq))? {
+                self.child.kill_shim();
+                self.child.wait_reap(sequence_final_wait(seq))?;
+            }
+        }
+        self.child.poll_status()?;
+        Ok((self.child.status(), warning))
+    }
+}
+
+/// How long a shim with no children left gets to exit before it is treated as stuck.
+const FINISH: Duration = Duration::from_secs(1);
+
+fn sequence_final_wait(seq: &Sequence) -> Duration {
+    seq.steps.last().map_or(crate::spec::FINAL_WAIT, |s| s.wait).max(Duration::from_millis(100))
+}
+
+/// What the event loop saw.
+enum Wake {
+    Stop(EndReason),
+    CommandExited,
+    Tick,
+}
+
+/// The fds every wait watches: signals, the stopper, watched pids.
+struct Anchors {
+    signals: Option<sys::guard::Signals>,
+    stopper: Option<Stopper>,
+    watched: Vec<(u32, std::os::fd::OwnedFd)>,
+}
+
+impl Anchors {
+    fn new(opts: &GuardOptions) -> Result<Anchors> {
+        let mut watched = Vec::new();
+        for &pid in &opts.watch_pids {
+            let fd = sys::pidwatch::open_pidfd(pid)?.ok_or(Error::NoSuchProcess(pid))?;
+            watched.push((pid, fd));
+        }
+        let signals = if opts.handle_signals { Some(sys::guard::Signals::new()?) } else { None };
+        Ok(Anchors { signals, stopper: opts.stopper.clone(), watched })
+    }
+
+    /// Waits for an anchor, the child (if any) or the timeout.
+    fn wait(&self, child: Option<&Guard>, timeout: Option<Duration>) -> Result<Wake> {
+        let mut fds: Vec<BorrowedFd<'_>> = Vec::new();
+        if let Some(s) = &self.signals {
+            fds.push(s.fd());
+        }
+        if let Some(s) = &self.stopper {
+            fds.push(s.0.fd());
+        }
+        fds.extend(self.watched.iter().map(|(_, fd)| std::os::fd::AsFd::as_fd(fd)));
+        if let Some(g) = child {
+            fds.push(g.child.exit_fd());
+            fds.push(g.child.status_fd());
+        }
+        let ready = sys::pidwatch::poll_readable(&fds, timeout)?;
+        let mut i = 0;
+        if let Some(s) = &self.signals {
+            if ready[i]
+                && let Some(sig) = s.take()
+            {
+                return Ok(Wake::Stop(EndReason::Signal(sig)));
+            }
+            i += 1;
+        }
+        if self.stopper.is_some() {
+            if ready[i] {
+                return Ok(Wake::Stop(EndReason::Stopped));
+            }
+            i += 1;
+        }
+        for (pid, _) in &self.watched {
+            if ready[i] {
+                return Ok(Wake::Stop(EndReason::WatchedExited(*pid)));
+            }
+            i += 1;
+        }
+        if child.is_some() && (ready[i] || ready[i + 1]) {
+            return Ok(Wake::CommandExited);
+        }
+        Ok(Wake::Tick)
+    }
+}
+
+/// How often the ready port is checked (the socket table is cheap; at most every 20 ms).
+const READY_POLL: Duration = Duration::from_millis(20);
+
+/// Starts `cmd` and guards it until it ends for good: see the module documentation.
+///
+/// Returns when the command exits and is not restarted, or after the tree has been ended
+/// because a watched pid exited, a signal arrived ([`GuardOptions::handle_signals`]), the
+/// stopper fired or the tree was not ready in time. Errors: a watched pid that does not exist
+/// ([`Error::NoSuchProcess`], before anything is started), a command that cannot be started.
+pub fn run(cmd: &[OsString], opts: &GuardOptions, on_event: &mut dyn FnMut(GuardEvent)) -> Result<RunOutcome> {
+    if cmd.is_empty() {
+        return Err(Error::Usage("no command given".into()));
+    }
+    let anchors = Anchors::new(opts)?;
+    let mut backoff = Backoff::new();
+    let mut restarts = 0u32;
+    let mut last: Option<Status> = None;
+    loop {
+        let (mut guard, note) = Guard::spawn(cmd, opts.pid_namespace)?;
+        if let Some(n) = note {
+            on_event(GuardEvent::Degraded(n));
+        }
+        on_event(GuardEvent::Started {
+            shim: guard.shim_pid(),
+            pid: guard.pid(),
+            isolation: guard.isolation(),
+            restarts,
+        });
+        let ready_deadline = opts.ready_port.and(opts.ready_timeout).map(|t| Instant::now() + t);
+        let mut ready = opts.ready_port.is_none();
+        let reason = loop {
+            if !ready && let Some(port) = opts.ready_port {
+                if guard.listens_on(port)? {
+                    ready = true;
+                    on_event(GuardEvent::Ready { port, after: guard.uptime() });
+                } else if ready_deadline.is_some_and(|d| Instant::now() >= d) {
+                    break Some(EndReason::NotReady);
+                }
+            }
+            let timeout = if ready {
+                None
+            } else {
+                let to_deadline = ready_deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                Some(to_deadline.map_or(READY_POLL, |d| d.min(READY_POLL)))
+            };
+            match anchors.wait(Some(&guard), timeout)? {
+                Wake::Stop(r) => break Some(r),
+                Wake::CommandExited => {
+                    if guard.status()?.is_some() {
+                        break None;
+                    }
+                }
+                Wake::Tick => {}
+            }
+        };
+        match reason {
+            Some(r) => {
+                on_event(GuardEvent::Ending(r));
+                let (status, warning) = guard.end(&opts.sequence)?;
+                if let Some(w) = warning {
+                    on_event(GuardEvent::Warning(w));
+                }
+                if let Some(s) = status {
+                    on_event(GuardEvent::Exited(s));
+                }
+                return Ok(RunOutcome { status: status.or(last), reason: r, restarts });
+            }
+            None => {
+                // The command exited on its own: end whatever it left behind (a daemon it
+                // forked) before deciding anything.
+                let status = guard.status()?;
+                if let Some(s) = status {
+                    on_event(GuardEvent::Exited(s));
+                }
+                let (_, warning) = guard.end(&opts.sequence)?;
+                if let Some(w) = warning {
+                    on_event(GuardEvent::Warning(w));
+                }
+                last = status;
+                let again = match opts.restart {
+                    Restart::No => false,
+                    Restart::OnFailure => !status.is_some_and(Status::success),
+                    Restart::Always => true,
+                };
+                if !again || opts.max_restarts.is_some_and(|m| restarts >= m) {
+                    return Ok(RunOutcome { status, reason: EndReason::Exited, restarts });
+                }
+                let delay = backoff.delay(guard.uptime());
+                drop(guard);
+                on_event(GuardEvent::Restarting { delay, attempt: restarts + 1 });
+                // The backoff is a poll timeout: signals and watched pids still end it.
+                let until = Instant::now() + delay;
+                loop {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    if let Wake::Stop(r) = anchors.wait(None, Some(left))? {
+                        on_event(GuardEvent::Ending(r));
+                        return Ok(RunOutcome { status, reason: r, restarts });
+                    }
+                }
+                restarts += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_resets_after_healthy_uptime() {
+        let mut b = Backoff::new();
+        let short = Duration::from_millis(10);
+        let got: Vec<u128> = (0..10).map(|_| b.delay(short).as_millis()).collect();
+        assert_eq!(got, [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+        assert_eq!(b.delay(Duration::from_secs(31)), Backoff::INITIAL);
+        assert_eq!(b.delay(short), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn status_codes_follow_the_shell() {
+        assert_eq!(Status::Exited(3).code(), 3);
+        assert_eq!(Status::Signaled(9).code(), 137);
+        assert_eq!(Status::Signaled(15).code(), 143);
+        assert!(Status::Exited(0).success());
+        assert!(!Status::Signaled(15).success());
+        let out = RunOutcome { status: Some(Status::Exited(0)), reason: EndReason::NotReady, restarts: 0 };
+        assert_eq!(out.exit_code(), 1);
+    }
+}

@@ -1,0 +1,448 @@
+//! `reaper run` against real trees: a launcher whose child holds a port and that does not
+//! forward signals, a double-forking daemon, crashing commands. Every `reaper run` a test
+//! starts is SIGKILLed in a `Drop` guard, with every process carrying the test's token.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::util::*;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
+
+/// A `reaper run ... -- python3 fixture.py TOKEN MODE ARGS` whose fixture said READY.
+pub struct Guarded {
+    pub token: String,
+    pub reaper: Child,
+    pub info: std::collections::HashMap<String, String>,
+    stderr: PathBuf,
+}
+
+impl Guarded {
+    pub fn start(tag: &str, run_args: &[&str], mode: &str, mode_args: &[&str]) -> Guarded {
+        Guarded::start_via(&[], tag, run_args, mode, mode_args)
+    }
+
+    /// Like `start`, with `reaper` exec'd by `prefix` (which must exec, so that the child's
+    /// pid is reaper's).
+    pub fn start_via(prefix: &[&str], tag: &str, run_args: &[&str], mode: &str, mode_args: &[&str]) -> Guarded {
+        let token = token(tag);
+        let stderr = std::env::temp_dir().join(format!("{token}.stderr"));
+        let bin = env!("CARGO_BIN_EXE_reaper");
+        let mut argv: Vec<&str> = prefix.to_vec();
+        argv.push(bin);
+        let mut reaper = Command::new(argv[0])
+            .args(&argv[1..])
+            .arg("run")
+            .args(run_args)
+            .args(["--", "python3", FIXTURE, &token, mode])
+            .args(mode_args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("starting reaper run");
+        let stdout = reaper.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut g = Guarded { token, reaper, info: Default::default(), stderr };
+        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("{mode} under reaper run never became ready"));
+        assert!(line.starts_with("READY"), "fixture {mode} said {line:?}; stderr: {}", g.stderr());
+        g.info = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        g
+    }
+
+    /// The live processes of the guarded tree: those with the token, but not `reaper run`
+    /// and its guard process (whose command lines carry the token too).
+    pub fn tree(&self) -> Vec<u32> {
+        pids_with_token(&self.token)
+            .into_iter()
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() != "reaper"))
+            .collect()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.info["port"].parse().expect("a port")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.reaper.id()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: Signal) {
+        kill(Pid::from_raw(self.pid() as i32), sig).expect("signalling reaper run");
+    }
+
+    /// Waits for `reaper run` to exit (within the deadline).
+    #[track_caller]
+    pub fn wait(&mut self) -> ExitStatus {
+        let mut status = None;
+        wait_for("reaper run to exit", || {
+            status = self.reaper.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        status.expect("an exit status")
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.reaper.kill();
+        let _ = self.reaper.wait();
+        for _ in 0..3 {
+            for pid in pids_with_token(&self.token) {
+                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            }
+        }
+        let _ = std::fs::remove_file(&self.stderr);
+    }
+}
+
+/// A process of the test's own that a guard can watch; SIGKILLed and reaped on drop.
+struct Anchor(Child);
+
+impl Anchor {
+    fn start() -> Anchor {
+        Anchor(Command::new("sleep").arg("1000").spawn().expect("starting sleep"))
+    }
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Anchor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Whether nothing holds `port` any more, according to `reaper list`.
+fn port_free(port: u16) -> bool {
+    reaper(&["list", "--port", &port.to_string(), "--state", "any", "--format", "pid"]).code() == 1
+}
+
+#[track_caller]
+fn assert_tree_gone(g: &Guarded, port: Option<u16>) {
+    wait_for("the guarded tree to be gone", || g.tree().is_empty());
+    if let Some(port) = port {
+        wait_for("the port to be free", || port_free(port));
+    }
+}
+
+fn in_own_pid_namespace(pid: u32) -> bool {
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+    ns(&pid.to_string()).is_some_and(|n| Some(n) != ns("self"))
+}
+
+#[test]
+fn anchor_sigkilled_ends_launcher_tree_and_frees_port() {
+    let anchor = Anchor::start();
+    let watch = anchor.pid().to_string();
+    let mut g = Guarded::start("run-anchor", &["--watch-pid", &watch, "--timeout", "3s"], "launcher", &[]);
+    let port = g.port();
+    assert_eq!(g.tree().len(), 2, "launcher and its server run");
+    assert!(!port_free(port));
+    kill(Pid::from_raw(anchor.pid() as i32), Signal::SIGKILL).unwrap();
+    // The anchor is not reaped yet: a zombie anchor is an exited anchor.
+    assert_tree_gone(&g, Some(port));
+    let status = g.wait();
+    // The launcher died of the sequence's SIGTERM: 128 + 15.
+    assert_eq!(status.code(), Some(143), "stderr: {}", g.stderr());
+    assert!(g.stderr().contains(&format!("watched pid {watch} exited")), "{}", g.stderr());
+    drop(anchor);
+}
+
+#[test]
+fn sigterm_to_reaper_run_ends_launcher_tree() {
+    let mut g = Guarded::start("run-term", &[], "launcher", &[]);
+    let port = g.port();
+    g.signal(Signal::SIGTERM);
+    assert_tree_gone(&g, Some(port));
+    assert_eq!(g.wait().code(), Some(143), "stderr: {}", g.stderr());
+    assert!(g.stderr().contains("received SIGTERM"), "{}", g.stderr());
+}
+
+#[test]
+fn sigkill_to_reaper_run_still_ends_tree_in_pid_namespace() {
+    let mut g = Guarded::start("run-kill", &[], "launcher", &[]);
+    let port = g.port();
+    let pids = g.tree();
+    if !pids.iter().all(|&p| in_own_pid_namespace(p)) {
+        eprintln!("skipped: PID namespaces are not available here (reaper said: {})", g.stderr().trim());
+        return;
+    }
+    g.signal(Signal::SIGKILL);
+    assert!(g.wait().signal() == Some(9));
+    // Nobody ended the tree in an orderly way: the kernel did, when the namespace's init died.
+    assert_tree_gone(&g, Some(port));
+    wait_for("the guard process to be gone too", || pids_with_token(&g.token).is_empty());
+}
+
+#[test]
+fn double_forking_daemon_is_ended_in_pid_namespace() {
+    let mut g = Guarded::start("run-daemon-ns", &[], "daemon", &[]);
+    wait_for("the daemon and its parent", || g.tree().len() == 2);
+    g.signal(Signal::SIGTERM);
+    assert_tree_gone(&g, None);
+    assert_eq!(g.wait().code(), Some(143));
+}
+
+#[test]
+fn double_forking_daemon_reparents_to_subreaper_and_is_ended() {
+    let mut g = Guarded::start("run-daemon-sub", &["--no-pid-namespace"], "daemon", &[]);
+    let daemon: u32 = g.info["pid"].parse().unwrap(); // real pids: no namespace
+    // The daemon's parent exited; it was adopted by the guard process (reaper run's child),
+    // not by PID 1.
+    let ppid_of = |pid: u32| -> u32 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        stat.rsplit_once(')').unwrap().1.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let shim = ppid_of(daemon);
+    assert_ne!(shim, 1);
+    assert_eq!(ppid_of(shim), g.pid(), "the daemon's adopter is reaper run's guard process");
+    g.signal(Signal::SIGTERM);
+    assert_tree_gone(&g, None);
+    assert_eq!(g.wait().code(), Some(143));
+}
+
+#[test]
+fn without_namespaces_falls_back_to_subreaper_and_says_so() {
+    // A user namespace where reaper has no capabilities and may not create user namespaces:
+    // neither kind of PID namespace is possible there.
+    let prefix = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "sh",
+        "-c",
+        "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --bounding-set=-all --inh-caps=-all \"$@\"",
+        "sh",
+    ];
+    let probe = Command::new(prefix[0]).args(&prefix[1..]).arg("true").status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: cannot build a namespace-less sandbox with unshare and setpriv here");
+        return;
+    }
+    let mut g = Guarded::start_via(&prefix, "run-degraded", &[], "launcher", &[]);
+    let port = g.port();
+    wait_for("the degraded-mode notice", || g.stderr().contains("no PID namespace"));
+    assert!(g.stderr().contains("if reaper is SIGKILLed only the command itself dies"), "{}", g.stderr());
+    assert!(g.tree().iter().all(|&p| !in_own_pid_namespace(p)));
+    g.signal(Signal::SIGTERM);
+    assert_tree_gone(&g, Some(port));
+    assert_eq!(g.wait().code(), Some(143), "{}", g.stderr());
+}
+
+#[test]
+fn leftovers_of_an_exited_command_are_ended_in_both_modes() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        let tok = token("run-leftover");
+        // The command starts a listener in the background, waits until it is up, and exits 0.
+        let script = format!(
+            "python3 {FIXTURE} {tok} listen tcp 127.0.0.1 > {out} & while ! grep -q READY {out}; do sleep 0.05; done; exit 0",
+            out = std::env::temp_dir().join(format!("{tok}.out")).display()
+        );
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(["--timeout", "3s", "--", "sh", "-c", &script]);
+        let r = reaper(&args);
+        let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{tok}.out")));
+        let left = pids_with_token(&tok);
+        for &pid in &left {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        r.expect(0);
+        assert!(left.is_empty(), "{extra:?}: the background listener outlived reaper run: {left:?}");
+    }
+}
+
+#[test]
+fn sigkill_to_reaper_run_without_namespace_still_kills_the_command() {
+    let mut g = Guarded::start("run-kill-sub", &["--no-pid-namespace"], "launcher", &[]);
+    let launcher: u32 = g.info["pid"].parse().unwrap(); // real pids: no namespace
+    let server: u32 = g.info["child"].parse().unwrap();
+    g.signal(Signal::SIGKILL);
+    g.wait();
+    // The command dies with its guard (PR_SET_PDEATHSIG); its own child is the documented gap.
+    wait_for("the launcher to die with the guard", || is_dead(launcher));
+    let _ = kill(Pid::from_raw(server as i32), Signal::SIGKILL);
+}
+
+#[test]
+fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        let mut args = vec!["--timeout", "500ms"];
+        args.extend_from_slice(extra);
+        let mut g = Guarded::start("run-ignore-term", &args, "ignore-term", &[]);
+        let port = g.port();
+        g.signal(Signal::SIGTERM);
+        assert_tree_gone(&g, Some(port));
+        assert_eq!(g.wait().code(), Some(137), "{extra:?}: {}", g.stderr());
+    }
+}
+
+#[test]
+fn a_second_signal_during_the_stop_kills_at_once() {
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        // A 60 s grace period: only the second signal can end this test within the deadline.
+        let mut args = vec!["--timeout", "60s"];
+        args.extend_from_slice(extra);
+        let mut g = Guarded::start("run-second-signal", &args, "ignore-term", &[]);
+        let port = g.port();
+        g.signal(Signal::SIGTERM);
+        wait_for("the first signal to be taken", || g.stderr().contains("ending the tree"));
+        g.signal(Signal::SIGINT);
+        assert_tree_gone(&g, Some(port));
+        assert_eq!(g.wait().code(), Some(137), "{extra:?}: {}", g.stderr());
+    }
+}
+
+#[test]
+fn exit_status_passes_through() {
+    reaper(&["run", "--", "sh", "-c", "exit 3"]).expect(3);
+    reaper(&["run", "--", "sh", "-c", "kill -9 $$"]).expect(137);
+    reaper(&["run", "--no-pid-namespace", "--", "sh", "-c", "kill -9 $$"]).expect(137);
+    reaper(&["run", "--", "true"]).expect(0);
+    let missing = token("no-such-command");
+    let r = reaper(&["run", "--", &missing]);
+    r.expect(127);
+    assert!(r.stderr().contains(&missing), "{}", r.stderr());
+}
+
+#[test]
+fn stdio_passes_through() {
+    let r = reaper(&["run", "--", "sh", "-c", "echo out; echo err >&2"]);
+    r.expect(0);
+    assert_eq!(r.stdout(), "out\n");
+    assert_eq!(r.stderr(), "err\n");
+}
+
+#[test]
+fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
+    let tok = token("run-restart");
+    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    // Each start appends its wall-clock time in nanoseconds, then fails.
+    let script = format!("date +%s%N >> '{}'; exit 7", log.display());
+    let r = reaper(&["run", "--restart", "on-failure", "--max-restarts", "3", "--", "sh", "-c", &script]);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    r.expect(7);
+    let starts: Vec<f64> = text.lines().map(|l| l.trim().parse::<f64>().unwrap() / 1e9).collect();
+    assert_eq!(starts.len(), 4, "one start and 3 restarts: {text}");
+    let gaps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    // 250 ms, 500 ms, 1 s of backoff, plus each start's own (short) run time.
+    for (gap, min) in gaps.iter().zip([0.25, 0.5, 1.0]) {
+        assert!(*gap >= min, "gaps {gaps:?}");
+    }
+    assert!(gaps[1] > gaps[0] * 1.4 && gaps[2] > gaps[1] * 1.4, "growing gaps {gaps:?}");
+    assert!(r.stderr().contains("restarting in 250 ms (restart 1)"), "{}", r.stderr());
+    assert!(r.stderr().contains("restarting in 1000 ms (restart 3)"), "{}", r.stderr());
+    assert!(!r.stderr().contains("restart 4"), "{}", r.stderr());
+}
+
+#[test]
+fn restart_on_failure_does_not_restart_success_and_always_does() {
+    let tok = token("run-always");
+    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let script = format!("echo start >> '{}'", log.display());
+    reaper(&["run", "--restart", "on-failure", "--", "sh", "-c", &script]).expect(0);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    reaper(&["run", "--restart", "always", "--max-restarts", "2", "--", "sh", "-c", &script]).expect(0);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 4);
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn sigterm_during_restart_backoff_stops_without_restarting() {
+    let tok = token("run-backoff-term");
+    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let script = format!("echo start >> '{}'; exit 1", log.display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reaper"))
+        .args(["run", "--restart", "always", "--", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // After the third start the backoff is 1 s: signal during it.
+    wait_for("three starts", || std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() >= 3));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let mut status = None;
+    wait_for("reaper run to exit", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    let starts = std::fs::read_to_string(&log).unwrap().lines().count();
+    let _ = std::fs::remove_file(&log);
+    // The last run exited 1; the signal ends the guard instead of another start.
+    assert_eq!(status.unwrap().code(), Some(1));
+    assert!(starts <= 4, "{starts} starts");
+}
+
+#[test]
+fn ready_port_reported_and_ready_timeout_ends_tree() {
+    // A port for the fixture to bind (with SO_REUSEADDR); the ready check only counts a
+    // listener owned by the guarded tree, so a stranger on this port cannot fool it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut g = Guarded::start(
+        "run-ready",
+        &["--ready-port", &port, "--ready-timeout", "15s"],
+        "listen",
+        &["tcp", "127.0.0.1", &port],
+    );
+    wait_for("the ready line", || g.stderr().contains(&format!("ready: listening on port {port}")));
+    g.signal(Signal::SIGTERM);
+    assert_eq!(g.wait().code(), Some(143));
+
+    let tok = token("run-not-ready");
+    let r = reaper(&[
+        "run",
+        "--ready-port",
+        &port,
+        "--ready-timeout",
+        "300ms",
+        "--",
+        "sh",
+        "-c",
+        &format!(": {tok}; sleep 100"),
+    ]);
+    r.expect(1);
+    assert!(r.stderr().contains("not listening on the ready port"), "{}", r.stderr());
+    assert!(pids_with_token(&tok).is_empty());
+}
+
+#[test]
+fn bad_input_exits_2_and_starts_nothing() {
+    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap().trim().parse().unwrap();
+    let missing = pid_max.to_string(); // pids are below pid_max: this one never exists
+    let tok = token("run-bad");
+    let script = format!("echo {tok}");
+    let r = reaper(&["run", "--watch-pid", &missing, "--", "sh", "-c", &script]);
+    r.expect(2);
+    assert!(r.stderr().contains(&missing), "{}", r.stderr());
+    assert!(!r.stdout().contains(&tok), "the command must not run");
+    let r = reaper(&["run", "--timeout", "5x", "--", "true"]);
+    r.expect(2);
+    assert!(r.stderr().contains("5x"), "{}", r.stderr());
+    reaper(&["run"]).expect(2);
+    reaper(&["run", "--restart", "sometimes", "--", "true"]).expect(2);
+}
