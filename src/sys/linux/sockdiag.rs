@@ -84,7 +84,8 @@ fn parse(mut data: &[u8], family: u8, out: &mut Vec<Socket>) -> io::Result<bool>
             NLMSG_ERROR => {
                 let errno = body.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(bad)?;
                 if errno != 0 {
-                    return Err(io::Error::from_raw_os_error(-errno));
+                    // `wrapping_neg`: `-i32::MIN` would overflow (a panic in debug builds).
+                    return Err(io::Error::from_raw_os_error(errno.wrapping_neg()));
                 }
             }
             SOCK_DIAG_BY_FAMILY => out.push(socket(body, family).ok_or_else(bad)?),
@@ -163,5 +164,37 @@ mod tests {
         done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
         assert!(parse(&done, 4, &mut out).unwrap());
         assert!(out.is_empty());
+        // Regression: an NLMSG_ERROR carrying errno i32::MIN overflowed `-errno`.
+        let mut err = [0u8; 20];
+        err[0..4].copy_from_slice(&20u32.to_ne_bytes());
+        err[4..6].copy_from_slice(&NLMSG_ERROR.to_ne_bytes());
+        err[16..20].copy_from_slice(&i32::MIN.to_ne_bytes());
+        assert!(parse(&err, 4, &mut out).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_sequence_of_messages_parses_without_panic(
+            msgs in proptest::collection::vec(
+                (proptest::sample::select(vec![NLMSG_ERROR, NLMSG_DONE, SOCK_DIAG_BY_FAMILY, 0, 0xffff]),
+                 proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)),
+                0..6,
+            ),
+            lie in proptest::prelude::any::<Option<u32>>(),
+        ) {
+            // Well-framed messages of any kind and body (and, sometimes, a lying length).
+            let mut data = Vec::new();
+            for (kind, body) in &msgs {
+                let len = lie.unwrap_or((HEADER + body.len()) as u32);
+                data.extend_from_slice(&len.to_ne_bytes());
+                data.extend_from_slice(&kind.to_ne_bytes());
+                data.extend_from_slice(&[0u8; 10]);
+                data.extend_from_slice(body);
+                data.resize(data.len().next_multiple_of(4), 0);
+            }
+            let mut out = Vec::new();
+            let _ = parse(&data, 4, &mut out);
+            let _ = parse(&data, 6, &mut out);
+        }
     }
 }
