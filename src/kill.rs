@@ -110,7 +110,12 @@ pub trait Control {
     /// Whether the process with this identity is stopped, or no longer running at all.
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool;
     /// Reads one process with its command line and executable.
-    fn describe(&mut self, pid: u32) -> Option<Process>;
+    fn describe(&mut self, pid: u32) -> Option<Process> {
+        let mut p = sys::read_process(pid)?;
+        p.cmdline = sys::read_cmdline(pid);
+        p.exe = sys::read_exe(pid);
+        Some(p)
+    }
     /// The name of a uid.
     fn user_name(&mut self, uid: u32) -> String {
         sys::user_name(uid).unwrap_or_else(|| uid.to_string())

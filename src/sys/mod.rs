@@ -51,3 +51,23 @@ pub struct HolderScan {
 
 /// Inodes to look for, as the scan wants them.
 pub type InodeSet = HashSet<u64>;
+
+/// The kernel's TCP state as netstat2 reports it (every platform's socket source).
+pub(crate) fn tcp_state(s: &netstat2::TcpState) -> crate::snapshot::SocketState {
+    use crate::snapshot::SocketState;
+    use netstat2::TcpState;
+    match s {
+        TcpState::Listen => SocketState::Listen,
+        TcpState::Established => SocketState::Established,
+        TcpState::SynSent => SocketState::SynSent,
+        TcpState::SynReceived => SocketState::SynRecv,
+        TcpState::FinWait1 => SocketState::FinWait1,
+        TcpState::FinWait2 => SocketState::FinWait2,
+        TcpState::TimeWait => SocketState::TimeWait,
+        TcpState::Closed | TcpState::DeleteTcb => SocketState::Close,
+        TcpState::CloseWait => SocketState::CloseWait,
+        TcpState::LastAck => SocketState::LastAck,
+        TcpState::Closing => SocketState::Closing,
+        _ => SocketState::Unknown,
+    }
+}

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
 
 #[cfg(target_os = "macos")]
@@ -142,23 +142,6 @@ pub fn read_exe(pid: u32) -> Option<PathBuf> {
     sys.process(spid)?.exe().map(PathBuf::from)
 }
 
-fn tcp_state(s: &TcpState) -> SocketState {
-    match s {
-        TcpState::Listen => SocketState::Listen,
-        TcpState::Established => SocketState::Established,
-        TcpState::SynSent => SocketState::SynSent,
-        TcpState::SynReceived => SocketState::SynRecv,
-        TcpState::FinWait1 => SocketState::FinWait1,
-        TcpState::FinWait2 => SocketState::FinWait2,
-        TcpState::TimeWait => SocketState::TimeWait,
-        TcpState::Closed | TcpState::DeleteTcb => SocketState::Close,
-        TcpState::CloseWait => SocketState::CloseWait,
-        TcpState::LastAck => SocketState::LastAck,
-        TcpState::Closing => SocketState::Closing,
-        _ => SocketState::Unknown,
-    }
-}
-
 /// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.
 fn owners() -> MutexGuard<'static, HashMap<u64, Vec<u32>>> {
     static OWNERS: OnceLock<Mutex<HashMap<u64, Vec<u32>>>> = OnceLock::new();
@@ -186,9 +169,13 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
         // A descriptor that closes mid-listing is an error item; the rest of the table stands.
         for info in iter.flatten() {
             let (proto, local_addr, local_port, remote, state) = match &info.protocol_socket_info {
-                ProtocolSocketInfo::Tcp(t) => {
-                    (Proto::Tcp, t.local_addr, t.local_port, Some((t.remote_addr, t.remote_port)), tcp_state(&t.state))
-                }
+                ProtocolSocketInfo::Tcp(t) => (
+                    Proto::Tcp,
+                    t.local_addr,
+                    t.local_port,
+                    Some((t.remote_addr, t.remote_port)),
+                    super::tcp_state(&t.state),
+                ),
                 ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, None, SocketState::Unconn),
             };
             let key = (proto, local_addr, local_port, remote, state);

@@ -89,13 +89,6 @@ impl Control for Signaller {
         super::read_process(pid)
             .is_none_or(|p| p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X'))
     }
-
-    fn describe(&mut self, pid: u32) -> Option<Process> {
-        let mut p = super::read_process(pid)?;
-        p.cmdline = super::read_cmdline(pid);
-        p.exe = super::read_exe(pid);
-        Some(p)
-    }
 }
 
 /// `roots` (those that exist) and every current descendant of them, parents before children.

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo, TcpState};
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
@@ -223,23 +223,6 @@ pub fn is_session_subreaper(p: &Process) -> bool {
     p.pid != 1 && p.name == "systemd"
 }
 
-fn tcp_state(s: &TcpState) -> SocketState {
-    match s {
-        TcpState::Listen => SocketState::Listen,
-        TcpState::Established => SocketState::Established,
-        TcpState::SynSent => SocketState::SynSent,
-        TcpState::SynReceived => SocketState::SynRecv,
-        TcpState::FinWait1 => SocketState::FinWait1,
-        TcpState::FinWait2 => SocketState::FinWait2,
-        TcpState::TimeWait => SocketState::TimeWait,
-        TcpState::Closed => SocketState::Close,
-        TcpState::CloseWait => SocketState::CloseWait,
-        TcpState::LastAck => SocketState::LastAck,
-        TcpState::Closing => SocketState::Closing,
-        _ => SocketState::Unknown,
-    }
-}
-
 fn tcp_state_num(n: u8) -> SocketState {
     match n {
         1 => SocketState::Established,
@@ -317,7 +300,7 @@ fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &
         // An error mid-dump ends this table; what was read stands.
         let Ok(info) = item else { break };
         let (proto, local_addr, local_port, state) = match &info.protocol_socket_info {
-            ProtocolSocketInfo::Tcp(t) => (Proto::Tcp, t.local_addr, t.local_port, tcp_state(&t.state)),
+            ProtocolSocketInfo::Tcp(t) => (Proto::Tcp, t.local_addr, t.local_port, crate::sys::tcp_state(&t.state)),
             ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, SocketState::Unconn),
         };
         out.push(Socket { proto, family, local_addr, local_port, state, inode: u64::from(info.inode), uid: info.uid });

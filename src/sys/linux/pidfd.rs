@@ -15,7 +15,6 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Resource, getrlimit, pidfd_open, pidfd_send_signal, setrlimit};
 
 use crate::kill::{Control, Seen, Sent, Waited};
-use crate::snapshot::Process;
 
 /// A process pinned by a pidfd.
 #[derive(Debug)]
@@ -189,13 +188,6 @@ impl Control for Signaller {
 
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
         super::read_stat(pid).is_none_or(|s| s.starttime != start_ticks || matches!(s.state, 'T' | 't' | 'Z' | 'X'))
-    }
-
-    fn describe(&mut self, pid: u32) -> Option<Process> {
-        let mut p = super::read_process(pid)?;
-        p.cmdline = super::read_cmdline(pid);
-        p.exe = super::read_exe(pid);
-        Some(p)
     }
 }
 
