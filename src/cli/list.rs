@@ -90,7 +90,12 @@ fn render(
             s.push('\n');
             s
         }
-        _ if tree => output::tree_marked(&records, matched, &|s| style.paint(s, Paint::Bold)),
+        _ if tree => output::tree_marked(
+            &records,
+            matched,
+            &|s| style.paint(s, Paint::Bold),
+            if style.stdout_tty { output::terminal_width() } else { None },
+        ),
         _ if records.is_empty() => String::new(),
         _ => style.bold_header(&output::table(&records, style.stdout_tty)),
     }

@@ -92,13 +92,16 @@ pub fn table(records: &[ProcessRecord], tty: bool) -> String {
 
 /// A forest drawn with box characters: every record in `records` is a node, placed under its
 /// parent when the parent is in the set too. Matches are marked with `*`.
-#[allow(dead_code)] // the uncoloured form, for callers without a Style
-pub fn tree(records: &[ProcessRecord], matched: &BTreeSet<u32>) -> String {
-    tree_marked(records, matched, &|s| s.to_string())
-}
-
-/// [`tree`], with each match's `* PID` passed through `mark` (bold when colour is on).
-pub fn tree_marked(records: &[ProcessRecord], matched: &BTreeSet<u32>, mark: &dyn Fn(&str) -> String) -> String {
+/// A forest drawn with box characters: every record is a node, placed under its parent when the
+/// parent is in the set too. Each match's `* PID` goes through `mark` (bold when colour is on).
+/// With a `width` (a terminal's), long command lines are cut with `…` so that each line fits;
+/// the ports after them stay whole.
+pub fn tree_marked(
+    records: &[ProcessRecord],
+    matched: &BTreeSet<u32>,
+    mark: &dyn Fn(&str) -> String,
+    width: Option<usize>,
+) -> String {
     let by_pid: BTreeMap<u32, &ProcessRecord> = records.iter().map(|r| (r.pid, r)).collect();
     let mut kids: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     let mut roots = Vec::new();
@@ -109,7 +112,7 @@ pub fn tree_marked(records: &[ProcessRecord], matched: &BTreeSet<u32>, mark: &dy
             roots.push(r.pid);
         }
     }
-    let forest = Forest { by_pid, kids, matched, mark };
+    let forest = Forest { by_pid, kids, matched, mark, width };
     let mut out = String::new();
     for root in roots {
         forest.draw(&mut out, root, "", None);
@@ -123,6 +126,7 @@ struct Forest<'a> {
     kids: BTreeMap<u32, Vec<u32>>,
     matched: &'a BTreeSet<u32>,
     mark: &'a dyn Fn(&str) -> String,
+    width: Option<usize>,
 }
 
 impl Forest<'_> {
@@ -134,11 +138,17 @@ impl Forest<'_> {
             Some(false) => "├─ ",
         };
         let head = if self.matched.contains(&pid) { (self.mark)(&format!("* {}", r.pid)) } else { r.pid.to_string() };
-        let _ = write!(out, "{prefix}{branch}{head} {} ({})", command(r), sanitize(&r.user));
-        for p in &r.ports {
-            let _ = write!(out, "  [{}]", port(p));
+        let ports: String = r.ports.iter().map(|p| format!("  [{}]", port(p))).collect();
+        let user = sanitize(&r.user);
+        let mut cmd = command(r);
+        if let Some(width) = self.width {
+            let plain_head =
+                if self.matched.contains(&pid) { r.pid.to_string().len() + 2 } else { r.pid.to_string().len() };
+            let used =
+                [prefix, branch, &user, &ports].iter().map(|s| s.chars().count()).sum::<usize>() + plain_head + 4;
+            cmd = truncate(&cmd, width.saturating_sub(used).max(24));
         }
-        out.push('\n');
+        let _ = writeln!(out, "{prefix}{branch}{head} {cmd} ({user}){ports}");
         let child_prefix = match last {
             None => prefix.to_string(),
             Some(true) => format!("{prefix}   "),
@@ -149,6 +159,21 @@ impl Forest<'_> {
             self.draw(out, c, &child_prefix, Some(i + 1 == children.len()));
         }
     }
+}
+
+/// `s` cut to at most `max` characters, the cut marked with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The terminal's width in columns, when stdout is a terminal that reports one.
+pub fn terminal_width() -> Option<usize> {
+    Table::new().width().map(usize::from).filter(|&w| w >= 40)
 }
 
 /// Writes `s` to stdout. A closed pipe (`reaper list | head -1`) is not an error: the reader
@@ -164,6 +189,13 @@ pub fn emit(s: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncate_marks_the_cut() {
+        assert_eq!(truncate("abcdef", 10), "abcdef");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("héllo", 3), "hé…");
+    }
 
     #[test]
     fn sanitize_escapes_controls() {
