@@ -32,10 +32,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             eprintln!("reaper: skipping {} ({}): {}", s.pid, sanitize(&s.name), s.why);
         }
         for s in &plan.unresolved {
-            eprintln!(
-                "reaper: {} port {} ({}) is held by uid {} but its process is not visible: run as root to signal it",
-                s.proto, s.local_port, s.local_addr, s.uid
-            );
+            eprintln!("reaper: {}", super::output::unresolved(s, snap.fd_denied, "signal"));
         }
     }
     let human = args.format == Format::Table;

@@ -32,17 +32,7 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     output::emit(&out)?;
     for s in &matches.unresolved {
         if !style.quiet {
-            // Only a denied fd table means more privileges would help; otherwise the holder is
-            // outside this PID namespace (or exited between the socket dump and the fd scan).
-            let why = if snap.fd_denied {
-                "run as root to see it"
-            } else {
-                "no process visible here holds it (another PID namespace, or it just exited)"
-            };
-            eprintln!(
-                "reaper: {} port {} ({}) is held by uid {} but its process is not visible: {why}",
-                s.proto, s.local_port, s.local_addr, s.uid
-            );
+            eprintln!("reaper: {}", output::unresolved(s, snap.fd_denied, "see"));
         }
     }
     Ok(if matches.is_empty() { Exit::Failure } else { Exit::Success })

@@ -161,6 +161,21 @@ impl Forest<'_> {
     }
 }
 
+/// Why a matching socket has no visible holder. Only a denied fd table means more privileges
+/// would help; otherwise the holder is outside this PID namespace (or exited between the socket
+/// dump and the fd scan). `verb` is what root could then do with it ("see", "signal").
+pub fn unresolved(s: &reaper::Socket, fd_denied: bool, verb: &str) -> String {
+    let why = if fd_denied {
+        format!("run as root to {verb} it")
+    } else {
+        "no process visible here holds it (another PID namespace, or it just exited)".to_string()
+    };
+    format!(
+        "{} port {} ({}) is held by uid {} but its process is not visible: {why}",
+        s.proto, s.local_port, s.local_addr, s.uid
+    )
+}
+
 /// `s` cut to at most `max` characters, the cut marked with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
