@@ -32,7 +32,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             eprintln!("reaper: skipping {} ({}): {}", s.pid, sanitize(&s.name), s.why);
         }
         for s in &plan.unresolved {
-            eprintln!("reaper: {}", super::output::unresolved(s, snap.fd_denied, "signal"));
+            eprintln!("reaper: {}", super::output::unresolved(s, "signal"));
         }
     }
     let human = args.format == Format::Table;
@@ -172,7 +172,7 @@ fn port_name(p: &PortReport) -> String {
 
 fn holders(p: &PortReport) -> String {
     if p.holders.is_empty() {
-        " (by a process that is not visible: run as root to see it)".into()
+        format!(" (by a process that is not visible: {})", super::output::invisible_holder("see"))
     } else {
         let pids: Vec<String> = p.holders.iter().map(u32::to_string).collect();
         format!(" by pid {}", pids.join(", "))

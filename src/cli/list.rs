@@ -32,7 +32,7 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     output::emit(&out)?;
     for s in &matches.unresolved {
         if !style.quiet {
-            eprintln!("reaper: {}", output::unresolved(s, snap.fd_denied, "see"));
+            eprintln!("reaper: {}", output::unresolved(s, "see"));
         }
     }
     Ok(if matches.is_empty() { Exit::Failure } else { Exit::Success })

@@ -161,18 +161,28 @@ impl Forest<'_> {
     }
 }
 
-/// Why a matching socket has no visible holder. Only a denied fd table means more privileges
-/// would help; otherwise the holder is outside this PID namespace (or exited between the socket
-/// dump and the fd scan). `verb` is what root could then do with it ("see", "signal").
-pub fn unresolved(s: &reaper::Socket, fd_denied: bool, verb: &str) -> String {
-    let why = if fd_denied {
+/// Why a matching socket has no visible holder. When reaper is not root, other users' fd tables
+/// are unreadable and root would see more; as root, the holder is in another PID namespace or a
+/// sandbox whose fd tables stay closed, or it exited between the socket dump and the fd scan.
+/// `verb` is what root could then do with it ("see", "signal").
+pub fn invisible_holder(verb: &str) -> String {
+    if reaper::sys::caller_uid() != 0 {
         format!("run as root to {verb} it")
     } else {
-        "no process visible here holds it (another PID namespace, or it just exited)".to_string()
-    };
+        "it is in another PID namespace or a sandbox whose fd tables are closed even to root, or it just exited"
+            .to_string()
+    }
+}
+
+/// The line for a matching socket without a visible holder.
+pub fn unresolved(s: &reaper::Socket, verb: &str) -> String {
     format!(
-        "{} port {} ({}) is held by uid {} but its process is not visible: {why}",
-        s.proto, s.local_port, s.local_addr, s.uid
+        "{} port {} ({}) is held by uid {} but its process is not visible: {}",
+        s.proto,
+        s.local_port,
+        s.local_addr,
+        s.uid,
+        invisible_holder(verb)
     )
 }
 
