@@ -4,71 +4,24 @@
 //!
 //! The long versions are `#[ignore]`d: `cargo test --test it -- --ignored adversarial`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
-use std::io::{BufRead, BufReader};
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 
 use reaper::{PortSpec, ProcessRecord, Selection, Snapshot, select};
 
 use crate::util::*;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
 const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
-/// Starts `fixture.py TOKEN MODE ARGS...` with arbitrary (non-UTF-8) arguments and waits for
-/// READY; the returned [`Fixture`] kills everything with the token on drop.
-fn start_os(tag: &str, mode: &str, args: &[OsString]) -> Fixture {
-    start_within(tag, mode, args, DEADLINE)
-}
-
-/// [`start_os`] with its own readiness deadline (thousands of processes take a while to fork).
-fn start_within(tag: &str, mode: &str, args: &[OsString], deadline: std::time::Duration) -> Fixture {
-    let token = token(tag);
-    let mut child = Command::new("python3")
-        .arg(FIXTURE)
-        .arg(&token)
-        .arg(mode)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stdin(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("starting python3 fixture");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let mut fx = Fixture { token, child, info: HashMap::new() };
-    let line = rx.recv_timeout(deadline).unwrap_or_else(|_| panic!("fixture {mode} never became ready"));
-    assert!(line.starts_with("READY"), "fixture {mode} said {line:?}");
-    fx.info = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    fx
-}
 
 /// Kills every process carrying a token when dropped (for fixtures started by a shell script).
 struct TokenGuard(String);
 
 impl Drop for TokenGuard {
     fn drop(&mut self) {
-        for _ in 0..3 {
-            for pid in pids_with_token(&self.0) {
-                let _ =
-                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-            }
-        }
+        kill_token(&self.0);
     }
 }
 
@@ -229,7 +182,7 @@ fn adversarial_escape_sequences_and_newlines_are_printed_escaped() {
     .iter()
     .map(|b| OsString::from_vec(b.to_vec()))
     .collect();
-    let fx = start_os("hostile", "idle", &hostile);
+    let fx = Fixture::start_with("hostile", "idle", &hostile, DEADLINE);
     let pid = fx.pid();
 
     // Table: a header and one row, all controls escaped.
@@ -293,7 +246,7 @@ fn adversarial_100kb_argument_list_is_read_whole() {
     let mut args: Vec<OsString> = vec![OsString::from(&big)];
     args.extend((0..1000).map(|i| OsString::from(format!("{i:0>99}"))));
     args.push(OsString::from("END-OF-ARGS"));
-    let fx = start_os("bigargv", "idle", &args);
+    let fx = Fixture::start_with("bigargv", "idle", &args, DEADLINE);
     let pid = fx.pid();
     // The last argument is still matched: nothing was truncated at a page or buffer size.
     let sig = format!("{} idle x{{100000}} .* END-OF-ARGS$", fx.token);
@@ -513,7 +466,7 @@ fn adversarial_inside_a_pid_namespace_reports_namespace_pids() {
 /// port query all work and see all N + 1 processes.
 fn many_processes_under_low_nofile(n: usize) {
     let args = [OsString::from(n.to_string()), OsString::from("900")];
-    let fx = start_within("many", "many", &args, std::time::Duration::from_secs(300));
+    let fx = Fixture::start_with("many", "many", &args, std::time::Duration::from_secs(300));
     let parent = fx.pid();
     wait_for("every child to exist", || fx.live_pids().len() > n);
     let tmp = TempDir::new("nofile");
@@ -613,7 +566,7 @@ fn adversarial_fd_link_targets_are_read_as_text_never_opened() {
     // is generous: a debug build on a loaded machine with thousands of processes is slow).
     let tmp = TempDir::new("fifo");
     let fifo = tmp.0.join("trap");
-    let fx = start_os("fifo", "fifo", &[fifo.clone().into_os_string()]);
+    let fx = Fixture::start_with("fifo", "fifo", &[fifo.clone().into_os_string()], DEADLINE);
     let fd = fx.get("fd");
     assert_eq!(std::fs::read_link(format!("/proc/{}/fd/{fd}", fx.pid())).expect("the fd link"), fifo);
     let port = fx.port().to_string();

@@ -279,12 +279,11 @@ fn two_concurrent_reapers_both_succeed() {
     assert!(pids.iter().all(|&p| is_dead(p)));
 }
 
-#[test]
-fn another_users_process_is_denied_and_left_alive() {
-    let token = token("kill-denied");
+/// A two-process tree (bash and a `sleep` child) owned by `nobody`, carrying `token`.
+fn nobodys_tree(token: &str) -> Proc {
     let script = format!("(exec -a {token}-child sleep 1000) & wait");
     let p = Proc::spawn(
-        token.clone(),
+        token.to_string(),
         Command::new("setpriv").args([
             "--reuid",
             "65534",
@@ -294,10 +293,17 @@ fn another_users_process_is_denied_and_left_alive() {
             "bash",
             "-c",
             &script,
-            &token,
+            token,
         ]),
     );
-    wait_for("the other user's tree", || pids_with_token(&token).len() == 2);
+    wait_for("the other user's tree", || pids_with_token(token).len() == 2);
+    p
+}
+
+#[test]
+fn another_users_process_is_denied_and_left_alive() {
+    let token = token("kill-denied");
+    let p = nobodys_tree(&token);
     let out = Command::new("setpriv")
         .args(["--reuid", "65533", "--regid", "65533", "--clear-groups", REAPER, "kill", "--pid", &p.pid().to_string()])
         .args(["--format", "json"])
@@ -320,22 +326,7 @@ fn another_users_process_is_denied_and_left_alive() {
 #[test]
 fn broad_selectors_only_touch_the_callers_processes() {
     let token = token("kill-owner");
-    let script = format!("(exec -a {token}-child sleep 1000) & wait");
-    let p = Proc::spawn(
-        token.clone(),
-        Command::new("setpriv").args([
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            "bash",
-            "-c",
-            &script,
-            &token,
-        ]),
-    );
-    wait_for("the other user's tree", || pids_with_token(&token).len() == 2);
+    let p = nobodys_tree(&token);
     // As root, a signature does not reach nobody's processes without --all-users or --user.
     let run = reaper(&["kill", "--signature", &token, "--format", "json"]);
     run.expect(0);

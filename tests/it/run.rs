@@ -2,18 +2,14 @@
 //! forward signals, a double-forking daemon, crashing commands. Every `reaper run` a test
 //! starts is SIGKILLed in a `Drop` guard, with every process carrying the test's token.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::util::*;
-
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
 
 /// A `reaper run ... -- python3 fixture.py TOKEN MODE ARGS` whose fixture said READY.
 pub struct Guarded {
@@ -49,21 +45,11 @@ impl Guarded {
             .spawn()
             .expect("starting reaper run");
         let stdout = reaper.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
         let mut g = Guarded { token, reaper, info: Default::default(), stderr };
-        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("{mode} under reaper run never became ready"));
+        let line =
+            read_line_within(stdout, DEADLINE).unwrap_or_else(|| panic!("{mode} under reaper run never became ready"));
         assert!(line.starts_with("READY"), "fixture {mode} said {line:?}; stderr: {}", g.stderr());
-        g.info = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        g.info = parse_ready(&line);
         g
     }
 
@@ -108,11 +94,7 @@ impl Drop for Guarded {
     fn drop(&mut self) {
         let _ = self.reaper.kill();
         let _ = self.reaper.wait();
-        for _ in 0..3 {
-            for pid in pids_with_token(&self.token) {
-                let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-            }
-        }
+        kill_token(&self.token);
         let _ = std::fs::remove_file(&self.stderr);
     }
 }

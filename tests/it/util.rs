@@ -4,9 +4,10 @@
 //! `Drop`, also when the test fails.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -81,10 +82,15 @@ pub struct Fixture {
 impl Fixture {
     /// Starts `fixture.py TOKEN MODE ARGS...` and waits for its READY line.
     pub fn start(tag: &str, mode: &str, args: &[&str]) -> Fixture {
+        Fixture::start_with(tag, mode, args, DEADLINE)
+    }
+
+    /// [`Fixture::start`] with arbitrary (also non-UTF-8) arguments and its own readiness
+    /// deadline (thousands of processes take a while to fork).
+    pub fn start_with<A: AsRef<OsStr>>(tag: &str, mode: &str, args: &[A], deadline: Duration) -> Fixture {
         let token = token(tag);
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
         let mut child = Command::new("python3")
-            .arg(script)
+            .arg(FIXTURE)
             .arg(&token)
             .arg(mode)
             .args(args)
@@ -94,22 +100,11 @@ impl Fixture {
             .spawn()
             .expect("starting python3 fixture");
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
         let mut fx = Fixture { token, child, info: HashMap::new() };
-        let line = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| panic!("fixture {mode} never became ready"));
+        let line = read_line_within(stdout, deadline).unwrap_or_else(|| panic!("fixture {mode} never became ready"));
         let line = line.trim();
         assert!(line.starts_with("READY"), "fixture {mode} said {line:?}");
-        fx.info = line
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        fx.info = parse_ready(line);
         fx
     }
 
@@ -134,18 +129,46 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         // SIGKILL every process with our token (daemons escape the process group), then the group.
-        for _ in 0..3 {
-            for pid in pids_with_token(&self.token) {
-                let _ =
-                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-            }
-        }
+        kill_token(&self.token);
         let _ = nix::sys::signal::killpg(
             nix::unistd::Pid::from_raw(self.child.id() as i32),
             nix::sys::signal::Signal::SIGKILL,
         );
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The fixture script every test process is started from.
+pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
+
+/// The first line `stdout` prints, if it comes within `deadline` (read on a thread of its own).
+pub fn read_line_within(stdout: ChildStdout, deadline: Duration) -> Option<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(deadline).ok()
+}
+
+/// The key=value pairs of a `READY key=value ...` line.
+pub fn parse_ready(line: &str) -> HashMap<String, String> {
+    line.split_whitespace()
+        .skip(1)
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// SIGKILLs every live process whose command line carries `token`, three passes over /proc (a
+/// process forking meanwhile is caught by the next pass).
+pub fn kill_token(token: &str) {
+    for _ in 0..3 {
+        for pid in pids_with_token(token) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+        }
     }
 }
 
