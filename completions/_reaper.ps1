@@ -82,6 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;kill' {
+            [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target''s parent lives on); 0 skips it')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
@@ -112,6 +113,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and signal nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
             [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
@@ -152,6 +154,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('--free', '--free', [CompletionResultType]::ParameterName, 'Wait until nothing holds the port')
             [CompletionResult]::new('--listening', '--listening', [CompletionResultType]::ParameterName, 'Wait until something listens on the port')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'With --free: also wait for TIME_WAIT connections to go (for a server that does not set SO_REUSEADDR; up to 60 s on Linux)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

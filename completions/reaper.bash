@@ -213,12 +213,16 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__kill)
-            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json pid" -- "${cur}"))
                     return 0
@@ -501,7 +505,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__wait)
-            opts="-p -q -h -V --port --free --listening --pid --timeout --color --quiet --help --version"
+            opts="-p -q -h -V --port --free --listening --strict --pid --timeout --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -76,6 +76,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --version 'Print version'
         }
         &'reaper;kill'= {
+            cand --settle 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target''s parent lives on); 0 skips it'
             cand --format 'Output format'
             cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
             cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
@@ -106,6 +107,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --dry-run 'Print the plan and signal nothing'
             cand -y 'Do not ask for confirmation on a terminal'
             cand --yes 'Do not ask for confirmation on a terminal'
+            cand --strict 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free'
             cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
             cand -9 'SIGKILL at once'
             cand --force 'SIGKILL at once'
@@ -144,6 +146,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
             cand --free 'Wait until nothing holds the port'
             cand --listening 'Wait until something listens on the port'
+            cand --strict 'With --free: also wait for TIME_WAIT connections to go (for a server that does not set SO_REUSEADDR; up to 60 s on Linux)'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
             cand -h 'Print help (see more with ''--help'')'

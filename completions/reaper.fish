@@ -74,6 +74,7 @@ never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s V -l version -d 'Print version'
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l settle -d 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target\'s parent lives on); 0 skips it' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for programs'
 pid\t'One pid per line, nothing else'"
@@ -104,6 +105,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l no-tree -d 'Only 
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l all-users -d 'Let signature, name and ancestry selectors match other users\' processes'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l dry-run -d 'Print the plan and signal nothing'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s y -l yes -d 'Do not ask for confirmation on a terminal'
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l strict -d 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s 9 -l force -d 'SIGKILL at once'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s q -l quiet -d 'Print nothing but errors'
@@ -135,6 +137,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -l free -d 'Wait until nothing holds the port'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -l listening -d 'Wait until something listens on the port'
+complete -c reaper -n "__fish_reaper_using_subcommand wait" -l strict -d 'With --free: also wait for TIME_WAIT connections to go (for a server that does not set SO_REUSEADDR; up to 60 s on Linux)'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s V -l version -d 'Print version'

@@ -73,8 +73,8 @@ pub enum Error {
     Io {
         /// What was being done.
         context: String,
-        /// The OS error.
-        #[source]
+        /// The OS error. It is part of the message and deliberately not a `source()`, so that
+        /// a chain printer (`{:#}`) names the errno once, not twice.
         source: io::Error,
     },
     /// Something this platform cannot do.

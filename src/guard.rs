@@ -27,8 +27,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::kill::{self, KillOptions};
+use crate::ports::{self, Holders};
 use crate::select::Selection;
-use crate::snapshot::{Snapshot, SocketFilter};
+use crate::snapshot::Snapshot;
 use crate::spec::{PortSpec, Sequence};
 use crate::sys;
 
@@ -372,19 +373,17 @@ impl Guard {
     }
 
     /// Whether the tree listens on TCP `port`: a listening socket on the port held by one of
-    /// the tree's processes (another process's listener does not count).
+    /// the tree's processes (another process's listener does not count). The verdict is
+    /// [`crate::ports::survey`]'s, as for `wait --listening`.
     pub fn listens_on(&self, port: u16) -> Result<bool> {
         let mut snap = Snapshot::new();
-        snap.load_sockets(SocketFilter { tcp: true, udp: false })?;
-        let sel = Selection::new().port(PortSpec::tcp(port));
-        let inodes: std::collections::HashSet<u64> =
-            snap.sockets().iter().filter(|s| sel.socket_matches(s)).map(|s| s.inode).collect();
-        if inodes.is_empty() {
+        let spec = [PortSpec::tcp(port)];
+        if !ports::survey(&mut snap, &spec, None, Holders::No)?.iter().any(ports::PortState::listening) {
             return Ok(false);
         }
         let tree = sys::guard::descendants(self.shim_pid())?;
-        snap.find_holders(&inodes, Some(&tree));
-        Ok(inodes.iter().any(|i| !snap.holders(*i).is_empty()))
+        let states = ports::survey(&mut snap, &spec, None, Holders::Among(&tree))?;
+        Ok(states.iter().flat_map(|p| &p.sockets).any(|s| s.is_listening() && !s.holders.is_empty()))
     }
 
     /// Ends the whole tree with `seq` and reaps the guard process; returns the command's status

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::plan::{Rails, target_report};
-use crate::report::{KillReport, Outcome, PortReport, TargetReport};
+use crate::ports;
+use crate::report::{KillReport, Outcome, TargetReport};
 use crate::select::Selection;
 use crate::snapshot::{Process, Snapshot};
 use crate::spec::{Sequence, Signal};
@@ -28,7 +29,7 @@ use crate::sys;
 pub use crate::plan::{Plan, Skipped, plan};
 
 /// How to kill.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct KillOptions {
     /// The signal sequence.
     pub sequence: Sequence,
@@ -38,6 +39,29 @@ pub struct KillOptions {
     pub all_users: bool,
     /// Plan only.
     pub dry_run: bool,
+    /// A port with only TIME_WAIT left counts as held (`--strict`): what a server that does not
+    /// set `SO_REUSEADDR` needs.
+    pub strict: bool,
+    /// After the ports are free, how long to watch them for a supervisor that starts the
+    /// holder again (`--settle`); only when the plan has [`crate::report::Supervisor`]s.
+    /// Zero skips it.
+    pub settle: Duration,
+}
+
+/// The default settle time: PM2 was measured re-binding 200-750 ms after its child died.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl Default for KillOptions {
+    fn default() -> KillOptions {
+        KillOptions {
+            sequence: Sequence::default(),
+            no_tree: false,
+            all_users: false,
+            dry_run: false,
+            strict: false,
+            settle: DEFAULT_SETTLE,
+        }
+    }
 }
 
 /// Something worth telling the user while a kill runs.
@@ -439,7 +463,7 @@ pub fn execute_with<C: Control>(
     let targets: Vec<TargetReport> = engine.targets.iter().map(|t| t.report.clone()).collect();
     let survivors =
         targets.iter().filter(|t| matches!(t.outcome, Outcome::Survived | Outcome::Denied)).map(|t| t.pid).collect();
-    KillReport { dry_run: false, targets, ports: Vec::new(), survivors, interrupted: engine.interrupted }
+    KillReport { targets, survivors, interrupted: engine.interrupted, ..KillReport::default() }
 }
 
 /// Executes a plan: signals and waits as described in the module documentation, then re-reads
@@ -466,7 +490,22 @@ pub fn execute(
         report.interrupted |= ctl.interrupted();
         report
     };
-    report.ports = check_ports(sel)?;
+    report.strict = opts.strict;
+    report.supervisors = plan.supervisors.clone();
+    report.skipped = plan.skipped.clone();
+    if !opts.dry_run {
+        for s in &mut report.skipped {
+            s.running = sys::read_process(s.pid).is_some_and(|p| p.start_ticks == s.start_ticks && !p.is_zombie());
+        }
+    }
+    report.ports = ports::state(&sel.ports, sel.proto)?;
+    let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
+    if watch
+        && report.ports.iter().all(|p| p.usable(opts.strict))
+        && let Some(retaken) = ports::watch_retake(&sel.ports, sel.proto, opts.settle)?
+    {
+        report.ports = retaken;
+    }
     Ok(report)
 }
 
@@ -475,31 +514,6 @@ pub fn kill(sel: &Selection, opts: &KillOptions, on_event: &mut dyn FnMut(Event<
     let mut snap = Snapshot::new();
     let plan = plan(sel, &mut snap, opts)?;
     execute(&plan, sel, opts, on_event)
-}
-
-/// The current state of every port selector: free, or who holds it.
-pub fn check_ports(sel: &Selection) -> Result<Vec<PortReport>> {
-    if sel.ports.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut snap = Snapshot::new();
-    snap.load_sockets(sel.socket_filter())?;
-    let wanted: Vec<_> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
-    let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
-    snap.find_holders(&inodes, None);
-    let mut out = Vec::new();
-    for spec in &sel.ports {
-        let held: Vec<_> = wanted.iter().filter(|s| spec.admits(s.proto) && spec.contains(s.local_port)).collect();
-        let mut holders: Vec<u32> = held.iter().flat_map(|s| snap.holders(s.inode).iter().copied()).collect();
-        holders.sort_unstable();
-        holders.dedup();
-        let proto = match spec.proto.or(sel.proto) {
-            Some(p) => p.to_string(),
-            None => "tcp+udp".into(),
-        };
-        out.push(PortReport { proto, port: spec.first, last: spec.last, free: held.is_empty(), holders });
-    }
-    Ok(out)
 }
 
 /// Counts outcomes, for summaries.

@@ -133,6 +133,7 @@ pub mod error;
 pub mod guard;
 pub mod kill;
 pub mod plan;
+pub mod ports;
 pub mod record;
 pub mod report;
 pub mod select;

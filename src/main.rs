@@ -29,9 +29,9 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("reaper: {err:#}");
+            cli::output::warn(format_args!("{err:#}"));
             let usage = err.downcast_ref::<reaper::Error>().is_some_and(reaper::Error::is_usage);
-            if usage { Exit::Usage } else { Exit::Failure }.into()
+            if usage { Exit::Usage } else { Exit::Error }.into()
         }
     }
 }

@@ -8,20 +8,10 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::kill::KillOptions;
 use crate::report::{Outcome, TargetReport};
+pub use crate::report::{Skipped, Supervisor};
 use crate::select::{self, Selection};
 use crate::snapshot::{Process, Snapshot, Socket};
 use crate::sys;
-
-/// A process the plan leaves alone, and why.
-#[derive(Clone, Debug)]
-pub struct Skipped {
-    /// Process id.
-    pub pid: u32,
-    /// Kernel name.
-    pub name: String,
-    /// Which rule protects it.
-    pub why: String,
-}
 
 /// A kill plan: built by [`plan`], carried out by [`crate::kill::execute`].
 #[derive(Clone, Debug, Default)]
@@ -33,6 +23,8 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// Matching sockets whose holder is not visible (another user's, when not root).
     pub unresolved: Vec<Socket>,
+    /// Live parents of targets that are not targets themselves.
+    pub supervisors: Vec<Supervisor>,
 }
 
 /// The safety rails: processes reaper never signals, whatever matches them.
@@ -71,6 +63,21 @@ impl Rails {
         } else {
             None
         }
+    }
+}
+
+/// `p` skipped for `why`; `flag` names the option that would include it.
+fn skipped(snap: &mut Snapshot, p: &Process, why: impl Into<String>, flag: Option<&str>, matched: bool) -> Skipped {
+    Skipped {
+        pid: p.pid,
+        name: p.name.clone(),
+        cmdline: p.cmdline.clone().unwrap_or_default(),
+        user: snap.user_name(p.uid),
+        why: why.into(),
+        flag: flag.map(str::to_string),
+        matched,
+        running: true,
+        start_ticks: p.start_ticks,
     }
 }
 
@@ -122,12 +129,12 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     let mut roots = Vec::new();
     snap.load_details(matches.pids.iter().copied());
     for &pid in &matches.pids {
-        let Some(p) = snap.process(pid) else { continue };
-        if let Some(why) = rails.protects(p) {
-            out.skipped.push(Skipped { pid, name: p.name.clone(), why: why.into() });
+        let Some(p) = snap.process(pid).cloned() else { continue };
+        if let Some(why) = rails.protects(&p) {
+            out.skipped.push(skipped(snap, &p, why, None, true));
         } else if own_only && p.uid != caller {
-            let why = format!("it belongs to uid {} (pass --all-users or --user to include it)", p.uid);
-            out.skipped.push(Skipped { pid, name: p.name.clone(), why });
+            let why = format!("it belongs to {} (uid {}), and the selector is broad", snap.user_name(p.uid), p.uid);
+            out.skipped.push(skipped(snap, &p, why, Some("--all-users"), true));
         } else {
             roots.push(pid);
         }
@@ -151,11 +158,37 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
             continue;
         };
         if !matched && let Some(why) = rails.protects(&p) {
-            out.skipped.push(Skipped { pid, name: p.name.clone(), why: why.into() });
+            out.skipped.push(skipped(snap, &p, why, None, false));
             continue;
         }
         let user = snap.user_name(p.uid);
         out.targets.push(target_report(&p, user, matched, signals.clone()));
     }
+    out.supervisors = supervisors(snap, &out.targets);
     Ok(out)
+}
+
+/// The live parents of `targets` that are not targets: whoever may start them again. PID 1 and
+/// kernel threads are left out (every orphan's parent is PID 1; see the README for services).
+fn supervisors(snap: &mut Snapshot, targets: &[TargetReport]) -> Vec<Supervisor> {
+    let pids: HashSet<u32> = targets.iter().map(|t| t.pid).collect();
+    let mut out: Vec<Supervisor> = Vec::new();
+    for t in targets.iter().filter(|t| t.ppid > 1 && !pids.contains(&t.ppid)) {
+        if let Some(s) = out.iter_mut().find(|s| s.pid == t.ppid) {
+            s.children.push(t.pid);
+            continue;
+        }
+        snap.load_processes([t.ppid]);
+        snap.load_details([t.ppid]);
+        let Some(p) = snap.process(t.ppid).filter(|p| !p.kernel_thread && !p.is_zombie()) else {
+            continue;
+        };
+        out.push(Supervisor {
+            pid: p.pid,
+            name: p.name.clone(),
+            cmdline: p.cmdline.clone().unwrap_or_default(),
+            children: vec![t.pid],
+        });
+    }
+    out
 }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::ports::PortState;
+
 /// What happened to one target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,19 +67,45 @@ pub struct TargetReport {
     pub uid: u32,
 }
 
-/// A port selector's end state.
+/// A process the plan leaves alone, and why. Every one is reported (table, `-q`, JSON): a
+/// match that is not signalled never just vanishes.
 #[derive(Clone, Debug, Serialize)]
-pub struct PortReport {
-    /// `tcp`, `udp` or `tcp+udp`.
-    pub proto: String,
-    /// The port (the first of a range).
-    pub port: u16,
-    /// The last port of a range (equal to `port` for a single port).
-    pub last: u16,
-    /// Whether nothing holds it any more.
-    pub free: bool,
-    /// Who still holds it (pids; empty with `free: false` when the holder is not visible).
-    pub holders: Vec<u32>,
+pub struct Skipped {
+    /// Process id.
+    pub pid: u32,
+    /// Kernel name.
+    pub name: String,
+    /// Arguments.
+    pub cmdline: Vec<String>,
+    /// Owner's name.
+    pub user: String,
+    /// Which rule protects it.
+    #[serde(rename = "reason")]
+    pub why: String,
+    /// The option that would include it (`--all-users`), when one would. A skipped process
+    /// that a flag could include and that still runs at the end makes `kill` exit 1.
+    pub flag: Option<String>,
+    /// Whether a selector matched it (`false`: a descendant of a match).
+    pub matched: bool,
+    /// Whether it still ran when the kill ended (set by the report; `true` in a plan).
+    pub running: bool,
+    /// Start time: with `pid`, its identity.
+    #[serde(skip)]
+    pub start_ticks: u64,
+}
+
+/// A live process that started a target and is not one itself (PM2, supervisord, a shell
+/// loop, a node cluster primary): it may start the target again once it is gone.
+#[derive(Clone, Debug, Serialize)]
+pub struct Supervisor {
+    /// Process id.
+    pub pid: u32,
+    /// Kernel name.
+    pub name: String,
+    /// Arguments.
+    pub cmdline: Vec<String>,
+    /// The targets it started.
+    pub children: Vec<u32>,
 }
 
 /// The whole result of `reaper kill`.
@@ -87,21 +115,39 @@ pub struct KillReport {
     pub dry_run: bool,
     /// Every target.
     pub targets: Vec<TargetReport>,
-    /// Every port selector, re-read after the sequence.
-    pub ports: Vec<PortReport>,
+    /// Matches (and descendants) that were not signalled, each with its reason.
+    pub skipped: Vec<Skipped>,
+    /// Every port selector, re-read after the sequence ([`crate::ports::survey`]).
+    pub ports: Vec<PortState>,
+    /// Live parents of targets that were not targets: they may start them again (a port they
+    /// took again during the settle time is in `ports[].retaken`).
+    pub supervisors: Vec<Supervisor>,
     /// Pids still alive at the end (outcomes `survived` and `denied`).
     pub survivors: Vec<u32>,
     /// Whether SIGINT, SIGTERM or SIGHUP cut the sequence short (every process reaper had
     /// stopped was continued first).
     pub interrupted: bool,
+    /// Whether TIME_WAIT on a port counts as held (`--strict`).
+    #[serde(skip)]
+    pub strict: bool,
 }
 
 impl KillReport {
-    /// Whether the end state holds: every target gone, every port free, nothing denied.
+    /// Whether the end state holds: every target gone, nothing denied, no match that a flag
+    /// could have included still running, and every selected port usable (free, or with
+    /// `strict` off only TIME_WAIT left) and not taken again during the settle time.
     pub fn success(&self) -> bool {
         !self.interrupted
             && self.survivors.is_empty()
-            && self.ports.iter().all(|p| p.free)
+            && self.ports.iter().all(|p| p.usable(self.strict) && p.retaken.is_none())
             && !self.targets.iter().any(|t| matches!(t.outcome, Outcome::Denied | Outcome::Survived))
+            && !self.skipped.iter().any(Skipped::blocks)
+    }
+}
+
+impl Skipped {
+    /// Whether this skip fails the kill: a process a flag would have included still runs.
+    pub fn blocks(&self) -> bool {
+        self.flag.is_some() && self.running
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::error::{Error, Result};
+use crate::ports;
 use crate::snapshot::{Snapshot, Socket, SocketFilter};
 use crate::spec::{PortSpec, Proto};
 use crate::sys;
@@ -204,16 +205,13 @@ impl Selection {
     /// Whether a socket is one the port selectors mean.
     pub fn socket_matches(&self, s: &Socket) -> bool {
         s.is_held()
-            && self.proto.is_none_or(|p| p == s.proto)
             && (self.any_state || s.is_listening())
-            && self.effective_ports().iter().any(|spec| spec.admits(s.proto) && spec.contains(s.local_port))
+            && self.effective_ports().iter().any(|spec| ports::on(spec, self.proto, s))
     }
 
     /// Which socket tables the port selectors need.
     pub fn socket_filter(&self) -> SocketFilter {
-        let specs = self.effective_ports();
-        let wants = |p: Proto| self.proto.is_none_or(|x| x == p) && specs.iter().any(|s| s.admits(p));
-        SocketFilter { tcp: wants(Proto::Tcp), udp: wants(Proto::Udp) }
+        ports::filter(&self.effective_ports(), self.proto)
     }
 
     /// Whether a command line (arguments joined by single spaces) passes `--signature` and
@@ -260,7 +258,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
         let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
         let among = (!sel.pids.is_empty()).then_some(sel.pids.as_slice());
-        snap.find_holders(&inodes, among);
+        snap.find_holders(&inodes, among)?;
         let mut holders = BTreeSet::new();
         for s in wanted {
             let h = snap.holders(s.inode);

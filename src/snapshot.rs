@@ -84,6 +84,27 @@ pub enum SocketState {
     Unknown,
 }
 
+impl SocketState {
+    /// The name as in JSON and `ss`: `LISTEN`, `CLOSE_WAIT`, `UNCONN`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Listen => "LISTEN",
+            SocketState::Established => "ESTABLISHED",
+            SocketState::SynSent => "SYN_SENT",
+            SocketState::SynRecv => "SYN_RECV",
+            SocketState::FinWait1 => "FIN_WAIT1",
+            SocketState::FinWait2 => "FIN_WAIT2",
+            SocketState::TimeWait => "TIME_WAIT",
+            SocketState::Close => "CLOSE",
+            SocketState::CloseWait => "CLOSE_WAIT",
+            SocketState::LastAck => "LAST_ACK",
+            SocketState::Closing => "CLOSING",
+            SocketState::Unconn => "UNCONN",
+            SocketState::Unknown => "UNKNOWN",
+        }
+    }
+}
+
 /// One socket from the socket table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Socket {
@@ -135,13 +156,14 @@ pub struct PortEntry {
 }
 
 impl PortEntry {
-    fn of(s: &Socket) -> PortEntry {
+    /// The entry for socket `s`.
+    pub fn of(s: &Socket) -> PortEntry {
         PortEntry {
             proto: s.proto,
             family: s.family,
             local_addr: s.local_addr.to_string(),
             local_port: s.local_port,
-            state: format!("{:?}", s.state).to_uppercase(),
+            state: s.state.as_str().to_string(),
         }
     }
 }
@@ -297,11 +319,17 @@ impl Snapshot {
 
     /// Finds every process that holds one of `inodes` by scanning fd tables: all processes when
     /// `among` is `None`, else only those pids. Every holder is recorded, not just the first.
-    pub fn find_holders(&mut self, inodes: &HashSet<u64>, among: Option<&[u32]>) {
+    ///
+    /// Errors: a scan that could not read an fd table for another reason than permissions (no fd
+    /// left, say): who holds what is then unknown, and a missing holder must not read as "free".
+    pub fn find_holders(&mut self, inodes: &HashSet<u64>, among: Option<&[u32]>) -> Result<()> {
         if inodes.is_empty() {
-            return;
+            return Ok(());
         }
         let scan = sys::scan_socket_holders(inodes, among);
+        if let Some(why) = scan.error {
+            return Err(crate::error::Error::Sockets(why));
+        }
         self.fd_denied |= scan.denied;
         for (inode, pids) in scan.holders {
             let entry = self.holders.entry(inode).or_default();
@@ -315,14 +343,15 @@ impl Snapshot {
             Some(pids) => self.scanned.extend(pids.iter().copied()),
             None => self.scanned.extend(scan.scanned),
         }
+        Ok(())
     }
 
     /// Makes sure the fd tables of `pids` have been scanned against every held socket, so that
     /// [`Snapshot::ports_of`] is complete for them.
-    pub fn find_ports_of(&mut self, pids: &[u32]) {
+    pub fn find_ports_of(&mut self, pids: &[u32]) -> Result<()> {
         let todo: Vec<u32> = pids.iter().copied().filter(|p| !self.scanned.contains(p)).collect();
         if todo.is_empty() {
-            return;
+            return Ok(());
         }
         if let Some(filter) = self.listeners_only {
             // The whole table, as `load_sockets` would have read it; the inodes, and so the
@@ -333,7 +362,7 @@ impl Snapshot {
             }
         }
         let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
-        self.find_holders(&inodes, Some(&todo));
+        self.find_holders(&inodes, Some(&todo))
     }
 
     /// The process with this pid, if read.

@@ -1,9 +1,9 @@
 //! Waiting for a port to be free or listening, or for a process to exit: what `reaper wait`
 //! does, and what a program that restarts a server needs between "stop" and "start".
 //!
-//! Port waits read the socket table (no fd scan: only whether a matching socket exists) at most
-//! every [`PORT_POLL`]; there is no event for a socket table change. Pid waits are events (a
-//! pidfd on Linux).
+//! Port waits ask [`crate::ports::survey`] (the same verdict `kill` gives) without an fd scan,
+//! at most every [`PORT_POLL`]: there is no kernel event for a socket table change. Pid waits
+//! are events (a pidfd on Linux).
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -17,7 +17,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
-use crate::select::Selection;
+use crate::ports::{self, Holders, Verdict};
 use crate::snapshot::Snapshot;
 use crate::spec::PortSpec;
 use crate::sys;
@@ -25,25 +25,30 @@ use crate::sys;
 /// How often a port wait reads the socket table.
 pub const PORT_POLL: Duration = Duration::from_millis(20);
 
-/// What to wait for on a port.
+/// What to wait for on a port, in the terms of [`crate::ports`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PortCondition {
-    /// No process holds a socket on the port, in any state: no listener, no bound UDP socket,
-    /// no connection (TIME_WAIT has no holder and does not count).
+    /// No process holds a socket on the port, in any state (listener, bound UDP socket,
+    /// connection): [`Verdict::Free`], or [`Verdict::TimeWait`] (only ended connections the
+    /// kernel still keeps; a server with `SO_REUSEADDR` can bind). What `kill` calls free.
     Free,
+    /// No socket at all, TIME_WAIT included ([`Verdict::Free`]): what a server that does not
+    /// set `SO_REUSEADDR` needs (`--strict`). TIME_WAIT lasts up to 60 s on Linux.
+    Unused,
     /// Something listens on the port (a TCP listener, or a bound UDP socket).
     Listening,
 }
 
 /// Whether `cond` holds for `spec` right now.
 pub fn port_is(spec: &PortSpec, cond: PortCondition) -> Result<bool> {
-    let sel = Selection { any_state: cond == PortCondition::Free, ..Selection::new().port(*spec) };
-    let mut snap = Snapshot::new();
-    snap.load_sockets(sel.socket_filter())?;
-    let held = snap.sockets().iter().any(|s| sel.socket_matches(s));
+    let state = ports::survey(&mut Snapshot::new(), std::slice::from_ref(spec), None, Holders::No)?;
+    let Some(state) = state.first() else {
+        return Ok(false);
+    };
     Ok(match cond {
-        PortCondition::Free => !held,
-        PortCondition::Listening => held,
+        PortCondition::Free => state.usable(false),
+        PortCondition::Unused => state.state == Verdict::Free,
+        PortCondition::Listening => state.listening(),
     })
 }
 

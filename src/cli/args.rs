@@ -275,6 +275,14 @@ pub struct KillArgs {
     /// Do not ask for confirmation on a terminal.
     #[arg(short, long)]
     pub yes: bool,
+    /// Count a port with only TIME_WAIT connections left as held (for a server that does not
+    /// set SO_REUSEADDR); by default such a port is free.
+    #[arg(long)]
+    pub strict: bool,
+    /// After the ports are free, watch them this long for a supervisor that starts the holder
+    /// again (only when a target's parent lives on); 0 skips it.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    pub settle: Duration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -337,6 +345,10 @@ pub struct WaitArgs {
     /// Wait until something listens on the port.
     #[arg(long, group = "condition")]
     pub listening: bool,
+    /// With --free: also wait for TIME_WAIT connections to go (for a server that does not set
+    /// SO_REUSEADDR; up to 60 s on Linux).
+    #[arg(long, requires = "free")]
+    pub strict: bool,
     /// Wait until this process has exited.
     #[arg(long, value_name = "PID", value_parser = parse_pid, conflicts_with = "port")]
     pub pid: Option<u32>,

@@ -11,6 +11,9 @@ pub enum Exit {
     Failure,
     /// 2: bad usage or input; nothing was signalled.
     Usage,
+    /// 3: reaper could not find out (the socket table or /proc could not be read, say):
+    /// nothing can be concluded, neither "free" nor "nothing matched".
+    Error,
     /// 130: interrupted by SIGINT.
     Interrupted,
     /// Any other code (`run` passes its command's status through).
@@ -23,6 +26,7 @@ impl From<Exit> for ExitCode {
             Exit::Success => 0,
             Exit::Failure => 1,
             Exit::Usage => 2,
+            Exit::Error => 3,
             Exit::Interrupted => 130,
             Exit::Code(c) => c,
         })

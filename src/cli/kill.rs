@@ -3,18 +3,19 @@
 //! ports, skipped processes) go to stderr, also with `-q`.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::time::Duration;
 
 use anyhow::Result;
 use reaper::kill::{self, Event, KillOptions, Plan};
-use reaper::report::{KillReport, Outcome, PortReport, TargetReport};
+use reaper::ports::{PortState, Retaken};
+use reaper::report::{KillReport, Outcome, Skipped, TargetReport};
 use reaper::{Sequence, Snapshot};
 
 use super::args::{Format, KillArgs};
 use super::config::{self, Style};
 use super::exit::Exit;
-use super::output::{emit, sanitize};
+use super::output::{emit, sanitize, to_stderr, warn};
 
 /// Runs `reaper kill`.
 pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
@@ -24,30 +25,35 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         no_tree: args.no_tree,
         all_users: args.all_users,
         dry_run: args.dry_run,
+        strict: args.strict,
+        settle: args.settle,
     };
     let mut snap = Snapshot::new();
     let plan = kill::plan(&sel, &mut snap, &opts)?;
-    if !style.quiet {
-        for s in &plan.skipped {
-            eprintln!("reaper: skipping {} ({}): {}", s.pid, sanitize(&s.name), s.why);
-        }
-        for s in &plan.unresolved {
-            eprintln!("reaper: {}", super::output::unresolved(s, "signal"));
-        }
+    // Whatever is not signalled is said, also with -q: a match never just vanishes.
+    for s in &plan.skipped {
+        warn(skipped_line(s));
+    }
+    for s in &plan.unresolved {
+        warn(super::output::unresolved(s, "signal"));
     }
     let human = args.format == Format::Table;
     if args.dry_run {
         let report = kill::execute(&plan, &sel, &opts, &mut |_| {})?;
         let out = match args.format {
             Format::Table if style.quiet => String::new(),
-            Format::Table => plan_text(&plan, &opts.sequence, style) + &ports_text(&report.ports, style),
+            Format::Table => {
+                plan_text(&plan, &opts.sequence, style)
+                    + &supervisors_text(&plan)
+                    + &ports_text(&report.ports, opts.strict, style)
+            }
             _ => render(&report, args.format),
         };
         emit(&out)?;
         return Ok(Exit::Success);
     }
     if style.stdin_tty && !args.yes && !plan.targets.is_empty() && !confirm(&plan, &opts.sequence, style)? {
-        eprintln!("reaper: nothing signalled");
+        warn("nothing signalled");
         return Ok(Exit::Failure);
     }
     let mut progress = Progress { active: false };
@@ -58,12 +64,12 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
                 let _ = emit(&(target_line(t, style) + "\n"));
             }
             if t.outcome == Outcome::Denied {
-                eprintln!(
-                    "reaper: pid {} ({}): permission denied: it belongs to {}; run as that user or as root",
+                warn(format_args!(
+                    "pid {} ({}): permission denied: it belongs to {}; run as that user or as root",
                     t.pid,
                     sanitize(&t.name),
                     sanitize(&t.user)
-                );
+                ));
             }
         }
         Event::Waiting { alive, remaining } => {
@@ -75,21 +81,97 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     progress.clear(style);
     let out = match args.format {
         Format::Table if style.quiet => String::new(),
-        Format::Table => summary(&report, style) + &ports_text(&report.ports, style),
+        Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style),
         _ => render(&report, args.format),
     };
     emit(&out)?;
     for t in report.targets.iter().filter(|t| t.outcome == Outcome::Survived) {
-        eprintln!("reaper: pid {} ({}) survived {}", t.pid, sanitize(&t.name), signals(t));
+        warn(format_args!("pid {} ({}) survived {}", t.pid, sanitize(&t.name), signals(t)));
     }
-    for p in report.ports.iter().filter(|p| !p.free) {
-        eprintln!("reaper: {} is still held{}", port_name(p), holders(p));
+    for s in report.skipped.iter().filter(|s| s.blocks()) {
+        let flag = s.flag.as_deref().unwrap_or_default();
+        warn(format_args!(
+            "pid {} ({}) was matched but not signalled and still runs: {flag} includes it",
+            s.pid,
+            sanitize(&s.name)
+        ));
+    }
+    for p in &report.ports {
+        if let Some(r) = &p.retaken {
+            warn(retaken_line(p, r, &report));
+        } else if !p.usable(opts.strict) {
+            warn(format_args!(
+                "{} is still {}{}",
+                p.name(),
+                super::output::port_state(p, opts.strict),
+                connection_hint(p, &report)
+            ));
+        }
     }
     if report.interrupted {
-        eprintln!("reaper: interrupted; every stopped process was continued");
+        warn("interrupted; every stopped process was continued");
         return Ok(Exit::Interrupted);
     }
     Ok(if report.success() { Exit::Success } else { Exit::Failure })
+}
+
+/// `skipping 812 (redis-server): it belongs to nobody (uid 65534), ...; --all-users includes it`.
+fn skipped_line(s: &Skipped) -> String {
+    let what = if s.matched { "matched" } else { "descendant of a match" };
+    let flag = s.flag.as_ref().map_or_else(String::new, |f| format!("; {f} includes it"));
+    format!("skipping {} ({}), {what}: {}{flag}", s.pid, sanitize(&s.name), s.why)
+}
+
+/// Why a port is still held by a process that was not a target, when the reason is that it
+/// holds a connection rather than the listener (a helper that outlived its server).
+fn connection_hint(p: &PortState, report: &KillReport) -> String {
+    let targets: std::collections::HashSet<u32> = report.targets.iter().map(|t| t.pid).collect();
+    let strays = p.sockets.iter().any(|s| !s.is_listening() && s.holders.iter().any(|h| !targets.contains(h)));
+    if strays {
+        "; it holds a connection on the port, not the listener, and was not a target (--state any selects connection holders)"
+            .into()
+    } else {
+        String::new()
+    }
+}
+
+/// `tcp port 5700 was taken again 420 ms later by pid 913 (node), started by pid 812 (PM2): ...`.
+fn retaken_line(p: &PortState, r: &Retaken, report: &KillReport) -> String {
+    let name = |pid: u32| {
+        reaper::sys::read_process(pid).map_or_else(|| pid.to_string(), |x| format!("{pid} ({})", sanitize(&x.name)))
+    };
+    let by: Vec<String> = r.holders.iter().map(|&h| name(h)).collect();
+    let from: Vec<String> = r.parents.iter().map(|&h| name(h)).collect();
+    let started = if from.is_empty() { String::new() } else { format!(", started by pid {}", from.join(", ")) };
+    let known = r.parents.iter().any(|pp| report.supervisors.iter().any(|s| s.pid == *pp));
+    let advice = if known || !from.is_empty() {
+        "; a supervisor restarts it: stop it through the supervisor instead (pm2 stop/delete NAME, supervisorctl stop NAME, systemctl stop UNIT), or kill the supervisor too"
+    } else {
+        ""
+    };
+    format!(
+        "{} was taken again {} ms after it was free, by pid {}{started}{advice}",
+        p.name(),
+        r.after_ms,
+        by.join(", ")
+    )
+}
+
+/// The plan's supervisors, one note each: they are not targets and may restart what goes.
+fn supervisors_text(plan: &Plan) -> String {
+    let mut s = String::new();
+    for sup in &plan.supervisors {
+        let kids: Vec<String> = sup.children.iter().map(u32::to_string).collect();
+        let cmd = if sup.cmdline.is_empty() { sanitize(&sup.name) } else { sanitize(&sup.cmdline.join(" ")) };
+        let _ = writeln!(
+            s,
+            "note: pid {} ({}) started {} and is not a target: if it restarts what it started, the port is taken again",
+            sup.pid,
+            super::output::truncate(&cmd, 60),
+            kids.join(", ")
+        );
+    }
+    s
 }
 
 /// The progress line on stderr while a step waits.
@@ -103,14 +185,13 @@ impl Progress {
         if alive.len() > 8 {
             pids.push_str(" ...");
         }
-        eprint!("\r\x1b[2Kwaiting {:.1}s for {} process(es):{pids}", remaining.as_secs_f64(), alive.len());
-        let _ = std::io::stderr().flush();
+        to_stderr(&format!("\r\x1b[2Kwaiting {:.1}s for {} process(es):{pids}", remaining.as_secs_f64(), alive.len()));
         self.active = true;
     }
 
     fn clear(&mut self, _style: &Style) {
         if self.active {
-            eprint!("\r\x1b[2K");
+            to_stderr("\r\x1b[2K");
             self.active = false;
         }
     }
@@ -155,7 +236,11 @@ fn target_line(t: &TargetReport, style: &Style) -> String {
 
 fn summary(r: &KillReport, style: &Style) -> String {
     if r.targets.is_empty() {
-        return "nothing matched\n".into();
+        return if r.skipped.is_empty() {
+            "nothing matched\n".into()
+        } else {
+            format!("nothing signalled: {} skipped (see above)\n", r.skipped.len())
+        };
     }
     let counts = kill::tally(r);
     let order = [Outcome::Exited, Outcome::Killed, Outcome::Gone, Outcome::Denied, Outcome::Survived];
@@ -165,29 +250,16 @@ fn summary(r: &KillReport, style: &Style) -> String {
     format!("{n} target{}: {}\n", if n == 1 { "" } else { "s" }, parts.join(", "))
 }
 
-fn port_name(p: &PortReport) -> String {
-    let range = if p.last != p.port { format!("{}-{}", p.port, p.last) } else { p.port.to_string() };
-    format!("{} port {range}", p.proto)
-}
-
-fn holders(p: &PortReport) -> String {
-    if p.holders.is_empty() {
-        format!(" (by a process that is not visible: {})", super::output::invisible_holder("see"))
-    } else {
-        let pids: Vec<String> = p.holders.iter().map(u32::to_string).collect();
-        format!(" by pid {}", pids.join(", "))
-    }
-}
-
-fn ports_text(ports: &[PortReport], style: &Style) -> String {
+fn ports_text(ports: &[PortState], strict: bool, style: &Style) -> String {
     let mut s = String::new();
     for p in ports {
-        let state = if p.free {
-            paint("free", Outcome::Exited, style)
+        let state = super::output::port_state(p, strict);
+        let painted = if p.usable(strict) && p.retaken.is_none() {
+            paint(&state, Outcome::Exited, style)
         } else {
-            paint("held", Outcome::Survived, style) + &holders(p)
+            paint(&state, Outcome::Survived, style)
         };
-        let _ = writeln!(s, "{}: {state}", port_name(p));
+        let _ = writeln!(s, "{}: {painted}", p.name());
     }
     s
 }
@@ -236,9 +308,7 @@ fn render(r: &KillReport, format: Format) -> String {
 
 /// Shows the plan on stderr and asks; anything but `y`/`yes` is no.
 fn confirm(plan: &Plan, seq: &Sequence, style: &Style) -> Result<bool> {
-    eprint!("{}", plan_text(plan, seq, style));
-    eprint!("proceed? [y/N] ");
-    let _ = std::io::stderr().flush();
+    to_stderr(&(plan_text(plan, seq, style) + &supervisors_text(plan) + "proceed? [y/N] "));
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))

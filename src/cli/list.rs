@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use anyhow::Result;
-use reaper::{ProcessRecord, Snapshot, select};
+use reaper::{PortEntry, ProcessRecord, Snapshot, select};
+use serde::Serialize;
 
 use super::args::{Format, ListArgs, TreeArgs};
 use super::config::{self, Paint, Style};
@@ -28,14 +29,80 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     } else {
         matches.pids.clone()
     };
-    let out = render(&mut snap, &shown, &matched, args.format, args.tree, style);
+    // A held port whose process cannot be seen is still held: it is a row of its own.
+    let hidden = hidden_holders(&mut snap, &matches.unresolved);
+    let out = render(&mut snap, &shown, &matched, &hidden, args.format, args.tree, style)?;
     output::emit(&out)?;
-    for s in &matches.unresolved {
-        if !style.quiet {
-            eprintln!("reaper: {}", output::unresolved(s, "see"));
+    if !style.quiet {
+        for s in &matches.unresolved {
+            output::warn(output::unresolved(s, "see"));
         }
     }
+    if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
+        output::warn(nothing_text(&sel)?);
+    }
     Ok(if matches.is_empty() { Exit::Failure } else { Exit::Success })
+}
+
+/// What a terminal user sees when nothing matched: `nothing holds tcp/udp port 8080` (with what
+/// lingers there), or `no process matches`.
+fn nothing_text(sel: &reaper::Selection) -> Result<String> {
+    if sel.ports.is_empty() {
+        return Ok("no process matches".into());
+    }
+    let states = reaper::ports::survey(&mut Snapshot::new(), &sel.ports, sel.proto, reaper::ports::Holders::No)?;
+    let lines: Vec<String> = states
+        .iter()
+        .map(|p| {
+            let proto = if p.proto == "tcp+udp" { "tcp/udp" } else { p.proto.as_str() };
+            let range = if p.last != p.port { format!("{}-{}", p.port, p.last) } else { p.port.to_string() };
+            match p.state {
+                reaper::ports::Verdict::Free => format!("nothing holds {proto} port {range}"),
+                _ => format!("no listener on {proto} port {range}: {}", output::port_state(p, false)),
+            }
+        })
+        .collect();
+    Ok(lines.join("\n"))
+}
+
+/// A held socket whose process is not visible, as a row of `list`: pid `null`, the owner the
+/// socket table gives, and what would show the process.
+#[derive(Debug, Serialize)]
+pub struct HiddenHolder {
+    /// Always `null`: the process is not visible.
+    pub pid: Option<u32>,
+    /// Owner uid, from the socket table.
+    pub uid: u32,
+    /// Owner's name.
+    pub user: String,
+    /// The sockets it holds on the selected ports.
+    pub ports: Vec<PortEntry>,
+    /// Always `false`.
+    pub visible: bool,
+    /// What would show it.
+    pub hint: String,
+}
+
+fn hidden_holders(snap: &mut Snapshot, unresolved: &[reaper::Socket]) -> Vec<HiddenHolder> {
+    let mut by_uid: std::collections::BTreeMap<u32, Vec<PortEntry>> = std::collections::BTreeMap::new();
+    for s in unresolved {
+        by_uid.entry(s.uid).or_default().push(PortEntry::of(s));
+    }
+    by_uid
+        .into_iter()
+        .map(|(uid, mut ports)| {
+            ports.sort();
+            ports.dedup();
+            HiddenHolder {
+                pid: None,
+                uid,
+                user: snap.user_name(uid),
+                ports,
+                visible: false,
+                hint: output::invisible_holder("see"),
+            }
+        })
+        .collect()
 }
 
 /// Runs `reaper tree PID`.
@@ -50,33 +117,42 @@ pub fn tree(args: &TreeArgs, style: &Style) -> Result<Exit> {
     shown.insert(args.pid);
     shown.extend(snap.descendants(args.pid));
     let shown: Vec<u32> = shown.into_iter().collect();
-    let out = render(&mut snap, &shown, &BTreeSet::from([args.pid]), args.format, true, style);
+    let out = render(&mut snap, &shown, &BTreeSet::from([args.pid]), &[], args.format, true, style)?;
     output::emit(&out)?;
     Ok(Exit::Success)
 }
 
-/// Loads what the records need (command lines, ports) and renders them.
+/// Loads what the records need (command lines, ports) and renders them, with the rows of
+/// holders that are not visible.
 fn render(
     snap: &mut Snapshot,
     pids: &[u32],
     matched: &BTreeSet<u32>,
+    hidden: &[HiddenHolder],
     format: Format,
     tree: bool,
     style: &Style,
-) -> String {
+) -> Result<String> {
     if format == Format::Pid {
-        return pids.iter().map(|p| format!("{p}\n")).collect();
+        return Ok(pids.iter().map(|p| format!("{p}\n")).collect());
     }
     if snap.sockets().is_empty() {
         // A query that never read the socket table (by signature, say) still shows ports.
-        let _ = snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true });
+        snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })?;
     }
     snap.load_details(pids.iter().copied());
-    snap.find_ports_of(pids);
+    snap.find_ports_of(pids)?;
     let records: Vec<ProcessRecord> = pids.iter().filter_map(|&pid| ProcessRecord::new(snap, pid)).collect();
-    match format {
+    Ok(match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&records).unwrap_or_else(|_| "[]".into());
+            #[derive(Serialize)]
+            #[serde(untagged)]
+            enum Row<'a> {
+                Process(&'a ProcessRecord),
+                Hidden(&'a HiddenHolder),
+            }
+            let rows: Vec<Row<'_>> = records.iter().map(Row::Process).chain(hidden.iter().map(Row::Hidden)).collect();
+            let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
             s.push('\n');
             s
         }
@@ -86,7 +162,17 @@ fn render(
             &|s| style.paint(s, Paint::Bold),
             if style.stdout_tty { output::terminal_width() } else { None },
         ),
-        _ if records.is_empty() => String::new(),
-        _ => style.bold_header(&output::table(&records, style.stdout_tty)),
-    }
+        _ if records.is_empty() && hidden.is_empty() => String::new(),
+        _ => {
+            let extra: Vec<[String; 6]> = hidden
+                .iter()
+                .map(|h| {
+                    let ports: Vec<String> = h.ports.iter().map(output::port).collect();
+                    let who = format!("(not visible: {})", h.hint);
+                    ["-".into(), "-".into(), output::sanitize(&h.user), "-".into(), ports.join("\n"), who]
+                })
+                .collect();
+            style.bold_header(&output::table(&records, &extra, style.stdout_tty))
+        }
+    })
 }

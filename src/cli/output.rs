@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use comfy_table::{Cell, ContentArrangement, Table, presets};
+use reaper::ports::{HeldSocket, Lingering, PortState, Verdict};
 use reaper::{PortEntry, ProcessRecord};
 
 /// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
@@ -59,8 +60,9 @@ pub fn age(d: Duration) -> String {
     }
 }
 
-/// The `list` table.
-pub fn table(records: &[ProcessRecord], tty: bool) -> String {
+/// The `list` table: a row per record, then the `extra` rows as they are (holders that are
+/// not visible).
+pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::NOTHING);
     // Wrap to the terminal's width only when it has one: a pseudo-terminal that was never
@@ -82,6 +84,9 @@ pub fn table(records: &[ProcessRecord], tty: bool) -> String {
             Cell::new(ports.join("\n")),
             Cell::new(command(r)),
         ]);
+    }
+    for row in extra {
+        t.add_row(row.iter().map(Cell::new));
     }
     let mut s = t.to_string();
     // comfy-table pads the last column; keep lines clean for grep and diff.
@@ -199,6 +204,57 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// The terminal's width in columns, when stdout is a terminal that reports one.
 pub fn terminal_width() -> Option<usize> {
     Table::new().width().map(usize::from).filter(|&w| w >= 40)
+}
+
+/// Writes `reaper: MSG` and a newline on stderr. An error writing it (stderr closed, or
+/// `/dev/full`) is ignored: a message that cannot be shown must not turn into a panic, nor stop
+/// what reaper is doing (a graceful stop of a tree, say).
+pub fn warn(msg: impl std::fmt::Display) {
+    let _ = writeln!(io::stderr().lock(), "reaper: {msg}");
+}
+
+/// Writes `s` to stderr as it is (prompts, progress lines), ignoring errors as [`warn`] does.
+pub fn to_stderr(s: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
+}
+
+/// What a port's state means, for people: `free`; `free for a server that sets SO_REUSEADDR:
+/// ...`; `held by pid 4242 (tcp 127.0.0.1:5700 CLOSE_WAIT)`. `strict`: TIME_WAIT counts as held.
+pub fn port_state(p: &PortState, strict: bool) -> String {
+    match p.state {
+        Verdict::Free => "free".into(),
+        Verdict::TimeWait => {
+            let l = p.lingering.unwrap_or(Lingering { count: 0, expires_ms: None });
+            let n = l.count;
+            let conns = format!("{n} ended connection{} in TIME_WAIT", if n == 1 { "" } else { "s" });
+            let left = l.expires_ms.map_or_else(|| "up to 60s".to_string(), |ms| age(Duration::from_millis(ms)));
+            if strict {
+                format!("held by {conns} for {left} more (the kernel's: no process to signal)")
+            } else {
+                format!(
+                    "free for a server that sets SO_REUSEADDR (most do); one that does not gets EADDRINUSE for {left} more ({conns}; --strict waits for them)"
+                )
+            }
+        }
+        Verdict::Held => {
+            let parts: Vec<String> = p.sockets.iter().map(held_socket).collect();
+            format!("held by {}", parts.join(", "))
+        }
+    }
+}
+
+/// `pid 4242 (tcp 127.0.0.1:5700 CLOSE_WAIT)`, or the owner uid when the process is not visible.
+fn held_socket(s: &HeldSocket) -> String {
+    let addr = if s.local_addr.contains(':') { format!("[{}]", s.local_addr) } else { s.local_addr.clone() };
+    let what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
+    if s.holders.is_empty() {
+        let user = reaper::sys::user_name(s.uid).unwrap_or_else(|| s.uid.to_string());
+        format!("a process of {user} (uid {}) that is not visible ({what}): {}", s.uid, invisible_holder("see"))
+    } else {
+        let pids: Vec<String> = s.holders.iter().map(|p| format!("pid {p}")).collect();
+        format!("{} ({what})", pids.join(" and "))
+    }
 }
 
 /// Writes `s` to stdout. A closed pipe (`reaper list | head -1`) is not an error: the reader

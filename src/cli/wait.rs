@@ -7,31 +7,39 @@ use reaper::wait::{self, PortCondition};
 use super::args::WaitArgs;
 use super::config::Style;
 use super::exit::Exit;
+use super::output;
 
 /// Runs `reaper wait`.
 pub fn wait(a: &WaitArgs, style: &Style) -> Result<Exit> {
     let timeout = (!a.timeout.is_zero()).then_some(a.timeout);
+    let after = output::age(a.timeout);
     let (done, what) = match (a.port, a.pid) {
         (Some(spec), _) => {
-            let (cond, what) = if a.listening {
-                (PortCondition::Listening, format!("nothing listens on port {spec}"))
-            } else {
-                (PortCondition::Free, format!("port {spec} is still held"))
+            let cond = match (a.listening, a.strict) {
+                (true, _) => PortCondition::Listening,
+                (false, true) => PortCondition::Unused,
+                (false, false) => PortCondition::Free,
             };
-            (wait::port(&spec, cond, timeout)?, what)
+            if wait::port(&spec, cond, timeout)? {
+                return Ok(Exit::Success);
+            }
+            // Say why, in the same words `kill` uses: the state with its holders.
+            let state = reaper::ports::state(&[spec], None)?;
+            let what = match (cond, state.first()) {
+                (PortCondition::Listening, _) => format!("nothing listens on port {spec} after {after}"),
+                (_, Some(p)) => format!("{} is still {} after {after}", p.name(), output::port_state(p, a.strict)),
+                (_, None) => format!("port {spec} is still held after {after}"),
+            };
+            (false, what)
         }
-        (None, Some(pid)) => (wait::pid(pid, timeout)?, format!("pid {pid} is still running")),
+        (None, Some(pid)) => (wait::pid(pid, timeout)?, format!("pid {pid} is still running after {after}")),
         (None, None) => anyhow::bail!(reaper::Error::Usage("give --port or --pid".into())),
     };
     if done {
         return Ok(Exit::Success);
     }
     if !style.quiet {
-        eprintln!("reaper: {what} after {}", humantime(a.timeout));
+        output::warn(what);
     }
     Ok(Exit::Failure)
-}
-
-fn humantime(d: std::time::Duration) -> String {
-    if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }

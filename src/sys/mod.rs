@@ -47,6 +47,16 @@ pub struct HolderScan {
     pub scanned: Vec<u32>,
     /// Whether some table could not be read (permission denied).
     pub denied: bool,
+    /// Why the scan is incomplete for another reason than permissions (no fd left, /proc
+    /// unreadable): what it found cannot be trusted to be every holder.
+    pub error: Option<String>,
+}
+
+impl HolderScan {
+    /// A scan that could not run at all.
+    pub fn failed(why: String) -> HolderScan {
+        HolderScan { error: Some(why), ..HolderScan::default() }
+    }
 }
 
 /// Inodes to look for, as the scan wants them.

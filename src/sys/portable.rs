@@ -215,6 +215,12 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     Ok(all)
 }
 
+/// How long the longest-lived ended TCP connection on a port that `ports` admits still has:
+/// netstat2 does not report the kernel's timers here, so this is never known.
+pub fn lingering_expiry(_ports: &dyn Fn(u16) -> bool) -> Option<std::time::Duration> {
+    None
+}
+
 /// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every
 /// process when `among` is `None`, else only those pids.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {

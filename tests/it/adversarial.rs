@@ -14,8 +14,6 @@ use reaper::{PortSpec, ProcessRecord, Selection, Snapshot, select};
 
 use crate::util::*;
 
-const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
 /// Kills every process carrying a token when dropped (for fixtures started by a shell script).
 struct TokenGuard(String);
 
@@ -45,18 +43,16 @@ impl Drop for TempDir {
 /// Runs `argv` (a wrapper such as `setpriv ...` or `unshare ...` followed by a command) with
 /// `NO_COLOR=1` and `FIXTURE`, `REAPER`, `TOKEN` and `TMP` in the environment.
 fn wrapped(argv: &[&str], token: &str, tmp: &std::path::Path) -> Run {
-    let out = Command::new(argv[0])
-        .args(&argv[1..])
+    let mut cmd = Command::new(argv[0]);
+    cmd.args(&argv[1..])
         .env("NO_COLOR", "1")
         .env_remove("RUST_BACKTRACE")
         .env("FIXTURE", FIXTURE)
         .env("REAPER", REAPER)
         .env("TOKEN", token)
         .env("TMP", tmp)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("running {argv:?}: {e}"));
-    Run { out, cmd: argv.join(" ") }
+        .stdin(Stdio::null());
+    run_bounded(&mut cmd, argv.join(" "))
 }
 
 /// Checks that nothing a process chose about itself reached the output raw: no escape, bell,
@@ -103,7 +99,7 @@ fn library_scan_under_churn(rounds: usize, churn_secs: &str) {
             let pids: Vec<u32> = snap.processes().map(|p| p.pid).collect();
             snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })
                 .unwrap_or_else(|e| panic!("round {round}: {e}"));
-            snap.find_ports_of(&pids);
+            snap.find_ports_of(&pids).unwrap_or_else(|e| panic!("round {round}: {e}"));
             let ours: Vec<u32> = snap
                 .processes()
                 .filter(|p| p.cmdline.as_ref().is_some_and(|a| a.contains(&fx.token)))
@@ -315,7 +311,11 @@ fn adversarial_not_root_reports_unresolved_holder_with_its_uid() {
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let run = wrapped(&argv, &fx.token, &tmp.0);
     run.expect(0);
-    assert_eq!(run.stdout(), "", "the holder is not visible to nobody");
+    // Regression (issue 10): the held port printed nothing on stdout, as if it were free.
+    let row = run.stdout().lines().find(|l| l.contains(&format!("127.0.0.1:{port}"))).map(str::to_string);
+    let row = row.unwrap_or_else(|| panic!("no row for the held port:\n{}", run.stdout()));
+    assert!(row.trim_start().starts_with('-') && row.contains("root") && row.contains("run as root"), "{row}");
+    assert!(!row.contains(&fx.pid().to_string()), "the holder's pid is not visible to nobody: {row}");
     let err = run.stderr();
     assert!(
         err.contains(&format!("tcp port {port} (127.0.0.1) is held by uid 0")) && err.contains("run as root"),
@@ -323,12 +323,24 @@ fn adversarial_not_root_reports_unresolved_holder_with_its_uid() {
     );
     assert!(!err.contains("panicked"), "{err}");
 
-    // JSON stays JSON (an empty list), the explanation on stderr.
+    // JSON: the held port is an entry of its own, with pid null and the owner from the socket
+    // table (regression, issue 10: it was `[]`, what a free port prints).
     let argv = setpriv_nobody(&["list", "--port", &port, "--format", "json"]);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let run = wrapped(&argv, &fx.token, &tmp.0);
     run.expect(0);
-    assert_eq!(run.json(), serde_json::json!([]));
+    let json = run.json();
+    let rows = json.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{json:#}");
+    assert_eq!(rows[0]["pid"], serde_json::Value::Null, "{json:#}");
+    assert_eq!(rows[0]["uid"], 0);
+    assert_eq!(rows[0]["visible"], false);
+    assert!(rows[0]["hint"].as_str().is_some_and(|h| h.contains("run as root")), "{json:#}");
+    assert_eq!(rows[0]["ports"][0]["local_port"].as_u64(), Some(u64::from(fx.port())));
+    // And `--format pid` prints no pid for it: there is none to print.
+    let argv = setpriv_nobody(&["list", "--port", &port, "--format", "pid"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    assert_eq!(wrapped(&argv, &fx.token, &tmp.0).expect(0).stdout(), "");
 
     // By signature the process is visible (cmdline is world-readable); its exe is not.
     let argv = setpriv_nobody(&["list", "--signature", &fx.token, "--format", "json"]);
@@ -545,13 +557,9 @@ fn adversarial_never_shells_out_to_process_tools() {
         &["tree", &pid],
     ];
     for args in runs {
-        let out = Command::new(REAPER)
-            .args(args)
-            .env("PATH", &bin)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .output()
-            .expect("running reaper");
+        let mut cmd = reaper_cmd();
+        cmd.args(args).env("PATH", &bin);
+        let out = run_bounded(&mut cmd, format!("reaper {args:?}")).out;
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains(&pid), "{args:?} did not find {pid}");
     }

@@ -9,8 +9,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
 /// A process started by a command line that carries a token; killed (group and token) in Drop.
 struct Proc {
     token: String,
@@ -267,7 +265,7 @@ fn two_concurrent_reapers_both_succeed() {
             .expect("reaper")
     };
     let (a, b) = (spawn(), spawn());
-    for out in [a.wait_with_output().expect("a"), b.wait_with_output().expect("b")] {
+    for out in [wait_bounded(a, "reaper a"), wait_bounded(b, "reaper b")] {
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -304,13 +302,12 @@ fn nobodys_tree(token: &str) -> Proc {
 fn another_users_process_is_denied_and_left_alive() {
     let token = token("kill-denied");
     let p = nobodys_tree(&token);
-    let out = Command::new("setpriv")
-        .args(["--reuid", "65533", "--regid", "65533", "--clear-groups", REAPER, "kill", "--pid", &p.pid().to_string()])
+    let mut out = Command::new("setpriv");
+    out.args(["--reuid", "65533", "--regid", "65533", "--clear-groups", REAPER, "kill", "--pid", &p.pid().to_string()])
         .args(["--format", "json"])
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("reaper as 65533");
+        .stdin(Stdio::null());
+    let out = run_bounded(&mut out, "setpriv 65533 reaper kill".into()).out;
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -327,12 +324,31 @@ fn another_users_process_is_denied_and_left_alive() {
 fn broad_selectors_only_touch_the_callers_processes() {
     let token = token("kill-owner");
     let p = nobodys_tree(&token);
-    // As root, a signature does not reach nobody's processes without --all-users or --user.
-    let run = reaper(&["kill", "--signature", &token, "--format", "json"]);
-    run.expect(0);
-    assert_eq!(run.json()["targets"], serde_json::json!([]));
-    assert!(run.stderr().contains("--all-users"), "{}", run.stderr());
+    // As root, a signature does not reach nobody's processes without --all-users or --user;
+    // what it matched is still accounted for, and still running, so the kill fails (exit 1).
+    // Regression (issue 10): with -q it printed nothing and exited 0, JSON `"targets":[]`.
+    let run = reaper(&["kill", "--signature", &token, "--format", "json", "-q"]);
+    run.expect(1);
+    let json = run.json();
+    assert_eq!(json["targets"], serde_json::json!([]));
+    let skipped = json["skipped"].as_array().expect("skipped");
+    let me = skipped.iter().find(|s| s["pid"] == p.pid()).unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(me["flag"], "--all-users", "{json:#}");
+    assert_eq!(me["running"], true);
+    assert_eq!(me["matched"], true);
+    assert_eq!(me["user"], "nobody");
+    assert!(me["reason"].as_str().is_some_and(|r| r.contains("nobody")), "{json:#}");
+    assert!(
+        run.stderr().contains(&format!("skipping {}", p.pid())) && run.stderr().contains("--all-users"),
+        "{}",
+        run.stderr()
+    );
     assert!(!is_dead(p.pid()));
+    // The table form says it too, and does not claim that nothing matched.
+    let run = reaper(&["kill", "--signature", &token]);
+    run.expect(1);
+    assert!(!run.stdout().contains("nothing matched"), "{}", run.stdout());
+    assert!(run.stdout().contains("nothing signalled"), "{}", run.stdout());
     let json = reaper(&["kill", "--signature", &token, "--user", "nobody", "--format", "json"]).expect(0).json();
     assert_eq!(target(&json, p.pid())["outcome"], "exited");
     assert_eq!(pids_with_token(&token), Vec::<u32>::new());
@@ -398,13 +414,12 @@ fn nothing_matched_is_success() {
 
 /// Runs `script` as PID 1 of a new PID namespace (with its own /proc), `$REAPER` set.
 fn in_pid_namespace(script: &str, token: &str) -> std::process::Output {
-    Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, token])
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, token])
         .env("REAPER", REAPER)
         .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("unshare")
+        .stdin(Stdio::null());
+    run_bounded(&mut cmd, format!("unshare --pid ... {token}")).out
 }
 
 #[test]
@@ -468,7 +483,7 @@ fn reaper_on_a_terminal(args: &str, input: &str) -> std::process::Output {
         .expect("script");
     use std::io::Write as _;
     child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
-    child.wait_with_output().expect("script output")
+    wait_bounded(child, &format!("script -c 'reaper {args}'"))
 }
 
 #[test]

@@ -10,33 +10,33 @@ const ESC: char = '\x1b';
 /// Runs reaper with `args` and the environment changes in `env` (`None` removes the variable),
 /// stdout a pipe.
 fn reaper_env(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reaper"));
-    cmd.args(args).stdin(Stdio::null()).env_remove("NO_COLOR");
+    let mut cmd = reaper_cmd();
+    cmd.args(args).env_remove("NO_COLOR");
     for (k, v) in env {
         match v {
             Some(v) => cmd.env(k, v),
             None => cmd.env_remove(k),
         };
     }
-    Run { out: cmd.output().expect("running reaper"), cmd: format!("{env:?} reaper {}", args.join(" ")) }
+    run_bounded(&mut cmd, format!("{env:?} reaper {}", args.join(" ")))
 }
 
 /// Runs reaper with stdout on a pseudo-terminal (through util-linux `script`), or `None` when
-/// `script` is missing.
+/// `script` is missing (a failure under `CI=true`).
 fn reaper_on_tty(args: &[&str], no_color: Option<&str>) -> Option<Run> {
-    let script = ["/usr/bin/script", "/bin/script"].into_iter().find(|p| std::path::Path::new(p).exists())?;
-    let line = std::iter::once(env!("CARGO_BIN_EXE_reaper").to_string())
-        .chain(args.iter().map(|a| format!("'{a}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
+    if !have("script") {
+        return None;
+    }
+    let script = "script";
+    let line =
+        std::iter::once(REAPER.to_string()).chain(args.iter().map(|a| format!("'{a}'"))).collect::<Vec<_>>().join(" ");
     let mut cmd = Command::new(script);
     cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).stdin(Stdio::null()).env("COLUMNS", "200");
     match no_color {
         Some(v) => cmd.env("NO_COLOR", v),
         None => cmd.env_remove("NO_COLOR"),
     };
-    let out = cmd.output().expect("running script");
-    Some(Run { out, cmd: format!("NO_COLOR={no_color:?} script -c {line}") })
+    Some(run_bounded(&mut cmd, format!("NO_COLOR={no_color:?} script -c {line}")))
 }
 
 #[test]
@@ -88,7 +88,6 @@ fn list_colour_follows_the_flag_and_no_color() {
     // auto on a terminal: colour unless NO_COLOR is set to something non-empty.
     let auto = ["list", "--port", &port];
     let Some(tty) = reaper_on_tty(&auto, None) else {
-        eprintln!("skipped the terminal half: util-linux `script` is not installed");
         return;
     };
     assert!(tty.expect(0).stdout().contains("\x1b[1m"), "{}: {:?}", tty.cmd, tty.stdout());
@@ -115,14 +114,9 @@ fn closed_pipe_exits_quietly() {
     for format in ["table", "json", "pid"] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_reaper"))
-            .args(["list", "--port", &port, "--format", format])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(writer)
-            .stderr(Stdio::piped())
-            .output()
-            .expect("running reaper");
+        let mut cmd = reaper_cmd();
+        cmd.args(["list", "--port", &port, "--format", format]);
+        let out = run_bounded_to(&mut cmd, format!("reaper list --format {format} > closed pipe"), writer.into()).out;
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.is_empty(), "--format {format}: a closed pipe printed {stderr:?}");
         assert_eq!(out.status.code(), Some(0), "--format {format}: {stderr}");
@@ -138,15 +132,14 @@ fn list_piped_into_head_exits_quietly() {
     for format in ["table", "json"] {
         let script = format!(
             "set -o pipefail; '{bin}' list --port {port} --format {format} | head -1",
-            bin = env!("CARGO_BIN_EXE_reaper"),
+            bin = REAPER,
             port = fx.port()
         );
-        let out = Command::new("bash")
-            .args(["-c", &script])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .output()
-            .expect("bash");
+        let out = run_bounded(
+            Command::new("bash").args(["-c", &script]).env("NO_COLOR", "1").stdin(Stdio::null()),
+            script.clone(),
+        )
+        .out;
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(stderr.is_empty(), "{script}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{script}: {stderr}");

@@ -59,16 +59,96 @@ impl Run {
     }
 }
 
-/// Runs reaper with `args`, stdin closed and `NO_COLOR=1`.
+/// The reaper binary under test.
+pub const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
+
+/// How long one command a test runs (reaper, or a tool around it) may take before it is killed
+/// and the test fails: far above anything a test waits for, so only a hang reaches it.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Runs reaper with `args`, stdin closed and `NO_COLOR=1`, bounded by [`COMMAND_TIMEOUT`].
 pub fn reaper(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reaper"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("running reaper");
-    Run { out, cmd: format!("reaper {}", args.join(" ")) }
+    let mut cmd = reaper_cmd();
+    cmd.args(args);
+    run_bounded(&mut cmd, format!("reaper {}", args.join(" ")))
+}
+
+/// A `Command` for the reaper binary with the pinned environment (`NO_COLOR=1`, no
+/// `RUST_BACKTRACE`, stdin closed): add arguments, then [`run_bounded`] it.
+pub fn reaper_cmd() -> Command {
+    let mut cmd = Command::new(REAPER);
+    cmd.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE").stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to its end with stdout and stderr captured, but for at most [`COMMAND_TIMEOUT`]:
+/// a command still running then is SIGKILLed and the test fails, printing what it had said.
+/// `what` names the command in failure messages.
+#[track_caller]
+pub fn run_bounded(cmd: &mut Command, what: String) -> Run {
+    run_bounded_to(cmd, what, Stdio::piped())
+}
+
+/// [`run_bounded`] with stdout sent to `stdout` (a closed pipe, say) instead of captured. The
+/// command runs in a process group of its own, and on a timeout the whole group is killed (a
+/// shell pipeline with reaper in it, say).
+#[track_caller]
+pub fn run_bounded_to(cmd: &mut Command, what: String, stdout: Stdio) -> Run {
+    let child = cmd
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+    Run { out: wait_bounded(child, &what), cmd: what }
+}
+
+/// Waits for `child` (spawned with piped output) for at most [`COMMAND_TIMEOUT`]; then SIGKILLs
+/// its process group (and it) and fails the test with what it had printed.
+#[track_caller]
+pub fn wait_bounded(child: Child, what: &str) -> Output {
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(COMMAND_TIMEOUT) {
+        Ok(out) => out.unwrap_or_else(|e| panic!("waiting for {what}: {e}")),
+        Err(_) => {
+            // Not reaped yet (the waiting thread still holds it), so the pid is still ours.
+            let raw = nix::unistd::Pid::from_raw(pid as i32);
+            if nix::unistd::getpgid(Some(raw)) == Ok(raw) {
+                let _ = nix::sys::signal::killpg(raw, nix::sys::signal::Signal::SIGKILL);
+            }
+            let _ = nix::sys::signal::kill(raw, nix::sys::signal::Signal::SIGKILL);
+            let out = rx.recv().ok().and_then(Result::ok);
+            let (stdout, stderr) = out.map_or_else(Default::default, |o| {
+                (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+            });
+            panic!("{what} still ran after {COMMAND_TIMEOUT:?} and was killed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        }
+    }
+}
+
+/// Whether `tool` is on PATH. When it is not, a test that needs it skips, saying so; but under
+/// `CI=true` a missing tool is a failure: CI installs what the suite needs, and a skip that
+/// passes is invisible.
+#[track_caller]
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is not installed, and CI=true: .ci/run must install it"
+        );
+        eprintln!("skipped: {tool} is not installed");
+    }
+    found
 }
 
 /// A fixture: a process tree started from `tests/fixtures/fixture.py`, all carrying `token`.
@@ -167,7 +247,7 @@ pub fn parse_ready(line: &str) -> HashMap<String, String> {
 pub fn kill_token(token: &str) {
     for _ in 0..3 {
         for pid in pids_with_token(token) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
         }
     }
 }

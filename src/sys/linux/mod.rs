@@ -63,14 +63,16 @@ fn parse_pid(name: &[u8]) -> Option<u32> {
     Some(n)
 }
 
-/// `/proc`, opened once: every per-process path is resolved relative to it.
-fn proc_dir() -> Option<BorrowedFd<'static>> {
-    static PROC: OnceLock<Option<OwnedFd>> = OnceLock::new();
-    PROC.get_or_init(|| {
-        rustix::fs::open("/proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()
-    })
-    .as_ref()
-    .map(|fd| fd.as_fd())
+/// `/proc`, opened once: every per-process path is resolved relative to it. Only a success is
+/// kept: a failure (no fd left, say) is retried by the next call instead of sticking for the
+/// life of the process, which for a library inside a long-running app could be forever.
+fn proc_dir() -> std::io::Result<BorrowedFd<'static>> {
+    static PROC: OnceLock<OwnedFd> = OnceLock::new();
+    if let Some(fd) = PROC.get() {
+        return Ok(fd.as_fd());
+    }
+    let fd = rustix::fs::open("/proc", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    Ok(PROC.get_or_init(|| fd).as_fd())
 }
 
 /// `PID/LEAF` relative to `/proc`, NUL-terminated, built on the stack (no allocation per
@@ -112,7 +114,7 @@ impl PidPath {
 /// Reads `/proc/PID/LEAF` into `buf` (cleared first). procfs produces these files whole in one
 /// read when the buffer is large enough, so a short read is the end and costs no extra call.
 fn read_proc_file(pid: u32, leaf: &[u8], buf: &mut Vec<u8>) -> Option<()> {
-    let dir = proc_dir()?;
+    let dir = proc_dir().ok()?;
     let fd =
         rustix::fs::openat(dir, PidPath::new(pid, leaf).as_cstr(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .ok()?;
@@ -210,7 +212,7 @@ pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
 
 /// The executable of `pid` (unreadable for other users' processes when not root).
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
-    let dir = proc_dir()?;
+    let dir = proc_dir().ok()?;
     let target = rustix::fs::readlinkat(dir, PidPath::new(pid, b"exe").as_cstr(), Vec::new()).ok()?;
     let bytes = target.into_bytes();
     // A deleted executable reads as "/path (deleted)"; keep the path.
@@ -223,7 +225,7 @@ pub fn is_session_subreaper(p: &Process) -> bool {
     p.pid != 1 && p.name == "systemd"
 }
 
-fn tcp_state_num(n: u8) -> SocketState {
+pub(crate) fn tcp_state_num(n: u8) -> SocketState {
     match n {
         1 => SocketState::Established,
         2 => SocketState::SynSent,
@@ -241,8 +243,9 @@ fn tcp_state_num(n: u8) -> SocketState {
 }
 
 /// The socket table, from netlink `sock_diag` (well under a millisecond); each family and
-/// protocol that netlink cannot answer is read from `/proc/net` instead, and one that neither
-/// has (IPv6 disabled) is simply empty.
+/// protocol that netlink cannot answer is read from `/proc/net` instead. A table that neither
+/// has (IPv6 disabled: no `/proc/net/tcp6`) is empty; a table that cannot be read (no fd left,
+/// say) is an error, never an empty table: an empty table would mean "every port is free".
 pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
     let combos = [
@@ -256,14 +259,29 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
             Proto::Tcp => filter.tcp,
             Proto::Udp => filter.udp,
         };
-        if !wanted {
-            continue;
-        }
-        if !netlink_sockets(af, pf, family, &mut out) {
-            proc_net_sockets(table, proto, family, &mut out);
+        if wanted {
+            table_sockets(af, pf, family, table, proto, &mut out)?;
         }
     }
     Ok(out)
+}
+
+/// One table: netlink, else `/proc/net/TABLE`. A dump that failed midway is discarded whole.
+fn table_sockets(
+    af: AddressFamilyFlags,
+    pf: ProtocolFlags,
+    family: u8,
+    table: &str,
+    proto: Proto,
+    out: &mut Vec<Socket>,
+) -> Result<()> {
+    let mut got = Vec::new();
+    if netlink_sockets(af, pf, family, &mut got).is_err() {
+        got.clear();
+        proc_net_sockets(table, proto, family, &mut got)?;
+    }
+    out.append(&mut got);
+    Ok(())
 }
 
 /// The sockets that hold ports: TCP listeners and every UDP socket (a bound UDP socket is what
@@ -275,12 +293,10 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
         let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
         for (family, af, table) in combos {
             let mut got = Vec::new();
-            if sockdiag::tcp_listeners(family, &mut got).is_err() {
+            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
                 // A dump that failed midway is discarded and the table read the general way.
                 got.clear();
-                if !netlink_sockets(af, ProtocolFlags::TCP, family, &mut got) {
-                    proc_net_sockets(table, Proto::Tcp, family, &mut got);
-                }
+                table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, &mut got)?;
                 got.retain(Socket::is_listening);
             }
             out.append(&mut got);
@@ -292,25 +308,46 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     Ok(out)
 }
 
-fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> bool {
-    let Ok(iter) = netstat2::iterate_sockets_info_without_pids(af, pf) else {
-        return false;
-    };
+/// How long the longest-lived ended connection (TIME_WAIT, or a closing socket whose process
+/// is gone) on a TCP port in `ports` still has, as the kernel's timer says; `None` when there is
+/// none or the kernel does not say.
+pub fn lingering_expiry(ports: &dyn Fn(u16) -> bool) -> Option<Duration> {
+    let mut longest: Option<Duration> = None;
+    for family in [4u8, 6] {
+        let mut got = Vec::new();
+        if sockdiag::tcp_timers(family, sockdiag::ORPHAN_STATES, &mut got).is_err() {
+            continue;
+        }
+        for (s, expires) in got {
+            if s.inode == 0 && ports(s.local_port) {
+                longest = Some(longest.map_or(expires, |l| l.max(expires)));
+            }
+        }
+    }
+    longest
+}
+
+fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> Result<()> {
+    let failed = |e: netstat2::error::Error| Error::Sockets(format!("netlink: {e}"));
+    let iter = netstat2::iterate_sockets_info_without_pids(af, pf).map_err(failed)?;
     for item in iter {
-        // An error mid-dump ends this table; what was read stands.
-        let Ok(info) = item else { break };
+        let info = item.map_err(failed)?;
         let (proto, local_addr, local_port, state) = match &info.protocol_socket_info {
             ProtocolSocketInfo::Tcp(t) => (Proto::Tcp, t.local_addr, t.local_port, crate::sys::tcp_state(&t.state)),
             ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, SocketState::Unconn),
         };
         out.push(Socket { proto, family, local_addr, local_port, state, inode: u64::from(info.inode), uid: info.uid });
     }
-    true
+    Ok(())
 }
 
-fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) {
-    let Ok(buf) = fs::read(format!("/proc/net/{table}")) else {
-        return;
+fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) -> Result<()> {
+    let path = format!("/proc/net/{table}");
+    let buf = match fs::read(&path) {
+        Ok(buf) => buf,
+        // No such table: that family is disabled (IPv6 off), so it has no sockets.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("reading the socket table ({path})"), e)),
     };
     for row in procfs::parse_net_table(&buf) {
         let state = match proto {
@@ -328,6 +365,7 @@ fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>
             uid: row.uid,
         });
     }
+    Ok(())
 }
 
 /// A `getdents64` buffer, reused across directories.
@@ -407,16 +445,20 @@ fn scan_threads(pids: usize) -> usize {
 /// Scans fd tables for the sockets in `inodes`: every process when `among` is `None`. Every
 /// holder is found (a socket shared across fork has several).
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
-    let Some(proc_dir) = proc_dir() else {
-        return HolderScan::default();
+    let proc_dir = match proc_dir() {
+        Ok(dir) => dir,
+        Err(e) => return HolderScan::failed(format!("opening /proc: {e}")),
     };
     let listed;
     let pids: &[u32] = match among {
         Some(p) => p,
-        None => {
-            listed = list_pids().unwrap_or_default();
-            &listed
-        }
+        None => match list_pids() {
+            Ok(p) => {
+                listed = p;
+                &listed
+            }
+            Err(e) => return HolderScan::failed(e.to_string()),
+        },
     };
     let threads = scan_threads(pids.len());
     if threads <= 1 {
@@ -455,6 +497,7 @@ pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderSc
     let mut scan = HolderScan::default();
     for part in parts {
         scan.denied |= part.denied;
+        scan.error = scan.error.or(part.error);
         scan.scanned.extend(part.scanned);
         for (inode, pids) in part.holders {
             scan.holders.entry(inode).or_default().extend(pids);
@@ -485,6 +528,14 @@ impl<'a> Scanner<'a> {
         self.scan
     }
 
+    /// A table that exists but could not be read (no fd left, no memory): its sockets are
+    /// unknown, so the scan as a whole cannot say who holds what.
+    fn fail(&mut self, pid: u32, e: Errno) {
+        if self.scan.error.is_none() {
+            self.scan.error = Some(format!("reading the fd table of pid {pid}: {}", std::io::Error::from(e)));
+        }
+    }
+
     /// Reads `/proc/PID/fd`: one `getdents64` for the names (procfs returns them all at once
     /// when they fit), then one `readlinkat` per fd, relative to the directory.
     fn scan(&mut self, pid: u32) {
@@ -495,7 +546,8 @@ impl<'a> Scanner<'a> {
                 self.scan.denied = true;
                 return;
             }
-            Err(_) => return, // vanished mid-scan: nothing to report
+            Err(Errno::NOENT | Errno::SRCH) => return, // vanished mid-scan: nothing to report
+            Err(e) => return self.fail(pid, e),
         };
         let mut link = [0u8; 64];
         loop {
@@ -505,7 +557,8 @@ impl<'a> Scanner<'a> {
                     self.scan.denied = true;
                     return;
                 }
-                Err(_) => break, // exited while we read: what was read stands
+                Err(Errno::NOENT | Errno::SRCH) => break, // exited while we read: what was read stands
+                Err(e) => return self.fail(pid, e),
             };
             if n == 0 {
                 break;

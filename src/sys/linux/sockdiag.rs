@@ -10,11 +10,12 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
 
 use rustix::net::netlink::{self, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
-use crate::snapshot::{Socket, SocketState};
+use crate::snapshot::Socket;
 use crate::spec::Proto;
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
@@ -31,8 +32,37 @@ const HEADER: usize = 16; // struct nlmsghdr
 const REQUEST: usize = 56; // struct inet_diag_req_v2
 const MESSAGE: usize = 72; // struct inet_diag_msg
 
-/// Appends the listening TCP sockets of IP version `family` (4 or 6) to `out`.
-pub fn tcp_listeners(family: u8, out: &mut Vec<Socket>) -> io::Result<()> {
+/// Appends the TCP sockets of IP version `family` (4 or 6) whose state is in `states` (a bit
+/// per kernel state number, such as [`LISTEN_ONLY`]) to `out`.
+pub fn tcp_dump(family: u8, states: u32, out: &mut Vec<Socket>) -> io::Result<()> {
+    dump(family, states, &mut |m| {
+        out.push(socket(m, family).ok_or_else(malformed)?.0);
+        Ok(())
+    })
+}
+
+/// Like [`tcp_dump`], with each socket's timer: how long until the kernel lets it go (TIME_WAIT
+/// and the closing states of sockets whose process is gone run on such a timer).
+pub fn tcp_timers(family: u8, states: u32, out: &mut Vec<(Socket, Duration)>) -> io::Result<()> {
+    dump(family, states, &mut |m| {
+        out.push(socket(m, family).ok_or_else(malformed)?);
+        Ok(())
+    })
+}
+
+/// TCP listeners only.
+pub const LISTEN_ONLY: u32 = 1 << TCP_LISTEN;
+/// The states a TCP socket can linger in once its process is gone: FIN_WAIT1, FIN_WAIT2,
+/// TIME_WAIT, LAST_ACK, CLOSING.
+pub const ORPHAN_STATES: u32 = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
+
+fn malformed() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "malformed sock_diag message")
+}
+
+/// One `SOCK_DIAG_BY_FAMILY` dump of TCP sockets of `family` in `states` (a bit per state),
+/// each `inet_diag_msg` handed to `each`.
+fn dump(family: u8, states: u32, each: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
     let af = if family == 6 { AF_INET6 } else { AF_INET };
     let fd = rustix::net::socket_with(
         AddressFamily::NETLINK,
@@ -40,22 +70,19 @@ pub fn tcp_listeners(family: u8, out: &mut Vec<Socket>) -> io::Result<()> {
         SocketFlags::CLOEXEC,
         Some(netlink::SOCK_DIAG),
     )?;
-    rustix::net::sendto(&fd, &request(af, 1 << TCP_LISTEN), SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
-    // The kernel sizes dump messages to the largest read it has seen, up to 32 KiB: a bigger
-    // buffer never truncates one.
+    rustix::net::sendto(&fd, &request(af, states), SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let (n, _) = rustix::net::recv(&fd, &mut buf[..], RecvFlags::empty())?;
         if n == 0 {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "sock_diag dump ended early"));
         }
-        if parse(&buf[..n], family, out)? {
+        if parse(&buf[..n], each)? {
             return Ok(());
         }
     }
 }
 
-/// A dump request for TCP sockets of address family `af` in the states of the `states` mask.
 fn request(af: u8, states: u32) -> [u8; HEADER + REQUEST] {
     let mut req = [0u8; HEADER + REQUEST];
     req[0..4].copy_from_slice(&((HEADER + REQUEST) as u32).to_ne_bytes());
@@ -70,37 +97,33 @@ fn request(af: u8, states: u32) -> [u8; HEADER + REQUEST] {
 }
 
 /// Parses one datagram of the dump; `Ok(true)` at its end.
-fn parse(mut data: &[u8], family: u8, out: &mut Vec<Socket>) -> io::Result<bool> {
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, "malformed sock_diag message");
+fn parse(mut data: &[u8], each: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<bool> {
     while data.len() >= HEADER {
         let len = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]) as usize;
         let kind = u16::from_ne_bytes([data[4], data[5]]);
         if len < HEADER || len > data.len() {
-            return Err(bad());
+            return Err(malformed());
         }
         let body = &data[HEADER..len];
         match kind {
             NLMSG_DONE => return Ok(true),
             NLMSG_ERROR => {
-                let errno = body.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(bad)?;
+                let errno =
+                    body.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(malformed)?;
                 if errno != 0 {
-                    // `wrapping_neg`: `-i32::MIN` would overflow (a panic in debug builds).
                     return Err(io::Error::from_raw_os_error(errno.wrapping_neg()));
                 }
             }
-            SOCK_DIAG_BY_FAMILY => out.push(socket(body, family).ok_or_else(bad)?),
+            SOCK_DIAG_BY_FAMILY => each(body)?,
             _ => {}
         }
-        // Messages are aligned to 4 bytes.
         data = data.get(len.next_multiple_of(4)..).unwrap_or(&[]);
     }
     Ok(false)
 }
 
-/// One `struct inet_diag_msg`: family, state, timer, retrans, then the socket id (sport and
-/// dport big-endian, src and dst as 16 bytes each, interface, cookie), expires, queues, uid,
-/// inode.
-fn socket(m: &[u8], family: u8) -> Option<Socket> {
+/// An `inet_diag_msg`: the socket and its timer (`idiag_expires`, milliseconds).
+fn socket(m: &[u8], family: u8) -> Option<(Socket, Duration)> {
     let m = m.get(..MESSAGE)?;
     let word = |at: usize| u32::from_ne_bytes([m[at], m[at + 1], m[at + 2], m[at + 3]]);
     let local_addr = if m[0] == AF_INET6 {
@@ -110,20 +133,22 @@ fn socket(m: &[u8], family: u8) -> Option<Socket> {
     } else {
         IpAddr::V4(Ipv4Addr::new(m[8], m[9], m[10], m[11]))
     };
-    Some(Socket {
+    let socket = Socket {
         proto: Proto::Tcp,
         family,
         local_addr,
         local_port: u16::from_be_bytes([m[4], m[5]]),
-        state: if m[1] == TCP_LISTEN { SocketState::Listen } else { SocketState::Unknown },
+        state: super::tcp_state_num(m[1]),
         inode: u64::from(word(68)),
         uid: word(64),
-    })
+    };
+    Some((socket, Duration::from_millis(u64::from(word(52)))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::SocketState;
 
     #[test]
     fn finds_our_own_listeners_and_nothing_else() {
@@ -131,7 +156,7 @@ mod tests {
         let v6 = std::net::TcpListener::bind("[::1]:0").ok(); // IPv6 may be disabled
         let client = std::net::TcpStream::connect(v4.local_addr().unwrap()).unwrap();
         let mut out = Vec::new();
-        tcp_listeners(4, &mut out).unwrap();
+        tcp_dump(4, LISTEN_ONLY, &mut out).unwrap();
         let port = v4.local_addr().unwrap().port();
         let mine: Vec<&Socket> = out.iter().filter(|s| s.local_port == port).collect();
         assert_eq!(mine.len(), 1, "{out:?}");
@@ -145,7 +170,7 @@ mod tests {
         assert!(out.iter().all(|s| s.state == SocketState::Listen && s.family == 4));
         if let Some(v6) = v6 {
             let mut out6 = Vec::new();
-            tcp_listeners(6, &mut out6).unwrap();
+            tcp_dump(6, LISTEN_ONLY, &mut out6).unwrap();
             let p6 = v6.local_addr().unwrap().port();
             assert!(out6.iter().any(|s| s.local_port == p6 && s.local_addr == IpAddr::V6(Ipv6Addr::LOCALHOST)));
         }
@@ -154,22 +179,26 @@ mod tests {
     #[test]
     fn malformed_messages_are_errors_not_panics() {
         let mut out = Vec::new();
-        assert!(parse(&[0xff; 20], 4, &mut out).is_err());
+        let mut push = |m: &[u8]| {
+            out.push(socket(m, 4).ok_or_else(malformed)?.0);
+            Ok(())
+        };
+        assert!(parse(&[0xff; 20], &mut push).is_err());
         let mut short = [0u8; 20];
         short[0..4].copy_from_slice(&20u32.to_ne_bytes());
         short[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-        assert!(parse(&short, 4, &mut out).is_err());
+        assert!(parse(&short, &mut push).is_err());
         let mut done = [0u8; 16];
         done[0..4].copy_from_slice(&16u32.to_ne_bytes());
         done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
-        assert!(parse(&done, 4, &mut out).unwrap());
-        assert!(out.is_empty());
+        assert!(parse(&done, &mut push).unwrap());
         // Regression: an NLMSG_ERROR carrying errno i32::MIN overflowed `-errno`.
         let mut err = [0u8; 20];
         err[0..4].copy_from_slice(&20u32.to_ne_bytes());
         err[4..6].copy_from_slice(&NLMSG_ERROR.to_ne_bytes());
         err[16..20].copy_from_slice(&i32::MIN.to_ne_bytes());
-        assert!(parse(&err, 4, &mut out).is_err());
+        assert!(parse(&err, &mut push).is_err());
+        assert!(out.is_empty());
     }
 
     proptest::proptest! {
@@ -192,9 +221,13 @@ mod tests {
                 data.extend_from_slice(body);
                 data.resize(data.len().next_multiple_of(4), 0);
             }
-            let mut out = Vec::new();
-            let _ = parse(&data, 4, &mut out);
-            let _ = parse(&data, 6, &mut out);
+            for family in [4, 6] {
+                let mut out = Vec::new();
+                let _ = parse(&data, &mut |m| {
+                    out.push(socket(m, family).ok_or_else(malformed)?);
+                    Ok(())
+                });
+            }
         }
     }
 }
