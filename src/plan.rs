@@ -164,16 +164,18 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         let user = snap.user_name(p.uid);
         out.targets.push(target_report(&p, user, matched, signals.clone()));
     }
-    out.supervisors = supervisors(snap, &out.targets);
+    out.supervisors = supervisors(snap, &out.targets, &rails);
     Ok(out)
 }
 
 /// The live parents of `targets` that are not targets: whoever may start them again. PID 1 and
-/// kernel threads are left out (every orphan's parent is PID 1; see the README for services).
-fn supervisors(snap: &mut Snapshot, targets: &[TargetReport]) -> Vec<Supervisor> {
+/// kernel threads are left out (every orphan's parent is PID 1; see the README for services),
+/// and so are reaper's own ancestors: the shell or program running reaper is busy running it,
+/// not restarting what reaper ends.
+fn supervisors(snap: &mut Snapshot, targets: &[TargetReport], rails: &Rails) -> Vec<Supervisor> {
     let pids: HashSet<u32> = targets.iter().map(|t| t.pid).collect();
     let mut out: Vec<Supervisor> = Vec::new();
-    for t in targets.iter().filter(|t| t.ppid > 1 && !pids.contains(&t.ppid)) {
+    for t in targets.iter().filter(|t| t.ppid > 1 && !pids.contains(&t.ppid) && !rails.ancestors.contains(&t.ppid)) {
         if let Some(s) = out.iter_mut().find(|s| s.pid == t.ppid) {
             s.children.push(t.pid);
             continue;

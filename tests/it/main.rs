@@ -9,5 +9,6 @@ mod list;
 mod manners;
 mod props;
 mod run;
+mod trust;
 mod util;
 mod wait;
