@@ -333,7 +333,12 @@ impl Guard {
     /// Starts `cmd` (program and arguments; the program is looked up in `PATH`) with stdio
     /// inherited. The second value is set when `pid_namespace` was asked for but is not
     /// available, and says what that costs.
+    ///
+    /// Any thread may call it: the tree lives as long as the calling *process* (not thread), and
+    /// any thread may end it. Errors: [`Error::ForeignProc`] when `/proc` belongs to another
+    /// PID namespace (nothing is started), a command that cannot be started.
     pub fn spawn(cmd: &[OsString], pid_namespace: bool) -> Result<(Guard, Option<String>)> {
+        sys::check_own_proc()?;
         let (child, why) = sys::guard::spawn(cmd, pid_namespace)?;
         let note = why.map(|why| {
             format!(
@@ -397,7 +402,9 @@ impl Guard {
             self.child.poll_status()?;
             return Ok((self.child.status(), None));
         }
-        let opts = KillOptions { sequence: seq.clone(), ..KillOptions::default() };
+        // The tree is the guard's own, whoever owns its processes: as root, a process that
+        // switched to another uid (a database dropping privileges) gets the graceful signal too.
+        let opts = KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() };
         let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
             Ok(report) => report.survivors.is_empty(),
@@ -414,7 +421,17 @@ impl Guard {
             }
         };
         // The shim exits once its last child is reaped.
-        if !clean || !self.child.wait_reap(Duration::from_millis(500))? {
+        let mut done = clean && self.child.wait_reap(SETTLE)?;
+        if clean && !done && !sys::guard::live_descendants(shim)?.is_empty() {
+            // What the kill engine's rails leave alone is still the guard's own tree: another
+            // reaper process, such as a nested `reaper run` (which, given SIGTERM, ends its own
+            // tree gracefully). The same sequence, pid by pid.
+            if let Err(e) = sys::guard::end_tree_fallback(shim, seq) {
+                warning = Some(e.to_string());
+            }
+            done = self.child.wait_reap(SETTLE)?;
+        }
+        if !done {
             match self.isolation() {
                 // The kernel ends every process of the namespace with its init.
                 Isolation::PidNamespace => self.child.kill_shim(),
@@ -438,6 +455,9 @@ impl Guard {
 
 /// How long a shim with no children left gets to exit before it is treated as stuck.
 const FINISH: Duration = Duration::from_secs(1);
+
+/// How long the shim gets to reap its last children after the kill engine ended the tree.
+const SETTLE: Duration = Duration::from_millis(500);
 
 fn sequence_final_wait(seq: &Sequence) -> Duration {
     seq.steps.last().map_or(crate::spec::FINAL_WAIT, |s| s.wait).max(Duration::from_millis(100))
