@@ -5,19 +5,33 @@
 //! ```no_run
 //! use reaper::guard::{self, GuardOptions};
 //! let opts = GuardOptions { watch_pids: vec![4242], ..GuardOptions::default() };
-//! let outcome = guard::run(&["./server".into(), "--port".into(), "5700".into()], &opts, &mut |e| eprintln!("{e}"))?;
+//! // Progress on stderr; a write that fails (a closed pipe) is ignored, never a panic.
+//! let mut show = |e: guard::GuardEvent| {
+//!     use std::io::Write;
+//!     let _ = writeln!(std::io::stderr(), "{e}");
+//! };
+//! let outcome = guard::run(&["./server".into(), "--port".into(), "5700".into()], &opts, &mut show)?;
 //! std::process::exit(outcome.exit_code().into());
 //! # Ok::<(), reaper::Error>(())
 //! ```
 //!
 //! How the tree is held (Linux): the command runs under a small guard process (the "shim"),
-//! forked from the caller. Preferably the shim is the init of a new PID namespace and dies with
-//! its parent (`PR_SET_PDEATHSIG`), so the kernel ends every process of the tree even when the
-//! guard is SIGKILLed. Otherwise the shim is a child subreaper: orphans still come back to it
-//! and are ended with the tree, but only an orderly stop can end them ([`Isolation`]).
+//! forked from the caller. Preferably the shim is the init of a new PID namespace, with a mount
+//! namespace and a /proc of its own (so pids and /proc agree inside), and dies with the calling
+//! *process* (it watches a pidfd of it), so the kernel ends every process of the tree even when
+//! the process is SIGKILLed. The calling thread does not matter: a guard spawned from a worker
+//! thread that then exits (a tokio blocking-pool thread) keeps its tree, and any thread may end
+//! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
+//! with the tree, but only an orderly stop can end them ([`Isolation`]).
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, then, in a
-//! PID namespace, SIGKILLs the shim so the kernel takes whatever is left.
+//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, whoever
+//! owns them (as root, a process that switched to another uid gets the graceful signal too);
+//! what the engine's rails leave alone (another reaper process, such as a nested `reaper run`)
+//! is then given the same sequence pid by pid. In a PID namespace the shim is SIGKILLed last,
+//! so the kernel takes whatever is left.
+//!
+//! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
+//! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -35,8 +49,8 @@ use crate::sys;
 /// How the command's tree is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isolation {
-    /// A new PID namespace whose init dies with the guard: the kernel ends the whole tree even
-    /// when the guard is SIGKILLed.
+    /// A new PID namespace (with a /proc of its own) whose init dies with the guard's process:
+    /// the kernel ends the whole tree even when that process is SIGKILLed.
     PidNamespace,
     /// A child subreaper: orphans come back to the guard and are ended with the tree on an
     /// orderly stop; a SIGKILLed guard takes only the command itself along
@@ -322,7 +336,8 @@ impl RunOutcome {
     }
 }
 
-/// One running command and its tree. Dropping it SIGKILLs the tree.
+/// One running command and its tree. Dropping it SIGKILLs the tree. It belongs to the process
+/// that spawned it, not to the thread: it may be moved to, used and ended from any thread.
 #[derive(Debug)]
 pub struct Guard {
     child: sys::guard::Child,
