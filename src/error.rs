@@ -77,6 +77,14 @@ pub enum Error {
         /// a chain printer (`{:#}`) names the errno once, not twice.
         source: io::Error,
     },
+    /// `/proc` is not mounted for reaper's PID namespace (`unshare --pid --fork` without
+    /// `--mount-proc`): the pids it shows name other processes than the pids reaper signals, so
+    /// reaper uses neither (checked before anything is read or signalled).
+    #[error(
+        "{0}; its pids would name other processes, so reaper neither reads nor signals by them: \
+         mount a /proc for this PID namespace (as `unshare --pid --fork --mount-proc` does)"
+    )]
+    ForeignProc(String),
     /// Something this platform cannot do.
     #[error("not supported on this platform: {0}")]
     Unsupported(String),

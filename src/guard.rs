@@ -5,19 +5,33 @@
 //! ```no_run
 //! use reaper::guard::{self, GuardOptions};
 //! let opts = GuardOptions { watch_pids: vec![4242], ..GuardOptions::default() };
-//! let outcome = guard::run(&["./server".into(), "--port".into(), "5700".into()], &opts, &mut |e| eprintln!("{e}"))?;
+//! // Progress on stderr; a write that fails (a closed pipe) is ignored, never a panic.
+//! let mut show = |e: guard::GuardEvent| {
+//!     use std::io::Write;
+//!     let _ = writeln!(std::io::stderr(), "{e}");
+//! };
+//! let outcome = guard::run(&["./server".into(), "--port".into(), "5700".into()], &opts, &mut show)?;
 //! std::process::exit(outcome.exit_code().into());
 //! # Ok::<(), reaper::Error>(())
 //! ```
 //!
 //! How the tree is held (Linux): the command runs under a small guard process (the "shim"),
-//! forked from the caller. Preferably the shim is the init of a new PID namespace and dies with
-//! its parent (`PR_SET_PDEATHSIG`), so the kernel ends every process of the tree even when the
-//! guard is SIGKILLed. Otherwise the shim is a child subreaper: orphans still come back to it
-//! and are ended with the tree, but only an orderly stop can end them ([`Isolation`]).
+//! forked from the caller. Preferably the shim is the init of a new PID namespace, with a mount
+//! namespace and a /proc of its own (so pids and /proc agree inside), and dies with the calling
+//! *process* (it watches a pidfd of it), so the kernel ends every process of the tree even when
+//! the process is SIGKILLed. The calling thread does not matter: a guard spawned from a worker
+//! thread that then exits (a tokio blocking-pool thread) keeps its tree, and any thread may end
+//! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
+//! with the tree, but only an orderly stop can end them ([`Isolation`]).
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, then, in a
-//! PID namespace, SIGKILLs the shim so the kernel takes whatever is left.
+//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, whoever
+//! owns them (as root, a process that switched to another uid gets the graceful signal too);
+//! what the engine's rails leave alone (another reaper process, such as a nested `reaper run`)
+//! is then given the same sequence pid by pid. In a PID namespace the shim is SIGKILLed last,
+//! so the kernel takes whatever is left.
+//!
+//! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
+//! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -36,8 +50,8 @@ use crate::sys;
 /// How the command's tree is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isolation {
-    /// A new PID namespace whose init dies with the guard: the kernel ends the whole tree even
-    /// when the guard is SIGKILLed.
+    /// A new PID namespace (with a /proc of its own) whose init dies with the guard's process:
+    /// the kernel ends the whole tree even when that process is SIGKILLed.
     PidNamespace,
     /// A child subreaper: orphans come back to the guard and are ended with the tree on an
     /// orderly stop; a SIGKILLed guard takes only the command itself along
@@ -323,7 +337,8 @@ impl RunOutcome {
     }
 }
 
-/// One running command and its tree. Dropping it SIGKILLs the tree.
+/// One running command and its tree. Dropping it SIGKILLs the tree. It belongs to the process
+/// that spawned it, not to the thread: it may be moved to, used and ended from any thread.
 #[derive(Debug)]
 pub struct Guard {
     child: sys::guard::Child,
@@ -334,7 +349,12 @@ impl Guard {
     /// Starts `cmd` (program and arguments; the program is looked up in `PATH`) with stdio
     /// inherited. The second value is set when `pid_namespace` was asked for but is not
     /// available, and says what that costs.
+    ///
+    /// Any thread may call it: the tree lives as long as the calling *process* (not thread), and
+    /// any thread may end it. Errors: [`Error::ForeignProc`] when `/proc` belongs to another
+    /// PID namespace (nothing is started), a command that cannot be started.
     pub fn spawn(cmd: &[OsString], pid_namespace: bool) -> Result<(Guard, Option<String>)> {
+        sys::check_own_proc()?;
         let (child, why) = sys::guard::spawn(cmd, pid_namespace)?;
         let note = why.map(|why| {
             format!(
@@ -396,7 +416,9 @@ impl Guard {
             self.child.poll_status()?;
             return Ok((self.child.status(), None));
         }
-        let opts = KillOptions { sequence: seq.clone(), ..KillOptions::default() };
+        // The tree is the guard's own, whoever owns its processes: as root, a process that
+        // switched to another uid (a database dropping privileges) gets the graceful signal too.
+        let opts = KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() };
         let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
             Ok(report) => report.survivors.is_empty(),
@@ -413,7 +435,17 @@ impl Guard {
             }
         };
         // The shim exits once its last child is reaped.
-        if !clean || !self.child.wait_reap(Duration::from_millis(500))? {
+        let mut done = clean && self.child.wait_reap(SETTLE)?;
+        if clean && !done && !sys::guard::live_descendants(shim)?.is_empty() {
+            // What the kill engine's rails leave alone is still the guard's own tree: another
+            // reaper process, such as a nested `reaper run` (which, given SIGTERM, ends its own
+            // tree gracefully). The same sequence, pid by pid.
+            if let Err(e) = sys::guard::end_tree_fallback(shim, seq) {
+                warning = Some(e.to_string());
+            }
+            done = self.child.wait_reap(SETTLE)?;
+        }
+        if !done {
             match self.isolation() {
                 // The kernel ends every process of the namespace with its init.
                 Isolation::PidNamespace => self.child.kill_shim(),
@@ -437,6 +469,9 @@ impl Guard {
 
 /// How long a shim with no children left gets to exit before it is treated as stuck.
 const FINISH: Duration = Duration::from_secs(1);
+
+/// How long the shim gets to reap its last children after the kill engine ended the tree.
+const SETTLE: Duration = Duration::from_millis(500);
 
 fn sequence_final_wait(seq: &Sequence) -> Duration {
     seq.steps.last().map_or(crate::spec::FINAL_WAIT, |s| s.wait).max(Duration::from_millis(100))

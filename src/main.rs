@@ -39,7 +39,10 @@ fn main() -> ExitCode {
 fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::List(a) => cli::list::list(a, style),
-        Command::Tree(a) => cli::list::tree(a, style),
+        Command::Tree(a) => {
+            reaper::sys::check_own_proc()?; // the library checks in select::find and plan::plan
+            cli::list::tree(a, style)
+        }
         Command::Generate(a) => cli::generate::generate(a),
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),

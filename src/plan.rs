@@ -105,6 +105,7 @@ pub(crate) fn target_report(p: &Process, user: String, matched: bool, signals: V
 /// Errors: an empty selection ([`Error::Usage`]); a `--pid` that names a protected process,
 /// such as 1 ([`Error::Refused`]).
 pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<Plan> {
+    crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     if sel.is_empty() {
         return Err(Error::Usage(
             "kill needs a selector (--port, --signature, --name, --pid, ...): it never means every process".into(),

@@ -245,6 +245,7 @@ impl Matches {
 /// Applies `sel` to `snap`, loading into the snapshot what it needs. reaper itself never
 /// matches, and neither do kernel threads.
 pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
+    crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     let mut out = Matches::default();
     // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
     let mut candidates: Option<BTreeSet<u32>> = None;

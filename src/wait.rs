@@ -75,6 +75,7 @@ pub fn port(spec: &PortSpec, cond: PortCondition, timeout: Option<Duration>) -> 
 /// An event on Linux (pidfd) and macOS (kqueue).
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 pub fn pid(pid: u32, timeout: Option<Duration>) -> Result<bool> {
+    sys::check_own_proc()?; // the pid was read from a /proc that must be this namespace's
     sys::wait_pid_exit(pid, timeout)
 }
 

@@ -1,5 +1,6 @@
 //! `reaper run`: arguments -> guard options -> the guard's event loop -> the command's status.
-//! Progress goes to stderr (stdout belongs to the command).
+//! Progress goes to stderr (stdout belongs to the command). A stderr that cannot be written
+//! (a closed pipe, a full disk) loses the messages, never the tree: nothing here panics on it.
 
 use anyhow::Result;
 
@@ -37,18 +38,26 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
             _ => !quiet,
         };
         if show {
-            eprintln!("reaper: {e}");
+            say(format_args!("reaper: {e}"));
         }
     };
     match guard::run(&cmd, &opts, &mut on_event) {
         Ok(outcome) => Ok(Exit::Code(outcome.exit_code())),
         Err(reaper::Error::Io { context, source }) if context.starts_with("starting '") => {
             // Like a shell: 127 for a command that is not there, 126 for one that cannot run.
-            eprintln!("reaper: {context}: {source}");
+            say(format_args!("reaper: {context}: {source}"));
             Ok(Exit::Code(if source.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// One line on stderr; a failed write is ignored (`eprintln!` would panic, and the guard
+/// would SIGKILL the tree while unwinding instead of stopping it).
+#[cfg(target_os = "linux")]
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Runs `reaper run`: not available on this platform yet.

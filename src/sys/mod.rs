@@ -38,6 +38,13 @@ pub use unix_common::*;
 
 use std::collections::{HashMap, HashSet};
 
+/// Whether `/proc` belongs to this process's PID namespace: always, where there is no `/proc`
+/// (Linux checks it: see `sys::linux::procns`).
+#[cfg(not(target_os = "linux"))]
+pub fn check_own_proc() -> crate::error::Result<()> {
+    Ok(())
+}
+
 /// The result of an fd-table scan.
 #[derive(Debug, Default)]
 pub struct HolderScan {

@@ -428,3 +428,285 @@ fn bad_input_exits_2_and_starts_nothing() {
     reaper(&["run"]).expect(2);
     reaper(&["run", "--restart", "sometimes", "--", "true"]).expect(2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: /proc inside `run`, other users' processes, stderr, nested guards.
+
+/// SIGKILLs every process carrying the token when dropped (also when the test fails).
+struct TokenReaper(String);
+
+impl Drop for TokenReaper {
+    fn drop(&mut self) {
+        kill_token(&self.0);
+    }
+}
+
+/// A `reaper run` (or anything) whose stdout lines arrive on a channel; SIGKILLed, reaped and
+/// its token's processes SIGKILLed on drop.
+struct Lines {
+    child: Child,
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    _reap: TokenReaper,
+}
+
+impl Lines {
+    fn start(cmd: &mut Command, token: &str) -> Lines {
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).spawn().expect("starting the command");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines { child, rx, seen: Vec::new(), _reap: TokenReaper(token.to_string()) }
+    }
+
+    /// Waits for a line starting with `prefix` and returns it.
+    #[track_caller]
+    fn expect_line(&mut self, prefix: &str) -> String {
+        let until = std::time::Instant::now() + DEADLINE;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line starting with {prefix:?}; seen: {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits for the process to exit (within the deadline), then for the rest of its output.
+    #[track_caller]
+    fn wait(&mut self) -> (ExitStatus, Vec<String>) {
+        let mut status = None;
+        wait_for("the command to exit", || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        // The reader ends at EOF; anything the tree still holds open is SIGKILLed on drop.
+        while let Ok(line) = self.rx.recv_timeout(std::time::Duration::from_secs(2)) {
+            self.seen.push(line);
+        }
+        (status.expect("a status"), self.seen.clone())
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The script that checks, from inside `reaper run`, that /proc is the namespace's: its $0 is
+/// the token. A background sleep's pid as bash knows it, as pgrep finds it, the shell's own pid
+/// and what /proc says it is (NSpid: one pid means /proc is of its own namespace), then a
+/// `reaper kill` of the sleep by signature and how the sleep ended (143: by that SIGTERM; 137:
+/// it was still alive and the script's own SIGKILL ended it).
+fn proc_probe_script() -> String {
+    format!(
+        r#"(exec -a "$0-victim" sleep 600) & bg=$!
+pg=$(pgrep -f "^$0-victim 600\$" | tr '\n' ,)
+while read -r key val; do [ "$key" = NSpid: ] && nspid=$(echo $val | tr ' ' /); done < /proc/self/status
+"{REAPER}" kill -s "$0-victim" --yes --timeout 10s >&2; k=$?
+kill -KILL $bg 2>/dev/null; wait $bg; w=$?
+echo "PROBE bg=$bg pgrep=$pg self=$$ nspid=$nspid kill=$k wait=$w""#,
+        REAPER = env!("CARGO_BIN_EXE_reaper")
+    )
+}
+
+#[test]
+fn run_gives_its_pid_namespace_a_proc_of_its_own() {
+    // Regression: `run` kept the host's /proc in its PID namespace, so pgrep printed host pids
+    // and `reaper kill` inside reported success while its target lived.
+    let mut wrappers: Vec<Vec<&str>> = vec![vec![]];
+    if is_root() {
+        // Not root: the user-namespace path.
+        wrappers.push(vec!["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+    }
+    let proc_mounts = || {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        mounts.lines().filter(|l| l.split_whitespace().nth(4) == Some("/proc")).count()
+    };
+    let proc_mounts_before = proc_mounts();
+    for prefix in wrappers {
+        let tok = token("run-own-proc");
+        let _reap = TokenReaper(tok.clone());
+        let mut argv: Vec<&str> = prefix.clone();
+        argv.extend([env!("CARGO_BIN_EXE_reaper"), "run", "--", "bash", "-c"]);
+        let script = proc_probe_script();
+        argv.extend([script.as_str(), tok.as_str()]);
+        let out = Command::new(argv[0]).args(&argv[1..]).stdin(Stdio::null()).output().expect("reaper run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let ctx = format!("{prefix:?}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{ctx}");
+        let line = stdout.lines().find(|l| l.starts_with("PROBE")).unwrap_or_else(|| panic!("no probe: {ctx}"));
+        let kv = parse_ready(line);
+        assert_eq!(format!("{},", kv["bg"]), kv["pgrep"], "pgrep sees the namespace's pids: {ctx}");
+        assert_eq!(kv["self"], kv["nspid"], "/proc is the namespace's own: {ctx}");
+        assert!(kv["self"].parse::<u32>().unwrap() < 10, "bash is one of the namespace's first pids: {ctx}");
+        assert_eq!(kv["kill"], "0", "{ctx}");
+        assert_eq!(kv["wait"], "143", "the sleep died of reaper kill's SIGTERM: {ctx}");
+        // Nothing mounted in the namespace reached the host's mount table.
+        assert_eq!(proc_mounts(), proc_mounts_before, "{ctx}");
+    }
+}
+
+#[test]
+fn reaper_refuses_a_proc_of_another_pid_namespace() {
+    // Regression: under `unshare --pid --fork` without --mount-proc, reaper read host pids from
+    // /proc and signalled the namespace's processes with those numbers.
+    if !is_root() {
+        eprintln!("skipped: unshare --pid needs root");
+        return;
+    }
+    let tok = token("foreign-proc");
+    let _reap = TokenReaper(tok.clone());
+    let script = format!(
+        r#"(exec -a "$0-victim" sleep 600) & v=$!
+R="{REAPER}"
+"$R" kill -s "$0-victim" --yes --timeout 1s; echo "kill=$?"
+"$R" list -s "$0-victim"; echo "list=$?"
+"$R" tree "$v"; echo "tree=$?"
+"$R" wait --pid "$v" --timeout 10s; echo "wait=$?"
+"$R" run -- echo "$0-ran"; echo "run=$?"
+kill -0 "$v" && echo victim-alive"#,
+        REAPER = env!("CARGO_BIN_EXE_reaper")
+    );
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "bash", "-c", &script, &tok])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("unshare");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ctx = format!("{stdout}\n{stderr}");
+    for cmd in ["kill", "list", "tree", "wait", "run"] {
+        assert!(stdout.contains(&format!("{cmd}=1\n")), "{cmd} must exit 1: {ctx}");
+    }
+    assert!(stdout.contains("victim-alive"), "nothing was signalled: {ctx}");
+    assert!(!stdout.contains(&format!("{tok}-ran")), "run started nothing: {ctx}");
+    assert_eq!(stderr.matches("/proc belongs to another PID namespace").count(), 5, "{ctx}");
+    assert!(stderr.contains("--mount-proc"), "{ctx}");
+    assert!(!stderr.contains("panicked"), "{ctx}");
+}
+
+/// A bash command for `reaper run` that says READY, records the SIGTERM it gets in `log` and
+/// exits 7 on it; its background sleep carries the token ($0) too.
+fn term_recorder(log: &std::path::Path) -> String {
+    format!(
+        r#"trap 'echo got-term >> "{log}"; exit 7' TERM; (exec -a "$0-sleep" sleep 600) & echo READY; wait"#,
+        log = log.display()
+    )
+}
+
+/// The pids of `pid`'s children.
+fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+#[test]
+fn nested_run_stops_its_inner_command_gracefully() {
+    // Regression: inside `run` the inner `reaper run` read the host's /proc with namespace
+    // pids, so on SIGTERM it looked for its tree under the wrong process and SIGKILLed its
+    // namespace instead; the outer guard's kill engine skips the inner reaper processes.
+    let bin = env!("CARGO_BIN_EXE_reaper");
+    for signal_inner in [false, true] {
+        let tok = token("run-nested");
+        let log = std::env::temp_dir().join(format!("{tok}.log"));
+        let script = term_recorder(&log);
+        let mut cmd = Command::new(bin);
+        cmd.args(["run", "--timeout", "10s", "--", bin, "run", "--timeout", "10s", "--", "bash", "-c", &script, &tok]);
+        let mut run = Lines::start(cmd.stderr(Stdio::null()), &tok);
+        run.expect_line("READY");
+        let outer = run.child.id();
+        let target = if signal_inner {
+            // reaper run -> its guard process -> the inner reaper run.
+            let shim = children(outer);
+            assert_eq!(shim.len(), 1, "{shim:?}");
+            let inner = children(shim[0]);
+            assert_eq!(inner.len(), 1, "{inner:?}");
+            inner[0]
+        } else {
+            outer
+        };
+        kill(Pid::from_raw(target as i32), Signal::SIGTERM).unwrap();
+        let (status, _) = run.wait();
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        let which = if signal_inner { "inner" } else { "outer" };
+        assert_eq!(logged, "got-term\n", "SIGTERM to the {which} reaper: the command got one SIGTERM");
+        // The inner reaper passed its command's 7 on, and so did the outer one.
+        assert_eq!(status.code(), Some(7), "SIGTERM to the {which} reaper");
+        wait_for("the nested tree to be gone", || pids_with_token(&tok).is_empty());
+    }
+}
+
+#[test]
+fn run_as_root_ends_another_users_process_with_sigterm() {
+    // Regression: the guard planned its tree with the owner rule, so as root a process that
+    // had switched to another uid got no SIGTERM, only the namespace's SIGKILL.
+    if !is_root() {
+        eprintln!("skipped: needs root to switch the command to uid nobody");
+        return;
+    }
+    let tok = token("run-other-uid");
+    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let script = term_recorder(&log);
+    for extra in [&[][..], &["--no-pid-namespace"][..]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_reaper"));
+        cmd.arg("run").args(extra).args(["--timeout", "10s", "--"]);
+        cmd.args(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c", &script, &tok])
+            .stderr(Stdio::null());
+        let mut run = Lines::start(&mut cmd, &tok);
+        run.expect_line("READY");
+        kill(Pid::from_raw(run.child.id() as i32), Signal::SIGTERM).unwrap();
+        let (status, _) = run.wait();
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(logged, "got-term\n", "{extra:?}: the nobody-owned command got SIGTERM");
+        assert_eq!(status.code(), Some(7), "{extra:?}: it exited on it (not 137: SIGKILL)");
+        wait_for("the tree to be gone", || pids_with_token(&tok).is_empty());
+    }
+}
+
+#[test]
+fn run_with_stderr_on_a_closed_pipe_still_stops_gracefully() {
+    // Regression: with stderr on a closed pipe, the "watched pid exited" line panicked
+    // (exit 101) and the unwinding guard SIGKILLed the tree instead of stopping it.
+    let anchor = Anchor::start();
+    let tok = token("run-closed-stderr");
+    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let script = term_recorder(&log);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reaper"));
+    cmd.args(["run", "--watch-pid", &anchor.pid().to_string(), "--timeout", "10s", "--", "bash", "-c", &script, &tok])
+        .stderr(Stdio::piped());
+    let mut run = Lines::start(&mut cmd, &tok);
+    drop(run.child.stderr.take()); // the read end closes: every write on stderr fails (EPIPE)
+    run.expect_line("READY");
+    kill(Pid::from_raw(anchor.pid() as i32), Signal::SIGKILL).unwrap();
+    let (status, _) = run.wait();
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert_eq!(logged, "got-term\n", "the command got SIGTERM");
+    assert_eq!(status.code(), Some(7), "reaper passed the command's status on (not 101: a panic)");
+    drop(anchor);
+}

@@ -2,13 +2,20 @@
 //! the kernel ends together with reaper.
 //!
 //! reaper forks the shim with `clone3()`, in a new PID namespace when it can (with a new user
-//! namespace when it is not root). The shim is that namespace's init: it sets
-//! `PR_SET_PDEATHSIG(SIGKILL)`, checks that reaper is still alive, forks the command, reaps every
-//! orphan of the namespace, and reports the command's exit status on a pipe. When reaper dies,
-//! however it dies, the shim gets SIGKILL and the kernel kills every process of the namespace.
-//! Where namespaces are not available the shim is a child subreaper instead (orphans still come
-//! back to it and are ended with the tree, but a SIGKILL of reaper ends only the shim and, by
-//! its own `PR_SET_PDEATHSIG`, the command; what the command started keeps running).
+//! namespace when it is not root), always together with a new mount namespace in which the shim
+//! makes every mount private and mounts a procfs of the new PID namespace on /proc (as
+//! `unshare --pid --fork --mount-proc` does): inside, /proc and the pids agree, so `ps`, `pgrep`
+//! and `reaper` itself work there. The shim is that namespace's init: it forks the command,
+//! reaps every orphan of the namespace, and reports the command's exit status on a pipe.
+//!
+//! The shim watches a pidfd of the process that started it (the owner), not its parent thread:
+//! `PR_SET_PDEATHSIG` fires when the *thread* that forked exits, which would end the tree of a
+//! guard spawned from a worker thread. A pidfd becomes readable once the whole process has
+//! exited, however it died (SIGKILL included); the shim then exits, and the kernel kills every
+//! process of the namespace with its init. Where namespaces are not available the shim is a
+//! child subreaper instead (orphans still come back to it and are ended with the tree, but a
+//! SIGKILL of reaper ends only the shim and, by its `PR_SET_PDEATHSIG` on the single-threaded
+//! shim, the command; what the command started keeps running).
 //!
 //! The caller may have threads, so nothing between the fork and `execve()` allocates, locks or
 //! touches libc state: everything is prepared before the fork and the children make only raw
@@ -37,8 +44,10 @@ const MSG_EXEC_FAILED: u32 = 2;
 const MSG_SETUP_FAILED: u32 = 3;
 /// The command exited; the value is its raw wait status.
 const MSG_EXITED: u32 = 4;
+/// Mounting the namespace's own /proc failed; the value is errno.
+const MSG_PROC_FAILED: u32 = 5;
 
-/// The shim's exit code when reaper was already gone before `PR_SET_PDEATHSIG` took effect.
+/// The shim's exit code when its owner process exited without ending the tree (or setup failed).
 const SHIM_ORPHANED: c_int = 125;
 
 /// `struct clone_args` (the first version, 64 bytes) of `clone3(2)`.
@@ -106,6 +115,7 @@ struct Prep {
     gid_map: CString,
     full_mask: libc::sigset_t,
     empty_mask: libc::sigset_t,
+    chld_mask: libc::sigset_t,
 }
 
 fn cstring(s: &OsStr) -> Result<CString> {
@@ -157,13 +167,16 @@ impl Prep {
         let ptrs = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect::<Vec<_>>();
         // SAFETY: getuid/getgid cannot fail.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
-        // SAFETY: sigset_t is plain data; sigfillset/sigemptyset initialise it.
-        let (full_mask, empty_mask) = unsafe {
+        // SAFETY: sigset_t is plain data; sigfillset/sigemptyset/sigaddset initialise it.
+        let (full_mask, empty_mask, chld_mask) = unsafe {
             let mut full: libc::sigset_t = std::mem::zeroed();
             let mut empty: libc::sigset_t = std::mem::zeroed();
+            let mut chld: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut full);
             libc::sigemptyset(&mut empty);
-            (full, empty)
+            libc::sigemptyset(&mut chld);
+            libc::sigaddset(&mut chld, libc::SIGCHLD);
+            (full, empty, chld)
         };
         Ok(Prep {
             path,
@@ -176,6 +189,7 @@ impl Prep {
             gid_map: CString::new(format!("{gid} {gid} 1\n")).map_err(|_| Error::Usage("gid".into()))?,
             full_mask,
             empty_mask,
+            chld_mask,
         })
     }
 }
@@ -235,24 +249,44 @@ unsafe fn command_main(p: &Prep, exec_w: RawFd, shim: Option<libc::pid_t>) -> ! 
     }
 }
 
+/// Closes every fd from 3 up except those in `keep` (at most three, any order).
+///
+/// # Safety
+/// Async-signal-safe: raw `close_range` calls only.
+unsafe fn close_all_but(mut keep: [c_int; 3]) {
+    keep.sort_unstable(); // in place on the stack: no allocation
+    let mut lo: c_int = 3;
+    for k in keep {
+        if k < lo {
+            continue;
+        }
+        if k > lo {
+            // SAFETY: closes fds nothing in the shim uses any more.
+            unsafe { libc::syscall(libc::SYS_close_range, lo, k - 1, 0) };
+        }
+        lo = k + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, lo, c_int::MAX, 0) };
+}
+
 /// The shim: see the module documentation.
 ///
 /// # Safety
 /// Runs in a fresh child after `clone3`; only raw calls.
-unsafe fn shim_main(p: &Prep, parent_pidfd: RawFd, status_w: RawFd, userns: bool, subreaper: bool) -> ! {
+unsafe fn shim_main(p: &Prep, owner_pidfd: RawFd, status_w: RawFd, setup: ShimSetup) -> ! {
     // SAFETY: every call below is a raw system call on data prepared before the fork.
     unsafe {
         // Signals sent to the terminal's process group must not end the shim: the tree is ended
-        // by reaper, deliberately. (As a namespace init it ignores them anyway.)
+        // by reaper, deliberately. (As a namespace init it ignores them anyway.) Blocked, SIGCHLD
+        // is read from a signalfd below.
         libc::sigprocmask(libc::SIG_SETMASK, &p.full_mask, std::ptr::null_mut());
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
-        // reaper may have died before the line above: its pidfd is readable then.
-        let mut pfd = libc::pollfd { fd: parent_pidfd, events: libc::POLLIN, revents: 0 };
+        // The owner may already be gone: its pidfd is readable then.
+        let mut pfd = libc::pollfd { fd: owner_pidfd, events: libc::POLLIN, revents: 0 };
         if libc::poll(&mut pfd, 1, 0) != 0 {
             libc::_exit(SHIM_ORPHANED);
         }
-        libc::close(parent_pidfd);
-        if userns {
+        if setup.userns {
             let maps = write_file(b"/proc/self/setgroups\0", b"deny")
                 .and_then(|()| write_file(b"/proc/self/uid_map\0", p.uid_map.as_bytes()))
                 .and_then(|()| write_file(b"/proc/self/gid_map\0", p.gid_map.as_bytes()));
@@ -261,16 +295,34 @@ unsafe fn shim_main(p: &Prep, parent_pidfd: RawFd, status_w: RawFd, userns: bool
                 libc::_exit(SHIM_ORPHANED);
             }
         }
-        if subreaper && libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
+        if setup.mount_proc {
+            // As `unshare --mount-proc`: nothing mounted here propagates to the host's mount
+            // namespace, then a procfs of the new PID namespace over /proc.
+            let null = std::ptr::null::<c_char>();
+            if libc::mount(null, c"/".as_ptr(), null, libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) != 0
+                || libc::mount(
+                    c"proc".as_ptr(),
+                    c"/proc".as_ptr(),
+                    c"proc".as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                    std::ptr::null(),
+                ) != 0
+            {
+                send(status_w, MSG_PROC_FAILED, errno());
+                libc::_exit(SHIM_ORPHANED);
+            }
+        }
+        if setup.subreaper && libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
             send(status_w, MSG_SETUP_FAILED, errno());
             libc::_exit(SHIM_ORPHANED);
         }
+        let sfd = libc::signalfd(-1, &p.chld_mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
         let mut ep = [0 as c_int; 2];
-        if libc::pipe2(ep.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
+        if sfd < 0 || libc::pipe2(ep.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
             send(status_w, MSG_SETUP_FAILED, errno());
             libc::_exit(SHIM_ORPHANED);
         }
-        let me = subreaper.then(|| libc::getpid());
+        let me = setup.subreaper.then(|| libc::getpid());
         let cmd = clone3(0, None);
         if cmd == 0 {
             libc::close(ep[0]);
@@ -293,23 +345,59 @@ unsafe fn shim_main(p: &Prep, parent_pidfd: RawFd, status_w: RawFd, userns: bool
         }
         send(status_w, MSG_STARTED, cmd);
         // Hold nothing of reaper's open (its sockets, pipes, other pidfds).
-        if status_w > 3 {
-            libc::syscall(libc::SYS_close_range, 3, status_w - 1, 0);
-        }
-        libc::syscall(libc::SYS_close_range, status_w + 1, c_int::MAX, 0);
+        close_all_but([status_w, owner_pidfd, sfd]);
+        // Wait for children (SIGCHLD on the signalfd) and for the owner process to exit (its
+        // pidfd: readable once every thread of it has exited, however it died).
         let mut code: c_int = 0;
         loop {
-            let mut st: c_int = 0;
-            let r = libc::waitpid(-1, &mut st, 0);
-            if r == cmd {
-                send(status_w, MSG_EXITED, st);
-                code = if libc::WIFEXITED(st) { libc::WEXITSTATUS(st) } else { 128 + libc::WTERMSIG(st) };
-            } else if r < 0 && errno() != libc::EINTR {
-                break; // ECHILD: the tree is gone
+            let mut fds = [
+                libc::pollfd { fd: owner_pidfd, events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
+            ];
+            if libc::poll(fds.as_mut_ptr(), 2, -1) < 0 {
+                if errno() == libc::EINTR {
+                    continue; // nothing is caught, but a stop and continue may interrupt
+                }
+                libc::_exit(SHIM_ORPHANED); // cannot watch the owner: never hold a tree blind
+            }
+            if fds[0].revents != 0 {
+                // The owner died without ending the tree. As a namespace's init, this exit makes
+                // the kernel kill every process of the namespace; as a subreaper, the command
+                // dies of its PR_SET_PDEATHSIG.
+                libc::_exit(SHIM_ORPHANED);
+            }
+            // Drain the signalfd first: a child exiting after the reaping below queues a new
+            // SIGCHLD and wakes the next poll.
+            let mut info = [0u8; 128];
+            while libc::read(sfd, info.as_mut_ptr().cast(), info.len()) > 0 {}
+            loop {
+                let mut st: c_int = 0;
+                let r = libc::waitpid(-1, &mut st, libc::WNOHANG);
+                if r == cmd {
+                    send(status_w, MSG_EXITED, st);
+                    code = if libc::WIFEXITED(st) { libc::WEXITSTATUS(st) } else { 128 + libc::WTERMSIG(st) };
+                } else if r == 0 {
+                    break;
+                } else if r < 0 {
+                    if errno() == libc::EINTR {
+                        continue;
+                    }
+                    libc::_exit(code); // ECHILD: the tree is gone
+                }
             }
         }
-        libc::_exit(code)
     }
+}
+
+/// What the shim sets up before it starts the command.
+#[derive(Clone, Copy)]
+struct ShimSetup {
+    /// Write the user namespace's uid and gid maps.
+    userns: bool,
+    /// Mount a fresh procfs on /proc (in its own, private mount namespace).
+    mount_proc: bool,
+    /// Become a child subreaper.
+    subreaper: bool,
 }
 
 /// A command started under a shim.
@@ -326,8 +414,8 @@ pub struct Child {
 
 enum Attempt {
     Started(Child),
-    /// clone3 or the shim's setup failed with this errno: try the next isolation.
-    Unavailable(c_int),
+    /// clone3 or the shim's setup failed (why): try the next isolation.
+    Unavailable(String),
 }
 
 fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
@@ -341,19 +429,22 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
     // SAFETY: pipe2 returned two new fds that nothing else owns.
     let (status_r, status_w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     let mut pidfd: c_int = -1;
-    let userns = flags & libc::CLONE_NEWUSER as u64 != 0;
-    let subreaper = isolation == Isolation::Subreaper;
+    let setup = ShimSetup {
+        userns: flags & libc::CLONE_NEWUSER as u64 != 0,
+        mount_proc: flags & libc::CLONE_NEWNS as u64 != 0,
+        subreaper: isolation == Isolation::Subreaper,
+    };
     // SAFETY: the child runs shim_main, which only makes raw calls on `p` (prepared above).
     let pid = unsafe { clone3(flags, Some(&mut pidfd)) };
     if pid == 0 {
         // SAFETY: in the child; see shim_main.
-        unsafe { shim_main(p, parent.as_raw_fd(), status_w.as_raw_fd(), userns, subreaper) }
+        unsafe { shim_main(p, parent.as_raw_fd(), status_w.as_raw_fd(), setup) }
     }
     if pid < 0 {
         let e = errno();
         return match e {
             libc::EPERM | libc::EINVAL | libc::ENOSPC | libc::EUSERS | libc::ENOSYS | libc::EACCES if flags != 0 => {
-                Ok(Attempt::Unavailable(e))
+                Ok(Attempt::Unavailable(unavailable_reason(e)))
             }
             _ => Err(Error::io("starting the guard process (clone3)", io::Error::from_raw_os_error(e))),
         };
@@ -383,7 +474,11 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
         }
         Some((MSG_SETUP_FAILED, e)) => {
             child.reap_blocking();
-            Ok(Attempt::Unavailable(e))
+            Ok(Attempt::Unavailable(unavailable_reason(e)))
+        }
+        Some((MSG_PROC_FAILED, e)) => {
+            child.reap_blocking();
+            Ok(Attempt::Unavailable(format!("mounting its own /proc: {}", unavailable_reason(e))))
         }
         Some((MSG_EXEC_FAILED, e)) => {
             child.reap_blocking();
@@ -417,22 +512,21 @@ pub fn spawn(argv: &[OsString], isolate: bool) -> Result<(Child, Option<String>)
     let mut why = None;
     if isolate {
         let mut reasons = Vec::new();
-        for (flags, what) in [
-            (libc::CLONE_NEWPID as u64, "PID namespace"),
-            ((libc::CLONE_NEWPID | libc::CLONE_NEWUSER) as u64, "user namespace"),
-        ] {
+        // A PID namespace always comes with a mount namespace and a /proc of its own, so that
+        // the command's pids and /proc's agree.
+        let pid_mount = (libc::CLONE_NEWPID | libc::CLONE_NEWNS) as u64;
+        for (flags, what) in [(pid_mount, "PID namespace"), (pid_mount | libc::CLONE_NEWUSER as u64, "user namespace")]
+        {
             match start(&p, Isolation::PidNamespace, flags)? {
                 Attempt::Started(c) => return Ok((c, None)),
-                Attempt::Unavailable(e) => reasons.push(format!("{what}: {}", unavailable_reason(e))),
+                Attempt::Unavailable(why) => reasons.push(format!("{what}: {why}")),
             }
         }
         why = Some(reasons.join("; "));
     }
     match start(&p, Isolation::Subreaper, 0)? {
         Attempt::Started(c) => Ok((c, why)),
-        Attempt::Unavailable(e) => {
-            Err(Error::io("making the guard process a subreaper", io::Error::from_raw_os_error(e)))
-        }
+        Attempt::Unavailable(why) => Err(Error::io("making the guard process a subreaper", io::Error::other(why))),
     }
 }
 

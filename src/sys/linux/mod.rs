@@ -5,10 +5,12 @@ pub mod guard;
 pub mod pidfd;
 pub mod pidwatch;
 pub mod procfs;
+mod procns;
 mod sockdiag;
 
 pub use pidfd::{Signaller, scan_tree};
 pub use pidwatch::wait_pid_exit;
+pub use procns::check_own_proc;
 
 use std::ffi::{CStr, OsStr};
 use std::fs;
