@@ -240,3 +240,28 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(specs: &[&str]) -> Selection {
+        specs.iter().fold(Selection::new(), |s, p| s.port(p.parse().unwrap()))
+    }
+
+    #[test]
+    fn wide_port_selections_are_broad() {
+        assert_eq!(ports_spanned(&ports(&["1-65535"])), 65535);
+        // Overlaps and protocols count each port number once.
+        assert_eq!(ports_spanned(&ports(&["tcp:1-1000", "udp:500-1500", "1200"])), 1500);
+        assert!(is_broad(&ports(&["1-65535"])));
+        assert!(is_broad(&ports(&["1024-65535"])));
+        assert!(is_broad(&ports(&["1-1024", "3000"])));
+        assert!(!is_broad(&ports(&["1-1023", "3000"])));
+        assert!(!is_broad(&ports(&["8000-8999"])));
+        assert!(!is_broad(&ports(&["3000"])));
+        // A pid narrows any port selection; a pattern is broad whatever the ports.
+        assert!(!is_broad(&ports(&["1-65535"]).pid(42)));
+        assert!(is_broad(&Selection::new().signature("x").unwrap()));
+    }
+}
