@@ -174,6 +174,8 @@ struct Engine<'c, 'e, C: Control> {
     interrupted: bool,
     /// `--no-tree`: never adds descendants.
     no_tree: bool,
+    /// The plan's owner rule ([`Plan::owner`]), for descendants found while killing.
+    owner: Option<u32>,
 }
 
 impl<C: Control> Drop for Engine<'_, '_, C> {
@@ -281,7 +283,7 @@ impl<C: Control> Engine<'_, '_, C> {
             let Some(p) = self.ctl.describe(s.pid).filter(|p| p.start_ticks == s.start_ticks) else {
                 continue;
             };
-            if self.rails.protects(&p).is_some() {
+            if self.rails.protects(&p).is_some() || self.owner.is_some_and(|uid| p.uid != uid) {
                 self.skipped.insert(p.pid);
                 continue;
             }
@@ -446,6 +448,7 @@ pub fn execute_with<C: Control>(
         on_event,
         interrupted: false,
         no_tree: opts.no_tree,
+        owner: plan.owner,
     };
     for t in &plan.targets {
         let mut report = t.clone();

@@ -25,6 +25,39 @@ pub struct Plan {
     pub unresolved: Vec<Socket>,
     /// Live parents of targets that are not targets themselves.
     pub supervisors: Vec<Supervisor>,
+    /// The owner rule: when set, only this uid's processes are targets, the descendants found
+    /// while killing included (a broad selection without `--all-users` or `--user`).
+    pub owner: Option<u32>,
+}
+
+/// How many ports a selection may span and still name "a port": a wider one (`--port 1-65535`,
+/// `--port 1024-65535`) is as broad as a pattern, and the owner rule applies to it. More than
+/// the whole privileged range (1-1023) plus one is wide.
+pub const NARROW_PORTS: u32 = 1024;
+
+/// Whether the owner rule applies to `sel`: it names processes by something anyone can choose
+/// ([`Selection::is_broad`]), or by ports so many ([`NARROW_PORTS`]) that they mean "whoever
+/// listens", and no `--pid` narrows it.
+pub fn is_broad(sel: &Selection) -> bool {
+    sel.is_broad() || (sel.pids.is_empty() && ports_spanned(sel) > NARROW_PORTS)
+}
+
+/// How many distinct port numbers the `--port` selectors cover (ranges merged, whatever the
+/// protocol).
+fn ports_spanned(sel: &Selection) -> u32 {
+    let mut ranges: Vec<(u32, u32)> =
+        sel.ports.iter().map(|p| (u32::from(p.first.min(p.last)), u32::from(p.first.max(p.last)))).collect();
+    ranges.sort_unstable();
+    let mut total = 0;
+    let mut upto = 0; // ports below this one are counted
+    for (first, last) in ranges {
+        let first = first.max(upto);
+        if last >= first {
+            total += last - first + 1;
+            upto = last + 1;
+        }
+    }
+    total
 }
 
 /// The safety rails: processes reaper never signals, whatever matches them.
@@ -33,19 +66,32 @@ pub struct Rails {
     me: u32,
     ancestors: HashSet<u32>,
     my_exe: Option<PathBuf>,
+    /// Device and inode of our executable: what makes a process "another reaper".
+    my_exe_id: Option<(u64, u64)>,
+    /// Our process group, and the pipes on our stdin/stdout/stderr: our pipeline.
+    pgid: Option<u32>,
+    pipes: Vec<sys::PipeEnd>,
 }
 
 impl Rails {
-    /// The rails for this process: itself, its ancestors (read now), PID 1, kernel threads and
-    /// other reaper processes.
+    /// The rails for this process: itself, its ancestors (read now), PID 1, kernel threads,
+    /// other reaper processes and the partners of its pipeline.
     pub fn current() -> Rails {
         let me = sys::self_pid();
         let mut ancestors = HashSet::new();
-        let mut cur = sys::read_process(me).map(|p| p.ppid);
+        let myself = sys::read_process(me);
+        let mut cur = myself.as_ref().map(|p| p.ppid);
         while let Some(pid) = cur.filter(|&p| p != 0 && ancestors.insert(p)) {
             cur = sys::read_process(pid).map(|p| p.ppid);
         }
-        Rails { me, ancestors, my_exe: std::env::current_exe().ok() }
+        Rails {
+            me,
+            ancestors,
+            my_exe: std::env::current_exe().ok(),
+            my_exe_id: sys::exe_identity(me),
+            pgid: myself.map(|p| p.pgid),
+            pipes: sys::own_pipe_ends(),
+        }
     }
 
     /// Why `p` must not be signalled, or `None` when it may be.
@@ -58,11 +104,31 @@ impl Rails {
             Some("it is reaper itself")
         } else if self.ancestors.contains(&p.pid) {
             Some("it is an ancestor of reaper (the shell or script running it)")
-        } else if p.name == "reaper" || (p.exe.is_some() && p.exe == self.my_exe) {
-            Some("it is another reaper process")
+        } else if self.is_reaper(p) {
+            Some("it is another reaper process (it runs the same executable)")
+        } else if self.is_pipeline_partner(p) {
+            Some("it is in reaper's own pipeline (it reads reaper's output or writes its input)")
         } else {
             None
         }
+    }
+
+    /// Whether `p` runs our executable: the same file (device and inode), which a process can
+    /// only get by executing it; a name (`prctl(PR_SET_NAME)`, argv[0]) anyone can set. Where
+    /// file identities are not available, the same path.
+    fn is_reaper(&self, p: &Process) -> bool {
+        match self.my_exe_id {
+            Some(id) => sys::exe_identity(p.pid) == Some(id),
+            None => p.exe.is_some() && p.exe == self.my_exe,
+        }
+    }
+
+    /// Whether `p` is a member of our process group that holds the far end of a pipe on our
+    /// stdin, stdout or stderr: `tee` in `reaper kill --orphans | tee log`. Members that merely
+    /// share the pipe we write to (a script's background job writing to the same log) are not
+    /// partners: without job control a script's background jobs are in its process group.
+    fn is_pipeline_partner(&self, p: &Process) -> bool {
+        !self.pipes.is_empty() && self.pgid == Some(p.pgid) && sys::holds_far_end(p.pid, &self.pipes)
     }
 }
 
@@ -99,11 +165,12 @@ pub(crate) fn target_report(p: &Process, user: String, matched: bool, signals: V
 }
 
 /// Builds the plan for `sel`: the matches, their descendants unless `opts.no_tree`, without
-/// the processes the [`Rails`] protect. Broad selectors ([`Selection::is_broad`]) only match
-/// the caller's own processes unless `opts.all_users` or a `--user` selector says otherwise.
+/// the processes the [`Rails`] protect. Broad selections ([`is_broad`]) only target the
+/// caller's own processes, matches and descendants alike, unless `opts.all_users` or a
+/// `--user` selector says otherwise.
 ///
 /// Errors: an empty selection ([`Error::Usage`]); a `--pid` that names a protected process,
-/// such as 1 ([`Error::Refused`]).
+/// such as 1, or a thread rather than a process ([`Error::Refused`]).
 pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<Plan> {
     crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     if sel.is_empty() {
@@ -115,6 +182,11 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     snap.load_processes(sel.pids.iter().copied());
     snap.load_details(sel.pids.iter().copied());
     for &pid in &sel.pids {
+        // /proc/TID answers for a thread although it is not listed: it is not a process.
+        if let Some(tgid) = sys::thread_group(pid).filter(|&t| t != pid) {
+            let why = format!("{pid} is a thread of {tgid}, not a process (--pid {tgid} names the process)");
+            return Err(Error::Refused { what: format!("pid {pid}"), why });
+        }
         let why = if pid == 1 { Some("it is PID 1, the init of this PID namespace") } else { None };
         if let Some(why) = why.or_else(|| snap.process(pid).and_then(|p| rails.protects(p))) {
             return Err(Error::Refused { what: format!("pid {pid}"), why: why.into() });
@@ -122,8 +194,13 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     }
     let matches = select::find(sel, snap)?;
     let mut out = Plan { unresolved: matches.unresolved, ..Plan::default() };
-    let own_only = sel.is_broad() && !opts.all_users && sel.users.is_empty();
     let caller = sys::caller_uid();
+    let owner = (is_broad(sel) && !opts.all_users && sel.users.is_empty()).then_some(caller);
+    out.owner = owner;
+    let foreign = |p: &Process| owner.is_some_and(|uid| p.uid != uid);
+    let owner_why = |snap: &mut Snapshot, p: &Process| {
+        format!("it belongs to uid {} ({}), and the selector is broad", p.uid, snap.user_name(p.uid))
+    };
     let signals: Vec<String> = opts.sequence.steps.iter().map(|s| s.signal.name()).collect();
 
     // Matched roots first, with the rails and the owner rule applied.
@@ -133,8 +210,8 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         let Some(p) = snap.process(pid).cloned() else { continue };
         if let Some(why) = rails.protects(&p) {
             out.skipped.push(skipped(snap, &p, why, None, true));
-        } else if own_only && p.uid != caller {
-            let why = format!("it belongs to {} (uid {}), and the selector is broad", snap.user_name(p.uid), p.uid);
+        } else if foreign(&p) {
+            let why = owner_why(snap, &p);
             out.skipped.push(skipped(snap, &p, why, Some("--all-users"), true));
         } else {
             roots.push(pid);
@@ -158,9 +235,17 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         let Some(p) = snap.process(pid).cloned() else {
             continue;
         };
-        if !matched && let Some(why) = rails.protects(&p) {
-            out.skipped.push(skipped(snap, &p, why, None, false));
-            continue;
+        if !matched {
+            // A descendant passes the same rules as a match: the rails, and the owner rule.
+            if let Some(why) = rails.protects(&p) {
+                out.skipped.push(skipped(snap, &p, why, None, false));
+                continue;
+            }
+            if foreign(&p) {
+                let why = owner_why(snap, &p);
+                out.skipped.push(skipped(snap, &p, why, Some("--all-users"), false));
+                continue;
+            }
         }
         let user = snap.user_name(p.uid);
         out.targets.push(target_report(&p, user, matched, signals.clone()));
@@ -194,4 +279,29 @@ fn supervisors(snap: &mut Snapshot, targets: &[TargetReport], rails: &Rails) -> 
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ports(specs: &[&str]) -> Selection {
+        specs.iter().fold(Selection::new(), |s, p| s.port(p.parse().unwrap()))
+    }
+
+    #[test]
+    fn wide_port_selections_are_broad() {
+        assert_eq!(ports_spanned(&ports(&["1-65535"])), 65535);
+        // Overlaps and protocols count each port number once.
+        assert_eq!(ports_spanned(&ports(&["tcp:1-1000", "udp:500-1500", "1200"])), 1500);
+        assert!(is_broad(&ports(&["1-65535"])));
+        assert!(is_broad(&ports(&["1024-65535"])));
+        assert!(is_broad(&ports(&["1-1024", "3000"])));
+        assert!(!is_broad(&ports(&["1-1023", "3000"])));
+        assert!(!is_broad(&ports(&["8000-8999"])));
+        assert!(!is_broad(&ports(&["3000"])));
+        // A pid narrows any port selection; a pattern is broad whatever the ports.
+        assert!(!is_broad(&ports(&["1-65535"]).pid(42)));
+        assert!(is_broad(&Selection::new().signature("x").unwrap()));
+    }
 }

@@ -115,11 +115,10 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     Ok(if report.success() { Exit::Success } else { Exit::Failure })
 }
 
-/// `skipping 812 (redis-server): it belongs to nobody (uid 65534), ...; --all-users includes it`.
+/// `skipping 812 (redis-server): it belongs to uid 65534 (nobody), ...; --all-users includes it`.
 fn skipped_line(s: &Skipped) -> String {
-    let what = if s.matched { "matched" } else { "descendant of a match" };
     let flag = s.flag.as_ref().map_or_else(String::new, |f| format!("; {f} includes it"));
-    format!("skipping {} ({}), {what}: {}{flag}", s.pid, sanitize(&s.name), s.why)
+    format!("skipping {} ({}): {}{flag}", s.pid, sanitize(&s.name), s.why)
 }
 
 /// Why a port is still held by a process that was not a target, when the reason is that it
@@ -270,7 +269,8 @@ fn sequence_text(seq: &Sequence) -> String {
     steps.join(", then ")
 }
 
-/// The plan as a forest: each target under its parent, matches marked with `*`.
+/// The plan as a forest, depth first: each target right under its parent, indented one step
+/// deeper, siblings in plan order; matches marked with `*`.
 fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
     if plan.targets.is_empty() {
         return "nothing matched\n".into();
@@ -279,18 +279,28 @@ fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
     let mut s = format!("would signal {n} process{}: {}\n", if n == 1 { "" } else { "es" }, sequence_text(seq));
     let index: std::collections::HashMap<u32, usize> =
         plan.targets.iter().enumerate().map(|(i, t)| (t.pid, i)).collect();
-    for t in &plan.targets {
-        let mut depth = 0;
-        let mut cur = t.ppid;
-        while let Some(&i) = index.get(&cur) {
-            depth += 1;
-            if depth > n {
-                break;
-            }
-            cur = plan.targets[i].ppid;
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, t) in plan.targets.iter().enumerate() {
+        match index.get(&t.ppid) {
+            Some(&parent) if parent != i => children[parent].push(i),
+            _ => roots.push(i),
         }
-        let mark = if t.matched { "* " } else { "  " };
-        let _ = writeln!(s, "{}{mark}{} {}  ({})", "   ".repeat(depth), t.pid, command(t), sanitize(&t.user));
+    }
+    let mut shown = vec![false; n];
+    // Every target is shown once: one whose parent chain loops (impossible in a consistent
+    // snapshot) is shown from the top level.
+    for start in roots.into_iter().chain(0..n) {
+        let mut stack = vec![(start, 0usize)];
+        while let Some((i, depth)) = stack.pop() {
+            if std::mem::replace(&mut shown[i], true) {
+                continue;
+            }
+            let t = &plan.targets[i];
+            let mark = if t.matched { "* " } else { "  " };
+            let _ = writeln!(s, "{}{mark}{} {}  ({})", "   ".repeat(depth), t.pid, command(t), sanitize(&t.user));
+            stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
+        }
     }
     s
 }

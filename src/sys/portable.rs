@@ -129,7 +129,12 @@ pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
     if !known(&mut sys, spid) {
         return None;
     }
-    Some(sys.process(spid)?.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect())
+    let mut args: Vec<String> = sys.process(spid)?.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    // A rewritten title's padding is not arguments (as on Linux).
+    while args.last().is_some_and(String::is_empty) {
+        args.pop();
+    }
+    Some(args)
 }
 
 /// The executable of `pid`, when readable.
@@ -140,6 +145,37 @@ pub fn read_exe(pid: u32) -> Option<PathBuf> {
         return None;
     }
     sys.process(spid)?.exe().map(PathBuf::from)
+}
+
+/// The identity of `pid`'s executable file: not known here (the rails compare paths instead).
+pub fn exe_identity(_pid: u32) -> Option<(u64, u64)> {
+    None
+}
+
+/// The process a thread belongs to: these platforms list processes only, so not known here.
+pub fn thread_group(_tid: u32) -> Option<u32> {
+    None
+}
+
+/// One end of a pipe (as on Linux; never produced here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeEnd {
+    /// The pipe's identity.
+    pub inode: u64,
+    /// Opened for reading.
+    pub read: bool,
+    /// Opened for writing.
+    pub write: bool,
+}
+
+/// The pipes on this process's standard streams: not read on these platforms.
+pub fn own_pipe_ends() -> Vec<PipeEnd> {
+    Vec::new()
+}
+
+/// Whether `pid` holds the far end of one of `mine`: not read on these platforms.
+pub fn holds_far_end(_pid: u32, _mine: &[PipeEnd]) -> bool {
+    false
 }
 
 /// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.

@@ -199,7 +199,7 @@ fn man_page_renders_with_every_section() {
         shell("mandoc", &["-Tutf8", page])
     } else {
         // `have` has failed the test under CI=true already; here, say why it skips.
-        eprintln!("skipped: neither man, groff nor mandoc is installed");
+        skip("neither man, groff nor mandoc is installed");
         return;
     };
     // Strip overstrike bold/underline (`X\bX`, `_\bX`) that groff emits without a pager.

@@ -5,6 +5,7 @@ mod adversarial;
 mod adversarial_kill;
 mod docs;
 mod guard_thread;
+mod hardening;
 mod kill;
 mod list;
 mod manners;

@@ -130,6 +130,14 @@ pub fn wait_bounded(child: Child, what: &str) -> Output {
     }
 }
 
+/// Skips the calling test, saying `why`; under `CI=true` that is a failure instead: CI runs as
+/// root with every tool installed, so a skip there means the suite did not test what it claims.
+#[track_caller]
+pub fn skip(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "cannot run under CI=true: {why}");
+    eprintln!("skipped: {why}");
+}
+
 /// Whether `tool` is on PATH. When it is not, a test that needs it skips, saying so; but under
 /// `CI=true` a missing tool is a failure: CI installs what the suite needs, and a skip that
 /// passes is invisible.

@@ -163,12 +163,31 @@ fn clock_ticks() -> u64 {
     })
 }
 
+/// The wall-clock time of boot, to the nanosecond: `CLOCK_REALTIME` now minus `CLOCK_BOOTTIME`
+/// now (the clock start times in `/proc/PID/stat` count on), computed once. `btime` in
+/// `/proc/stat` is whole seconds, which made every age up to a second too old; it remains the
+/// fallback.
 fn boot_time() -> SystemTime {
     static BOOT: OnceLock<SystemTime> = OnceLock::new();
     *BOOT.get_or_init(|| {
-        let secs = fs::read("/proc/stat").ok().and_then(|b| procfs::parse_btime(&b)).unwrap_or(0);
-        UNIX_EPOCH + Duration::from_secs(secs)
+        precise_boot_time().unwrap_or_else(|| {
+            let secs = fs::read("/proc/stat").ok().and_then(|b| procfs::parse_btime(&b)).unwrap_or(0);
+            UNIX_EPOCH + Duration::from_secs(secs)
+        })
     })
+}
+
+fn precise_boot_time() -> Option<SystemTime> {
+    let mut ts = nix::libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec that outlives the call; clock_gettime writes
+    // only into it.
+    let rc = unsafe { nix::libc::clock_gettime(nix::libc::CLOCK_BOOTTIME, &raw mut ts) };
+    let now = SystemTime::now();
+    if rc != 0 {
+        return None;
+    }
+    let since_boot = Duration::new(u64::try_from(ts.tv_sec).ok()?, u32::try_from(ts.tv_nsec).ok()?);
+    now.checked_sub(since_boot)
 }
 
 /// Wall-clock time of a start time in clock ticks after boot.
@@ -220,6 +239,106 @@ pub fn read_exe(pid: u32) -> Option<PathBuf> {
     // A deleted executable reads as "/path (deleted)"; keep the path.
     let path = bytes.strip_suffix(b" (deleted)").unwrap_or(&bytes);
     Some(PathBuf::from(OsStr::from_bytes(path)))
+}
+
+/// The identity of `pid`'s executable file: device and inode of what `/proc/PID/exe` points
+/// to (the file itself, also when it was renamed or deleted). Unreadable for other users'
+/// processes when not root. The file is never opened; `statx` with `AT_STATX_DONT_SYNC` takes
+/// what the kernel has cached and asks no remote file system (a dead NFS server cannot hang
+/// it), and device and inode are always in the inode.
+pub fn exe_identity(pid: u32) -> Option<(u64, u64)> {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let dir = proc_dir().ok()?;
+    let path = PidPath::new(pid, b"exe");
+    let st = rustix::fs::statx(dir, path.as_cstr(), AtFlags::STATX_DONT_SYNC, StatxFlags::INO).ok()?;
+    Some((rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino))
+}
+
+/// The process (thread group) `tid` belongs to: `tid` itself for a process, another pid for
+/// a thread. `None` when it does not exist.
+pub fn thread_group(tid: u32) -> Option<u32> {
+    with_proc_file(tid, b"status", procfs::parse_status_tgid)
+}
+
+/// One end of a pipe that a process holds: the pipe, and which way the end goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeEnd {
+    /// The pipe's inode.
+    pub inode: u64,
+    /// Opened for reading.
+    pub read: bool,
+    /// Opened for writing.
+    pub write: bool,
+}
+
+impl PipeEnd {
+    /// Whether `other` is the far end of the same pipe: it reads what this end writes, or
+    /// writes what this end reads.
+    pub fn faces(&self, other: &PipeEnd) -> bool {
+        self.inode == other.inode && ((self.write && other.read) || (self.read && other.write))
+    }
+}
+
+/// The pipe end behind `/proc/PID/fd/FD`, if that fd is a pipe.
+fn pipe_end(pid: u32, fd_name: &[u8]) -> Option<PipeEnd> {
+    let dir = proc_dir().ok()?;
+    let mut leaf = b"fd/".to_vec();
+    leaf.extend_from_slice(fd_name);
+    let target = rustix::fs::readlinkat(dir, PidPath::new(pid, &leaf).as_cstr(), Vec::new()).ok()?;
+    let inode = procfs::parse_pipe_link(target.as_bytes())?;
+    leaf.splice(..2, b"fdinfo".iter().copied());
+    let flags = with_proc_file(pid, &leaf, procfs::parse_fdinfo_flags)?;
+    let mode = flags & 0o3;
+    Some(PipeEnd { inode, read: mode != 1, write: mode != 0 })
+}
+
+/// The pipes on this process's stdin, stdout and stderr: its pipeline, when a shell runs it
+/// in one (`reaper kill ... | tee log`).
+pub fn own_pipe_ends() -> Vec<PipeEnd> {
+    let me = crate::sys::self_pid();
+    let mut out: Vec<PipeEnd> = [&b"0"[..], b"1", b"2"].iter().filter_map(|fd| pipe_end(me, fd)).collect();
+    out.dedup();
+    out
+}
+
+/// Whether `pid` holds the far end of one of the pipes in `mine` (see [`PipeEnd::faces`]):
+/// it reads what we write or writes what we read. Reads its fd table; `false` when that is
+/// unreadable.
+pub fn holds_far_end(pid: u32, mine: &[PipeEnd]) -> bool {
+    if mine.is_empty() {
+        return false;
+    }
+    let Ok(proc_dir) = proc_dir() else { return false };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(fd_dir) = rustix::fs::openat(proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) else {
+        return false;
+    };
+    let mut dents = DirentBuf::new();
+    let mut link = [0u8; 64];
+    while let Ok(n) = dents.fill(&fd_dir) {
+        if n == 0 {
+            break;
+        }
+        for name in dents.names(n) {
+            let mut cname = [0u8; 16];
+            let Some(slot) = cname.get_mut(..name.len()) else { continue };
+            slot.copy_from_slice(name);
+            let Ok(cname) = CStr::from_bytes_until_nul(&cname) else { continue };
+            let Ok(len) = rustix::fs::readlinkat_raw(&fd_dir, cname, &mut link) else {
+                continue;
+            };
+            let Some(inode) = procfs::parse_pipe_link(&link[..len.min(link.len())]) else { continue };
+            if !mine.iter().any(|m| m.inode == inode) {
+                continue;
+            }
+            if let Some(end) = pipe_end(pid, name)
+                && mine.iter().any(|m| m.faces(&end))
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Whether `p` is a session subreaper that adopts orphans: `systemd --user`.
@@ -635,6 +754,57 @@ mod tests {
         assert_eq!(p.uid, nix::unistd::getuid().as_raw());
         assert_eq!(start_ticks(me), Some(p.start_ticks));
         assert!(read_cmdline(me).unwrap().iter().any(|a| a.contains("reaper")));
+    }
+
+    // Start times used the whole-second `btime`, so ages were up to a second too old.
+    #[test]
+    fn boot_time_is_sub_second() {
+        let before = SystemTime::now();
+        let up = procfs::parse_uptime(&fs::read("/proc/uptime").unwrap()).unwrap();
+        let from_uptime = before - Duration::from_secs_f64(up);
+        let boot = boot_time();
+        // /proc/uptime counts in hundredths (truncated), and the two reads are apart by a few
+        // scheduling delays at most.
+        let diff = boot.duration_since(from_uptime).unwrap_or_else(|e| e.duration());
+        assert!(diff < Duration::from_millis(150), "boot {boot:?} vs uptime {from_uptime:?}: {diff:?}");
+        // Our own start time lies between boot and now.
+        let me = read_process(std::process::id()).unwrap();
+        assert!(me.start_time <= SystemTime::now() && me.start_time >= boot);
+    }
+
+    #[test]
+    fn threads_and_exe_identity() {
+        let me = std::process::id();
+        assert_eq!(thread_group(me), Some(me));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            tx.send(nix::unistd::gettid().as_raw() as u32).unwrap();
+            let _ = done_rx.recv();
+        });
+        let tid = rx.recv().unwrap();
+        assert_ne!(tid, me);
+        assert_eq!(thread_group(tid), Some(me));
+        drop(done_tx);
+        t.join().unwrap();
+        let st = fs::metadata(std::env::current_exe().unwrap()).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(exe_identity(me), Some((st.dev(), st.ino())));
+    }
+
+    #[test]
+    fn pipe_ends_face_each_other() {
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let me = std::process::id();
+        let end = |fd: &OwnedFd| pipe_end(me, fd.as_raw_fd().to_string().as_bytes()).unwrap();
+        let (re, we) = (end(&r), end(&w));
+        assert_eq!(re.inode, we.inode);
+        assert!(re.read && !re.write && we.write && !we.read);
+        assert!(re.faces(&we) && we.faces(&re));
+        assert!(!we.faces(&we) && !re.faces(&re));
+        // We hold both ends, so we hold the far end of each.
+        assert!(holds_far_end(me, &[we]));
+        assert!(!holds_far_end(me, &[PipeEnd { inode: we.inode + 1, read: false, write: true }]));
     }
 
     /// The inode of a socket we hold, the way sock_diag reports it.

@@ -60,14 +60,30 @@ pub fn parse_status_uid(buf: &[u8]) -> Option<u32> {
     line["Uid:".len()..].split_ascii_whitespace().next()?.parse().ok()
 }
 
+/// The thread-group id (the process a task belongs to) from `/proc/PID/status` (`Tgid:`).
+pub fn parse_status_tgid(buf: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(buf).ok()?;
+    let line = text.lines().find(|l| l.starts_with("Tgid:"))?;
+    line["Tgid:".len()..].trim().parse().ok()
+}
+
 /// Splits `/proc/PID/cmdline` into arguments. Invalid UTF-8 is replaced (for matching and
-/// display), an empty buffer (zombie, kernel thread) gives no arguments.
+/// display), an empty buffer (zombie, kernel thread) gives no arguments. Trailing empty
+/// arguments are dropped: a daemon that rewrites its title (redis, nginx, postgres) leaves the
+/// rest of its argument area as NUL padding, which would otherwise read as dozens of `""`.
 pub fn parse_cmdline(buf: &[u8]) -> Vec<String> {
-    let buf = buf.strip_suffix(b"\0").unwrap_or(buf);
+    let end = buf.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let buf = &buf[..end];
     if buf.is_empty() {
         return Vec::new();
     }
     buf.split(|&b| b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect()
+}
+
+/// The seconds since boot in `/proc/uptime` (its first field).
+pub fn parse_uptime(buf: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(buf).ok()?;
+    text.split_ascii_whitespace().next()?.parse().ok().filter(|s: &f64| s.is_finite() && *s >= 0.0)
 }
 
 /// `btime` (boot time, seconds since the epoch) from `/proc/stat`.
@@ -80,6 +96,19 @@ pub fn parse_btime(buf: &[u8]) -> Option<u64> {
 pub fn parse_socket_link(target: &[u8]) -> Option<u64> {
     let inner = target.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
     std::str::from_utf8(inner).ok()?.parse().ok()
+}
+
+/// The inode of a `pipe:[INODE]` link target.
+pub fn parse_pipe_link(target: &[u8]) -> Option<u64> {
+    let inner = target.strip_prefix(b"pipe:[")?.strip_suffix(b"]")?;
+    std::str::from_utf8(inner).ok()?.parse().ok()
+}
+
+/// The open flags (octal `flags:` line) of a `/proc/PID/fdinfo/FD` file.
+pub fn parse_fdinfo_flags(buf: &[u8]) -> Option<u32> {
+    let text = std::str::from_utf8(buf).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("flags:"))?;
+    u32::from_str_radix(line.trim(), 8).ok()
 }
 
 /// One row of `/proc/net/{tcp,udp}[6]`.
@@ -168,6 +197,27 @@ mod tests {
         assert_eq!(parse_cmdline(b"python3\0-m\0http.server\0"), ["python3", "-m", "http.server"]);
         assert!(parse_cmdline(b"").is_empty());
         assert_eq!(parse_cmdline(b"a\xffb\0"), ["a\u{fffd}b"]);
+        // Empty arguments inside stay; the NUL padding of a rewritten title goes.
+        assert_eq!(parse_cmdline(b"a\0\0b\0"), ["a", "", "b"]);
+        assert_eq!(parse_cmdline(b"redis-server *:6379\0\0\0\0\0\0"), ["redis-server *:6379"]);
+        assert_eq!(parse_cmdline(b"redis-server *:6379\0\0\0"), ["redis-server *:6379"]);
+        assert!(parse_cmdline(b"\0\0\0").is_empty());
+    }
+
+    #[test]
+    fn status_tgid_uptime_pipes_fdinfo() {
+        assert_eq!(
+            parse_status_tgid(b"Name:\tx\nUmask:\t0022\nState:\tS\nTgid:\t4242\nNgid:\t0\nPid:\t4250\n"),
+            Some(4242)
+        );
+        assert_eq!(parse_status_tgid(b"Name:\tx\n"), None);
+        assert_eq!(parse_uptime(b"12345.67 2345.00\n"), Some(12345.67));
+        assert_eq!(parse_uptime(b"x 1\n"), None);
+        assert_eq!(parse_uptime(b"-1 1\n"), None);
+        assert_eq!(parse_pipe_link(b"pipe:[4321]"), Some(4321));
+        assert_eq!(parse_pipe_link(b"socket:[4321]"), None);
+        assert_eq!(parse_fdinfo_flags(b"pos:\t0\nflags:\t0100001\nmnt_id:\t15\nino:\t4321\n"), Some(0o100001));
+        assert_eq!(parse_fdinfo_flags(b"pos:\t0\n"), None);
     }
 
     #[test]
