@@ -1,13 +1,14 @@
 //! Linux: processes from `/proc`, sockets from netlink `sock_diag` (through netstat2, with a
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
+pub mod freeze;
 pub mod guard;
 pub mod pidfd;
 pub mod pidwatch;
 pub mod procfs;
 mod sockdiag;
 
-pub use pidfd::{Signaller, scan_tree};
+pub use pidfd::{PinHandle, Signaller, pin, scan_tree};
 pub use pidwatch::wait_pid_exit;
 
 use std::ffi::{CStr, OsStr};
