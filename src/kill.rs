@@ -718,6 +718,14 @@ mod tests {
         next_pid: u32,
         /// A signal the fake kernel refuses (EINVAL).
         refuse: Option<i32>,
+        /// (pid, signal) pairs the fake kernel drops (a namespace's init without a handler).
+        drops: Vec<(u32, i32)>,
+        /// Pids that fork a new child when a signal is delivered to them (a SIGTERM handler
+        /// that re-forks a worker).
+        fork_on_delivery: Vec<u32>,
+        /// Whether those children keep what their parent ignores (or reset it, as a worker
+        /// does).
+        inherit_ignores: bool,
     }
 
     impl Fake {
@@ -743,9 +751,20 @@ mod tests {
                 return;
             }
             let fatal = p.pending.iter().any(|s| !p.ignores.contains(s));
+            let delivered = !p.pending.is_empty();
+            let ignores = if self.inherit_ignores { p.ignores.clone() } else { Vec::new() };
             p.pending.clear();
             if fatal {
                 p.alive = false;
+            }
+            if delivered && let Some(i) = self.fork_on_delivery.iter().position(|&x| x == pid) {
+                self.fork_on_delivery.remove(i);
+                let child = self.next_pid;
+                self.next_pid += 1;
+                self.add(child, pid);
+                if let Some(c) = self.procs.get_mut(&child) {
+                    c.ignores = ignores;
+                }
             }
         }
     }
@@ -840,6 +859,10 @@ mod tests {
                     Seen { pid, start_ticks: p.start, state }
                 })
                 .collect()
+        }
+
+        fn drops(&mut self, pid: u32, sig: i32) -> bool {
+            self.drops.contains(&(pid, sig))
         }
 
         fn is_stopped(&mut self, pid: u32, start: u64) -> bool {
@@ -995,5 +1018,83 @@ mod tests {
         assert_eq!(outcomes(&r), [Outcome::Survived]);
         assert!(!fake.procs[&BASE].stopped, "left stopped: {:?}", fake.log);
         assert_eq!(fake.log.last(), Some(&(BASE, sys::SIGCONT)));
+    }
+
+    // Regression (issue 11, item 2): the plan found its target gone when it pinned it; another
+    // process then took the pid within the same clock tick (same start time). Re-opening by
+    // pid and start time would have signalled it; the pin never does.
+    #[test]
+    fn pinned_gone_at_plan_time_is_never_signalled_even_with_the_same_start_time() {
+        let (mut fake, mut plan) = setup(1);
+        plan.pins.insert(BASE, Pin::Gone);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Gone]);
+        assert!(fake.log.is_empty(), "{:?}", fake.log);
+        assert!(fake.procs[&BASE].alive);
+    }
+
+    // Regression (issue 11, item 15): a namespace's init without a TERM handler never gets
+    // SIGTERM; the engine waited the whole timeout for it and said nothing.
+    #[test]
+    fn a_dropped_signal_is_noted_and_the_next_step_sent_at_once() {
+        let (mut fake, plan) = setup(2);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10s,KILL:10ms"), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert_eq!(outcomes(&r), [Outcome::Killed, Outcome::Exited]);
+        assert_eq!(r.targets[0].signals, ["SIGKILL"]);
+        assert_eq!(r.targets[1].signals, ["SIGTERM"]);
+        let note = r.targets[0].note.as_deref().expect("a note");
+        assert!(note.contains(&format!("pid {BASE} is the init of its own PID namespace")), "{note}");
+        assert!(note.contains("SIGKILL was sent at once"), "{note}");
+        assert!(!fake.log.contains(&(BASE, sys::SIGTERM)), "{:?}", fake.log);
+        assert_eq!(r.targets[1].note, None);
+    }
+
+    #[test]
+    fn a_sequence_whose_every_signal_is_dropped_does_not_wait_for_nothing() {
+        let (mut fake, plan) = setup(1);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10s"), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert_eq!(outcomes(&r), [Outcome::Survived]);
+        assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("it cannot end it")), "{r:?}");
+    }
+
+    // Regression (issue 11, item 9): a child forked while a step waits (a SIGTERM handler
+    // re-forking a worker) got only the next step's signal, or none if the step was the last.
+    #[test]
+    fn a_child_forked_during_the_grace_period_gets_the_same_step() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        fake.fork_on_delivery.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        let t = r.targets.iter().find(|t| t.pid == child).expect("the child is a target");
+        assert_eq!(t.signals, ["SIGTERM"], "{r:?}");
+        assert_eq!(t.outcome, Outcome::Exited);
+        assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
+        // It was frozen before it got SIGTERM.
+        let term = fake.log.iter().position(|&x| x == (child, sys::SIGTERM)).expect("TERM");
+        assert!(fake.log[..term].contains(&(child, sys::SIGSTOP)), "{:?}", fake.log);
+        assert!(!fake.procs[&child].stopped);
+    }
+
+    // The last step is repeated for newcomers to a fixed point, bounded by time, not by count.
+    #[test]
+    fn children_forked_during_the_last_step_get_it_to_a_fixed_point() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        // Five generations, each forking the next when signalled, each ignoring SIGTERM.
+        fake.inherit_ignores = true;
+        fake.fork_on_delivery.push(BASE);
+        for k in 0..4 {
+            fake.fork_on_delivery.push(BASE + 100 + k);
+        }
+        let r = execute_with(&mut fake, &plan, &opts("TERM:50ms"), &mut |_| {});
+        assert_eq!(r.targets.len(), 6, "{r:?}");
+        assert!(r.targets.iter().all(|t| t.signals == ["SIGTERM"]), "{r:?}");
     }
 }
