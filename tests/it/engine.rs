@@ -57,7 +57,7 @@ fn frozen(pid: u32) -> bool {
     matches!(state(pid), Some('T' | 't'))
 }
 
-fn target<'a>(json: &'a Value, pid: u32) -> &'a Value {
+fn target(json: &Value, pid: u32) -> &Value {
     json["targets"].as_array().and_then(|a| a.iter().find(|t| t["pid"] == pid)).unwrap_or(&Value::Null)
 }
 
