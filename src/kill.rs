@@ -421,17 +421,8 @@ impl<C: Control> Engine<'_, '_, C> {
         let futile = k == seq.steps.len();
         let signal = seq.steps[k.min(seq.steps.len() - 1)].signal;
         if !dropped.is_empty() {
-            dropped.dedup();
-            let what = dropped.join(", ");
-            let then = if futile {
-                "it cannot end it".to_string()
-            } else {
-                format!("{} was sent at once instead", signal.name())
-            };
-            self.targets[i].report.note = Some(format!(
-                "pid {pid} is the init of its own PID namespace and has no handler for {what}: \
-                 the kernel drops {what} sent from outside the namespace; {then}"
-            ));
+            let instead = (!futile).then(|| signal.name());
+            self.targets[i].report.note = Some(dropped_note(pid, dropped, instead.as_deref(), false));
         }
         self.targets[i].futile = futile;
         if self.send(i, signal.number()) {
@@ -569,6 +560,38 @@ impl<C: Control> Engine<'_, '_, C> {
     }
 }
 
+/// The note of a target that is the init of a PID namespace without a handler for the signals
+/// `dropped`; `instead` is the signal it gets at once (none: the sequence cannot end it).
+fn dropped_note(pid: u32, mut dropped: Vec<String>, instead: Option<&str>, planned: bool) -> String {
+    dropped.dedup();
+    let what = dropped.join(", ");
+    let then = match (instead, planned) {
+        (None, _) => "the sequence cannot end it".to_string(),
+        (Some(s), false) => format!("{s} was sent at once instead"),
+        (Some(s), true) => format!("{s} would be sent at once instead"),
+    };
+    format!(
+        "pid {pid} is the init of its own PID namespace and has no handler for {what}: the kernel drops \
+         {what} sent from outside the namespace; {then}"
+    )
+}
+
+/// The notes a dry run can give: signals of the sequence the kernel would drop.
+fn plan_notes(targets: &mut [TargetReport], seq: &Sequence) {
+    for t in targets {
+        let dropped: Vec<String> = seq
+            .steps
+            .iter()
+            .take_while(|s| sys::drops_signal(t.pid, s.signal.number()))
+            .map(|s| s.signal.name())
+            .collect();
+        if !dropped.is_empty() {
+            let instead = seq.steps.get(dropped.len()).map(|s| s.signal.name());
+            t.note = Some(dropped_note(t.pid, dropped, instead.as_deref(), true));
+        }
+    }
+}
+
 /// Whether a step freezes the trees around its signal: not for SIGSTOP and SIGCONT
 /// themselves.
 fn freezes(signal: Signal) -> bool {
@@ -627,7 +650,8 @@ pub fn execute(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<KillReport> {
     let mut report = if opts.dry_run {
-        let targets = plan.targets.clone();
+        let mut targets = plan.targets.clone();
+        plan_notes(&mut targets, &opts.sequence);
         KillReport { dry_run: true, targets, ..KillReport::default() }
     } else {
         let mut ctl = sys::Signaller::new();
@@ -1060,7 +1084,7 @@ mod tests {
         let r = execute_with(&mut fake, &plan, &opts("TERM:10s"), &mut |_| {});
         assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
         assert_eq!(outcomes(&r), [Outcome::Survived]);
-        assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("it cannot end it")), "{r:?}");
+        assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("the sequence cannot end it")), "{r:?}");
     }
 
     // Regression (issue 11, item 9): a child forked while a step waits (a SIGTERM handler

@@ -42,6 +42,13 @@ pub fn pin(_pid: u32, _start_ticks: u64) -> Option<crate::plan::Pin> {
     None
 }
 
+/// Whether the kernel drops `sig` sent to `pid` (a PID namespace's init without a handler):
+/// there are no PID namespaces here.
+#[cfg(not(target_os = "linux"))]
+pub fn drops_signal(_pid: u32, _sig: i32) -> bool {
+    false
+}
+
 #[cfg(unix)]
 mod unix_common;
 #[cfg(unix)]

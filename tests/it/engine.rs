@@ -277,6 +277,11 @@ fn engine_namespace_init_without_term_handler_is_killed_at_once_and_told() {
                 .is_ok_and(|s| s.lines().any(|l| l.starts_with("NSpid:") && l.ends_with("\t1")))
         })
         .expect("the namespace's init on the host");
+    // The plan says so.
+    let plan = reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "10s", "--dry-run", "--format", "json"]);
+    let json = plan.expect(0).json();
+    let note = target(&json, pid)["note"].as_str().unwrap_or_default().to_string();
+    assert!(note.contains("drops SIGTERM") && note.contains("SIGKILL would be sent at once"), "{json:#}");
     let started = Instant::now();
     let run = reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "10s", "--format", "json"]);
     let took = started.elapsed();
@@ -291,4 +296,22 @@ fn engine_namespace_init_without_term_handler_is_killed_at_once_and_told() {
     assert!(took < Duration::from_secs(5), "waited {took:?} for a signal the kernel drops");
     assert!(is_dead(pid));
     drop(guard);
+}
+
+// Every thread of a target is frozen (ptrace stops one thread at a time), the whole process
+// gets the signal, and a target SIGKILLed while traced is released to its parent at once.
+#[test]
+fn engine_multithreaded_target_is_frozen_whole_and_released_to_its_parent() {
+    let mut fx = Fixture::start("threads", "threads", &["4", "ignore-term"]);
+    let pid = fx.pid();
+    assert_eq!(pid, fx.child.id(), "the fixture is our child: we are the parent that must be told");
+    let started = Instant::now();
+    let json = reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "1s", "--format", "json"]).expect(0).json();
+    let t = target(&json, pid);
+    assert_eq!(t["outcome"], "killed", "{json:#}");
+    assert_eq!(t["signals"], serde_json::json!(["SIGTERM", "SIGKILL"]), "{json:#}");
+    // Its parent (this test) sees it killed by SIGKILL, not held by a tracer.
+    let status = fx.child.wait().expect("wait");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
 }

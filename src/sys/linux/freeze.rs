@@ -77,11 +77,37 @@ fn threads(pid: u32) -> Vec<i32> {
     dir.flatten().filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok())).collect()
 }
 
+/// The part of a `stat` file after the command name (from the state letter on), read with
+/// one `read()` (procfs produces the file whole; this runs for every process of a big tree,
+/// several times).
+fn stat_fields(path: &str, buf: &mut [u8; 1024]) -> Option<usize> {
+    use std::io::Read;
+    let n = std::fs::File::open(path).ok()?.read(buf).ok()?;
+    let close = buf[..n].iter().rposition(|&b| b == b')')?;
+    (close + 2 < n).then_some(close + 2)
+}
+
 /// The state letter of one thread, `None` when it is gone.
 fn thread_state(pid: u32, tid: i32) -> Option<char> {
-    let s = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
-    let close = s.iter().rposition(|&b| b == b')')?;
-    s.get(close + 2).map(|&b| char::from(b))
+    let mut buf = [0u8; 1024];
+    let at = stat_fields(&format!("/proc/{pid}/task/{tid}/stat"), &mut buf)?;
+    Some(char::from(buf[at]))
+}
+
+/// The leader's state letter and the number of threads of `pid` (threads that died traced
+/// count until the tracer waits for them), `None` when it is gone.
+fn leader_stat(pid: u32) -> Option<(char, usize)> {
+    super::with_proc_file(pid, b"stat", parse_leader)
+}
+
+fn parse_leader(buf: &[u8]) -> Option<(char, usize)> {
+    let close = buf.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(buf.get(close + 2..)?).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // Field 20 of the file; the state is field 3.
+    let threads = fields.nth(16)?.parse().ok()?;
+    Some((state, threads))
 }
 
 impl Tracer {
@@ -108,7 +134,9 @@ impl Tracer {
             return Err(libc::ESRCH);
         }
         self.traced.insert(pid, list);
-        self.seize_new_threads(pid);
+        if leader_stat(pid).is_some_and(|(_, n)| n > 1) {
+            self.seize_new_threads(pid);
+        }
         Ok(())
     }
 
@@ -139,15 +167,28 @@ impl Tracer {
         added
     }
 
-    /// Whether every thread of `pid` is in a stop (or gone). Seizes threads created since.
+    /// Whether every thread of `pid` is in a stop (or gone). Seizes threads created since: a
+    /// thread count above the number traced means some thread is not (a traced thread that
+    /// died still counts until we wait for it), and once every traced thread is stopped no
+    /// new one can appear: a fixed point.
     pub fn stopped(&mut self, pid: u32) -> bool {
-        if self.seize_new_threads(pid) > 0 {
+        let Some((state, n)) = leader_stat(pid) else {
+            return true;
+        };
+        let Some(traced) = self.traced.get(&pid).map(Vec::len) else {
+            return true;
+        };
+        let halted = |s: char| matches!(s, 't' | 'T' | 'Z' | 'X');
+        if n > traced && self.seize_new_threads(pid) > 0 {
             return false;
+        }
+        if n <= 1 {
+            return halted(state);
         }
         let Some(list) = self.traced.get(&pid) else {
             return true;
         };
-        list.iter().all(|t| thread_state(pid, t.tid).is_none_or(|s| matches!(s, 't' | 'T' | 'Z' | 'X')))
+        list.iter().all(|t| thread_state(pid, t.tid).is_none_or(halted))
     }
 
     /// Detaches every thread of `pid`, giving back any signal that arrived meanwhile. Returns
@@ -220,5 +261,92 @@ impl Drop for Tracer {
         while self.settle() && Instant::now() < limit {
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    fn task_states(pid: u32) -> Vec<char> {
+        threads(pid).into_iter().filter_map(|tid| thread_state(pid, tid)).collect()
+    }
+
+    fn tracer_pid(pid: u32) -> String {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        s.lines().find_map(|l| l.strip_prefix("TracerPid:")).unwrap().trim().to_string()
+    }
+
+    // Every thread is seized (ptrace stops one thread at a time): frozen, none runs; thawed,
+    // all run again and nothing traces them.
+    #[test]
+    fn freeze_stops_every_thread_and_thaw_lets_them_all_go() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
+        let token = format!("reaper-unit-freeze-{}", std::process::id());
+        let mut child = Command::new("python3")
+            .args([fixture, &token, "threads", "4"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("READY"), "{line}");
+        let pid = child.id();
+        let fd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(pid as i32).unwrap(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        let mut tracer = Tracer::default();
+        tracer.freeze(pid, &fd).unwrap();
+        let limit = Instant::now() + Duration::from_secs(20);
+        while !tracer.stopped(pid) {
+            assert!(Instant::now() < limit, "never stopped: {:?}", task_states(pid));
+            std::thread::yield_now();
+        }
+        let states = task_states(pid);
+        assert_eq!(states.len(), 5, "{states:?}");
+        assert!(states.iter().all(|&s| s == 't'), "{states:?}");
+        assert_eq!(tracer_pid(pid), nix::unistd::gettid().to_string(), "traced by this thread");
+        assert!(tracer.thaw(pid));
+        assert!(!tracer.settle(), "every thread detached at once");
+        assert_eq!(tracer_pid(pid), "0");
+        let limit = Instant::now() + Duration::from_secs(20);
+        while task_states(pid).iter().any(|&s| s == 't' || s == 'T') {
+            assert!(Instant::now() < limit, "left stopped: {:?}", task_states(pid));
+            std::thread::yield_now();
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    // A signal sent while the process is frozen is not lost: it acts once the process is let go.
+    #[test]
+    fn a_signal_sent_during_the_freeze_acts_after_the_thaw() {
+        let mut child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).spawn().unwrap();
+        let pid = child.id();
+        let fd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(pid as i32).unwrap(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        let mut tracer = Tracer::default();
+        tracer.freeze(pid, &fd).unwrap();
+        let limit = Instant::now() + Duration::from_secs(20);
+        while !tracer.stopped(pid) {
+            assert!(Instant::now() < limit);
+            std::thread::yield_now();
+        }
+        rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::USR1).unwrap();
+        // Still frozen: the signal waits (no waitpid here: we are its parent and its tracer, and
+        // would be told of the ptrace-stop).
+        assert_eq!(task_states(pid), ['t']);
+        assert!(tracer.thaw(pid));
+        let status = child.wait().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGUSR1), "{status:?}");
+        assert!(!tracer.settle());
     }
 }

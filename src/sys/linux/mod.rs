@@ -8,7 +8,7 @@ pub mod pidwatch;
 pub mod procfs;
 mod sockdiag;
 
-pub use pidfd::{PinHandle, Signaller, pin, scan_tree};
+pub use pidfd::{PinHandle, Signaller, drops_signal, pin, scan_tree};
 pub use pidwatch::wait_pid_exit;
 
 use std::ffi::{CStr, OsStr};

@@ -247,10 +247,7 @@ impl Control for Signaller {
     }
 
     fn drops(&mut self, pid: u32, sig: i32) -> bool {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            return false; // forced into a namespace's init from an ancestor namespace
-        }
-        std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| init_drops(&s, sig))
+        drops_signal(pid, sig)
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
@@ -316,6 +313,15 @@ impl Control for Signaller {
         }
         super::read_stat(pid).is_none_or(|s| s.starttime != start_ticks || matches!(s.state, 'T' | 't' | 'Z' | 'X'))
     }
+}
+
+/// Whether the kernel drops `sig` sent to `pid` from here: `pid` is the init of a PID namespace
+/// below ours and has no handler for `sig`.
+pub fn drops_signal(pid: u32, sig: i32) -> bool {
+    if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        return false; // forced into a namespace's init from an ancestor namespace
+    }
+    super::with_proc_file(pid, b"status", |b| Some(init_drops(&String::from_utf8_lossy(b), sig))).unwrap_or(false)
 }
 
 /// Whether a process with this `/proc/PID/status` is the init of a PID namespace below the one
