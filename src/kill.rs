@@ -16,7 +16,7 @@
 //!    loop; a zombie is dead. Any signal that would end reaper by default (INT, TERM, HUP, USR1,
 //!    ALRM, ...) is read from the signalfd instead: everything frozen is let go, the report says
 //!    `interrupted`;
-//! 4. while a step waits, the trees are scanned again (on exits, and every [`RESCAN_EVERY`]):
+//! 4. while a step waits, the trees are scanned again (on exits, and every 250 ms):
 //!    a descendant that appeared (a worker re-forked by a SIGTERM handler) is frozen and gets
 //!    the current step at once, and the later steps with the others; after the last step this
 //!    repeats to a fixed point, bounded by time;
@@ -170,7 +170,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// How often a waiting step scans the trees for new descendants (each scan reads every
 /// `/proc/PID/stat`: about 15 ms with 2000 processes). An exit also triggers a scan, at most
 /// every [`RESCAN_AFTER_EXIT`].
-pub const RESCAN_EVERY: Duration = Duration::from_millis(250);
+const RESCAN_EVERY: Duration = Duration::from_millis(250);
 /// The shortest time between two scans triggered by exits.
 const RESCAN_AFTER_EXIT: Duration = Duration::from_millis(20);
 /// After the last step, descendants that keep appearing get it again for at least this long
