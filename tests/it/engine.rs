@@ -315,3 +315,19 @@ fn engine_multithreaded_target_is_frozen_whole_and_released_to_its_parent() {
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
 }
+
+// A library killing its own child (an app ending its sidecar): the freeze traces the child, and
+// the tracer must not consume the exit status that the app's own `wait` is owed.
+#[test]
+fn engine_library_killing_its_own_child_leaves_the_exit_status_to_it() {
+    for (mode, sig) in [("idle", 15), ("ignore-term", 9)] {
+        let mut fx = Fixture::start("own-child", mode, &[]);
+        let pid = fx.pid();
+        assert_eq!(pid, fx.child.id());
+        let opts = KillOptions { sequence: "TERM:300ms,KILL".parse().expect("sequence"), ..KillOptions::default() };
+        let report = engine::kill(&Selection::new().pid(pid), &opts, &mut |_| {}).expect("a report");
+        assert!(report.success(), "{report:?}");
+        let status = fx.child.wait().expect("our own wait gets the status");
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(sig), "{mode}: {status:?}");
+    }
+}

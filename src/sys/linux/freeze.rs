@@ -47,6 +47,9 @@ struct Tracee {
     tid: i32,
     /// A signal that stopped it (signal-delivery-stop) and must be given back on detach.
     inject: i32,
+    /// The leader of a child of this process: its exit status belongs to this process's own
+    /// `wait`, which the tracer must not consume.
+    keep_exit: bool,
 }
 
 /// The threads this thread traces, by process.
@@ -123,8 +126,9 @@ impl Tracer {
             return Ok(());
         }
         let leader = i32::try_from(pid).map_err(|_| libc::ESRCH)?;
+        let own_child = super::read_stat(pid).is_some_and(|s| s.ppid == std::process::id());
         ptrace(libc::PTRACE_SEIZE, leader, 0)?;
-        let mut list = vec![Tracee { tid: leader, inject: 0 }];
+        let mut list = vec![Tracee { tid: leader, inject: 0, keep_exit: own_child }];
         let _ = ptrace(libc::PTRACE_INTERRUPT, leader, 0);
         // The seized task is the pinned process only if that process has not exited: a pid is
         // recycled only after its process is reaped.
@@ -154,7 +158,7 @@ impl Tracer {
                 continue; // exited meanwhile
             }
             let _ = ptrace(libc::PTRACE_INTERRUPT, tid, 0);
-            let t = Tracee { tid, inject: 0 };
+            let t = Tracee { tid, inject: 0, keep_exit: false };
             // Traced, the tid cannot be recycled; it must still be a thread of `pid` (it was
             // listed there, but may have exited and been reused before the seize).
             if std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists() {
@@ -217,29 +221,50 @@ impl Tracer {
     }
 }
 
-/// One attempt to let go of a thread. Returns whether it is released.
-fn release(t: &mut Tracee) -> bool {
+/// `waitid(P_PID, tid, flags | __WALL | WNOHANG)`: `Some((si_code, si_status))` when there
+/// was something to report, `None` when not (or on an error: `ECHILD`, not ours to wait for).
+fn wait_tid(tid: i32, flags: libc::c_int) -> Result<Option<(i32, i32)>, i32> {
     loop {
-        let mut st: libc::c_int = 0;
-        // SAFETY: waitpid writes the status into `st`, a valid c_int for the call's duration.
-        let r = unsafe { libc::waitpid(t.tid, &mut st, libc::__WALL | libc::WNOHANG) };
+        // SAFETY: an all-zero siginfo_t is valid; waitid writes into it for the call only.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let id = libc::id_t::try_from(tid).unwrap_or(0);
+        // SAFETY: `info` is a valid siginfo_t that outlives the call; the other arguments are
+        // plain integers.
+        let r = unsafe { libc::waitid(libc::P_PID, id, &mut info, flags | libc::__WALL | libc::WNOHANG) };
         if r == -1 {
             match errno() {
                 libc::EINTR => continue,
-                // ECHILD: not (or no longer) ours to wait for; nothing else can be done.
-                _ => return true,
+                e => return Err(e),
             }
         }
-        if r == 0 {
-            break;
+        // SAFETY: waitid filled `info` for a child state change (si_pid 0: none to report).
+        let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
+        return Ok((pid != 0).then_some((info.si_code, status)));
+    }
+}
+
+/// One attempt to let go of a thread. Returns whether it is released.
+fn release(t: &mut Tracee) -> bool {
+    // Stops first, one at a time: a signal-delivery-stop (a signal that arrived while traced,
+    // no ptrace event above its number) gives its signal back on detach.
+    loop {
+        match wait_tid(t.tid, libc::WSTOPPED) {
+            Ok(Some((code, status))) => {
+                if code == libc::CLD_TRAPPED && status >> 8 == 0 {
+                    t.inject = status & 0x7f;
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return true, // not ours (any more): nothing to release
         }
-        if libc::WIFEXITED(st) || libc::WIFSIGNALED(st) {
-            return true;
-        }
-        // A signal-delivery-stop (no ptrace event in the high bits): the signal is given back.
-        if libc::WIFSTOPPED(st) && (st >> 16) == 0 {
-            t.inject = libc::WSTOPSIG(st);
-        }
+    }
+    // Died while traced: a traced thread is released (and its process's end told to its
+    // parent) only once the tracer waits for it. When this process is the parent itself (a
+    // library killing its own child), the exit is left for its own wait: only looked at.
+    let flags = if t.keep_exit { libc::WEXITED | libc::WNOWAIT } else { libc::WEXITED };
+    match wait_tid(t.tid, flags) {
+        Ok(Some(_)) | Err(_) => return true,
+        Ok(None) => {}
     }
     match ptrace(libc::PTRACE_DETACH, t.tid, t.inject as usize) {
         Ok(()) => true,
