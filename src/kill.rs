@@ -124,10 +124,20 @@ pub trait Control {
     }
     /// Sends signal `sig` to the pinned process.
     fn signal(&mut self, h: &Self::Handle, sig: i32) -> Sent;
+    /// Freezes the pinned process in a way that its parent does not see and that does not
+    /// outlive reaper (on Linux a ptrace-stop). `None` when that cannot be done for it: the
+    /// engine then decides whether [`Control::stop`] is worth its side effects.
+    fn stop_quietly(&mut self, _h: &Self::Handle) -> Option<Sent> {
+        None
+    }
     /// Freezes the pinned process: once [`Control::is_stopped`] says so it cannot run (nor
-    /// fork) until [`Control::resume`]. SIGSTOP unless the platform has better.
+    /// fork) until [`Control::resume`]. Quietly if it can, else SIGSTOP (which the parent's
+    /// shell sees as `Stopped`, and which outlives reaper).
     fn stop(&mut self, h: &Self::Handle) -> Sent {
-        self.signal(h, sys::SIGSTOP)
+        match self.stop_quietly(h) {
+            Some(sent) => sent,
+            None => self.signal(h, sys::SIGSTOP),
+        }
     }
     /// Undoes [`Control::stop`]; signals sent meanwhile are acted on now. SIGCONT unless the
     /// platform has better.
@@ -379,12 +389,47 @@ impl<C: Control> Engine<'_, '_, C> {
     /// and freezes those too, until a scan finds nothing new (or [`FREEZE_LIMIT`] passes:
     /// another reaper may be continuing them at the same time).
     fn freeze(&mut self) {
+        let mut loud = Vec::new();
         for i in self.alive() {
-            if !self.targets[i].stopped {
-                self.stop(i);
+            if self.targets[i].stopped {
+                continue;
+            }
+            let Some(h) = &self.targets[i].handle else { continue };
+            match self.ctl.stop_quietly(h) {
+                Some(r) => {
+                    if self.record(i, r) {
+                        self.targets[i].stopped = true;
+                    }
+                }
+                None => loud.push(i),
+            }
+        }
+        // What cannot be frozen quietly would need SIGSTOP, which the parent's shell reports as
+        // `Stopped` and which outlives reaper if it is killed. It only matters against a tree
+        // that forks right now: look again, and SIGSTOP them only if the trees grew.
+        if !loud.is_empty() && self.grows() {
+            for i in loud {
+                if self.targets[i].alive && !self.targets[i].stopped {
+                    self.stop(i);
+                }
             }
         }
         self.freeze_descendants();
+    }
+
+    /// Whether the trees have descendants not known yet (the last look was the plan's, or the
+    /// last scan); they become targets, frozen.
+    fn grows(&mut self) -> bool {
+        let first = self.targets.len();
+        if self.discover(false) == 0 {
+            return false;
+        }
+        for i in first..self.targets.len() {
+            if self.targets[i].alive {
+                self.stop(i);
+            }
+        }
+        true
     }
 
     fn freeze_descendants(&mut self) {
@@ -451,7 +496,23 @@ impl<C: Control> Engine<'_, '_, C> {
             self.signal_target(i, n, seq, now);
         }
         self.thaw();
+        self.continue_stopped(step.signal);
         self.wait(Instant::now() + step.wait, n, seq);
+    }
+
+    /// A target stopped by someone else (job control's Ctrl-Z) does not act on the signal it
+    /// was just sent until it is continued: continue it (the freeze's thaw did so for those
+    /// it froze).
+    fn continue_stopped(&mut self, signal: Signal) {
+        if !freezes(signal) || signal.number() == sys::SIGKILL {
+            return;
+        }
+        for i in self.alive() {
+            let t = &self.targets[i];
+            if !t.stopped && t.last_signal.is_some() && self.ctl.is_stopped(t.report.pid, t.report.start_ticks) {
+                self.send(i, sys::SIGCONT);
+            }
+        }
     }
 
     /// Descendants of live targets that are not targets yet: frozen (with theirs, to a fixed
@@ -477,6 +538,7 @@ impl<C: Control> Engine<'_, '_, C> {
             }
         }
         self.thaw();
+        self.continue_stopped(seq.steps[n].signal);
         self.targets.len() - first
     }
 
@@ -750,6 +812,10 @@ mod tests {
         /// Whether those children keep what their parent ignores (or reset it, as a worker
         /// does).
         inherit_ignores: bool,
+        /// No quiet freeze (as when ptrace is refused): only SIGSTOP.
+        loud_only: bool,
+        /// Pids that fork a new child just before the next scan (a tree growing right now).
+        fork_on_scan: Vec<u32>,
     }
 
     impl Fake {
@@ -821,6 +887,9 @@ mod tests {
             if self.refuse == Some(sig) {
                 return Sent::Failed("EINVAL".into());
             }
+            if self.drops.contains(&(h.0, sig)) {
+                return Sent::Ok; // accepted, and dropped
+            }
             self.log.push((h.0, sig));
             if sig == sys::SIGSTOP {
                 p.stopped = true;
@@ -842,6 +911,10 @@ mod tests {
             Sent::Ok
         }
 
+        fn stop_quietly(&mut self, h: &(u32, u64)) -> Option<Sent> {
+            if self.loud_only { None } else { Some(self.signal(h, sys::SIGSTOP)) }
+        }
+
         fn exited(&mut self, h: &(u32, u64)) -> bool {
             !self.procs.get(&h.0).is_some_and(|p| p.alive && p.start == h.1)
         }
@@ -860,6 +933,11 @@ mod tests {
         }
 
         fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+            for parent in std::mem::take(&mut self.fork_on_scan) {
+                let child = self.next_pid;
+                self.next_pid += 1;
+                self.add(child, parent);
+            }
             let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
             let mut i = 0;
             while i < out.len() {
@@ -1120,5 +1198,44 @@ mod tests {
         let r = execute_with(&mut fake, &plan, &opts("TERM:50ms"), &mut |_| {});
         assert_eq!(r.targets.len(), 6, "{r:?}");
         assert!(r.targets.iter().all(|t| t.signals == ["SIGTERM"]), "{r:?}");
+    }
+
+    // Where nothing can freeze quietly (ptrace refused), a tree that does not grow is signalled
+    // without SIGSTOP: the parent's shell must not see its job `Stopped` for nothing.
+    #[test]
+    fn a_static_tree_that_cannot_be_frozen_quietly_is_never_sigstopped() {
+        let (mut fake, plan) = setup(2);
+        fake.loud_only = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
+        assert_eq!(sigs, [sys::SIGTERM, sys::SIGTERM], "{:?}", fake.log);
+    }
+
+    #[test]
+    fn a_growing_tree_that_cannot_be_frozen_quietly_is_sigstopped() {
+        let (mut fake, plan) = setup(2);
+        fake.loud_only = true;
+        fake.fork_on_scan.push(BASE + 1);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        assert_eq!(r.targets.len(), 3);
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited, Outcome::Exited]);
+        let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
+        for pid in [BASE, BASE + 1, child] {
+            assert!(fake.log[..first_term].contains(&(pid, sys::SIGSTOP)), "{pid}: {:?}", fake.log);
+            assert!(fake.log[first_term..].contains(&(pid, sys::SIGCONT)), "{pid}: {:?}", fake.log);
+        }
+    }
+
+    // A job stopped with Ctrl-Z before reaper came does not act on SIGTERM until continued.
+    #[test]
+    fn a_target_stopped_by_job_control_is_continued_after_its_signal() {
+        let (mut fake, plan) = setup(1);
+        fake.loud_only = true;
+        fake.procs.get_mut(&BASE).expect("proc").stopped = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited]);
+        assert_eq!(fake.log, [(BASE, sys::SIGTERM), (BASE, sys::SIGCONT)]);
     }
 }

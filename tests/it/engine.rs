@@ -331,3 +331,58 @@ fn engine_library_killing_its_own_child_leaves_the_exit_status_to_it() {
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(sig), "{mode}: {status:?}");
     }
 }
+
+/// Traces `pid` from a thread of this test (so that reaper's ptrace is refused: a process has
+/// one tracer), passing every signal on. Returns the signals delivered, in order, then the
+/// negated signal it died of.
+fn trace_from_a_thread(pid: u32) -> std::thread::JoinHandle<Vec<i32>> {
+    use nix::libc;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pid = pid as libc::pid_t;
+    let handle = std::thread::spawn(move || {
+        // SAFETY: PTRACE_SEIZE with a pid and no address, data or options.
+        let r = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) };
+        tx.send(r).expect("send");
+        let mut seen = Vec::new();
+        loop {
+            let mut st = 0;
+            // SAFETY: waitpid writes the status into `st`.
+            if unsafe { libc::waitpid(pid, &mut st, libc::__WALL) } != pid {
+                break;
+            }
+            if libc::WIFSIGNALED(st) {
+                seen.push(-libc::WTERMSIG(st));
+                break;
+            }
+            if libc::WIFEXITED(st) {
+                break;
+            }
+            let sig = libc::WSTOPSIG(st);
+            let (req, data) = if st >> 16 == 0 {
+                seen.push(sig); // a signal on its way: pass it on
+                (libc::PTRACE_CONT, sig as usize)
+            } else {
+                (libc::PTRACE_LISTEN, 0) // a group-stop: stay stopped, as without a tracer
+            };
+            // SAFETY: resumes the tracee (or listens) with a signal number or 0.
+            unsafe { libc::ptrace(req, pid, 0usize, data) };
+        }
+        seen
+    });
+    assert_eq!(rx.recv().expect("seize"), 0, "the test could not trace its fixture");
+    handle
+}
+
+// Where ptrace is refused (a debugger, Yama's ptrace_scope for non-root users on Ubuntu), a tree
+// that does not fork is signalled without SIGSTOP, so that its parent's shell does not see it
+// `Stopped` (issue 11, item 12, for the fallback).
+#[test]
+fn engine_a_target_ptrace_cannot_reach_and_that_does_not_fork_gets_no_sigstop() {
+    let fx = Fixture::start("pretraced", "idle", &[]);
+    let pid = fx.pid();
+    let tracer = trace_from_a_thread(pid);
+    let json = reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "10s", "--format", "json"]).expect(0).json();
+    assert_eq!(target(&json, pid)["outcome"], "exited", "{json:#}");
+    let seen = tracer.join().expect("the tracer thread");
+    assert_eq!(seen, [15, -15], "signals that reached it (negative: the one it died of)");
+}

@@ -247,15 +247,10 @@ fn wait_tid(tid: i32, flags: libc::c_int) -> Result<Option<(i32, i32)>, i32> {
 fn release(t: &mut Tracee) -> bool {
     // Stops first, one at a time: a signal-delivery-stop (a signal that arrived while traced,
     // no ptrace event above its number) gives its signal back on detach.
-    loop {
-        match wait_tid(t.tid, libc::WSTOPPED) {
-            Ok(Some((code, status))) => {
-                if code == libc::CLD_TRAPPED && status >> 8 == 0 {
-                    t.inject = status & 0x7f;
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return true, // not ours (any more): nothing to release
+    // (ECHILD here also when it is dead: a zombie has no stop to report.)
+    while let Ok(Some((code, status))) = wait_tid(t.tid, libc::WSTOPPED) {
+        if code == libc::CLD_TRAPPED && status >> 8 == 0 {
+            t.inject = status & 0x7f;
         }
     }
     // Died while traced: a traced thread is released (and its process's end told to its
@@ -263,6 +258,7 @@ fn release(t: &mut Tracee) -> bool {
     // library killing its own child), the exit is left for its own wait: only looked at.
     let flags = if t.keep_exit { libc::WEXITED | libc::WNOWAIT } else { libc::WEXITED };
     match wait_tid(t.tid, flags) {
+        // Collected; or ECHILD: not ours (any more), nothing to release.
         Ok(Some(_)) | Err(_) => return true,
         Ok(None) => {}
     }
@@ -373,5 +369,45 @@ mod tests {
         let status = child.wait().unwrap();
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGUSR1), "{status:?}");
         assert!(!tracer.settle());
+    }
+
+    // Regression: a thread that died traced (SIGKILL during the freeze) was taken for "not
+    // ours" (a zombie has no stop to report: ECHILD) and never waited for: its process never
+    // became readable on its pidfd, and its parent could not reap it (`reaper run` hung).
+    #[test]
+    fn a_process_killed_while_frozen_is_released_to_its_parent() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
+        let token = format!("reaper-unit-freeze-kill-{}", std::process::id());
+        let mut child = Command::new("python3")
+            .args([fixture, &token, "threads", "4"])
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let pid = child.id();
+        let fd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(pid as i32).unwrap(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        let mut tracer = Tracer::default();
+        tracer.freeze(pid, &fd).unwrap();
+        let limit = Instant::now() + Duration::from_secs(20);
+        while !tracer.stopped(pid) {
+            assert!(Instant::now() < limit);
+            std::thread::yield_now();
+        }
+        rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL).unwrap();
+        tracer.thaw(pid);
+        while tracer.settle() {
+            assert!(Instant::now() < limit, "never released");
+            std::thread::yield_now();
+        }
+        assert!(super::super::pidfd::is_readable(&fd), "exited, on its pidfd");
+        // We are also its parent: the exit status is still ours to collect.
+        let status = child.wait().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));
     }
 }

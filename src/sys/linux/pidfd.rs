@@ -225,12 +225,13 @@ impl Control for Signaller {
         }
     }
 
-    fn stop(&mut self, h: &Handle) -> Sent {
+    fn stop_quietly(&mut self, h: &Handle) -> Option<Sent> {
         match self.tracer.freeze(h.pid, &h.fd) {
-            Ok(()) => Sent::Ok,
-            // Already traced, not dumpable, or out of ptrace's reach: a SIGSTOP does it (and
-            // ESRCH: the signal tells gone from recycled through the pidfd).
-            Err(_) => self.signal(h, libc::SIGSTOP),
+            Ok(()) => Some(Sent::Ok),
+            Err(libc::ESRCH) if readable(&h.fd) => Some(Sent::Gone),
+            // Already traced, not dumpable, or out of ptrace's reach (Yama): only SIGSTOP is
+            // left, and the engine decides whether it is needed.
+            Err(_) => None,
         }
     }
 
