@@ -11,7 +11,9 @@
 //!    `PTRACE_INTERRUPT`, see `sys::linux::freeze`): the parent shell is not told (no
 //!    `[1]+ Stopped`, `$?` is the signal's), and if reaper dies, even by SIGKILL, the kernel
 //!    resumes every process it froze. Where ptrace is refused (an already traced process,
-//!    Yama), SIGSTOP/SIGCONT do it. Measured on a 1500-process tree: see `CHANGELOG.md`;
+//!    Yama), only SIGSTOP/SIGCONT are left, which the parent sees: they are used only when the
+//!    trees grow between two reads (a tree that does not fork needs no freeze), and a target
+//!    stopped by job control before reaper came is continued after its signal;
 //! 3. it waits for exits on events (pidfds polled together with a signalfd), never with a sleep
 //!    loop; a zombie is dead. Any signal that would end reaper by default (INT, TERM, HUP, USR1,
 //!    ALRM, ...) is read from the signalfd instead: everything frozen is let go, the report says
