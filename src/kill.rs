@@ -211,6 +211,9 @@ struct Engine<'c, 'e, C: Control> {
     interrupted: bool,
     /// `--no-tree`: never adds descendants.
     no_tree: bool,
+    /// Targets this step's freeze left running (nothing could freeze them quietly and the trees
+    /// did not grow).
+    unfrozen: Vec<usize>,
 }
 
 impl<C: Control> Drop for Engine<'_, '_, C> {
@@ -410,12 +413,13 @@ impl<C: Control> Engine<'_, '_, C> {
         // `Stopped` and which outlives reaper if it is killed. It only matters against a tree
         // that forks right now: look again, and SIGSTOP them only if the trees grew.
         if !loud.is_empty() && self.grows() {
-            for i in loud {
+            for &i in &loud {
                 if self.targets[i].alive && !self.targets[i].stopped {
                     self.stop(i);
                 }
             }
         }
+        self.unfrozen = loud.into_iter().filter(|&i| !self.targets[i].stopped).collect();
         self.freeze_descendants();
     }
 
@@ -503,15 +507,20 @@ impl<C: Control> Engine<'_, '_, C> {
     }
 
     /// A target stopped by someone else (job control's Ctrl-Z) does not act on the signal it
-    /// was just sent until it is continued: continue it (the freeze's thaw did so for those
-    /// it froze).
+    /// was just sent until it is continued: continue those the freeze left running (its thaw
+    /// does so for those it froze).
     fn continue_stopped(&mut self, signal: Signal) {
+        let unfrozen = std::mem::take(&mut self.unfrozen);
         if !freezes(signal) || signal.number() == sys::SIGKILL {
             return;
         }
-        for i in self.alive() {
+        for i in unfrozen {
             let t = &self.targets[i];
-            if !t.stopped && t.last_signal.is_some() && self.ctl.is_stopped(t.report.pid, t.report.start_ticks) {
+            if t.alive
+                && !t.stopped
+                && t.last_signal.is_some()
+                && self.ctl.is_stopped(t.report.pid, t.report.start_ticks)
+            {
                 self.send(i, sys::SIGCONT);
             }
         }
@@ -680,6 +689,7 @@ pub fn execute_with<C: Control>(
         on_event,
         interrupted: false,
         no_tree: opts.no_tree,
+        unfrozen: Vec::new(),
     };
     for t in &plan.targets {
         let mut report = t.clone();
