@@ -386,3 +386,18 @@ fn engine_a_target_ptrace_cannot_reach_and_that_does_not_fork_gets_no_sigstop() 
     let seen = tracer.join().expect("the tracer thread");
     assert_eq!(seen, [15, -15], "signals that reached it (negative: the one it died of)");
 }
+
+// Regression: a job stopped with Ctrl-Z before reaper came went back to its stop when the
+// ptrace freeze let it go, with SIGTERM pending, and waited out the whole timeout for SIGKILL.
+#[test]
+fn engine_a_job_stopped_by_job_control_is_ended_by_sigterm() {
+    let fx = Fixture::start("ctrl-z", "idle", &[]);
+    let pid = fx.pid();
+    kill(Pid::from_raw(pid as i32), Signal::SIGSTOP).expect("SIGSTOP");
+    wait_for("the job to stop", || state(pid) == Some('T'));
+    let started = Instant::now();
+    let json = reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "10s", "--format", "json"]).expect(0).json();
+    assert_eq!(target(&json, pid)["outcome"], "exited", "{json:#}");
+    assert_eq!(target(&json, pid)["signals"], serde_json::json!(["SIGTERM"]), "{json:#}");
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+}

@@ -40,7 +40,7 @@
 //! - the seized tid is checked after the seize (a tid cannot be recycled while we trace it) to
 //!   be a thread of the process the caller pinned; the leader is checked through its pidfd.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
@@ -61,6 +61,9 @@ struct Tracee {
 #[derive(Debug, Default)]
 pub struct Tracer {
     traced: HashMap<u32, Vec<Tracee>>,
+    /// Processes that were stopped by job control (state `T`) when seized: they go back to
+    /// that stop when detached.
+    group_stopped: HashSet<u32>,
     /// Threads detached from their process's entry but not released yet (not in a stop when
     /// detached, or dying): retried on every call.
     owed: Vec<Tracee>,
@@ -131,7 +134,9 @@ impl Tracer {
             return Ok(());
         }
         let leader = i32::try_from(pid).map_err(|_| libc::ESRCH)?;
-        let own_child = super::read_stat(pid).is_some_and(|s| s.ppid == std::process::id());
+        let stat = super::read_stat(pid);
+        let own_child = stat.as_ref().is_some_and(|s| s.ppid == std::process::id());
+        let group_stopped = stat.as_ref().is_some_and(|s| s.state == 'T');
         ptrace(libc::PTRACE_SEIZE, leader, 0)?;
         let mut list = vec![Tracee { tid: leader, inject: 0, keep_exit: own_child }];
         let _ = ptrace(libc::PTRACE_INTERRUPT, leader, 0);
@@ -143,6 +148,9 @@ impl Tracer {
             return Err(libc::ESRCH);
         }
         self.traced.insert(pid, list);
+        if group_stopped {
+            self.group_stopped.insert(pid);
+        }
         if leader_stat(pid).is_some_and(|(_, n)| n > 1) {
             self.seize_new_threads(pid);
         }
@@ -200,15 +208,14 @@ impl Tracer {
         list.iter().all(|t| thread_state(pid, t.tid).is_none_or(halted))
     }
 
-    /// Detaches every thread of `pid`, giving back any signal that arrived meanwhile. Returns
-    /// whether `pid` was traced.
-    pub fn thaw(&mut self, pid: u32) -> bool {
-        let Some(list) = self.traced.remove(&pid) else {
-            return false;
-        };
+    /// Detaches every thread of `pid`, giving back any signal that arrived meanwhile. `None`
+    /// when `pid` was not traced; else whether it was stopped by job control when seized (it
+    /// goes back to that stop, where it does not act on a signal until continued).
+    pub fn thaw(&mut self, pid: u32) -> Option<bool> {
+        let list = self.traced.remove(&pid)?;
         self.owed.extend(list);
         self.settle();
-        true
+        Some(self.group_stopped.remove(&pid))
     }
 
     /// Releases what can be released now: detaches threads in a stop, collects threads that
@@ -337,7 +344,7 @@ mod tests {
         assert_eq!(states.len(), 5, "{states:?}");
         assert!(states.iter().all(|&s| s == 't'), "{states:?}");
         assert_eq!(tracer_pid(pid), nix::unistd::gettid().to_string(), "traced by this thread");
-        assert!(tracer.thaw(pid));
+        assert_eq!(tracer.thaw(pid), Some(false));
         assert!(!tracer.settle(), "every thread detached at once");
         assert_eq!(tracer_pid(pid), "0");
         let limit = Instant::now() + Duration::from_secs(20);
@@ -370,7 +377,7 @@ mod tests {
         // Still frozen: the signal waits (no waitpid here: we are its parent and its tracer, and
         // would be told of the ptrace-stop).
         assert_eq!(task_states(pid), ['t']);
-        assert!(tracer.thaw(pid));
+        assert_eq!(tracer.thaw(pid), Some(false));
         let status = child.wait().unwrap();
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGUSR1), "{status:?}");
         assert!(!tracer.settle());

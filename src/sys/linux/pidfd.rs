@@ -236,15 +236,12 @@ impl Control for Signaller {
     }
 
     fn resume(&mut self, h: &Handle) -> Sent {
-        if !self.tracer.thaw(h.pid) {
-            return self.signal(h, libc::SIGCONT);
+        match self.tracer.thaw(h.pid) {
+            // Frozen by SIGSTOP; or stopped by job control (Ctrl-Z) before reaper came: a
+            // stopped process does not act on the signal it was just sent, so continue it.
+            None | Some(true) => self.signal(h, libc::SIGCONT),
+            Some(false) => Sent::Ok,
         }
-        // Stopped by someone else before reaper came (Ctrl-Z): a stopped process does not act on
-        // the signal it was just sent, so continue it, as SIGSTOP-SIGCONT did.
-        if !readable(&h.fd) && super::read_stat(h.pid).is_some_and(|s| s.state == 'T') {
-            return self.signal(h, libc::SIGCONT);
-        }
-        Sent::Ok
     }
 
     fn drops(&mut self, pid: u32, sig: i32) -> bool {
