@@ -36,7 +36,7 @@
 //!   the tree is in an interrupt-stop, stays pending, and is delivered after the detach;
 //! - a traced thread that dies (SIGKILL during the freeze) is not released to its parent until
 //!   the tracer waits for it: such threads are waited for without blocking on every call, and
-//!   until then waits are short (see [`Tracer::owed`]);
+//!   until then waits are short (see [`Tracer::settle`]);
 //! - the seized tid is checked after the seize (a tid cannot be recycled while we trace it) to
 //!   be a thread of the process the caller pinned; the leader is checked through its pidfd.
 
@@ -219,18 +219,13 @@ impl Tracer {
     }
 
     /// Releases what can be released now: detaches threads in a stop, collects threads that
-    /// died. Returns whether threads are still owed.
+    /// died. Returns whether threads are still owed: the kernel tells the tracer of those by
+    /// SIGCHLD only, which a library cannot rely on, so the caller looks again soon.
     pub fn settle(&mut self) -> bool {
         self.owed.retain_mut(|t| !release(t));
         !self.owed.is_empty()
     }
 
-    /// Whether dead or not-yet-stopped threads still wait to be released: the kernel tells
-    /// the tracer of those by SIGCHLD only, which a library cannot rely on, so waits are cut
-    /// short while this holds.
-    pub fn owed(&self) -> bool {
-        !self.owed.is_empty()
-    }
 }
 
 /// `waitid(P_PID, tid, flags | __WALL | WNOHANG)`: `Some((si_code, si_status))` when there

@@ -40,6 +40,8 @@ pub struct Signaller {
     sigfd: Option<SignalFd>,
     old_mask: Option<SigSet>,
     tracer: Tracer,
+    /// Since when the tracer has owed threads (see [`Control::wait`]).
+    owed_since: Option<Instant>,
 }
 
 /// The signals read from the signalfd: SIGINT, SIGTERM, SIGHUP, and every other signal whose
@@ -99,13 +101,13 @@ impl Signaller {
         // Block first, then open the signalfd: no interrupt can slip between the two.
         let tracer = Tracer::default();
         if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)).is_err() {
-            return Signaller { sigfd: None, old_mask: None, tracer };
+            return Signaller { sigfd: None, old_mask: None, tracer, owed_since: None };
         }
         match SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
-            Ok(fd) => Signaller { sigfd: Some(fd), old_mask: Some(old), tracer },
+            Ok(fd) => Signaller { sigfd: Some(fd), old_mask: Some(old), tracer, owed_since: None },
             Err(_) => {
                 let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-                Signaller { sigfd: None, old_mask: None, tracer }
+                Signaller { sigfd: None, old_mask: None, tracer, owed_since: None }
             }
         }
     }
@@ -267,9 +269,16 @@ impl Control for Signaller {
     fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
         let mut left = deadline.saturating_duration_since(Instant::now());
         // Traced threads that died are released to their parents (and their process's pidfd
-        // becomes readable) only once the tracer has waited for them: look again soon.
+        // becomes readable) only once the tracer has waited for them, and a thread that was in
+        // uninterruptible sleep is detached only once it reaches its stop: no event tells a
+        // library of either reliably (SIGCHLD may go to any thread), so look again soon, less
+        // and less often (2 ms at first, at most 50 ms).
         if self.tracer.settle() {
-            left = left.min(Duration::from_millis(2));
+            let since = *self.owed_since.get_or_insert_with(Instant::now);
+            let every = (since.elapsed() / 10).clamp(Duration::from_millis(2), Duration::from_millis(50));
+            left = left.min(every);
+        } else {
+            self.owed_since = None;
         }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(handles.len() + 1);
         if let Some(s) = &self.sigfd {
