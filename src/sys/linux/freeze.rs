@@ -225,7 +225,6 @@ impl Tracer {
         self.owed.retain_mut(|t| !release(t));
         !self.owed.is_empty()
     }
-
 }
 
 /// `waitid(P_PID, tid, flags | __WALL | WNOHANG)`: `Some((si_code, si_status))` when there
