@@ -1,16 +1,35 @@
 //! The kill engine: signals and waits. A [`Plan`] (see [`crate::plan`]) is carried out step by
 //! step of the [`Sequence`], race-free:
 //!
-//! 1. every target is pinned by identity (on Linux a pidfd, opened and then checked against the
-//!    planned start time); a target that is gone or whose pid was recycled is `gone`, never
-//!    signalled;
-//! 2. each step first freezes the trees (SIGSTOP every target, then every new descendant, to a
-//!    fixed point), sends the step's signal, then SIGCONT (a stopped process does not act on
-//!    SIGTERM), so a supervisor cannot respawn a child between two signals;
+//! 1. every target is pinned by identity as the plan reads it (on Linux a pidfd, opened and then
+//!    checked against the start time the snapshot read, carried by the plan as a [`Pin`]); a
+//!    target that is gone, or whose pid was recycled meanwhile (even within one clock tick,
+//!    while a y/N prompt waits), is `gone`, never signalled;
+//! 2. each step first freezes the trees (every target, then every new descendant, to a fixed
+//!    point), sends the step's signal, then lets them go, so a supervisor cannot respawn a child
+//!    between two signals. On Linux the freeze is a ptrace-stop (`PTRACE_SEIZE` +
+//!    `PTRACE_INTERRUPT`, see `sys::linux::freeze`): the parent shell is not told (no
+//!    `[1]+ Stopped`, `$?` is the signal's), and if reaper dies, even by SIGKILL, the kernel
+//!    resumes every process it froze. Where ptrace is refused (an already traced process,
+//!    Yama), only SIGSTOP/SIGCONT are left, which the parent sees: they are used only when the
+//!    trees grow between two reads (a tree that does not fork needs no freeze), and a target
+//!    stopped by job control before reaper came is continued after its signal;
 //! 3. it waits for exits on events (pidfds polled together with a signalfd), never with a sleep
-//!    loop; a zombie is dead;
-//! 4. survivors get the next step; descendants that appear meanwhile become targets too;
-//! 5. finally the socket table is re-read for every port selector.
+//!    loop; a zombie is dead. Any signal that would end reaper by default (INT, TERM, HUP, USR1,
+//!    ALRM, ...) is read from the signalfd instead: everything frozen is let go, the report says
+//!    `interrupted`;
+//! 4. while a step waits, the trees are scanned again (on exits, and every 250 ms):
+//!    a descendant that appeared (a worker re-forked by a SIGTERM handler) is frozen and gets
+//!    the current step at once, and the later steps with the others; after the last step this
+//!    repeats to a fixed point, bounded by time;
+//! 5. a target that is the init of its own PID namespace with no handler for the step's signal
+//!    would never receive it (the kernel drops it): the report says so (`note`) and it gets the
+//!    next step's signal at once instead of waiting the step out;
+//! 6. finally the socket table is re-read for every port selector.
+//!
+//! Left open: a child forked by a target inside its own signal handler and reparented (its
+//! parent exited) before the next scan is no descendant any more; only a cgroup (`reaper run`)
+//! or tracing every fork could keep it.
 //!
 //! The OS is behind the [`Control`] trait so that the logic above is unit-tested with a fake.
 
@@ -26,7 +45,7 @@ use crate::snapshot::{Process, Snapshot};
 use crate::spec::{Sequence, Signal};
 use crate::sys;
 
-pub use crate::plan::{Plan, Skipped, plan};
+pub use crate::plan::{Pin, Plan, Skipped, plan};
 
 /// How to kill.
 #[derive(Clone, Debug)]
@@ -121,8 +140,41 @@ pub trait Control {
     /// Pins `pid` if it is still the process that started at `start_ticks`. `Err(Sent::Gone)`
     /// when it has exited or the pid now belongs to another process.
     fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent>;
+    /// Takes over the pin the plan took when it read the process (see [`Pin`]): never looks
+    /// the pid up again. `Err(Sent::Gone)` for [`Pin::Gone`].
+    fn adopt(&mut self, pin: &Pin, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent> {
+        match pin {
+            Pin::Gone => Err(Sent::Gone),
+            Pin::Held(_) => self.open(pid, start_ticks),
+        }
+    }
     /// Sends signal `sig` to the pinned process.
     fn signal(&mut self, h: &Self::Handle, sig: i32) -> Sent;
+    /// Freezes the pinned process in a way that its parent does not see and that does not
+    /// outlive reaper (on Linux a ptrace-stop). `None` when that cannot be done for it: the
+    /// engine then decides whether [`Control::stop`] is worth its side effects.
+    fn stop_quietly(&mut self, _h: &Self::Handle) -> Option<Sent> {
+        None
+    }
+    /// Freezes the pinned process: once [`Control::is_stopped`] says so it cannot run (nor
+    /// fork) until [`Control::resume`]. Quietly if it can, else SIGSTOP (which the parent's
+    /// shell sees as `Stopped`, and which outlives reaper).
+    fn stop(&mut self, h: &Self::Handle) -> Sent {
+        match self.stop_quietly(h) {
+            Some(sent) => sent,
+            None => self.signal(h, sys::SIGSTOP),
+        }
+    }
+    /// Undoes [`Control::stop`]; signals sent meanwhile are acted on now. SIGCONT unless the
+    /// platform has better.
+    fn resume(&mut self, h: &Self::Handle) -> Sent {
+        self.signal(h, sys::SIGCONT)
+    }
+    /// Whether the kernel drops `sig` sent to `pid`: it is the init of a PID namespace below
+    /// ours and has no handler for it.
+    fn drops(&mut self, _pid: u32, _sig: i32) -> bool {
+        false
+    }
     /// Whether the pinned process has exited (a zombie has).
     fn exited(&mut self, h: &Self::Handle) -> bool;
     /// Waits until one of `handles` exits, `deadline` passes or an interrupt arrives.
@@ -151,14 +203,23 @@ pub trait Control {
 const FREEZE_LIMIT: Duration = Duration::from_millis(250);
 /// How often a waiting step reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(500);
-/// How many times the last step is repeated for descendants that appeared during it.
-const EXTRA_ROUNDS: usize = 3;
+/// How often a waiting step scans the trees for new descendants (each scan reads every
+/// `/proc/PID/stat`: about 15 ms with 2000 processes). An exit also triggers a scan, at most
+/// every [`RESCAN_AFTER_EXIT`].
+const RESCAN_EVERY: Duration = Duration::from_millis(250);
+/// The shortest time between two scans triggered by exits.
+const RESCAN_AFTER_EXIT: Duration = Duration::from_millis(20);
+/// After the last step, descendants that keep appearing get it again for at least this long
+/// (or the last step's wait, when longer).
+const SETTLE_AT_LEAST: Duration = Duration::from_secs(1);
 
 struct Target<H> {
     report: TargetReport,
     handle: Option<H>,
     alive: bool,
     stopped: bool,
+    /// This step's signal is dropped by the kernel: no use waiting for it.
+    futile: bool,
     first_signal: Option<Instant>,
     last_signal: Option<i32>,
 }
@@ -176,6 +237,9 @@ struct Engine<'c, 'e, C: Control> {
     no_tree: bool,
     /// The plan's owner rule ([`Plan::owner`]), for descendants found while killing.
     owner: Option<u32>,
+    /// Targets this step's freeze left running (nothing could freeze them quietly and the trees
+    /// did not grow).
+    unfrozen: Vec<usize>,
 }
 
 impl<C: Control> Drop for Engine<'_, '_, C> {
@@ -184,7 +248,7 @@ impl<C: Control> Drop for Engine<'_, '_, C> {
             if t.stopped
                 && let Some(h) = &t.handle
             {
-                let _ = self.ctl.signal(h, sys::SIGCONT);
+                let _ = self.ctl.resume(h);
                 t.stopped = false;
             }
         }
@@ -198,7 +262,8 @@ impl<C: Control> Engine<'_, '_, C> {
         if t.stopped
             && let Some(h) = &t.handle
         {
-            let _ = self.ctl.signal(h, sys::SIGCONT);
+            t.stopped = false;
+            let _ = self.ctl.resume(h);
         }
         t.alive = false;
         t.handle = None;
@@ -219,7 +284,7 @@ impl<C: Control> Engine<'_, '_, C> {
         self.end(i, outcome);
     }
 
-    fn add(&mut self, report: TargetReport) {
+    fn add(&mut self, report: TargetReport, pin: Option<&Pin>) {
         self.known.insert((report.pid, report.start_ticks));
         let (pid, start) = (report.pid, report.start_ticks);
         self.targets.push(Target {
@@ -227,11 +292,16 @@ impl<C: Control> Engine<'_, '_, C> {
             handle: None,
             alive: true,
             stopped: false,
+            futile: false,
             first_signal: None,
             last_signal: None,
         });
         let i = self.targets.len() - 1;
-        match self.ctl.open(pid, start) {
+        let opened = match pin {
+            Some(pin) => self.ctl.adopt(pin, pid, start),
+            None => self.ctl.open(pid, start),
+        };
+        match opened {
             Ok(h) if !self.ctl.exited(&h) => self.targets[i].handle = Some(h),
             Ok(_) | Err(Sent::Gone) | Err(Sent::Ok) => self.end(i, Outcome::Gone),
             Err(Sent::Denied) => self.end(i, Outcome::Denied),
@@ -248,7 +318,39 @@ impl<C: Control> Engine<'_, '_, C> {
         let Some(h) = &self.targets[i].handle else {
             return false;
         };
-        match self.ctl.signal(h, sig) {
+        let r = self.ctl.signal(h, sig);
+        self.record(i, r)
+    }
+
+    /// Freezes target `i` and records it. Returns whether it is frozen.
+    fn stop(&mut self, i: usize) -> bool {
+        let Some(h) = &self.targets[i].handle else {
+            return false;
+        };
+        let r = self.ctl.stop(h);
+        let ok = self.record(i, r);
+        if ok {
+            self.targets[i].stopped = true;
+        }
+        ok
+    }
+
+    /// Lets target `i` go if it is frozen.
+    fn resume(&mut self, i: usize) {
+        if !self.targets[i].stopped {
+            return;
+        }
+        let Some(h) = &self.targets[i].handle else {
+            return;
+        };
+        let r = self.ctl.resume(h);
+        self.targets[i].stopped = false;
+        self.record(i, r);
+    }
+
+    /// What the OS's answer means for target `i`. Returns whether it was `Sent::Ok`.
+    fn record(&mut self, i: usize, r: Sent) -> bool {
+        match r {
             Sent::Ok => true,
             Sent::Gone => {
                 self.exited(i);
@@ -288,11 +390,11 @@ impl<C: Control> Engine<'_, '_, C> {
                 continue;
             }
             let user = self.ctl.user_name(p.uid);
-            self.add(target_report(&p, user, false, Vec::new()));
+            self.add(target_report(&p, user, false, Vec::new()), None);
             added += 1;
             let i = self.targets.len() - 1;
-            if stop && self.targets[i].alive && self.send(i, sys::SIGSTOP) {
-                self.targets[i].stopped = true;
+            if stop && self.targets[i].alive {
+                self.stop(i);
             }
         }
         added
@@ -314,15 +416,55 @@ impl<C: Control> Engine<'_, '_, C> {
         }
     }
 
-    /// SIGSTOP every live target; once they are stopped, look for descendants not yet known
-    /// and stop those too, until a scan finds nothing new (or [`FREEZE_LIMIT`] passes: another
-    /// reaper may be continuing them at the same time).
+    /// Freezes every live target; once they are stopped, looks for descendants not yet known
+    /// and freezes those too, until a scan finds nothing new (or [`FREEZE_LIMIT`] passes:
+    /// another reaper may be continuing them at the same time).
     fn freeze(&mut self) {
+        let mut loud = Vec::new();
         for i in self.alive() {
-            if !self.targets[i].stopped && self.send(i, sys::SIGSTOP) {
-                self.targets[i].stopped = true;
+            if self.targets[i].stopped {
+                continue;
+            }
+            let Some(h) = &self.targets[i].handle else { continue };
+            match self.ctl.stop_quietly(h) {
+                Some(r) => {
+                    if self.record(i, r) {
+                        self.targets[i].stopped = true;
+                    }
+                }
+                None => loud.push(i),
             }
         }
+        // What cannot be frozen quietly would need SIGSTOP, which the parent's shell reports as
+        // `Stopped` and which outlives reaper if it is killed. It only matters against a tree
+        // that forks right now: look again, and SIGSTOP them only if the trees grew.
+        if !loud.is_empty() && self.grows() {
+            for &i in &loud {
+                if self.targets[i].alive && !self.targets[i].stopped {
+                    self.stop(i);
+                }
+            }
+        }
+        self.unfrozen = loud.into_iter().filter(|&i| !self.targets[i].stopped).collect();
+        self.freeze_descendants();
+    }
+
+    /// Whether the trees have descendants not known yet (the last look was the plan's, or the
+    /// last scan); they become targets, frozen.
+    fn grows(&mut self) -> bool {
+        let first = self.targets.len();
+        if self.discover(false) == 0 {
+            return false;
+        }
+        for i in first..self.targets.len() {
+            if self.targets[i].alive {
+                self.stop(i);
+            }
+        }
+        true
+    }
+
+    fn freeze_descendants(&mut self) {
         let limit = Instant::now() + FREEZE_LIMIT;
         loop {
             self.await_stopped(limit);
@@ -334,17 +476,44 @@ impl<C: Control> Engine<'_, '_, C> {
 
     fn thaw(&mut self) {
         for i in self.alive() {
-            if self.targets[i].stopped && self.send(i, sys::SIGCONT) {
-                self.targets[i].stopped = false;
-            }
+            self.resume(i);
+        }
+    }
+
+    /// Sends target `i` the signal of step `n`, or, when the kernel would drop it (a
+    /// namespace's init without a handler), the first later one it would not drop, at once.
+    fn signal_target(&mut self, i: usize, n: usize, seq: &Sequence, now: Instant) {
+        // Exited meanwhile (another reaper, or on its own): gone, not signalled.
+        if self.targets[i].handle.as_ref().is_some_and(|h| self.ctl.exited(h)) {
+            self.exited(i);
+            return;
+        }
+        let pid = self.targets[i].report.pid;
+        let mut k = n;
+        let mut dropped = Vec::new();
+        while k < seq.steps.len() && self.ctl.drops(pid, seq.steps[k].signal.number()) {
+            dropped.push(seq.steps[k].signal.name());
+            k += 1;
+        }
+        let futile = k == seq.steps.len();
+        let signal = seq.steps[k.min(seq.steps.len() - 1)].signal;
+        if !dropped.is_empty() {
+            let instead = (!futile).then(|| signal.name());
+            self.targets[i].report.note = Some(dropped_note(pid, dropped, instead.as_deref(), false));
+        }
+        self.targets[i].futile = futile;
+        if self.send(i, signal.number()) {
+            let t = &mut self.targets[i];
+            t.first_signal.get_or_insert(now);
+            t.last_signal = Some(signal.number());
+            t.report.signals.push(signal.name());
         }
     }
 
     /// One step: freeze, signal, thaw, wait.
-    fn step(&mut self, signal: Signal, wait: Duration) {
-        let sig = signal.number();
-        let freeze = sig != sys::SIGSTOP && sig != sys::SIGCONT;
-        if freeze {
+    fn step(&mut self, n: usize, seq: &Sequence) {
+        let step = &seq.steps[n];
+        if freezes(step.signal) {
             self.freeze();
         } else {
             self.discover(false);
@@ -356,35 +525,76 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         let now = Instant::now();
         for i in self.alive() {
-            // Exited meanwhile (another reaper, or on its own): gone, not signalled.
-            if self.targets[i].handle.as_ref().is_some_and(|h| self.ctl.exited(h)) {
-                self.exited(i);
-                continue;
-            }
-            if self.send(i, sig) {
-                let t = &mut self.targets[i];
-                t.first_signal.get_or_insert(now);
-                t.last_signal = Some(sig);
-                t.report.signals.push(signal.name());
-            }
+            self.signal_target(i, n, seq, now);
         }
-        if freeze {
-            self.thaw();
-        }
-        self.wait(Instant::now() + wait);
+        self.thaw();
+        self.continue_stopped(step.signal);
+        self.wait(Instant::now() + step.wait, n, seq);
     }
 
-    fn wait(&mut self, deadline: Instant) {
+    /// A target stopped by someone else (job control's Ctrl-Z) does not act on the signal it
+    /// was just sent until it is continued: continue those the freeze left running (its thaw
+    /// does so for those it froze).
+    fn continue_stopped(&mut self, signal: Signal) {
+        let unfrozen = std::mem::take(&mut self.unfrozen);
+        if !freezes(signal) || signal.number() == sys::SIGKILL {
+            return;
+        }
+        for i in unfrozen {
+            let t = &self.targets[i];
+            if t.alive
+                && !t.stopped
+                && t.last_signal.is_some()
+                && self.ctl.is_stopped(t.report.pid, t.report.start_ticks)
+            {
+                self.send(i, sys::SIGCONT);
+            }
+        }
+    }
+
+    /// Descendants of live targets that are not targets yet: frozen (with theirs, to a fixed
+    /// point), sent step `n`'s signal, let go. Returns how many there were.
+    fn newcomers(&mut self, n: usize, seq: &Sequence) -> usize {
+        let first = self.targets.len();
+        let freeze = freezes(seq.steps[n].signal);
+        if self.discover(freeze) == 0 {
+            return 0;
+        }
+        if freeze {
+            self.freeze_descendants();
+        }
+        if self.ctl.interrupted() {
+            self.interrupted = true;
+            self.thaw();
+            return self.targets.len() - first;
+        }
+        let now = Instant::now();
+        for i in first..self.targets.len() {
+            if self.targets[i].alive {
+                self.signal_target(i, n, seq, now);
+            }
+        }
+        self.thaw();
+        self.continue_stopped(seq.steps[n].signal);
+        self.targets.len() - first
+    }
+
+    /// Waits for the targets of step `n` to exit, until `deadline`; descendants that appear
+    /// meanwhile get the step too.
+    fn wait(&mut self, deadline: Instant, n: usize, seq: &Sequence) {
         let mut next_progress = Instant::now() + PROGRESS_EVERY;
+        let mut last_scan = Instant::now();
         loop {
             let alive = self.alive();
-            if alive.is_empty() {
+            if alive.is_empty() || alive.iter().all(|&i| self.targets[i].futile) {
                 return;
             }
-            let until = deadline.min(next_progress);
+            let until = deadline.min(next_progress).min(last_scan + RESCAN_EVERY);
             let handles: Vec<&C::Handle> = alive.iter().filter_map(|&i| self.targets[i].handle.as_ref()).collect();
+            let mut exits = false;
             match self.ctl.wait(&handles, until) {
                 Waited::Exited(idx) => {
+                    exits = true;
                     for k in idx {
                         if let Some(&i) = alive.get(k) {
                             self.exited(i);
@@ -395,33 +605,51 @@ impl<C: Control> Engine<'_, '_, C> {
                     self.interrupted = true;
                     return;
                 }
-                Waited::Timeout => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return;
-                    }
-                    if now >= next_progress {
-                        next_progress = now + PROGRESS_EVERY;
-                        let alive = self.alive().into_iter().map(|i| self.targets[i].report.pid).collect();
-                        (self.on_event)(Event::Waiting { alive, remaining: deadline - now });
-                    }
+                Waited::Timeout => {}
+            }
+            let now = Instant::now();
+            if !self.no_tree
+                && (now >= last_scan + RESCAN_EVERY || (exits && now >= last_scan + RESCAN_AFTER_EXIT))
+                && now < deadline
+            {
+                last_scan = now;
+                self.newcomers(n, seq);
+                if self.interrupted {
+                    return;
                 }
+            }
+            if now >= deadline {
+                return;
+            }
+            if now >= next_progress {
+                next_progress = now + PROGRESS_EVERY;
+                let alive = self.alive().into_iter().map(|i| self.targets[i].report.pid).collect();
+                (self.on_event)(Event::Waiting { alive, remaining: deadline - now });
             }
         }
     }
 
     fn run(&mut self, seq: &Sequence) {
-        let mut rounds = 0;
-        for (n, step) in seq.steps.iter().enumerate() {
+        for n in 0..seq.steps.len() {
             if self.alive().is_empty() || self.interrupted {
                 break;
             }
-            self.step(step.signal, step.wait);
-            let last = n + 1 == seq.steps.len();
-            // Descendants born during the last step get it too, a bounded number of times.
-            while last && !self.interrupted && rounds < EXTRA_ROUNDS && self.discover(false) > 0 {
-                rounds += 1;
-                self.step(step.signal, step.wait);
+            for t in &mut self.targets {
+                t.futile = false;
+            }
+            self.step(n, seq);
+        }
+        // Descendants that appeared at the very end get the last step too, to a fixed point
+        // bounded by time (a fork storm that outlasts it leaves survivors, reported).
+        if let Some(last) = seq.steps.len().checked_sub(1) {
+            let wait = seq.steps[last].wait;
+            let limit = Instant::now() + wait.max(SETTLE_AT_LEAST);
+            while !self.interrupted
+                && !self.alive().is_empty()
+                && Instant::now() < limit
+                && self.newcomers(last, seq) > 0
+            {
+                self.wait((Instant::now() + wait).min(limit), last, seq);
             }
         }
         self.thaw();
@@ -429,6 +657,45 @@ impl<C: Control> Engine<'_, '_, C> {
             self.end(i, Outcome::Survived);
         }
     }
+}
+
+/// The note of a target that is the init of a PID namespace without a handler for the signals
+/// `dropped`; `instead` is the signal it gets at once (none: the sequence cannot end it).
+fn dropped_note(pid: u32, mut dropped: Vec<String>, instead: Option<&str>, planned: bool) -> String {
+    dropped.dedup();
+    let what = dropped.join(", ");
+    let then = match (instead, planned) {
+        (None, _) => "the sequence cannot end it".to_string(),
+        (Some(s), false) => format!("{s} was sent at once instead"),
+        (Some(s), true) => format!("{s} would be sent at once instead"),
+    };
+    format!(
+        "pid {pid} is the init of its own PID namespace and has no handler for {what}: the kernel drops \
+         {what} sent from outside the namespace; {then}"
+    )
+}
+
+/// The notes a dry run can give: signals of the sequence the kernel would drop.
+fn plan_notes(targets: &mut [TargetReport], seq: &Sequence) {
+    for t in targets {
+        let dropped: Vec<String> = seq
+            .steps
+            .iter()
+            .take_while(|s| sys::drops_signal(t.pid, s.signal.number()))
+            .map(|s| s.signal.name())
+            .collect();
+        if !dropped.is_empty() {
+            let instead = seq.steps.get(dropped.len()).map(|s| s.signal.name());
+            t.note = Some(dropped_note(t.pid, dropped, instead.as_deref(), true));
+        }
+    }
+}
+
+/// Whether a step freezes the trees around its signal: not for SIGSTOP and SIGCONT
+/// themselves.
+fn freezes(signal: Signal) -> bool {
+    let sig = signal.number();
+    sig != sys::SIGSTOP && sig != sys::SIGCONT
 }
 
 /// Executes a plan with the given OS implementation: the engine behind [`execute`], public so
@@ -449,11 +716,12 @@ pub fn execute_with<C: Control>(
         interrupted: false,
         no_tree: opts.no_tree,
         owner: plan.owner,
+        unfrozen: Vec::new(),
     };
     for t in &plan.targets {
         let mut report = t.clone();
         report.signals.clear();
-        engine.add(report);
+        engine.add(report, plan.pins.get(&t.pid));
     }
     if !engine.ctl.interrupted() {
         engine.run(&opts.sequence);
@@ -483,7 +751,8 @@ pub fn execute(
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<KillReport> {
     let mut report = if opts.dry_run {
-        let targets = plan.targets.clone();
+        let mut targets = plan.targets.clone();
+        plan_notes(&mut targets, &opts.sequence);
         KillReport { dry_run: true, targets, ..KillReport::default() }
     } else {
         let mut ctl = sys::Signaller::new();
@@ -564,6 +833,18 @@ mod tests {
         next_pid: u32,
         /// A signal the fake kernel refuses (EINVAL).
         refuse: Option<i32>,
+        /// (pid, signal) pairs the fake kernel drops (a namespace's init without a handler).
+        drops: Vec<(u32, i32)>,
+        /// Pids that fork a new child when a signal is delivered to them (a SIGTERM handler
+        /// that re-forks a worker).
+        fork_on_delivery: Vec<u32>,
+        /// Whether those children keep what their parent ignores (or reset it, as a worker
+        /// does).
+        inherit_ignores: bool,
+        /// No quiet freeze (as when ptrace is refused): only SIGSTOP.
+        loud_only: bool,
+        /// Pids that fork a new child just before the next scan (a tree growing right now).
+        fork_on_scan: Vec<u32>,
     }
 
     impl Fake {
@@ -589,9 +870,20 @@ mod tests {
                 return;
             }
             let fatal = p.pending.iter().any(|s| !p.ignores.contains(s));
+            let delivered = !p.pending.is_empty();
+            let ignores = if self.inherit_ignores { p.ignores.clone() } else { Vec::new() };
             p.pending.clear();
             if fatal {
                 p.alive = false;
+            }
+            if delivered && let Some(i) = self.fork_on_delivery.iter().position(|&x| x == pid) {
+                self.fork_on_delivery.remove(i);
+                let child = self.next_pid;
+                self.next_pid += 1;
+                self.add(child, pid);
+                if let Some(c) = self.procs.get_mut(&child) {
+                    c.ignores = ignores;
+                }
             }
         }
     }
@@ -624,6 +916,9 @@ mod tests {
             if self.refuse == Some(sig) {
                 return Sent::Failed("EINVAL".into());
             }
+            if self.drops.contains(&(h.0, sig)) {
+                return Sent::Ok; // accepted, and dropped
+            }
             self.log.push((h.0, sig));
             if sig == sys::SIGSTOP {
                 p.stopped = true;
@@ -645,6 +940,10 @@ mod tests {
             Sent::Ok
         }
 
+        fn stop_quietly(&mut self, h: &(u32, u64)) -> Option<Sent> {
+            if self.loud_only { None } else { Some(self.signal(h, sys::SIGSTOP)) }
+        }
+
         fn exited(&mut self, h: &(u32, u64)) -> bool {
             !self.procs.get(&h.0).is_some_and(|p| p.alive && p.start == h.1)
         }
@@ -663,6 +962,11 @@ mod tests {
         }
 
         fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+            for parent in std::mem::take(&mut self.fork_on_scan) {
+                let child = self.next_pid;
+                self.next_pid += 1;
+                self.add(child, parent);
+            }
             let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
             let mut i = 0;
             while i < out.len() {
@@ -686,6 +990,10 @@ mod tests {
                     Seen { pid, start_ticks: p.start, state }
                 })
                 .collect()
+        }
+
+        fn drops(&mut self, pid: u32, sig: i32) -> bool {
+            self.drops.contains(&(pid, sig))
         }
 
         fn is_stopped(&mut self, pid: u32, start: u64) -> bool {
@@ -841,5 +1149,122 @@ mod tests {
         assert_eq!(outcomes(&r), [Outcome::Survived]);
         assert!(!fake.procs[&BASE].stopped, "left stopped: {:?}", fake.log);
         assert_eq!(fake.log.last(), Some(&(BASE, sys::SIGCONT)));
+    }
+
+    // Regression (issue 11, item 2): the plan found its target gone when it pinned it; another
+    // process then took the pid within the same clock tick (same start time). Re-opening by
+    // pid and start time would have signalled it; the pin never does.
+    #[test]
+    fn pinned_gone_at_plan_time_is_never_signalled_even_with_the_same_start_time() {
+        let (mut fake, mut plan) = setup(1);
+        plan.pins.insert(BASE, Pin::Gone);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10ms,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Gone]);
+        assert!(fake.log.is_empty(), "{:?}", fake.log);
+        assert!(fake.procs[&BASE].alive);
+    }
+
+    // Regression (issue 11, item 15): a namespace's init without a TERM handler never gets
+    // SIGTERM; the engine waited the whole timeout for it and said nothing.
+    #[test]
+    fn a_dropped_signal_is_noted_and_the_next_step_sent_at_once() {
+        let (mut fake, plan) = setup(2);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10s,KILL:10ms"), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert_eq!(outcomes(&r), [Outcome::Killed, Outcome::Exited]);
+        assert_eq!(r.targets[0].signals, ["SIGKILL"]);
+        assert_eq!(r.targets[1].signals, ["SIGTERM"]);
+        let note = r.targets[0].note.as_deref().expect("a note");
+        assert!(note.contains(&format!("pid {BASE} is the init of its own PID namespace")), "{note}");
+        assert!(note.contains("SIGKILL was sent at once"), "{note}");
+        assert!(!fake.log.contains(&(BASE, sys::SIGTERM)), "{:?}", fake.log);
+        assert_eq!(r.targets[1].note, None);
+    }
+
+    #[test]
+    fn a_sequence_whose_every_signal_is_dropped_does_not_wait_for_nothing() {
+        let (mut fake, plan) = setup(1);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:10s"), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert_eq!(outcomes(&r), [Outcome::Survived]);
+        assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("the sequence cannot end it")), "{r:?}");
+    }
+
+    // Regression (issue 11, item 9): a child forked while a step waits (a SIGTERM handler
+    // re-forking a worker) got only the next step's signal, or none if the step was the last.
+    #[test]
+    fn a_child_forked_during_the_grace_period_gets_the_same_step() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        fake.fork_on_delivery.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        let t = r.targets.iter().find(|t| t.pid == child).expect("the child is a target");
+        assert_eq!(t.signals, ["SIGTERM"], "{r:?}");
+        assert_eq!(t.outcome, Outcome::Exited);
+        assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
+        // It was frozen before it got SIGTERM.
+        let term = fake.log.iter().position(|&x| x == (child, sys::SIGTERM)).expect("TERM");
+        assert!(fake.log[..term].contains(&(child, sys::SIGSTOP)), "{:?}", fake.log);
+        assert!(!fake.procs[&child].stopped);
+    }
+
+    // The last step is repeated for newcomers to a fixed point, bounded by time, not by count.
+    #[test]
+    fn children_forked_during_the_last_step_get_it_to_a_fixed_point() {
+        let (mut fake, plan) = setup(1);
+        fake.procs.get_mut(&BASE).expect("proc").ignores.push(sys::SIGTERM);
+        // Five generations, each forking the next when signalled, each ignoring SIGTERM.
+        fake.inherit_ignores = true;
+        fake.fork_on_delivery.push(BASE);
+        for k in 0..4 {
+            fake.fork_on_delivery.push(BASE + 100 + k);
+        }
+        let r = execute_with(&mut fake, &plan, &opts("TERM:50ms"), &mut |_| {});
+        assert_eq!(r.targets.len(), 6, "{r:?}");
+        assert!(r.targets.iter().all(|t| t.signals == ["SIGTERM"]), "{r:?}");
+    }
+
+    // Where nothing can freeze quietly (ptrace refused), a tree that does not grow is signalled
+    // without SIGSTOP: the parent's shell must not see its job `Stopped` for nothing.
+    #[test]
+    fn a_static_tree_that_cannot_be_frozen_quietly_is_never_sigstopped() {
+        let (mut fake, plan) = setup(2);
+        fake.loud_only = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
+        assert_eq!(sigs, [sys::SIGTERM, sys::SIGTERM], "{:?}", fake.log);
+    }
+
+    #[test]
+    fn a_growing_tree_that_cannot_be_frozen_quietly_is_sigstopped() {
+        let (mut fake, plan) = setup(2);
+        fake.loud_only = true;
+        fake.fork_on_scan.push(BASE + 1);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let child = BASE + 100;
+        assert_eq!(r.targets.len(), 3);
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited, Outcome::Exited]);
+        let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
+        for pid in [BASE, BASE + 1, child] {
+            assert!(fake.log[..first_term].contains(&(pid, sys::SIGSTOP)), "{pid}: {:?}", fake.log);
+            assert!(fake.log[first_term..].contains(&(pid, sys::SIGCONT)), "{pid}: {:?}", fake.log);
+        }
+    }
+
+    // A job stopped with Ctrl-Z before reaper came does not act on SIGTERM until continued.
+    #[test]
+    fn a_target_stopped_by_job_control_is_continued_after_its_signal() {
+        let (mut fake, plan) = setup(1);
+        fake.loud_only = true;
+        fake.procs.get_mut(&BASE).expect("proc").stopped = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited]);
+        assert_eq!(fake.log, [(BASE, sys::SIGTERM), (BASE, sys::SIGCONT)]);
     }
 }

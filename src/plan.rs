@@ -2,8 +2,9 @@
 //! every descendant (unless `--no-tree`), minus what the safety rails protect. Each target
 //! carries its identity (pid + start time), so that nothing signals a recycled pid later.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::kill::KillOptions;
@@ -28,6 +29,22 @@ pub struct Plan {
     /// The owner rule: when set, only this uid's processes are targets, the descendants found
     /// while killing included (a broad selection without `--all-users` or `--user`).
     pub owner: Option<u32>,
+    /// The targets pinned as the plan read them, by pid. A target without an entry (no pidfds
+    /// on this platform, or out of file descriptors) is pinned by pid and start time when the
+    /// plan is executed.
+    pub pins: HashMap<u32, Pin>,
+}
+
+/// A target pinned when the plan read it: whatever happens before the plan is executed (a
+/// y/N prompt), nothing reaches another process that took its pid, not even one started
+/// within the same clock tick (the start time alone could not tell them apart).
+#[derive(Clone, Debug)]
+pub enum Pin {
+    /// A handle on exactly that process: on Linux a pidfd, opened and then checked against the
+    /// start time the snapshot read.
+    Held(Arc<sys::PinHandle>),
+    /// It had exited, or its pid belonged to another process, when it was pinned.
+    Gone,
 }
 
 /// How many ports a selection may span and still name "a port": a wider one (`--port 1-65535`,
@@ -159,6 +176,7 @@ pub(crate) fn target_report(p: &Process, user: String, matched: bool, signals: V
         signals,
         elapsed_ms: None,
         matched,
+        note: None,
         start_ticks: p.start_ticks,
         uid: p.uid,
     }
@@ -248,6 +266,9 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
             }
         }
         let user = snap.user_name(p.uid);
+        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
+            out.pins.insert(p.pid, pin);
+        }
         out.targets.push(target_report(&p, user, matched, signals.clone()));
     }
     out.supervisors = supervisors(snap, &out.targets, &rails);

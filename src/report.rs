@@ -58,6 +58,10 @@ pub struct TargetReport {
     pub elapsed_ms: Option<u64>,
     /// Whether the selectors matched it (`false`: it is a descendant of a match).
     pub matched: bool,
+    /// Something the user must know about how it was signalled, such as a signal the kernel
+    /// drops (the init of a PID namespace without a handler for it). Absent when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Start time in the platform's units: with `pid`, the identity every signal is checked
     /// against.
     #[serde(skip)]

@@ -230,7 +230,12 @@ fn target_line(t: &TargetReport, style: &Style) -> String {
         Outcome::Survived => format!("{} -> {word}", signals(t)),
         Outcome::Planned => format!("would get {}", signals(t)),
     };
-    format!("{} {}  {what}", t.pid, command(t))
+    format!("{} {}  {what}{}", t.pid, command(t), note(t))
+}
+
+/// `  (note: ...)` when the engine has something to say about how a target was signalled.
+fn note(t: &TargetReport) -> String {
+    t.note.as_ref().map_or_else(String::new, |n| format!("  (note: {})", sanitize(n)))
 }
 
 fn summary(r: &KillReport, style: &Style) -> String {
@@ -298,7 +303,15 @@ fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
             }
             let t = &plan.targets[i];
             let mark = if t.matched { "* " } else { "  " };
-            let _ = writeln!(s, "{}{mark}{} {}  ({})", "   ".repeat(depth), t.pid, command(t), sanitize(&t.user));
+            let _ = writeln!(
+                s,
+                "{}{mark}{} {}  ({}){}",
+                "   ".repeat(depth),
+                t.pid,
+                command(t),
+                sanitize(&t.user),
+                note(t)
+            );
             stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
         }
     }

@@ -31,6 +31,24 @@ mod portable_signal;
 #[cfg(not(target_os = "linux"))]
 pub use portable_signal::{Signaller, scan_tree};
 
+/// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and
+/// start time again before every signal).
+#[cfg(not(target_os = "linux"))]
+pub type PinHandle = ();
+
+/// Pins a process for a plan: never where there are no pidfds.
+#[cfg(not(target_os = "linux"))]
+pub fn pin(_pid: u32, _start_ticks: u64) -> Option<crate::plan::Pin> {
+    None
+}
+
+/// Whether the kernel drops `sig` sent to `pid` (a PID namespace's init without a handler):
+/// there are no PID namespaces here.
+#[cfg(not(target_os = "linux"))]
+pub fn drops_signal(_pid: u32, _sig: i32) -> bool {
+    false
+}
+
 #[cfg(unix)]
 mod unix_common;
 #[cfg(unix)]

@@ -31,6 +31,12 @@ fn state(pid: u32) -> Option<char> {
     s.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
+/// Whether a state is stopped: `T` (SIGSTOP, job control) or `t` (a ptrace-stop, reaper's
+/// freeze).
+fn frozen(state: Option<char>) -> bool {
+    matches!(state, Some('T' | 't'))
+}
+
 /// Spawns `sleep 600` so that it gets `pid`, using `ns_last_pid` (we are root). Other processes
 /// on the machine fork too, so it retries; `None` if the pid could not be had.
 fn spawn_at_pid(pid: u32) -> Option<Spawned> {
@@ -90,7 +96,7 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
     let start = Instant::now();
     let mut caught = false;
     while start.elapsed() < DEADLINE {
-        if fx.live_pids().iter().any(|&p| state(p) == Some('T')) {
+        if fx.live_pids().iter().any(|&p| frozen(state(p))) {
             caught = true;
             break;
         }
@@ -102,14 +108,19 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(reaper_pid as i32), nix::sys::signal::Signal::SIGINT);
     let out = child.wait_with_output().expect("reaper's output");
     let code = out.status.code();
-    assert!(matches!(code, Some(0) | Some(1) | Some(130)), "exit {code:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(code, Some(0) | Some(1) | Some(130)),
+        "exit {:?}, caught {caught}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     if code == Some(130) {
         assert_eq!(json["interrupted"], true, "{json:#}");
     }
     // Whatever happened, reaper left nothing stopped.
-    let stopped: Vec<u32> = fx.live_pids().into_iter().filter(|&p| state(p) == Some('T')).collect();
+    let stopped: Vec<u32> = fx.live_pids().into_iter().filter(|&p| frozen(state(p))).collect();
     assert!(stopped.is_empty(), "left stopped: {stopped:?}\n{json:#}");
     caught
 }

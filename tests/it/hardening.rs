@@ -278,7 +278,7 @@ fn a_pipeline_partner_is_never_a_target() {
 // `--pid <tid>` treated a thread of a process as a process of its own.
 #[test]
 fn a_thread_id_is_refused() {
-    let fx = Fixture::start("threads", "threads", &[]);
+    let fx = Fixture::start("threads", "thread-id", &[]);
     let (pid, tid) = (fx.pid(), fx.get("tid"));
     assert_ne!(pid, tid);
     let run = reaper(&["kill", "--pid", &tid.to_string(), "--timeout", "10s"]);
@@ -405,5 +405,10 @@ fn dry_run_tree_is_depth_first() {
             assert!(rows[i + 1].0 <= depth + 1, "{out}");
         }
     }
-    assert!(fx.live_pids().len() >= 15, "a dry run signals nothing");
+    let gone: Vec<String> = rows
+        .iter()
+        .filter(|&&(_, pid)| is_dead(pid))
+        .map(|&(_, pid)| format!("{pid}: {:?}", std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()))
+        .collect();
+    assert!(gone.is_empty(), "a dry run signals nothing, yet these are gone: {gone:?}\n{out}");
 }

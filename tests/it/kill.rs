@@ -507,6 +507,13 @@ fn asks_on_a_terminal_and_no_means_nothing_signalled() {
     assert!(is_dead(fx.pid()));
 }
 
+/// Whether `pid` has SIGINT blocked (read from a signalfd, as the kill engine does).
+fn blocks_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let blk = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).map(str::trim).unwrap_or("0");
+    u64::from_str_radix(blk, 16).is_ok_and(|m| m & (1 << (nix::libc::SIGINT - 1)) != 0)
+}
+
 fn has_pidfd(pid: u32) -> bool {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.flatten().any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().contains("pidfd"))))
@@ -529,10 +536,11 @@ fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
         .spawn()
         .expect("reaper");
     let reaper_pid = child.id();
-    wait_for("reaper to pin its target", || has_pidfd(reaper_pid));
+    // Pins are taken while planning, before the engine catches SIGINT: wait until it does.
+    wait_for("reaper to catch SIGINT", || has_pidfd(reaper_pid) && blocks_sigint(reaper_pid));
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(reaper_pid as i32), nix::sys::signal::Signal::SIGINT)
         .expect("SIGINT");
-    let out = child.wait_with_output().expect("reaper output");
+    let out = wait_bounded(child, "reaper kill (interrupted)");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -4,6 +4,7 @@
 mod adversarial;
 mod adversarial_kill;
 mod docs;
+mod engine;
 mod guard_thread;
 mod hardening;
 mod kill;

@@ -1,6 +1,7 @@
 //! Linux: processes from `/proc`, sockets from netlink `sock_diag` (through netstat2, with a
 //! `/proc/net` fallback), socket owners from each `/proc/PID/fd`.
 
+pub mod freeze;
 pub mod guard;
 pub mod pidfd;
 pub mod pidwatch;
@@ -8,7 +9,7 @@ pub mod procfs;
 mod procns;
 mod sockdiag;
 
-pub use pidfd::{Signaller, scan_tree};
+pub use pidfd::{PinHandle, Signaller, drops_signal, pin, scan_tree};
 pub use pidwatch::wait_pid_exit;
 pub use procns::check_own_proc;
 

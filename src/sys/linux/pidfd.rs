@@ -1,41 +1,95 @@
 //! Linux signalling and waiting through pidfds (kernel >= 5.3): a pidfd pins one process, so
 //! a signal sent through it can never reach a recycled pid, and it becomes readable when the
 //! process exits (at the zombie stage), so exits are waited for with one `poll()` and no
-//! sleep loop. SIGINT, SIGTERM and SIGHUP are blocked while a [`Signaller`] lives and read
-//! from a signalfd polled alongside the pidfds.
+//! sleep loop. SIGINT, SIGTERM, SIGHUP and every other signal that would end reaper by default
+//! are blocked while a [`Signaller`] lives and read from a signalfd polled alongside the pidfds.
+//! Freezing is ptrace's (see [`super::freeze`]), with SIGSTOP where ptrace is refused.
 
 use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal, pthread_sigmask};
+use nix::libc;
+
+use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Resource, getrlimit, pidfd_open, pidfd_send_signal, setrlimit};
 
+use super::freeze::Tracer;
 use crate::kill::{Control, Seen, Sent, Waited};
+use crate::plan::Pin;
+
+/// What pins a process on Linux: a pidfd.
+pub type PinHandle = OwnedFd;
 
 /// A process pinned by a pidfd.
 #[derive(Debug)]
 pub struct Handle {
     fd: OwnedFd,
+    pid: u32,
 }
 
-/// The Linux [`Control`]: pidfds, a signalfd for interrupts, `/proc` scans for descendants.
+/// The Linux [`Control`]: pidfds, a signalfd for interrupts, ptrace (or SIGSTOP) to freeze,
+/// `/proc` scans for descendants.
 #[derive(Debug)]
 pub struct Signaller {
     sigfd: Option<SignalFd>,
     old_mask: Option<SigSet>,
-    raised_nofile: bool,
+    tracer: Tracer,
+    /// Since when the tracer has owed threads (see [`Control::wait`]).
+    owed_since: Option<Instant>,
 }
 
+/// The signals read from the signalfd: SIGINT, SIGTERM, SIGHUP, and every other signal whose
+/// disposition is the default and whose default ends the process (SIGUSR1, SIGALRM, ...). Any
+/// of them arriving mid-kill must not end reaper before it lets go of what it froze. SIGPIPE
+/// stays out (a write to a closed pipe must fail with EPIPE, not count as an interrupt), and so
+/// do signals with a handler or ignored: they do not end the process.
 fn interrupt_set() -> SigSet {
-    let mut set = SigSet::empty();
-    for s in [NixSignal::SIGINT, NixSignal::SIGTERM, NixSignal::SIGHUP] {
-        set.add(s);
+    let mut raw: libc::sigset_t = *SigSet::empty().as_ref();
+    let fatal = [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGSTKFLT,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGSYS,
+        libc::SIGTRAP,
+    ];
+    for sig in fatal.into_iter().chain(libc::SIGRTMIN()..=libc::SIGRTMAX()) {
+        // INT, TERM and HUP always (they were always read here); the others only when they
+        // would end the process.
+        if sig == libc::SIGINT || sig == libc::SIGTERM || sig == libc::SIGHUP || has_default_action(sig) {
+            // SAFETY: `raw` is an initialised sigset_t; sigaddset only sets the bit of a valid
+            // signal number (it fails with EINVAL otherwise, ignored).
+            unsafe { libc::sigaddset(&mut raw, sig) };
+        }
     }
-    set
+    // SAFETY: `raw` came from an initialised SigSet and was changed by sigaddset only.
+    unsafe { SigSet::from_sigset_t_unchecked(raw) }
+}
+
+/// Whether `sig`'s disposition is the default (no handler, not ignored).
+fn has_default_action(sig: i32) -> bool {
+    // SAFETY: sigaction with a null new action only writes the current one into `old`, a
+    // zeroed sigaction struct that lives for the call.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_DFL
+    }
 }
 
 impl Signaller {
@@ -45,31 +99,17 @@ impl Signaller {
         let set = interrupt_set();
         let mut old = SigSet::empty();
         // Block first, then open the signalfd: no interrupt can slip between the two.
+        let tracer = Tracer::default();
         if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)).is_err() {
-            return Signaller { sigfd: None, old_mask: None, raised_nofile: false };
+            return Signaller { sigfd: None, old_mask: None, tracer, owed_since: None };
         }
         match SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
-            Ok(fd) => Signaller { sigfd: Some(fd), old_mask: Some(old), raised_nofile: false },
+            Ok(fd) => Signaller { sigfd: Some(fd), old_mask: Some(old), tracer, owed_since: None },
             Err(_) => {
                 let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-                Signaller { sigfd: None, old_mask: None, raised_nofile: false }
+                Signaller { sigfd: None, old_mask: None, tracer, owed_since: None }
             }
         }
-    }
-
-    /// Raises the soft limit on open files to the hard limit, once: a big tree needs a pidfd
-    /// per process, and 1024 is a common soft limit.
-    fn raise_nofile(&mut self) -> bool {
-        if self.raised_nofile {
-            return false;
-        }
-        self.raised_nofile = true;
-        let mut lim = getrlimit(Resource::Nofile);
-        if lim.current == lim.maximum {
-            return false;
-        }
-        lim.current = lim.maximum;
-        setrlimit(Resource::Nofile, lim).is_ok()
     }
 
     fn drain(&mut self) -> bool {
@@ -90,12 +130,75 @@ impl Default for Signaller {
 
 impl Drop for Signaller {
     fn drop(&mut self) {
+        // Let go of every traced process first (the tracer's own Drop would, but only after
+        // the mask is restored below).
+        self.tracer = Tracer::default();
         // Consume interrupts still queued, so that unblocking them does not end the process.
         self.drain();
         if let Some(old) = self.old_mask.take() {
             let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
         }
     }
+}
+
+/// Raises the soft limit on open files to the hard limit, once per process: a big tree needs a
+/// pidfd per process, and 1024 is a common soft limit. Returns whether it was raised now.
+fn raise_nofile() -> bool {
+    static RAISED: AtomicBool = AtomicBool::new(false);
+    if RAISED.swap(true, Ordering::SeqCst) {
+        return false;
+    }
+    let mut lim = getrlimit(Resource::Nofile);
+    if lim.current == lim.maximum {
+        return false;
+    }
+    lim.current = lim.maximum;
+    setrlimit(Resource::Nofile, lim).is_ok()
+}
+
+/// Opens a pidfd for `pid` and checks that it pins the process that started at `start_ticks`.
+fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Sent> {
+    let raw = i32::try_from(pid).ok().and_then(Pid::from_raw).ok_or(Sent::Gone)?;
+    let fd = loop {
+        match pidfd_open(raw, PidfdFlags::empty()) {
+            Ok(fd) => break fd,
+            Err(Errno::SRCH) => return Err(Sent::Gone),
+            Err(Errno::MFILE) if raise_nofile() => continue,
+            Err(e) => return Err(Sent::Failed(format!("pidfd_open: {e}"))),
+        }
+    };
+    // The pidfd now pins whatever process has this pid; it is ours only if it started when
+    // the plan saw it start.
+    loop {
+        match super::start_ticks(pid) {
+            Some(t) if t == start_ticks => return Ok(fd),
+            Some(_) => return Err(Sent::Gone),
+            // Unreadable because the pinned process has exited: gone.
+            None if readable(&fd) => return Err(Sent::Gone),
+            // It is alive, so the read failed on our side (the pidfd took the last free fd
+            // and the read needs one more): raise the limit once and retry. Never call an
+            // unverified live process gone: that reported success while it lived on.
+            None if raise_nofile() => continue,
+            None => return Err(Sent::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+        }
+    }
+}
+
+/// Pins `pid` for a plan: a pidfd, checked against the start time the snapshot read.
+/// `Some(Pin::Gone)` when the process has exited or its pid belongs to another process;
+/// `None` when it could not be pinned now (out of file descriptors): the engine then pins it by
+/// pid and start time when the plan is executed.
+pub fn pin(pid: u32, start_ticks: u64) -> Option<Pin> {
+    match open_verified(pid, start_ticks) {
+        Ok(fd) => Some(Pin::Held(Arc::new(fd))),
+        Err(Sent::Gone) => Some(Pin::Gone),
+        Err(_) => None,
+    }
+}
+
+/// Whether a pidfd is readable: its process has exited (a zombie has).
+pub(super) fn is_readable(fd: &OwnedFd) -> bool {
+    readable(fd)
 }
 
 fn readable(fd: &OwnedFd) -> bool {
@@ -108,30 +211,43 @@ impl Control for Signaller {
     type Handle = Handle;
 
     fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Sent> {
-        let raw = i32::try_from(pid).ok().and_then(Pid::from_raw).ok_or(Sent::Gone)?;
-        let fd = loop {
-            match pidfd_open(raw, PidfdFlags::empty()) {
-                Ok(fd) => break fd,
-                Err(Errno::SRCH) => return Err(Sent::Gone),
-                Err(Errno::MFILE) if self.raise_nofile() => continue,
-                Err(e) => return Err(Sent::Failed(format!("pidfd_open: {e}"))),
-            }
+        open_verified(pid, start_ticks).map(|fd| Handle { fd, pid })
+    }
+
+    fn adopt(&mut self, pin: &Pin, pid: u32, _start_ticks: u64) -> Result<Handle, Sent> {
+        let Pin::Held(fd) = pin else {
+            return Err(Sent::Gone);
         };
-        // The pidfd now pins whatever process has this pid; it is ours only if it started when
-        // the plan saw it start.
         loop {
-            match super::start_ticks(pid) {
-                Some(t) if t == start_ticks => return Ok(Handle { fd }),
-                Some(_) => return Err(Sent::Gone),
-                // Unreadable because the pinned process has exited: gone.
-                None if readable(&fd) => return Err(Sent::Gone),
-                // It is alive, so the read failed on our side (the pidfd took the last free fd
-                // and the read needs one more): raise the limit once and retry. Never call an
-                // unverified live process gone: that reported success while it lived on.
-                None if self.raise_nofile() => continue,
-                None => return Err(Sent::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+            match fd.try_clone() {
+                Ok(fd) => return Ok(Handle { fd, pid }),
+                Err(e) if e.raw_os_error() == Some(libc::EMFILE) && raise_nofile() => continue,
+                Err(e) => return Err(Sent::Failed(format!("duplicating the pidfd of {pid}: {e}"))),
             }
         }
+    }
+
+    fn stop_quietly(&mut self, h: &Handle) -> Option<Sent> {
+        match self.tracer.freeze(h.pid, &h.fd) {
+            Ok(()) => Some(Sent::Ok),
+            Err(libc::ESRCH) if readable(&h.fd) => Some(Sent::Gone),
+            // Already traced, not dumpable, or out of ptrace's reach (Yama): only SIGSTOP is
+            // left, and the engine decides whether it is needed.
+            Err(_) => None,
+        }
+    }
+
+    fn resume(&mut self, h: &Handle) -> Sent {
+        match self.tracer.thaw(h.pid) {
+            // Frozen by SIGSTOP; or stopped by job control (Ctrl-Z) before reaper came: a
+            // stopped process does not act on the signal it was just sent, so continue it.
+            None | Some(true) => self.signal(h, libc::SIGCONT),
+            Some(false) => Sent::Ok,
+        }
+    }
+
+    fn drops(&mut self, pid: u32, sig: i32) -> bool {
+        drops_signal(pid, sig)
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
@@ -151,7 +267,19 @@ impl Control for Signaller {
     }
 
     fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let mut left = deadline.saturating_duration_since(Instant::now());
+        // Traced threads that died are released to their parents (and their process's pidfd
+        // becomes readable) only once the tracer has waited for them, and a thread that was in
+        // uninterruptible sleep is detached only once it reaches its stop: no event tells a
+        // library of either reliably (SIGCHLD may go to any thread), so look again soon, less
+        // and less often (2 ms at first, at most 50 ms).
+        if self.tracer.settle() {
+            let since = *self.owed_since.get_or_insert_with(Instant::now);
+            let every = (since.elapsed() / 10).clamp(Duration::from_millis(2), Duration::from_millis(50));
+            left = left.min(every);
+        } else {
+            self.owed_since = None;
+        }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(handles.len() + 1);
         if let Some(s) = &self.sigfd {
             fds.push(PollFd::from_borrowed_fd(s.as_fd(), PollFlags::IN));
@@ -187,8 +315,36 @@ impl Control for Signaller {
     }
 
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
+        if self.tracer.holds(pid) {
+            return self.tracer.stopped(pid);
+        }
         super::read_stat(pid).is_none_or(|s| s.starttime != start_ticks || matches!(s.state, 'T' | 't' | 'Z' | 'X'))
     }
+}
+
+/// Whether the kernel drops `sig` sent to `pid` from here: `pid` is the init of a PID namespace
+/// below ours and has no handler for `sig`.
+pub fn drops_signal(pid: u32, sig: i32) -> bool {
+    if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        return false; // forced into a namespace's init from an ancestor namespace
+    }
+    super::with_proc_file(pid, b"status", |b| Some(init_drops(&String::from_utf8_lossy(b), sig))).unwrap_or(false)
+}
+
+/// Whether a process with this `/proc/PID/status` is the init of a PID namespace below the one
+/// `/proc` shows (its `NSpid` has more than one entry and ends in 1) and has no handler for
+/// `sig`: the kernel drops such a signal sent from an ancestor namespace.
+fn init_drops(status: &str, sig: i32) -> bool {
+    let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+    let nested_init = field("NSpid:").is_some_and(|v| {
+        let ids: Vec<&str> = v.split_whitespace().collect();
+        ids.len() > 1 && ids.last() == Some(&"1")
+    });
+    if !nested_init || !(1..=64).contains(&sig) {
+        return false;
+    }
+    let caught = field("SigCgt:").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0);
+    caught & (1u64 << (sig - 1)) == 0
 }
 
 /// `roots` (those that exist) and every current descendant of them, parents before children:
