@@ -158,8 +158,16 @@ fn time_wait_left_by_a_server_with_a_client_is_reported_and_strict_counts_it() {
     let spec = reaper::PortSpec::tcp(port);
     assert!(wait::port_is(&spec, PortCondition::Free).expect("port_is"));
     assert!(!wait::port_is(&spec, PortCondition::Unused).expect("port_is"));
-    // And it is the truth: no plain bind() yet, but a server with SO_REUSEADDR starts.
+    // And it is the truth: no plain bind() yet, but a server with SO_REUSEADDR starts, and
+    // `run --ready-port` (the same survey) sees it listen.
     assert!(!plain_bind_works(port));
+    let server = format!(
+        "import socket, time\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port}))\ns.listen()\ntime.sleep(3)"
+    );
+    let run = reaper(&["run", "--ready-port", &p, "--ready-timeout", "20s", "--", "python3", "-c", &server]);
+    run.expect(0);
+    assert!(run.stderr().contains(&format!("ready: listening on port {p}")), "{}", run.stderr());
     let again = Fixture::start("trust-timewait-again", "listen", &["tcp", "127.0.0.1", &p]);
     assert_eq!(again.port(), port);
 }
