@@ -269,7 +269,7 @@ fn held_socket(s: &HeldSocket) -> String {
     let addr = if s.local_addr.contains(':') { format!("[{}]", s.local_addr) } else { s.local_addr.clone() };
     let what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
     if s.holders.is_empty() {
-        let user = reaper::sys::user_name(s.uid).unwrap_or_else(|| s.uid.to_string());
+        let user = reaper::Snapshot::new().user_name(s.uid);
         format!("a process of {user} (uid {}) that is not visible ({what}): {}", s.uid, invisible_holder("see"))
     } else {
         let pids: Vec<String> = s.holders.iter().map(|p| format!("pid {p}")).collect();
