@@ -141,20 +141,22 @@ def main():
     )
 
     L.append("## Summary: reaper's median against each peer's\n")
-    L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
-    L.append("|---|---|" + "---:|" * len(SCENARIOS))
     pairs = [("port", "ss"), ("port", "fuser"), ("port", "lsof"), ("signature", "pgrep"), ("all", "ss")]
-    for g, peer in pairs:
-        cells = []
-        for s in SCENARIOS:
-            d = load(f"{s}-{g}.json")
-            if not d:
-                cells.append("—")
-                continue
-            r, p = median(d, "reaper"), median(d, peer)
-            cells.append(f"{ms(r)} vs {ms(p)}: **{p / r:.1f}×**")
-        label = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}[g]
-        L.append(f"| {label} | {peer} | " + " | ".join(cells) + " |")
+
+    def comparison(stat):
+        """The reaper-against-peer table, by `stat` (median wall time, or mean CPU time)."""
+        L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
+        L.append("|---|---|" + "---:|" * len(SCENARIOS))
+        labels = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}
+        for g, peer in pairs:
+            cells = []
+            for s in SCENARIOS:
+                d = load(f"{s}-{g}.json")
+                r, p = (stat(d, "reaper"), stat(d, peer)) if d else (None, None)
+                cells.append(f"{ms(r)} vs {ms(p)}: **{p / r:.1f}×**" if r else "—")
+            L.append(f"| {labels[g]} | {peer} | " + " | ".join(cells) + " |")
+
+    comparison(median)
     cells = []
     for s in SCENARIOS:
         d = load(f"{s}-startup.json")
@@ -165,19 +167,7 @@ def main():
         "Wall time on a shared machine depends on what else runs; CPU time (user + system, mean) much less. "
         "The same comparison in CPU time:\n"
     )
-    L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
-    L.append("|---|---|" + "---:|" * len(SCENARIOS))
-    for g, peer in pairs:
-        cells = []
-        for s in SCENARIOS:
-            d = load(f"{s}-{g}.json")
-            if not d:
-                cells.append("—")
-                continue
-            r, p = cpu_of(d, "reaper"), cpu_of(d, peer)
-            cells.append(f"{ms(r)} vs {ms(p)}: **{p / r:.1f}×**" if r else "—")
-        label = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}[g]
-        L.append(f"| {label} | {peer} | " + " | ".join(cells) + " |")
+    comparison(cpu_of)
     L.append("")
 
     for s in SCENARIOS:

@@ -77,6 +77,15 @@ pub enum Error {
         /// a chain printer (`{:#}`) names the errno once, not twice.
         source: io::Error,
     },
+    /// A command (`reaper run -- CMD`) could not be started: not found (`source` is
+    /// `NotFound`), or found but not executable. A shell exits 127 and 126 for these.
+    #[error("starting '{program}': {source}")]
+    Spawn {
+        /// The command as given, or the path it resolved to.
+        program: String,
+        /// Why it could not start. Part of the message, not a `source()`, as for [`Error::Io`].
+        source: io::Error,
+    },
     /// `/proc` is not mounted for reaper's PID namespace (`unshare --pid --fork` without
     /// `--mount-proc`): the pids it shows name other processes than the pids reaper signals, so
     /// reaper uses neither (checked before anything is read or signalled).
@@ -107,6 +116,11 @@ impl Error {
                 | Error::Usage(_)
                 | Error::NoSuchProcess(_)
         )
+    }
+
+    /// A command that could not be started, and why.
+    pub fn spawn(program: impl Into<String>, source: io::Error) -> Error {
+        Error::Spawn { program: program.into(), source }
     }
 
     /// Wraps an I/O error with what was being done.

@@ -265,25 +265,54 @@ impl fmt::Display for Sequence {
                 f.write_str(",")?;
             }
             let name = step.signal.name();
-            write!(f, "{}:{}", name.trim_start_matches("SIG"), DisplayMs(step.wait))?;
+            write!(f, "{}:{}", name.trim_start_matches("SIG"), DisplayDuration::exact(step.wait))?;
         }
         Ok(())
     }
 }
 
-/// A duration in milliseconds, exact: `5000ms`, or `1000.5ms` when it has a fraction of a
-/// millisecond (so that [`parse_duration`] reads back the same value).
-struct DisplayMs(Duration);
+/// reaper's one duration formatter, in two precisions: [`DisplayDuration::exact`] for text that
+/// [`parse_duration`] reads back (a `--sequence` printed by `Sequence`'s `Display`), and
+/// [`DisplayDuration::rounded`] for people (ages in `list`, deadlines in messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DisplayDuration {
+    duration: Duration,
+    exact: bool,
+}
 
-impl fmt::Display for DisplayMs {
+impl DisplayDuration {
+    /// In milliseconds, exact: `5000ms`, or `1000.5ms` when it has a fraction of a millisecond
+    /// (so that [`parse_duration`] reads back the same value).
+    pub fn exact(duration: Duration) -> DisplayDuration {
+        DisplayDuration { duration, exact: true }
+    }
+
+    /// Rounded down to its largest unit: `850ms`, `12s`, `5m`, `3h`, `2d` (seconds up to 2
+    /// minutes, minutes up to 2 hours, hours up to 2 days).
+    pub fn rounded(duration: Duration) -> DisplayDuration {
+        DisplayDuration { duration, exact: false }
+    }
+}
+
+impl fmt::Display for DisplayDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = self.0.as_nanos();
-        let (ms, rest) = (ns / 1_000_000, ns % 1_000_000);
-        if rest == 0 {
-            write!(f, "{ms}ms")
-        } else {
+        let d = self.duration;
+        if self.exact {
+            let ns = d.as_nanos();
+            let (ms, rest) = (ns / 1_000_000, ns % 1_000_000);
+            if rest == 0 {
+                return write!(f, "{ms}ms");
+            }
             let frac = format!("{rest:06}");
-            write!(f, "{ms}.{}ms", frac.trim_end_matches('0'))
+            return write!(f, "{ms}.{}ms", frac.trim_end_matches('0'));
+        }
+        let s = d.as_secs();
+        match s {
+            0 => write!(f, "{}ms", d.as_millis()),
+            1..=119 => write!(f, "{s}s"),
+            120..=7199 => write!(f, "{}m", s / 60),
+            7200..=172_799 => write!(f, "{}h", s / 3600),
+            _ => write!(f, "{}d", s / 86_400),
         }
     }
 }
@@ -378,5 +407,19 @@ mod tests {
         for bad in ["", "TERM:5x", "FOO", "TERM,,KILL"] {
             assert!(bad.parse::<Sequence>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn durations_display_in_both_precisions() {
+        let rounded = |d| DisplayDuration::rounded(d).to_string();
+        assert_eq!(rounded(Duration::from_millis(850)), "850ms");
+        assert_eq!(rounded(Duration::from_secs(12)), "12s");
+        assert_eq!(rounded(Duration::from_secs(300)), "5m");
+        assert_eq!(rounded(Duration::from_secs(3 * 3600)), "3h");
+        assert_eq!(rounded(Duration::from_secs(3 * 86_400)), "3d");
+        let exact = |d| DisplayDuration::exact(d).to_string();
+        assert_eq!(exact(Duration::from_secs(5)), "5000ms");
+        assert_eq!(exact(Duration::from_micros(1_000_500)), "1000.5ms");
+        assert_eq!(parse_duration(&exact(Duration::from_micros(1_000_500))).unwrap(), Duration::from_micros(1_000_500));
     }
 }

@@ -39,29 +39,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find processes and show them (exit 0 if something matched, 1 if nothing did).
-    #[command(
-        after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
-    )]
     List(ListArgs),
     /// Show one process's ancestry and descendants, with the ports each holds.
-    #[command(
-        after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)"
-    )]
     Tree(TreeArgs),
     /// End matching processes and their descendants: a graceful signal, then SIGKILL.
-    #[command(
-        after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
-    )]
     Kill(KillArgs),
     /// Run a command and end its whole tree when an anchor process dies or reaper is signalled.
-    #[command(
-        after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
-    )]
     Run(RunArgs),
     /// Wait until a port is free or listening, or a process has exited.
-    #[command(
-        after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
-    )]
     Wait(WaitArgs),
     /// Print shell completions or the man page.
     #[command(hide = true)]
@@ -205,6 +190,9 @@ pub struct SelectArgs {
 
 /// `reaper list`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
+)]
 pub struct ListArgs {
     // The flattened groups come last: their help heading would otherwise carry over to the
     // options declared after them.
@@ -220,6 +208,7 @@ pub struct ListArgs {
 
 /// `reaper tree`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)")]
 pub struct TreeArgs {
     /// The process to show.
     #[arg(value_name = "PID", value_parser = parse_pid)]
@@ -262,6 +251,9 @@ impl SequenceArgs {
 
 /// `reaper kill`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
+)]
 pub struct KillArgs {
     /// Only the matched processes, not their descendants.
     #[arg(long)]
@@ -305,6 +297,9 @@ pub enum RestartArg {
 
 /// `reaper run`.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
+)]
 pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
@@ -335,6 +330,9 @@ pub struct RunArgs {
 /// `reaper wait`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["port", "pid"])))]
+#[command(
+    after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
+)]
 pub struct WaitArgs {
     /// The port to watch.
     #[arg(short, long, value_name = "SPEC", value_parser = parse_port, requires = "condition")]

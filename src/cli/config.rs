@@ -42,10 +42,9 @@ impl Style {
     }
 }
 
-/// A colour or emphasis for [`Style::paint`]. Outcomes use the traffic-light colours:
-/// exited green, killed yellow, survived and denied red.
+/// A colour or emphasis for [`Style::paint`], the one painter. `kill`'s outcomes use the
+/// traffic-light colours: exited green, killed yellow, survived and denied red.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // the outcome colours are for `kill`'s output
 pub enum Paint {
     /// Bold: table headers.
     Bold,
@@ -55,8 +54,6 @@ pub enum Paint {
     Yellow,
     /// Red: a survivor, a refused signal, a port still held.
     Red,
-    /// Dim: secondary detail.
-    Dim,
 }
 
 impl Style {
@@ -70,7 +67,6 @@ impl Style {
             Paint::Green => "32",
             Paint::Yellow => "33",
             Paint::Red => "31",
-            Paint::Dim => "2",
         };
         format!("\x1b[{code}m{s}\x1b[0m")
     }

@@ -13,9 +13,9 @@ use reaper::report::{KillReport, Outcome, Skipped, TargetReport};
 use reaper::{Sequence, Snapshot};
 
 use super::args::{Format, KillArgs};
-use super::config::{self, Style};
+use super::config::{self, Paint, Style};
 use super::exit::Exit;
-use super::output::{emit, sanitize, to_stderr, warn};
+use super::output::{self, emit, sanitize, to_stderr, warn};
 
 /// Runs `reaper kill`.
 pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
@@ -35,7 +35,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         warn(skipped_line(s));
     }
     for s in &plan.unresolved {
-        warn(super::output::unresolved(s, "signal"));
+        warn(output::unresolved(s, "signal"));
     }
     let human = args.format == Format::Table;
     if args.dry_run {
@@ -47,7 +47,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
                     + &supervisors_text(&plan)
                     + &ports_text(&report.ports, opts.strict, style)
             }
-            _ => render(&report, args.format),
+            _ => render(&report, args.format)?,
         };
         emit(&out)?;
         return Ok(Exit::Success);
@@ -82,7 +82,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     let out = match args.format {
         Format::Table if style.quiet => String::new(),
         Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style),
-        _ => render(&report, args.format),
+        _ => render(&report, args.format)?,
     };
     emit(&out)?;
     for t in report.targets.iter().filter(|t| t.outcome == Outcome::Survived) {
@@ -103,7 +103,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             warn(format_args!(
                 "{} is still {}{}",
                 p.name(),
-                super::output::port_state(p, opts.strict),
+                output::port_state(p, opts.strict),
                 connection_hint(p, &report)
             ));
         }
@@ -136,9 +136,10 @@ fn connection_hint(p: &PortState, report: &KillReport) -> String {
 
 /// `tcp port 5700 was taken again 420 ms later by pid 913 (node), started by pid 812 (PM2): ...`.
 fn retaken_line(p: &PortState, r: &Retaken, report: &KillReport) -> String {
-    let name = |pid: u32| {
-        reaper::sys::read_process(pid).map_or_else(|| pid.to_string(), |x| format!("{pid} ({})", sanitize(&x.name)))
-    };
+    let mut snap = Snapshot::new();
+    snap.load_processes(r.holders.iter().chain(&r.parents).copied());
+    let name =
+        |pid: u32| snap.process(pid).map_or_else(|| pid.to_string(), |x| format!("{pid} ({})", sanitize(&x.name)));
     let by: Vec<String> = r.holders.iter().map(|&h| name(h)).collect();
     let from: Vec<String> = r.parents.iter().map(|&h| name(h)).collect();
     let started = if from.is_empty() { String::new() } else { format!(", started by pid {}", from.join(", ")) };
@@ -161,12 +162,12 @@ fn supervisors_text(plan: &Plan) -> String {
     let mut s = String::new();
     for sup in &plan.supervisors {
         let kids: Vec<String> = sup.children.iter().map(u32::to_string).collect();
-        let cmd = if sup.cmdline.is_empty() { sanitize(&sup.name) } else { sanitize(&sup.cmdline.join(" ")) };
+        let cmd = output::command(&sup.cmdline, &sup.name);
         let _ = writeln!(
             s,
             "note: pid {} ({}) started {} and is not a target: if it restarts what it started, the port is taken again",
             sup.pid,
-            super::output::truncate(&cmd, 60),
+            output::truncate(&cmd, 60),
             kids.join(", ")
         );
     }
@@ -196,21 +197,19 @@ impl Progress {
     }
 }
 
+/// An outcome's word in its traffic-light colour: exited green, killed yellow, survived and
+/// denied red.
 fn paint(s: &str, outcome: Outcome, style: &Style) -> String {
-    if !style.color {
-        return s.to_string();
+    match outcome {
+        Outcome::Exited => style.paint(s, Paint::Green),
+        Outcome::Killed => style.paint(s, Paint::Yellow),
+        Outcome::Survived | Outcome::Denied => style.paint(s, Paint::Red),
+        Outcome::Gone | Outcome::Planned => s.to_string(),
     }
-    let code = match outcome {
-        Outcome::Exited => "32",
-        Outcome::Killed => "33",
-        Outcome::Survived | Outcome::Denied => "31",
-        Outcome::Gone | Outcome::Planned => return s.to_string(),
-    };
-    format!("\x1b[{code}m{s}\x1b[0m")
 }
 
 fn command(t: &TargetReport) -> String {
-    if t.cmdline.is_empty() { format!("[{}]", sanitize(&t.name)) } else { sanitize(&t.cmdline.join(" ")) }
+    output::command(&t.cmdline, &t.name)
 }
 
 fn signals(t: &TargetReport) -> String {
@@ -257,7 +256,7 @@ fn summary(r: &KillReport, style: &Style) -> String {
 fn ports_text(ports: &[PortState], strict: bool, style: &Style) -> String {
     let mut s = String::new();
     for p in ports {
-        let state = super::output::port_state(p, strict);
+        let state = output::port_state(p, strict);
         let painted = if p.usable(strict) && p.retaken.is_none() {
             paint(&state, Outcome::Exited, style)
         } else {
@@ -270,7 +269,7 @@ fn ports_text(ports: &[PortState], strict: bool, style: &Style) -> String {
 
 fn sequence_text(seq: &Sequence) -> String {
     let steps: Vec<String> =
-        seq.steps.iter().map(|s| format!("{}, wait {}", s.signal.name(), super::output::age(s.wait))).collect();
+        seq.steps.iter().map(|s| format!("{}, wait {}", s.signal.name(), output::age(s.wait))).collect();
     steps.join(", then ")
 }
 
@@ -282,51 +281,20 @@ fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
     }
     let n = plan.targets.len();
     let mut s = format!("would signal {n} process{}: {}\n", if n == 1 { "" } else { "es" }, sequence_text(seq));
-    let index: std::collections::HashMap<u32, usize> =
-        plan.targets.iter().enumerate().map(|(i, t)| (t.pid, i)).collect();
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut roots = Vec::new();
-    for (i, t) in plan.targets.iter().enumerate() {
-        match index.get(&t.ppid) {
-            Some(&parent) if parent != i => children[parent].push(i),
-            _ => roots.push(i),
-        }
-    }
-    let mut shown = vec![false; n];
-    // Every target is shown once: one whose parent chain loops (impossible in a consistent
-    // snapshot) is shown from the top level.
-    for start in roots.into_iter().chain(0..n) {
-        let mut stack = vec![(start, 0usize)];
-        while let Some((i, depth)) = stack.pop() {
-            if std::mem::replace(&mut shown[i], true) {
-                continue;
-            }
-            let t = &plan.targets[i];
-            let mark = if t.matched { "* " } else { "  " };
-            let _ = writeln!(
-                s,
-                "{}{mark}{} {}  ({}){}",
-                "   ".repeat(depth),
-                t.pid,
-                command(t),
-                sanitize(&t.user),
-                note(t)
-            );
-            stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
-        }
+    for node in output::forest(plan.targets.iter().map(|t| (t.pid, t.ppid))) {
+        let t = &plan.targets[node.index];
+        let mark = if t.matched { "* " } else { "  " };
+        let indent = "   ".repeat(node.last.len());
+        let _ = writeln!(s, "{indent}{mark}{} {}  ({}){}", t.pid, command(t), sanitize(&t.user), note(t));
     }
     s
 }
 
-fn render(r: &KillReport, format: Format) -> String {
-    match format {
-        Format::Pid => r.targets.iter().map(|t| format!("{}\n", t.pid)).collect(),
-        _ => {
-            let mut s = serde_json::to_string_pretty(r).unwrap_or_else(|_| "{}".into());
-            s.push('\n');
-            s
-        }
-    }
+fn render(r: &KillReport, format: Format) -> Result<String> {
+    Ok(match format {
+        Format::Pid => output::pids(r.targets.iter().map(|t| t.pid)),
+        _ => output::json(r)?,
+    })
 }
 
 /// Shows the plan on stderr and asks; anything but `y`/`yes` is no.

@@ -134,7 +134,7 @@ fn render(
     style: &Style,
 ) -> Result<String> {
     if format == Format::Pid {
-        return Ok(pids.iter().map(|p| format!("{p}\n")).collect());
+        return Ok(output::pids(pids.iter().copied()));
     }
     if snap.sockets().is_empty() {
         // A query that never read the socket table (by signature, say) still shows ports.
@@ -152,9 +152,7 @@ fn render(
                 Hidden(&'a HiddenHolder),
             }
             let rows: Vec<Row<'_>> = records.iter().map(Row::Process).chain(hidden.iter().map(Row::Hidden)).collect();
-            let mut s = serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into());
-            s.push('\n');
-            s
+            output::json(&rows)?
         }
         _ if tree => output::tree_marked(
             &records,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use comfy_table::{Cell, ContentArrangement, Table, presets};
 use reaper::ports::{HeldSocket, Lingering, PortState, Verdict};
+use reaper::spec::DisplayDuration;
 use reaper::{PortEntry, ProcessRecord};
 
 /// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
@@ -33,9 +34,10 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
-/// The command of a record for display: arguments joined by spaces, or `[name]`.
-pub fn command(r: &ProcessRecord) -> String {
-    if r.cmdline.is_empty() { format!("[{}]", sanitize(&r.name)) } else { sanitize(&r.cmdline.join(" ")) }
+/// A command for display: its arguments joined by spaces, or `[name]` when it has none (a kernel
+/// thread, a zombie), sanitised. The one rendering of a command line, for `list`, `tree` and `kill`.
+pub fn command(cmdline: &[String], name: &str) -> String {
+    if cmdline.is_empty() { format!("[{}]", sanitize(name)) } else { sanitize(&cmdline.join(" ")) }
 }
 
 /// `tcp 127.0.0.1:3000`, `udp [::1]:53`, with the state when it is not the usual one.
@@ -48,16 +50,21 @@ pub fn port(p: &PortEntry) -> String {
     s
 }
 
-/// `850ms`, `12s`, `5m`, `3h`, `2d`.
+/// `850ms`, `12s`, `5m`, `3h`, `2d`: the library's one duration formatter, rounded for people.
 pub fn age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0 => format!("{}ms", d.as_millis()),
-        1..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
+    DisplayDuration::rounded(d).to_string()
+}
+
+/// `value` as pretty JSON and a newline: the one JSON renderer (`list`, `tree`, `kill`).
+pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let mut s = serde_json::to_string_pretty(value)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// One pid a line: `--format pid`.
+pub fn pids(pids: impl IntoIterator<Item = u32>) -> String {
+    pids.into_iter().map(|p| format!("{p}\n")).collect()
 }
 
 /// The `list` table: a row per record, then the `extra` rows as they are (holders that are
@@ -82,7 +89,7 @@ pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> Str
             Cell::new(sanitize(&r.user)),
             Cell::new(age(Duration::from_millis(r.age_ms as u64))),
             Cell::new(ports.join("\n")),
-            Cell::new(command(r)),
+            Cell::new(command(&r.cmdline, &r.name)),
         ]);
     }
     for row in extra {
@@ -95,8 +102,6 @@ pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> Str
     s
 }
 
-/// A forest drawn with box characters: every record in `records` is a node, placed under its
-/// parent when the parent is in the set too. Matches are marked with `*`.
 /// A forest drawn with box characters: every record is a node, placed under its parent when the
 /// parent is in the set too. Each match's `* PID` goes through `mark` (bold when colour is on).
 /// With a `width` (a terminal's), long command lines are cut with `…` so that each line fits;
@@ -107,63 +112,78 @@ pub fn tree_marked(
     mark: &dyn Fn(&str) -> String,
     width: Option<usize>,
 ) -> String {
-    let by_pid: BTreeMap<u32, &ProcessRecord> = records.iter().map(|r| (r.pid, r)).collect();
-    let mut kids: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    let mut roots = Vec::new();
-    for r in records {
-        if r.ppid != r.pid && by_pid.contains_key(&r.ppid) {
-            kids.entry(r.ppid).or_default().push(r.pid);
-        } else {
-            roots.push(r.pid);
-        }
-    }
-    let forest = Forest { by_pid, kids, matched, mark, width };
     let mut out = String::new();
-    for root in roots {
-        forest.draw(&mut out, root, "", None);
-    }
-    out
-}
-
-/// What drawing a tree needs at every node.
-struct Forest<'a> {
-    by_pid: BTreeMap<u32, &'a ProcessRecord>,
-    kids: BTreeMap<u32, Vec<u32>>,
-    matched: &'a BTreeSet<u32>,
-    mark: &'a dyn Fn(&str) -> String,
-    width: Option<usize>,
-}
-
-impl Forest<'_> {
-    fn draw(&self, out: &mut String, pid: u32, prefix: &str, last: Option<bool>) {
-        let Some(r) = self.by_pid.get(&pid) else { return };
+    for node in forest(records.iter().map(|r| (r.pid, r.ppid))) {
+        let r = &records[node.index];
+        let (parents, last) = match node.last.split_last() {
+            Some((&last, parents)) => (parents, Some(last)),
+            None => (&[][..], None),
+        };
+        let prefix: String = parents.iter().map(|&l| if l { "   " } else { "│  " }).collect();
         let branch = match last {
             None => "",
             Some(true) => "└─ ",
             Some(false) => "├─ ",
         };
-        let head = if self.matched.contains(&pid) { (self.mark)(&format!("* {}", r.pid)) } else { r.pid.to_string() };
+        let is_match = matched.contains(&r.pid);
+        let head = if is_match { mark(&format!("* {}", r.pid)) } else { r.pid.to_string() };
         let ports: String = r.ports.iter().map(|p| format!("  [{}]", port(p))).collect();
         let user = sanitize(&r.user);
-        let mut cmd = command(r);
-        if let Some(width) = self.width {
-            let plain_head =
-                if self.matched.contains(&pid) { r.pid.to_string().len() + 2 } else { r.pid.to_string().len() };
+        let mut cmd = command(&r.cmdline, &r.name);
+        if let Some(width) = width {
+            let plain_head = r.pid.to_string().len() + if is_match { 2 } else { 0 };
             let used =
-                [prefix, branch, &user, &ports].iter().map(|s| s.chars().count()).sum::<usize>() + plain_head + 4;
+                [&prefix, branch, &user, &ports].iter().map(|s| s.chars().count()).sum::<usize>() + plain_head + 4;
             cmd = truncate(&cmd, width.saturating_sub(used).max(24));
         }
         let _ = writeln!(out, "{prefix}{branch}{head} {cmd} ({user}){ports}");
-        let child_prefix = match last {
-            None => prefix.to_string(),
-            Some(true) => format!("{prefix}   "),
-            Some(false) => format!("{prefix}│  "),
-        };
-        let children = self.kids.get(&pid).map_or(&[][..], Vec::as_slice);
-        for (i, &c) in children.iter().enumerate() {
-            self.draw(out, c, &child_prefix, Some(i + 1 == children.len()));
+    }
+    out
+}
+
+/// A node of [`forest`]: which item, and for it and each of its ancestors below the root,
+/// whether it is the last of its siblings (empty for a root; its length is the depth).
+pub struct Node {
+    /// The item's index in the input.
+    pub index: usize,
+    /// Last-of-siblings flags from the root's child down to this node.
+    pub last: Vec<bool>,
+}
+
+/// The one tree walk of the output: `(pid, ppid)` items in depth-first order, each under its
+/// parent when the parent is an item too, roots and siblings in input order. Every item comes
+/// once: items whose parent chain loops (impossible in a consistent snapshot) come from the top
+/// level.
+pub fn forest(items: impl IntoIterator<Item = (u32, u32)>) -> Vec<Node> {
+    let items: Vec<(u32, u32)> = items.into_iter().collect();
+    let n = items.len();
+    let index: BTreeMap<u32, usize> = items.iter().enumerate().map(|(i, &(pid, _))| (pid, i)).collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut roots = Vec::new();
+    for (i, &(pid, ppid)) in items.iter().enumerate() {
+        match index.get(&ppid) {
+            Some(&parent) if ppid != pid && parent != i => children[parent].push(i),
+            _ => roots.push(i),
         }
     }
+    let mut shown = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    for start in roots.into_iter().chain(0..n) {
+        let mut stack = vec![(start, Vec::new())];
+        while let Some((i, last)) = stack.pop() {
+            if std::mem::replace(&mut shown[i], true) {
+                continue;
+            }
+            let kids = &children[i];
+            for (k, &c) in kids.iter().enumerate().rev() {
+                let mut l: Vec<bool> = last.clone();
+                l.push(k + 1 == kids.len());
+                stack.push((c, l));
+            }
+            out.push(Node { index: i, last });
+        }
+    }
+    out
 }
 
 /// Why a matching socket has no visible holder. When reaper is not root, other users' fd tables
@@ -249,7 +269,7 @@ fn held_socket(s: &HeldSocket) -> String {
     let addr = if s.local_addr.contains(':') { format!("[{}]", s.local_addr) } else { s.local_addr.clone() };
     let what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
     if s.holders.is_empty() {
-        let user = reaper::sys::user_name(s.uid).unwrap_or_else(|| s.uid.to_string());
+        let user = reaper::Snapshot::new().user_name(s.uid);
         format!("a process of {user} (uid {}) that is not visible ({what}): {}", s.uid, invisible_holder("see"))
     } else {
         let pids: Vec<String> = s.holders.iter().map(|p| format!("pid {p}")).collect();
@@ -293,5 +313,19 @@ mod tests {
         assert_eq!(age(Duration::from_secs(300)), "5m");
         assert_eq!(age(Duration::from_secs(3 * 3600)), "3h");
         assert_eq!(age(Duration::from_secs(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn forest_places_children_under_parents_and_shows_loops_once() {
+        let walk = |items: &[(u32, u32)]| -> Vec<(usize, Vec<bool>)> {
+            forest(items.iter().copied()).into_iter().map(|n| (n.index, n.last)).collect()
+        };
+        // 10 -> {11 -> 13, 12}; 20 is a root of its own.
+        assert_eq!(
+            walk(&[(10, 1), (11, 10), (12, 10), (20, 1), (13, 11)]),
+            vec![(0, vec![]), (1, vec![false]), (4, vec![false, true]), (2, vec![true]), (3, vec![])]
+        );
+        // A parent chain that loops (5 <-> 6) still shows both, once each.
+        assert_eq!(walk(&[(5, 6), (6, 5)]), vec![(0, vec![]), (1, vec![true])]);
     }
 }

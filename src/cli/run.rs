@@ -43,10 +43,12 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
     };
     match guard::run(&cmd, &opts, &mut on_event) {
         Ok(outcome) => Ok(Exit::Code(outcome.exit_code())),
-        Err(reaper::Error::Io { context, source }) if context.starts_with("starting '") => {
+        Err(e @ reaper::Error::Spawn { .. }) => {
             // Like a shell: 127 for a command that is not there, 126 for one that cannot run.
-            say(format_args!("reaper: {context}: {source}"));
-            Ok(Exit::Code(if source.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 }))
+            let not_found =
+                matches!(&e, reaper::Error::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+            say(format_args!("reaper: {e}"));
+            Ok(Exit::Code(if not_found { 127 } else { 126 }))
         }
         Err(e) => Err(e.into()),
     }

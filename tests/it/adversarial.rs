@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use reaper::{PortSpec, ProcessRecord, Selection, Snapshot, select};
 
@@ -43,15 +42,8 @@ impl Drop for TempDir {
 /// Runs `argv` (a wrapper such as `setpriv ...` or `unshare ...` followed by a command) with
 /// `NO_COLOR=1` and `FIXTURE`, `REAPER`, `TOKEN` and `TMP` in the environment.
 fn wrapped(argv: &[&str], token: &str, tmp: &std::path::Path) -> Run {
-    let mut cmd = Command::new(argv[0]);
-    cmd.args(&argv[1..])
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_BACKTRACE")
-        .env("FIXTURE", FIXTURE)
-        .env("REAPER", REAPER)
-        .env("TOKEN", token)
-        .env("TMP", tmp)
-        .stdin(Stdio::null());
+    let mut cmd = wrapper_cmd(argv[0]);
+    cmd.args(&argv[1..]).env("FIXTURE", FIXTURE).env("TOKEN", token).env("TMP", tmp);
     run_bounded(&mut cmd, argv.join(" "))
 }
 

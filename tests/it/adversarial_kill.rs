@@ -4,53 +4,13 @@
 //!
 //! The long versions are `#[ignore]`d: `cargo test --test it -- --ignored adversarial`.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use reaper::kill::{self, KillOptions};
 use reaper::{Outcome, Selection, Snapshot};
 
 use crate::util::*;
-
-const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
-/// A process we spawned ourselves, SIGKILLed and reaped on drop.
-struct Spawned(Child);
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The one-letter state of `pid` (`T` stopped, `Z` zombie, ...), if it exists.
-fn state(pid: u32) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s.rsplit_once(')')?.1.trim_start().chars().next()
-}
-
-/// Whether a state is stopped: `T` (SIGSTOP, job control) or `t` (a ptrace-stop, reaper's
-/// freeze).
-fn frozen(state: Option<char>) -> bool {
-    matches!(state, Some('T' | 't'))
-}
-
-/// Spawns `sleep 600` so that it gets `pid`, using `ns_last_pid` (we are root). Other processes
-/// on the machine fork too, so it retries; `None` if the pid could not be had.
-fn spawn_at_pid(pid: u32) -> Option<Spawned> {
-    for _ in 0..500 {
-        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).ok()?;
-        let child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).process_group(0).spawn().ok()?;
-        let got = child.id();
-        let s = Spawned(child);
-        if got == pid {
-            return Some(s);
-        }
-    }
-    None
-}
 
 #[test]
 fn adversarial_kill_pid_recycled_between_plan_and_signal_is_never_signalled() {
@@ -67,7 +27,7 @@ fn adversarial_kill_pid_recycled_between_plan_and_signal_is_never_signalled() {
 
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL).expect("SIGKILL");
     fx.child.wait().expect("reaping the target");
-    let mut impostor = spawn_at_pid(pid).expect("recycling the pid");
+    let mut impostor = spawn_at_pid(pid, 500).expect("recycling the pid");
 
     let report = kill::execute(&plan, &sel, &opts, &mut |_| {}).expect("a report");
     let t = report.targets.iter().find(|t| t.pid == pid).expect("the target in the report");
@@ -83,11 +43,9 @@ fn adversarial_kill_pid_recycled_between_plan_and_signal_is_never_signalled() {
 /// interrupt landed while a process was stopped.
 fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
     let fx = Fixture::start("sigint", mode, args);
-    let mut cmd = Command::new(REAPER);
+    let mut cmd = reaper_cmd();
     cmd.args(["kill", "--signature", &fx.token, "--format", "json"])
         .args(extra)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = cmd.spawn().expect("running reaper");
@@ -96,7 +54,7 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
     let start = Instant::now();
     let mut caught = false;
     while start.elapsed() < DEADLINE {
-        if fx.live_pids().iter().any(|&p| frozen(state(p))) {
+        if fx.live_pids().iter().any(|&p| frozen(p)) {
             caught = true;
             break;
         }
@@ -106,7 +64,7 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
         std::thread::yield_now();
     }
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(reaper_pid as i32), nix::sys::signal::Signal::SIGINT);
-    let out = child.wait_with_output().expect("reaper's output");
+    let out = wait_bounded(child, "reaper kill (interrupted)");
     let code = out.status.code();
     assert!(
         matches!(code, Some(0) | Some(1) | Some(130)),
@@ -120,7 +78,7 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
         assert_eq!(json["interrupted"], true, "{json:#}");
     }
     // Whatever happened, reaper left nothing stopped.
-    let stopped: Vec<u32> = fx.live_pids().into_iter().filter(|&p| frozen(state(p))).collect();
+    let stopped: Vec<u32> = fx.live_pids().into_iter().filter(|&p| frozen(p)).collect();
     assert!(stopped.is_empty(), "left stopped: {stopped:?}\n{json:#}");
     caught
 }
@@ -142,13 +100,18 @@ fn kill_forest_with_nofile(n: usize, limit: &str) -> (Fixture, Option<i32>, serd
     let fx = Fixture::start("kill-forest", "forest", &[&n.to_string(), "600"]);
     assert_eq!(fx.get("n") as usize, n);
     assert_eq!(fx.live_pids().len(), n);
-    let out = Command::new("prlimit")
-        .arg(format!("--nofile={limit}"))
-        .args([REAPER, "kill", "--signature", &fx.token, "--timeout", "10s", "--format", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("prlimit reaper");
+    let mut cmd = wrapper_cmd("prlimit");
+    cmd.arg(format!("--nofile={limit}")).args([
+        REAPER,
+        "kill",
+        "--signature",
+        &fx.token,
+        "--timeout",
+        "10s",
+        "--format",
+        "json",
+    ]);
+    let out = run_bounded(&mut cmd, format!("prlimit --nofile={limit} reaper kill")).out;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(json["targets"].as_array().map(Vec::len), Some(n), "{json:#}");

@@ -4,7 +4,7 @@
 //! is the test's own (a unique token, or an exact pid it spawned), reaped by `Drop` guards.
 
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -15,64 +15,8 @@ use serde_json::Value;
 
 use crate::util::*;
 
-const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
-/// A process we spawned ourselves, SIGKILLed and reaped on drop.
-struct Spawned(Child);
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Processes carrying a token (started some other way than [`Fixture`]), SIGKILLed on drop.
-struct Tokened {
-    token: String,
-    child: Child,
-}
-
-impl Drop for Tokened {
-    fn drop(&mut self) {
-        kill_token(&self.token);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `/proc/PID/stat`: (state, start time), if it exists.
-fn stat(pid: u32) -> Option<(char, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
-    Some((rest.first()?.chars().next()?, rest.get(19)?.parse().ok()?))
-}
-
-fn state(pid: u32) -> Option<char> {
-    stat(pid).map(|s| s.0)
-}
-
-/// Stopped: `T` (SIGSTOP, job control) or `t` (a ptrace-stop).
-fn frozen(pid: u32) -> bool {
-    matches!(state(pid), Some('T' | 't'))
-}
-
 fn target(json: &Value, pid: u32) -> &Value {
     json["targets"].as_array().and_then(|a| a.iter().find(|t| t["pid"] == pid)).unwrap_or(&Value::Null)
-}
-
-/// Spawns `sleep 600` at `pid` (we are root: `ns_last_pid`), within `attempts` tries.
-fn spawn_at_pid(pid: u32, attempts: usize) -> Option<Spawned> {
-    for _ in 0..attempts {
-        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).ok()?;
-        let child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).process_group(0).spawn().ok()?;
-        let got = child.id();
-        let s = Spawned(child);
-        if got == pid {
-            return Some(s);
-        }
-    }
-    None
 }
 
 // Regression (issue 11, item 2): the pidfd was opened when the plan was executed, and identity
@@ -89,7 +33,7 @@ fn engine_pid_recycled_within_the_same_clock_tick_is_never_signalled() {
             Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).process_group(0).spawn().expect("sleep"),
         );
         let pid = first.0.id();
-        let start = stat(pid).expect("stat").1;
+        let start = stat(pid).expect("stat").start;
         let sel = Selection::new().pid(pid);
         let opts = KillOptions { sequence: "TERM:2s,KILL".parse().expect("sequence"), ..KillOptions::default() };
         let plan = engine::plan(&sel, &mut Snapshot::new(), &opts).expect("a plan");
@@ -97,7 +41,7 @@ fn engine_pid_recycled_within_the_same_clock_tick_is_never_signalled() {
         first.0.kill().expect("SIGKILL");
         first.0.wait().expect("reaping it");
         let Some(mut impostor) = spawn_at_pid(pid, 200) else { continue };
-        let tick = stat(pid).expect("the impostor's stat").1;
+        let tick = stat(pid).expect("the impostor's stat").start;
 
         let report = engine::execute(&plan, &sel, &opts, &mut |_| {}).expect("a report");
         let t = report.targets.iter().find(|t| t.pid == pid).expect("the target");
@@ -126,21 +70,20 @@ fn engine_pid_recycled_within_the_same_clock_tick_is_never_signalled() {
 /// Starts `reaper kill` on `fx`'s tree (`--timeout 60s`), waits until `watch` is frozen, sends
 /// reaper `sig`, and waits for it to end. Returns reaper's exit status.
 fn signal_reaper_during_the_freeze(fx: &Fixture, watch: u32, sig: Signal) -> std::process::ExitStatus {
-    let mut child = Command::new(REAPER)
+    let child = reaper_cmd()
         .args(["kill", "--signature", &fx.token, "--timeout", "60s", "--format", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("running reaper");
+    let mut reaper = Spawned(child);
     let start = Instant::now();
     while !frozen(watch) {
         assert!(start.elapsed() < DEADLINE, "the tree was never frozen");
-        assert_eq!(child.try_wait().expect("try_wait"), None, "reaper ended before the freeze");
+        assert_eq!(reaper.0.try_wait().expect("try_wait"), None, "reaper ended before the freeze");
     }
-    kill(Pid::from_raw(child.id() as i32), sig).expect("signalling reaper");
-    child.wait().expect("reaper's status")
+    kill(Pid::from_raw(reaper.pid() as i32), sig).expect("signalling reaper");
+    wait_exit(&mut reaper.0, "reaper kill")
 }
 
 /// Waits until no process of `fx` is stopped; fails with the stopped ones at the deadline.
@@ -228,7 +171,7 @@ fn engine_a_shells_foreground_job_ends_by_sigterm_not_stopped() {
         .process_group(0)
         .spawn()
         .expect("script");
-    let guard = Tokened { token: token.clone(), child };
+    let guard = Started { token: token.clone(), child };
     let read = || std::fs::read_to_string(&out_path).unwrap_or_default();
     wait_for("the fixture's READY", || read().contains("READY"));
     let pid: u32 = read()
@@ -265,7 +208,7 @@ fn engine_namespace_init_without_term_handler_is_killed_at_once_and_told() {
         .process_group(0)
         .spawn()
         .expect("unshare");
-    let mut guard = Tokened { token: token.clone(), child };
+    let mut guard = Started { token: token.clone(), child };
     let stdout = guard.child.stdout.take().expect("stdout");
     let line = read_line_within(stdout, DEADLINE).expect("READY");
     assert!(line.starts_with("READY pid=1"), "the fixture is PID 1 of its namespace: {line}");

@@ -116,7 +116,7 @@ fn guard_spawned_on_a_thread_outlives_the_thread_and_dies_with_the_process() {
     let ended = app.line();
     assert!(ended.starts_with("APP ended Some(Signaled(15)) None"), "{ended}");
     wait_for("the tree to be gone", || is_dead(cmd) && is_dead(shim));
-    assert!(app.child.wait().unwrap().success());
+    assert!(wait_exit(&mut app.child, "the app").success());
 
     // SIGKILL of the app process (every thread of it): the tree still dies.
     let app = App::start("guard-thread-kill");

@@ -4,35 +4,12 @@
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::util::*;
-
-const REAPER: &str = env!("CARGO_BIN_EXE_reaper");
-
-/// A process the test started (by exact pid, plus every process carrying `token`), killed and
-/// reaped in Drop.
-struct Started {
-    token: String,
-    child: Child,
-}
-
-impl Started {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        kill_token(&self.token);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A directory of the test's own, removed in Drop.
 struct TempDir(PathBuf);
@@ -50,19 +27,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
-}
-
-fn ppid(pid: u32) -> u32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    stat.rsplit_once(')').expect(")").1.split_whitespace().nth(1).expect("ppid").parse().expect("a pid")
-}
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -84,7 +48,7 @@ fn a_process_named_reaper_is_not_immune_but_a_real_reaper_is() {
     std::fs::hard_link(REAPER, a.join("reaper")).expect("linking reaper");
     let other = Started {
         token: mimic.token.clone(),
-        child: Command::new(a.join("reaper"))
+        child: wrapper_cmd(a.join("reaper"))
             .arg0(format!("{}-reaper", mimic.token))
             .args(["wait", "--pid", &watched.pid().to_string(), "--timeout", "300s"])
             .stdin(Stdio::null())
@@ -99,12 +63,9 @@ fn a_process_named_reaper_is_not_immune_but_a_real_reaper_is() {
     let link = std::fs::read_link(format!("/proc/{}/exe", other.pid())).expect("exe");
     assert!(link.to_string_lossy().ends_with("(deleted)"), "{link:?}");
 
-    let run = Command::new(b.join("reaper"))
-        .args(["kill", "--signature", &mimic.token, "--timeout", "10s", "--format", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("reaper kill");
+    let mut cmd = wrapper_cmd(b.join("reaper"));
+    cmd.args(["kill", "--signature", &mimic.token, "--timeout", "10s", "--format", "json"]);
+    let run = run_bounded(&mut cmd, "b/reaper kill".into()).out;
     let (stdout, stderr) = (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
     let json: Value = serde_json::from_slice(&run.stdout).expect("JSON");
@@ -139,7 +100,7 @@ fn root_parent_nobody_child(token: &str) -> (Started, u32) {
         child = pids_with_token(token).into_iter().find(|&p| p != parent.pid() && comm(p) == "sleep").unwrap_or(0);
         child != 0
     });
-    assert_eq!(ppid(child), parent.pid());
+    assert_eq!(ppid(child), Some(parent.pid()));
     (parent, child)
 }
 
@@ -254,14 +215,9 @@ fn a_pipeline_partner_is_never_a_target() {
         if [ -e /proc/$b ] && ! grep -q ') Z' /proc/$b/stat; then echo b-alive; else echo b-dead; fi
         cat "$TMP/err-a" "$TMP/err-b" >&2
     "#;
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, &token])
-        .env("REAPER", REAPER)
-        .env("TMP", &tmp.0)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("unshare");
+    let mut cmd = wrapper_cmd("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, &token]).env("TMP", &tmp.0);
+    let out = run_bounded(&mut cmd, "unshare --pid bash -c SCRIPT".into()).out;
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("a-status=0") && stdout.contains("a-dead"), "{stdout}\n{stderr}");
@@ -400,7 +356,7 @@ fn dry_run_tree_is_depth_first() {
         assert!(depth >= 1, "{out}");
         // The parent is the nearest line above, one level up.
         let parent = rows[..i].iter().rev().find(|&&(d, _)| d == depth - 1).map(|&(_, p)| p);
-        assert_eq!(parent, Some(ppid(pid)), "{pid} is shown under the wrong parent:\n{out}");
+        assert_eq!(parent, ppid(pid), "{pid} is shown under the wrong parent:\n{out}");
         if i + 1 < rows.len() {
             assert!(rows[i + 1].0 <= depth + 1, "{out}");
         }

@@ -2,51 +2,14 @@
 //! shared sockets, racing reapers, another user's processes and a PID namespace of our own.
 
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 use crate::util::*;
 
-/// A process started by a command line that carries a token; killed (group and token) in Drop.
-struct Proc {
-    token: String,
-    child: Child,
-}
-
-impl Proc {
-    fn spawn(token: String, cmd: &mut Command) -> Proc {
-        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).process_group(0).spawn().expect("spawning");
-        Proc { token, child }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        for pid in pids_with_token(&self.token) {
-            sigkill(pid);
-        }
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn sigkill(pid: u32) {
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
-}
-
-fn ppid(pid: u32) -> Option<u32> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn target(json: &Value, pid: u32) -> &Value {
@@ -191,7 +154,7 @@ fn respawning_supervisor_that_ignores_term_leaves_nothing() {
 fn respawning_shell_loop_leaves_nothing() {
     let token = token("kill-shloop");
     let script = format!("while true; do (exec -a {token}-child sleep 1000) & wait; done");
-    let p = Proc::spawn(token.clone(), Command::new("bash").args(["-c", &script, &token]));
+    let p = Started::spawn(token.clone(), Command::new("bash").args(["-c", &script, &token]));
     wait_for("the loop's child", || pids_with_token(&token).len() == 2);
     reaper(&["kill", "--signature", &token, "--timeout", "2s"]).expect(0);
     assert!(is_dead(p.pid()));
@@ -255,10 +218,8 @@ fn two_concurrent_reapers_both_succeed() {
     let fx = Fixture::start("kill-race", "tree", &["4"]);
     let pids: Vec<u32> = fx.info["pids"].split(',').map(|p| p.parse().expect("pid")).collect();
     let spawn = || {
-        Command::new(REAPER)
+        reaper_cmd()
             .args(["kill", "--signature", &fx.token, "--format", "json"])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -278,9 +239,9 @@ fn two_concurrent_reapers_both_succeed() {
 }
 
 /// A two-process tree (bash and a `sleep` child) owned by `nobody`, carrying `token`.
-fn nobodys_tree(token: &str) -> Proc {
+fn nobodys_tree(token: &str) -> Started {
     let script = format!("(exec -a {token}-child sleep 1000) & wait");
-    let p = Proc::spawn(
+    let p = Started::spawn(
         token.to_string(),
         Command::new("setpriv").args([
             "--reuid",
@@ -302,11 +263,9 @@ fn nobodys_tree(token: &str) -> Proc {
 fn another_users_process_is_denied_and_left_alive() {
     let token = token("kill-denied");
     let p = nobodys_tree(&token);
-    let mut out = Command::new("setpriv");
+    let mut out = wrapper_cmd("setpriv");
     out.args(["--reuid", "65533", "--regid", "65533", "--clear-groups", REAPER, "kill", "--pid", &p.pid().to_string()])
-        .args(["--format", "json"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+        .args(["--format", "json"]);
     let out = run_bounded(&mut out, "setpriv 65533 reaper kill".into()).out;
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
@@ -414,11 +373,8 @@ fn nothing_matched_is_success() {
 
 /// Runs `script` as PID 1 of a new PID namespace (with its own /proc), `$REAPER` set.
 fn in_pid_namespace(script: &str, token: &str) -> std::process::Output {
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, token])
-        .env("REAPER", REAPER)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut cmd = wrapper_cmd("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "bash", "-c", script, token]);
     run_bounded(&mut cmd, format!("unshare --pid ... {token}")).out
 }
 
@@ -458,9 +414,9 @@ fn other_reaper_processes_are_never_targets() {
     // minute for it to exit.
     let token = token("kill-other-reaper");
     let holder = Fixture::start("kill-other-reaper-port", "listen", &["tcp", "127.0.0.1"]);
-    let p = Proc::spawn(
+    let p = Started::spawn(
         token.clone(),
-        Command::new(REAPER).args(["kill", "--pid", &holder.pid().to_string(), "--sequence", "STOP:60s", "-x", &token]),
+        reaper_cmd().args(["kill", "--pid", &holder.pid().to_string(), "--sequence", "STOP:60s", "-x", &token]),
     );
     wait_for("the other reaper", || pids_with_token(&token).contains(&p.pid()));
     let run = reaper(&["kill", "--signature", &token, "--format", "json"]);
@@ -473,9 +429,8 @@ fn other_reaper_processes_are_never_targets() {
 /// Runs reaper under `script(1)`, so that its stdin, stdout and stderr are a terminal, feeding
 /// `input` to it.
 fn reaper_on_a_terminal(args: &str, input: &str) -> std::process::Output {
-    let mut child = Command::new("script")
+    let mut child = wrapper_cmd("script")
         .args(["-qec", &format!("{REAPER} {args}"), "/dev/null"])
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -520,17 +475,11 @@ fn has_pidfd(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn state(pid: u32) -> Option<char> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    s.rsplit_once(')')?.1.trim_start().chars().next()
-}
-
 #[test]
 fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
     let fx = Fixture::start("kill-intr", "ignore-term", &[]);
-    let child = Command::new(REAPER)
+    let child = reaper_cmd()
         .args(["kill", "--pid", &fx.pid().to_string(), "--timeout", "60s", "--format", "json"])
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

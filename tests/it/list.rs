@@ -172,7 +172,10 @@ fn signature_name_exclude_and_user() {
     let tok = fx.token.as_str();
     assert_eq!(reaper(&["list", "-s", tok, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
     // reaper never matches itself, though its own command line carries the token.
-    assert!(!reaper(&["list", "-s", tok, "--format", "pid"]).pids().is_empty());
+    // Regression (issue 12): this asserted a non-empty list, which a self-match passes too.
+    let (own, run) = reaper_with_pid(&["list", "-s", tok, "--format", "pid"]);
+    assert!(!run.expect(0).pids().contains(&own), "reaper {own} matched itself: {}", run.stdout());
+    assert_eq!(run.pids(), vec![fx.pid()]);
     reaper(&["list", "-s", tok, "-x", "fixture"]).expect(1);
     assert_eq!(reaper(&["list", "-s", tok, "-n", "python3", "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
     reaper(&["list", "-s", tok, "-n", "python"]).expect(1);

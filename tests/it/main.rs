@@ -8,6 +8,7 @@ mod engine;
 mod guard_thread;
 mod hardening;
 mod kill;
+mod layout;
 mod list;
 mod manners;
 mod props;

@@ -1,8 +1,6 @@
 //! Terminal manners: colour follows `--color` and `NO_COLOR`, a closed pipe ends output quietly,
 //! and command lines cannot smuggle escape sequences onto the terminal.
 
-use std::process::{Command, Stdio};
-
 use crate::util::*;
 
 const ESC: char = '\x1b';
@@ -30,8 +28,8 @@ fn reaper_on_tty(args: &[&str], no_color: Option<&str>) -> Option<Run> {
     let script = "script";
     let line =
         std::iter::once(REAPER.to_string()).chain(args.iter().map(|a| format!("'{a}'"))).collect::<Vec<_>>().join(" ");
-    let mut cmd = Command::new(script);
-    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).stdin(Stdio::null()).env("COLUMNS", "200");
+    let mut cmd = wrapper_cmd(script);
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).env("COLUMNS", "200");
     match no_color {
         Some(v) => cmd.env("NO_COLOR", v),
         None => cmd.env_remove("NO_COLOR"),
@@ -135,11 +133,7 @@ fn list_piped_into_head_exits_quietly() {
             bin = REAPER,
             port = fx.port()
         );
-        let out = run_bounded(
-            Command::new("bash").args(["-c", &script]).env("NO_COLOR", "1").stdin(Stdio::null()),
-            script.clone(),
-        )
-        .out;
+        let out = run_bounded(wrapper_cmd("bash").args(["-c", &script]), script.clone()).out;
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(stderr.is_empty(), "{script}: {stderr}");
         assert_eq!(out.status.code(), Some(0), "{script}: {stderr}");

@@ -5,26 +5,12 @@
 use std::io::Read;
 use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use reaper::wait::{self, PortCondition};
 use serde_json::Value;
 
 use crate::util::*;
-
-/// A process started by a test and everything carrying its token, SIGKILLed on drop.
-struct Started {
-    token: String,
-    child: Child,
-}
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        kill_token(&self.token);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A port nothing listens on right now (the kernel's pick; nothing else on this machine binds
 /// it on purpose).
@@ -188,8 +174,8 @@ fn an_unreadable_socket_table_is_an_error_not_a_free_port() {
         &["list", "--port", &p],
         &["wait", "--port", &p, "--free", "--timeout", "2s"],
     ] {
-        let mut cmd = Command::new("prlimit");
-        cmd.args(["--nofile=4:4", REAPER]).args(args).env("NO_COLOR", "1").stdin(Stdio::null());
+        let mut cmd = wrapper_cmd("prlimit");
+        cmd.args(["--nofile=4:4", REAPER]).args(args);
         let run = run_bounded(&mut cmd, format!("prlimit --nofile=4:4 reaper {}", args.join(" ")));
         run.expect(3);
         assert!(!run.stdout().contains("free") && !run.stdout().contains("nothing matched"), "{}", run.stdout());
@@ -241,8 +227,8 @@ fn list_of_a_free_port_says_so_on_a_terminal_only() {
     }
     let p = unused_port().to_string();
     let line = format!("{REAPER} list --port {p}");
-    let mut cmd = Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"]).env("NO_COLOR", "1").stdin(Stdio::null());
+    let mut cmd = wrapper_cmd("script");
+    cmd.args(["-qec", &line, "/dev/null"]);
     let run = run_bounded(&mut cmd, format!("script -c '{line}'"));
     run.expect(1);
     assert!(run.stdout().contains(&format!("nothing holds tcp/udp port {p}")), "{}", run.stdout());
@@ -266,20 +252,10 @@ fn a_full_stderr_is_not_a_panic() {
     ] {
         let mut cmd = reaper_cmd();
         cmd.args(args).stderr(std::fs::File::options().write(true).open("/dev/full").expect("/dev/full"));
-        let mut child = cmd.stdout(Stdio::null()).spawn().expect("reaper");
-        let status = wait_for_exit(&mut child);
+        let mut child = Spawned(cmd.stdout(Stdio::null()).spawn().expect("reaper"));
+        let status = wait_exit(&mut child.0, "reaper").code();
         assert!(matches!(status, Some(1 | 2)), "{args:?}: {status:?}");
     }
-}
-
-/// The exit code of `child`, waited for with the suite's deadline.
-fn wait_for_exit(child: &mut Child) -> Option<i32> {
-    let mut status = None;
-    wait_for("reaper to exit", || {
-        status = child.try_wait().ok().flatten();
-        status.is_some()
-    });
-    status.and_then(|s| s.code())
 }
 
 // A selected port that nothing held stays a success for kill: nothing to end, the port free.

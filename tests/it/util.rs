@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -74,11 +74,46 @@ pub fn reaper(args: &[&str]) -> Run {
 }
 
 /// A `Command` for the reaper binary with the pinned environment (`NO_COLOR=1`, no
-/// `RUST_BACKTRACE`, stdin closed): add arguments, then [`run_bounded`] it.
+/// `RUST_BACKTRACE`, stdin closed): add arguments, then [`run_bounded`] it (or spawn it and
+/// [`wait_bounded`] / [`wait_exit`] it, when the test acts while it runs).
 pub fn reaper_cmd() -> Command {
-    let mut cmd = Command::new(REAPER);
-    cmd.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE").stdin(Stdio::null());
+    wrapper_cmd(REAPER)
+}
+
+/// A `Command` for `program` that runs reaper inside it: a wrapper (`setpriv`, `prlimit`,
+/// `unshare`, `script`, `timeout`), a hard link of the binary, or a shell script that calls
+/// `"$REAPER"`. Same pinned environment as [`reaper_cmd`], with `REAPER` set to the binary
+/// under test; run it with [`run_bounded`].
+pub fn wrapper_cmd(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("NO_COLOR", "1").env("REAPER", REAPER).env_remove("RUST_BACKTRACE").stdin(Stdio::null());
     cmd
+}
+
+/// Runs reaper with `args` like [`reaper`], and also returns the pid it ran as.
+pub fn reaper_with_pid(args: &[&str]) -> (u32, Run) {
+    let what = format!("reaper {}", args.join(" "));
+    let child = reaper_cmd()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+    let pid = child.id();
+    (pid, Run { out: wait_bounded(child, &what), cmd: what })
+}
+
+/// Waits for `child` (a reaper, or a process hosting reaper's library, that the test signals
+/// or watches while it runs) to exit, for at most [`DEADLINE`]; then the test fails and the
+/// caller's `Drop` guard kills it.
+#[track_caller]
+pub fn wait_exit(child: &mut Child, what: &str) -> ExitStatus {
+    let mut status = None;
+    wait_for(&format!("{what} to exit"), || {
+        status = child.try_wait().unwrap_or_else(|e| panic!("waiting for {what}: {e}"));
+        status.is_some()
+    });
+    status.unwrap_or_else(|| panic!("{what}: no exit status"))
 }
 
 /// Runs `cmd` to its end with stdout and stderr captured, but for at most [`COMMAND_TIMEOUT`]:
@@ -216,14 +251,8 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        // SIGKILL every process with our token (daemons escape the process group), then the group.
-        kill_token(&self.token);
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Daemons escape the process group: every process with our token goes too.
+        end_started(&self.token, &mut self.child);
     }
 }
 
@@ -250,12 +279,15 @@ pub fn parse_ready(line: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// SIGKILLs every live process whose command line carries `token`, three passes over /proc (a
-/// process forking meanwhile is caught by the next pass).
+/// SIGKILLs every live process whose command line carries `token`, and the process group it
+/// leads if it leads one, three passes over /proc (a process forking meanwhile is caught by the
+/// next pass).
 pub fn kill_token(token: &str) {
     for _ in 0..3 {
         for pid in pids_with_token(token) {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL);
+            let pid = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
         }
     }
 }
@@ -281,10 +313,159 @@ pub fn is_dead(pid: u32) -> bool {
 }
 
 pub fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim_start().starts_with(['Z', 'X'])))
-        .unwrap_or(false)
+    matches!(state(pid), Some('Z' | 'X'))
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc, read by the tests themselves (never through reaper's code, which they judge).
+
+/// What the tests read from `/proc/PID/stat`.
+#[derive(Clone, Copy, Debug)]
+pub struct Stat {
+    /// One-letter state: `R`, `S`, `T` stopped, `t` ptrace-stopped, `Z` zombie, ...
+    pub state: char,
+    /// Parent pid.
+    pub ppid: u32,
+    /// Start time in clock ticks after boot.
+    pub start: u64,
+}
+
+/// `/proc/PID/stat`, if the process exists.
+pub fn stat(pid: u32) -> Option<Stat> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(Stat {
+        state: rest.first()?.chars().next()?,
+        ppid: rest.get(1)?.parse().ok()?,
+        start: rest.get(19)?.parse().ok()?,
+    })
+}
+
+/// The one-letter state of `pid`, if it exists.
+pub fn state(pid: u32) -> Option<char> {
+    stat(pid).map(|s| s.state)
+}
+
+/// The parent of `pid`, if it exists.
+pub fn ppid(pid: u32) -> Option<u32> {
+    stat(pid).map(|s| s.ppid)
+}
+
+/// Whether `pid` is stopped: `T` (SIGSTOP, job control) or `t` (a ptrace-stop, reaper's freeze).
+pub fn frozen(pid: u32) -> bool {
+    matches!(state(pid), Some('T' | 't'))
+}
+
+/// `/proc/PID/comm`, trimmed (empty when it is gone).
+pub fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+}
+
+/// The pids of `pid`'s children (of its main thread).
+pub fn children(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Whether a process holds a TCP or UDP socket on local `port` (any state, any address), read
+/// from `/proc/net/{tcp,udp}[6]`: a socket with an inode is open in some process's fd table
+/// (TIME_WAIT and other kernel-only remnants have none). The tests' own judge of "free", so
+/// that reaper is not asked to judge itself.
+pub fn port_held(port: u16) -> bool {
+    ["tcp", "tcp6", "udp", "udp6"].iter().any(|table| {
+        let text = std::fs::read_to_string(format!("/proc/net/{table}")).unwrap_or_default();
+        text.lines().skip(1).any(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let local_port =
+                cols.get(1).and_then(|a| a.rsplit_once(':')).and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            let inode = cols.get(9).and_then(|i| i.parse::<u64>().ok()).unwrap_or(0);
+            local_port == Some(port) && inode != 0
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards for processes a test starts some other way than [`Fixture`].
+
+/// A process the test spawned itself, SIGKILLed and reaped on drop.
+pub struct Spawned(pub Child);
+
+impl Spawned {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A process the test started (an exact pid), plus every process carrying `token`: on drop
+/// all of them, and the child's process group, are SIGKILLed and the child reaped.
+pub struct Started {
+    pub token: String,
+    pub child: Child,
+}
+
+impl Started {
+    /// Spawns `cmd` in a process group of its own, stdin and stdout closed.
+    pub fn spawn(token: String, cmd: &mut Command) -> Started {
+        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).process_group(0).spawn().expect("spawning");
+        Started { token, child }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        end_started(&self.token, &mut self.child);
+    }
+}
+
+/// SIGKILLs every process with `token`, then `child`'s process group and `child`, and reaps it.
+fn end_started(token: &str, child: &mut Child) {
+    kill_token(token);
+    let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGKILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// SIGKILLs every process carrying the token when dropped (also when the test fails).
+pub struct TokenReaper(pub String);
+
+impl Drop for TokenReaper {
+    fn drop(&mut self) {
+        kill_token(&self.0);
+    }
+}
+
+/// Spawns `sleep 600` so that it gets `pid`, through `ns_last_pid` (root only), within
+/// `attempts` tries (other processes fork too); `None` if the pid could not be had.
+pub fn spawn_at_pid(pid: u32, attempts: usize) -> Option<Spawned> {
+    for _ in 0..attempts {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).ok()?;
+        let child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).process_group(0).spawn().ok()?;
+        let got = child.id();
+        let s = Spawned(child);
+        if got == pid {
+            return Some(s);
+        }
+    }
+    None
 }
 
 /// Polls `cond` until it holds or the deadline passes (then panics with `what`).

@@ -1,6 +1,6 @@
 //! `reaper wait` against real listeners and processes.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -12,14 +12,7 @@ struct Waiter(Child);
 
 impl Waiter {
     fn start(args: &[&str]) -> Waiter {
-        Waiter(
-            Command::new(env!("CARGO_BIN_EXE_reaper"))
-                .arg("wait")
-                .args(args)
-                .stdin(Stdio::null())
-                .spawn()
-                .expect("starting reaper wait"),
-        )
+        Waiter(reaper_cmd().arg("wait").args(args).spawn().expect("starting reaper wait"))
     }
 
     fn running(&mut self) -> bool {
@@ -28,12 +21,7 @@ impl Waiter {
 
     #[track_caller]
     fn code(&mut self) -> i32 {
-        let mut status = None;
-        wait_for("reaper wait to exit", || {
-            status = self.0.try_wait().expect("try_wait");
-            status.is_some()
-        });
-        status.expect("an exit status").code().unwrap_or(-1)
+        wait_exit(&mut self.0, "reaper wait").code().unwrap_or(-1)
     }
 }
 

@@ -125,12 +125,8 @@ fn cstring(s: &OsStr) -> Result<CString> {
 
 /// Finds `program` the way a shell does: as given when it contains `/`, else in `$PATH`.
 fn resolve(program: &OsStr) -> Result<PathBuf> {
-    let not_found = || {
-        Error::io(
-            format!("starting '{}'", program.to_string_lossy()),
-            io::Error::new(io::ErrorKind::NotFound, "command not found"),
-        )
-    };
+    let not_found =
+        || Error::spawn(program.to_string_lossy(), io::Error::new(io::ErrorKind::NotFound, "command not found"));
     if program.is_empty() {
         return Err(not_found());
     }
@@ -483,7 +479,7 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
         Some((MSG_EXEC_FAILED, e)) => {
             child.reap_blocking();
             let prog = String::from_utf8_lossy(p.path.as_bytes()).into_owned();
-            Err(Error::io(format!("starting '{prog}'"), io::Error::from_raw_os_error(e)))
+            Err(Error::spawn(prog, io::Error::from_raw_os_error(e)))
         }
         _ => {
             child.reap_blocking();
