@@ -132,6 +132,7 @@ pub mod error;
 #[cfg(target_os = "linux")]
 pub mod guard;
 pub mod kill;
+pub mod model;
 pub mod plan;
 pub mod ports;
 pub mod record;
@@ -139,10 +140,16 @@ pub mod report;
 pub mod select;
 pub mod snapshot;
 pub mod spec;
-pub mod sys;
+pub(crate) mod sys;
 pub mod wait;
 
 pub use error::{Error, Result};
+/// The `/proc` parsers, for the fuzz targets and the property tests.
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub use sys::linux::procfs;
+/// The platform layer's answers the command line needs (the layer itself, `sys`, is private).
+pub use sys::{caller_uid, check_own_proc, read_process, user_name};
 
 /// The README's Rust snippets, checked by `cargo test --doc`. They only define functions, so
 /// nothing is signalled; a README snippet that would kill when run must be marked `no_run`.

@@ -137,7 +137,7 @@ fn connection_hint(p: &PortState, report: &KillReport) -> String {
 /// `tcp port 5700 was taken again 420 ms later by pid 913 (node), started by pid 812 (PM2): ...`.
 fn retaken_line(p: &PortState, r: &Retaken, report: &KillReport) -> String {
     let name = |pid: u32| {
-        reaper::sys::read_process(pid).map_or_else(|| pid.to_string(), |x| format!("{pid} ({})", sanitize(&x.name)))
+        reaper::read_process(pid).map_or_else(|| pid.to_string(), |x| format!("{pid} ({})", sanitize(&x.name)))
     };
     let by: Vec<String> = r.holders.iter().map(|&h| name(h)).collect();
     let from: Vec<String> = r.parents.iter().map(|&h| name(h)).collect();

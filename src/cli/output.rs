@@ -171,7 +171,7 @@ impl Forest<'_> {
 /// sandbox whose fd tables stay closed, or it exited between the socket dump and the fd scan.
 /// `verb` is what root could then do with it ("see", "signal").
 pub fn invisible_holder(verb: &str) -> String {
-    if reaper::sys::caller_uid() != 0 {
+    if reaper::caller_uid() != 0 {
         format!("run as root to {verb} it")
     } else {
         "it is in another PID namespace or a sandbox whose fd tables are closed even to root, or it just exited"
@@ -249,7 +249,7 @@ fn held_socket(s: &HeldSocket) -> String {
     let addr = if s.local_addr.contains(':') { format!("[{}]", s.local_addr) } else { s.local_addr.clone() };
     let what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
     if s.holders.is_empty() {
-        let user = reaper::sys::user_name(s.uid).unwrap_or_else(|| s.uid.to_string());
+        let user = reaper::user_name(s.uid).unwrap_or_else(|| s.uid.to_string());
         format!("a process of {user} (uid {}) that is not visible ({what}): {}", s.uid, invisible_holder("see"))
     } else {
         let pids: Vec<String> = s.holders.iter().map(|p| format!("pid {p}")).collect();

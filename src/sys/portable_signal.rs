@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::kill::{Control, Seen, Sent, Waited};
-use crate::snapshot::Process;
+use super::Control;
+use crate::model::{Process, Seen, Sent, Waited};
 
 /// A process named by its identity.
 #[derive(Clone, Copy, Debug)]
@@ -150,5 +150,22 @@ fn deliver(pid: u32, sig: i32) -> Sent {
         // OpenProcess or TerminateProcess refused: access denied is by far the common cause.
         Some(Some(false)) => Sent::Denied,
         Some(None) => Sent::Failed("TerminateProcess is not available".into()),
+    }
+}
+
+/// Waits until `pid` has exited (a zombie counts), at most `timeout` (`None`: forever): Windows
+/// gives no event that this crate uses, so the process table is read again every 20 ms. A pid
+/// that does not exist has already exited: `Ok(true)`.
+#[cfg(windows)]
+pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> crate::error::Result<bool> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        if super::read_process(pid).is_none_or(|p| p.is_zombie()) {
+            return Ok(true);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

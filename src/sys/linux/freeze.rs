@@ -29,7 +29,7 @@
 //! - a process that is already traced (a debugger, strace), that is not dumpable, or that
 //!   ptrace may not reach (Yama `ptrace_scope`, another user without `CAP_SYS_PTRACE`) refuses
 //!   `PTRACE_SEIZE`: the engine falls back to SIGSTOP for that process, and only when its tree
-//!   is growing (see [`crate::kill`]);
+//!   is growing (see the kill engine);
 //! - a signal that arrives while a thread is traced stops it in a signal-delivery-stop instead of
 //!   being delivered: on detach that signal is given back (`PTRACE_DETACH` with its number), so
 //!   nothing sent to the tree during the freeze is lost; the engine's own signal is sent while

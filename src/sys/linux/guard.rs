@@ -32,9 +32,7 @@ use nix::libc::{self, c_char, c_int};
 
 use super::pidwatch::{open_pidfd, pidfd_signal, poll_readable};
 use crate::error::{Error, Result};
-use crate::guard::{Isolation, Status};
-use crate::snapshot::Snapshot;
-use crate::spec::Sequence;
+use crate::model::{Isolation, Status};
 
 /// The shim started the command; the value is its pid as the shim sees it.
 const MSG_STARTED: u32 = 1;
@@ -571,11 +569,6 @@ impl Child {
         self.cmd_status.or(self.shim_status)
     }
 
-    /// Whether the shim has exited and been reaped.
-    pub fn is_reaped(&self) -> bool {
-        self.shim_status.is_some()
-    }
-
     fn read_message(&mut self, _first: bool) -> Result<Option<(u32, i32)>> {
         let mut buf = [0u8; 8];
         loop {
@@ -669,7 +662,7 @@ impl Drop for Child {
     fn drop(&mut self) {
         if self.shim_status.is_none() {
             if self.isolation == Isolation::Subreaper {
-                let _ = end_tree_fallback(self.shim, &Sequence::force());
+                let _ = end_tree_fallback(self.shim, &[(libc::SIGKILL, FINAL_WAIT)]);
             }
             self.kill_shim();
             self.reap_blocking();
@@ -677,48 +670,29 @@ impl Drop for Child {
     }
 }
 
-/// Every descendant of `root`, parents first, from the kernel's `children` lists (which read
-/// only the tree, not every process); from a full process scan where those lists are missing.
+/// Every descendant of `root`, parents first: the one descendant walk ([`super::scan_tree`]).
 pub fn descendants(root: u32) -> Result<Vec<u32>> {
-    if !Path::new(&format!("/proc/{root}/task/{root}/children")).exists() {
-        let mut snap = Snapshot::new();
-        snap.load_all_processes()?;
-        return Ok(snap.descendants(root));
-    }
-    let mut out = Vec::new();
-    let mut queue = std::collections::VecDeque::from([root]);
-    while let Some(pid) = queue.pop_front() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-            continue;
-        };
-        for task in tasks.flatten() {
-            let Ok(list) = std::fs::read_to_string(task.path().join("children")) else {
-                continue;
-            };
-            for child in list.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
-                if !out.contains(&child) && child != root {
-                    out.push(child);
-                    queue.push_back(child);
-                }
-            }
-        }
-    }
-    Ok(out)
+    Ok(super::scan_tree(&[root]).into_iter().map(|s| s.pid).filter(|&p| p != root).collect())
 }
 
 /// Every live (not zombie) descendant of `root`.
 pub fn live_descendants(root: u32) -> Result<Vec<u32>> {
-    Ok(descendants(root)?
+    Ok(super::scan_tree(&[root])
         .into_iter()
-        .filter(|&p| super::read_stat(p).is_some_and(|s| s.state != 'Z' && s.state != 'X'))
+        .filter(|s| s.pid != root && s.state != 'Z' && s.state != 'X')
+        .map(|s| s.pid)
         .collect())
 }
 
-/// Ends every descendant of `root` with `seq`, on its own (used when the kill engine is not
-/// available): each step signals every live descendant through a pidfd, then waits for their
-/// pidfds up to the step's wait. The tree is re-read at each step, so late children are caught.
-pub fn end_tree_fallback(root: u32, seq: &Sequence) -> Result<()> {
-    for step in &seq.steps {
+/// How long the last step of a tree end waits for the exits (as `spec::FINAL_WAIT`).
+const FINAL_WAIT: Duration = Duration::from_secs(2);
+
+/// Ends every descendant of `root` with `steps` (signal number, wait), on its own (used when
+/// the kill engine is not available): each step signals every live descendant through a
+/// pidfd, then waits for their pidfds up to the step's wait. The tree is re-read at each step,
+/// so late children are caught.
+pub fn end_tree_fallback(root: u32, steps: &[(i32, Duration)]) -> Result<()> {
+    for &(signal, wait) in steps {
         let targets = live_descendants(root)?;
         if targets.is_empty() {
             return Ok(());
@@ -726,15 +700,15 @@ pub fn end_tree_fallback(root: u32, seq: &Sequence) -> Result<()> {
         let mut fds = Vec::new();
         for pid in targets {
             if let Some(fd) = open_pidfd(pid)? {
-                let _ = pidfd_signal(fd.as_fd(), step.signal.number());
-                if step.signal.number() != libc::SIGKILL {
+                let _ = pidfd_signal(fd.as_fd(), signal);
+                if signal != libc::SIGKILL {
                     // A stopped process acts on SIGTERM only once continued.
                     let _ = pidfd_signal(fd.as_fd(), libc::SIGCONT);
                 }
                 fds.push(fd);
             }
         }
-        let deadline = Instant::now() + step.wait;
+        let deadline = Instant::now() + wait;
         while !fds.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -758,7 +732,7 @@ pub fn end_tree_fallback(root: u32, seq: &Sequence) -> Result<()> {
     }
 }
 
-/// A readable fd that another thread can make readable: [`crate::guard::Stopper`] on Linux.
+/// A readable fd that another thread can make readable: `guard::Stopper` on Linux.
 #[derive(Debug)]
 pub struct Notifier(OwnedFd);
 

@@ -26,10 +26,8 @@ use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 
-use super::{HolderScan, InodeSet};
 use crate::error::{Error, Result};
-use crate::snapshot::{Process, Socket, SocketFilter, SocketState};
-use crate::spec::Proto;
+use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, SocketState};
 
 /// Every pid in `/proc` (thread-group leaders only: threads are not listed there).
 pub fn list_pids() -> Result<Vec<u32>> {

@@ -20,8 +20,8 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Resource, getrlimit, pidfd_open, pidfd_send_signal, setrlimit};
 
 use super::freeze::Tracer;
-use crate::kill::{Control, Seen, Sent, Waited};
-use crate::plan::Pin;
+use crate::model::{Seen, Sent, Waited};
+use crate::sys::{Control, Pin};
 
 /// What pins a process on Linux: a pidfd.
 pub type PinHandle = OwnedFd;

@@ -15,8 +15,7 @@ use std::time::Duration;
 use rustix::net::netlink::{self, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
-use crate::snapshot::Socket;
-use crate::spec::Proto;
+use crate::model::{Proto, Socket};
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLM_F_REQUEST: u16 = 0x1;
@@ -148,7 +147,7 @@ fn socket(m: &[u8], family: u8) -> Option<(Socket, Duration)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::SocketState;
+    use crate::model::SocketState;
 
     #[test]
     fn finds_our_own_listeners_and_nothing_else() {
