@@ -41,7 +41,7 @@
 //!   be a thread of the process the caller pinned; the leader is checked through its pidfd.
 
 use std::collections::{HashMap, HashSet};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::libc;
@@ -142,7 +142,7 @@ impl Tracer {
         let _ = ptrace(libc::PTRACE_INTERRUPT, leader, 0);
         // The seized task is the pinned process only if that process has not exited: a pid is
         // recycled only after its process is reaped.
-        if super::pidfd::is_readable(pidfd) {
+        if super::pidwatch::is_readable(pidfd.as_fd()) {
             self.owed.append(&mut list);
             self.settle();
             return Err(libc::ESRCH);
@@ -411,7 +411,7 @@ mod tests {
             assert!(Instant::now() < limit, "never released");
             std::thread::yield_now();
         }
-        assert!(super::super::pidfd::is_readable(&fd), "exited, on its pidfd");
+        assert!(super::super::pidwatch::is_readable(fd.as_fd()), "exited, on its pidfd");
         // We are also its parent: the exit status is still ours to collect.
         let status = child.wait().unwrap();
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));

@@ -7,7 +7,9 @@ pub mod pidfd;
 pub mod pidwatch;
 pub mod procfs;
 mod procns;
+mod shim;
 mod sockdiag;
+mod spawn;
 
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin, scan_tree};
 pub use pidwatch::wait_pid_exit;
