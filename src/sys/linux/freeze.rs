@@ -306,12 +306,11 @@ mod tests {
         s.lines().find_map(|l| l.strip_prefix("TracerPid:")).unwrap().trim().to_string()
     }
 
-    // Every thread is seized (ptrace stops one thread at a time): frozen, none runs; thawed,
-    // all run again and nothing traces them.
-    #[test]
-    fn freeze_stops_every_thread_and_thaw_lets_them_all_go() {
+    /// The test fixture with four extra threads (`name` goes into its token), and the line it
+    /// printed once they run.
+    fn threads_fixture(name: &str) -> (std::process::Child, String) {
         let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
-        let token = format!("reaper-unit-freeze-{}", std::process::id());
+        let token = format!("reaper-unit-{name}-{}", std::process::id());
         let mut child = Command::new("python3")
             .args([fixture, &token, "threads", "4"])
             .stdout(Stdio::piped())
@@ -320,8 +319,12 @@ mod tests {
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("READY"), "{line}");
-        let pid = child.id();
+        (child, line)
+    }
+
+    /// Pins `pid`, freezes it and waits until it is stopped; the pidfd, the tracer and the time
+    /// limit of the test (20 s from now).
+    fn frozen(pid: u32) -> (OwnedFd, Tracer, Instant) {
         let fd = rustix::process::pidfd_open(
             rustix::process::Pid::from_raw(pid as i32).unwrap(),
             rustix::process::PidfdFlags::empty(),
@@ -334,6 +337,17 @@ mod tests {
             assert!(Instant::now() < limit, "never stopped: {:?}", task_states(pid));
             std::thread::yield_now();
         }
+        (fd, tracer, limit)
+    }
+
+    // Every thread is seized (ptrace stops one thread at a time): frozen, none runs; thawed,
+    // all run again and nothing traces them.
+    #[test]
+    fn freeze_stops_every_thread_and_thaw_lets_them_all_go() {
+        let (mut child, line) = threads_fixture("freeze");
+        assert!(line.starts_with("READY"), "{line}");
+        let pid = child.id();
+        let (_fd, mut tracer, _) = frozen(pid);
         let states = task_states(pid);
         assert_eq!(states.len(), 5, "{states:?}");
         assert!(states.iter().all(|&s| s == 't'), "{states:?}");
@@ -355,18 +369,7 @@ mod tests {
     fn a_signal_sent_during_the_freeze_acts_after_the_thaw() {
         let mut child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).spawn().unwrap();
         let pid = child.id();
-        let fd = rustix::process::pidfd_open(
-            rustix::process::Pid::from_raw(pid as i32).unwrap(),
-            rustix::process::PidfdFlags::empty(),
-        )
-        .unwrap();
-        let mut tracer = Tracer::default();
-        tracer.freeze(pid, &fd).unwrap();
-        let limit = Instant::now() + Duration::from_secs(20);
-        while !tracer.stopped(pid) {
-            assert!(Instant::now() < limit);
-            std::thread::yield_now();
-        }
+        let (fd, mut tracer, _) = frozen(pid);
         rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::USR1).unwrap();
         // Still frozen: the signal waits (no waitpid here: we are its parent and its tracer, and
         // would be told of the ptrace-stop).
@@ -382,29 +385,9 @@ mod tests {
     // became readable on its pidfd, and its parent could not reap it (`reaper run` hung).
     #[test]
     fn a_process_killed_while_frozen_is_released_to_its_parent() {
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
-        let token = format!("reaper-unit-freeze-kill-{}", std::process::id());
-        let mut child = Command::new("python3")
-            .args([fixture, &token, "threads", "4"])
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let (mut child, _) = threads_fixture("freeze-kill");
         let pid = child.id();
-        let fd = rustix::process::pidfd_open(
-            rustix::process::Pid::from_raw(pid as i32).unwrap(),
-            rustix::process::PidfdFlags::empty(),
-        )
-        .unwrap();
-        let mut tracer = Tracer::default();
-        tracer.freeze(pid, &fd).unwrap();
-        let limit = Instant::now() + Duration::from_secs(20);
-        while !tracer.stopped(pid) {
-            assert!(Instant::now() < limit);
-            std::thread::yield_now();
-        }
+        let (fd, mut tracer, limit) = frozen(pid);
         rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL).unwrap();
         tracer.thaw(pid);
         while tracer.settle() {
