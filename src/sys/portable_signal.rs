@@ -91,25 +91,15 @@ impl Control for Signaller {
     }
 }
 
-/// `roots` (those that exist) and every current descendant of them, parents before children.
+/// `roots` (those that exist) and every current descendant of them, parents before children:
+/// one read of the process table, then the one tree walk ([`super::tree::walk`]).
 pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
-    let procs: Vec<Process> =
-        super::list_pids().unwrap_or_default().into_iter().filter_map(super::read_process).collect();
-    let mut out: Vec<Seen> = Vec::new();
-    let mut frontier: Vec<u32> = roots.to_vec();
-    let mut visited: std::collections::HashSet<u32> = roots.iter().copied().collect();
-    for p in procs.iter().filter(|p| visited.contains(&p.pid)) {
-        out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
-    }
-    while let Some(parent) = frontier.pop() {
-        for p in procs.iter().filter(|p| p.ppid == parent && p.pid != parent) {
-            if visited.insert(p.pid) {
-                out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
-                frontier.push(p.pid);
-            }
-        }
-    }
-    out
+    let table = super::list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(super::read_process)
+        .map(|p| (p.ppid, Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state }));
+    super::tree::walk(roots, table)
 }
 
 /// Sends `sig` to `pid` with `kill(2)`.

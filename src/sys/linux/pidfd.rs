@@ -5,7 +5,6 @@
 //! are blocked while a [`Signaller`] lives and read from a signalfd polled alongside the pidfds.
 //! Freezing is ptrace's (see [`super::freeze`]), with SIGSTOP where ptrace is refused.
 
-use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -284,7 +283,7 @@ impl Control for Signaller {
     }
 
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
-        scan_tree(roots)
+        super::scan_tree(roots)
     }
 
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
@@ -318,38 +317,4 @@ fn init_drops(status: &str, sig: i32) -> bool {
     }
     let caught = field("SigCgt:").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0);
     caught & (1u64 << (sig - 1)) == 0
-}
-
-/// `roots` (those that exist) and every current descendant of them, parents before children:
-/// one pass over every `/proc/PID/stat`.
-pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
-    // /proc/PID/task/*/children needs CONFIG_PROC_CHILDREN, which many kernels lack: read
-    // every stat once instead (about 10 µs a process).
-    let mut by_parent: HashMap<u32, Vec<Seen>> = HashMap::new();
-    let mut roots_seen = Vec::new();
-    let root_set: HashSet<u32> = roots.iter().copied().collect();
-    for pid in super::list_pids().unwrap_or_default() {
-        let Some(st) = super::read_stat(pid) else {
-            continue;
-        };
-        let seen = Seen { pid, start_ticks: st.starttime, state: st.state };
-        if root_set.contains(&pid) {
-            roots_seen.push(seen);
-        }
-        if st.ppid != pid {
-            by_parent.entry(st.ppid).or_default().push(seen);
-        }
-    }
-    let mut out = roots_seen;
-    let mut queue: Vec<u32> = roots.to_vec();
-    let mut visited = root_set;
-    while let Some(p) = queue.pop() {
-        for s in by_parent.remove(&p).unwrap_or_default() {
-            if visited.insert(s.pid) {
-                out.push(s);
-                queue.push(s.pid);
-            }
-        }
-    }
-    out
 }
