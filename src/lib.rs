@@ -9,6 +9,12 @@
 //! selection ([`select`]) -> snapshot ([`snapshot`]) -> matches ([`select::find`]) -> plan and
 //! signals and waits ([`mod@kill`]) -> report ([`report`]).
 //!
+//! Every step reads and writes the plain data of [`model`] (processes, sockets, what a signal or a
+//! wait did), which imports nothing of reaper's. The operating system is behind one private
+//! platform layer (`sys`: `/proc`, netlink, pidfds and ptrace on Linux; sysinfo and netstat2 on
+//! macOS and Windows), whose interface every backend provides with the same signatures; the
+//! kill engine's view of it is the [`kill::Control`] trait.
+//!
 //! Errors at the library boundary are the typed [`Error`]; [`Error::is_usage`] tells bad input
 //! (the CLI's exit code 2) from failures of the system.
 //!

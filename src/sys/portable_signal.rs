@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use super::Control;
-use crate::model::{Process, Seen, Sent, Waited};
+use crate::model::{Seen, Sent, Waited};
 
 /// A process named by its identity.
 #[derive(Clone, Copy, Debug)]
