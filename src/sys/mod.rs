@@ -13,7 +13,7 @@
 
 mod contract;
 pub use contract::{Control, Pin};
-mod tree;
+pub(crate) mod tree;
 
 #[cfg(target_os = "linux")]
 pub mod linux;
