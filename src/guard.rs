@@ -47,60 +47,7 @@ use crate::snapshot::Snapshot;
 use crate::spec::{PortSpec, Sequence};
 use crate::sys;
 
-/// How the command's tree is held.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Isolation {
-    /// A new PID namespace (with a /proc of its own) whose init dies with the guard's process:
-    /// the kernel ends the whole tree even when that process is SIGKILLed.
-    PidNamespace,
-    /// A child subreaper: orphans come back to the guard and are ended with the tree on an
-    /// orderly stop; a SIGKILLed guard takes only the command itself along
-    /// (`PR_SET_PDEATHSIG`), not what the command started.
-    Subreaper,
-}
-
-impl fmt::Display for Isolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Isolation::PidNamespace => "pid namespace",
-            Isolation::Subreaper => "subreaper",
-        })
-    }
-}
-
-/// How a command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// It exited with this code.
-    Exited(i32),
-    /// It was killed by this signal.
-    Signaled(i32),
-}
-
-impl Status {
-    /// Decodes a raw `wait()` status.
-    #[cfg(unix)]
-    pub fn from_raw(raw: i32) -> Status {
-        if nix::libc::WIFEXITED(raw) {
-            Status::Exited(nix::libc::WEXITSTATUS(raw))
-        } else {
-            Status::Signaled(nix::libc::WTERMSIG(raw))
-        }
-    }
-
-    /// Whether the command exited with code 0.
-    pub fn success(self) -> bool {
-        self == Status::Exited(0)
-    }
-
-    /// The shell's convention: the exit code, or 128 + the signal number.
-    pub fn code(self) -> u8 {
-        match self {
-            Status::Exited(c) => (c & 0xff) as u8,
-            Status::Signaled(s) => (128 + s).clamp(0, 255) as u8,
-        }
-    }
-}
+pub use crate::model::{Isolation, Status};
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -422,7 +369,7 @@ impl Guard {
         let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
             Ok(report) => report.survivors.is_empty(),
-            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, seq) {
+            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, &steps(seq)) {
                 Ok(()) => true,
                 Err(e) => {
                     warning = Some(e.to_string());
@@ -440,7 +387,7 @@ impl Guard {
             // What the kill engine's rails leave alone is still the guard's own tree: another
             // reaper process, such as a nested `reaper run` (which, given SIGTERM, ends its own
             // tree gracefully). The same sequence, pid by pid.
-            if let Err(e) = sys::guard::end_tree_fallback(shim, seq) {
+            if let Err(e) = sys::guard::end_tree_fallback(shim, &steps(seq)) {
                 warning = Some(e.to_string());
             }
             done = self.child.wait_reap(SETTLE)?;
@@ -450,7 +397,7 @@ impl Guard {
                 // The kernel ends every process of the namespace with its init.
                 Isolation::PidNamespace => self.child.kill_shim(),
                 Isolation::Subreaper => {
-                    let _ = sys::guard::end_tree_fallback(shim, &Sequence::force());
+                    let _ = sys::guard::end_tree_fallback(shim, &steps(&Sequence::force()));
                     let left = sys::guard::live_descendants(shim).unwrap_or_default();
                     if !left.is_empty() {
                         warning = Some(format!("processes survived SIGKILL: {left:?}"));
@@ -472,6 +419,11 @@ const FINISH: Duration = Duration::from_secs(1);
 
 /// How long the shim gets to reap its last children after the kill engine ended the tree.
 const SETTLE: Duration = Duration::from_millis(500);
+
+/// The steps of `seq` as `sys::guard::end_tree_fallback` takes them.
+fn steps(seq: &Sequence) -> Vec<(i32, Duration)> {
+    seq.steps.iter().map(|s| (s.signal.number(), s.wait)).collect()
+}
 
 fn sequence_final_wait(seq: &Sequence) -> Duration {
     seq.steps.last().map_or(crate::spec::FINAL_WAIT, |s| s.wait).max(Duration::from_millis(100))

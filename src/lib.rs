@@ -9,6 +9,12 @@
 //! selection ([`select`]) -> snapshot ([`snapshot`]) -> matches ([`select::find`]) -> plan and
 //! signals and waits ([`mod@kill`]) -> report ([`report`]).
 //!
+//! Every step reads and writes the plain data of [`model`] (processes, sockets, what a signal or a
+//! wait did), which imports nothing of reaper's. The operating system is behind one private
+//! platform layer (`sys`: `/proc`, netlink, pidfds and ptrace on Linux; sysinfo and netstat2 on
+//! macOS and Windows), whose interface every backend provides with the same signatures; the
+//! kill engine's view of it is the [`kill::Control`] trait.
+//!
 //! Errors at the library boundary are the typed [`Error`]; [`Error::is_usage`] tells bad input
 //! (the CLI's exit code 2) from failures of the system.
 //!
@@ -132,6 +138,7 @@ pub mod error;
 #[cfg(target_os = "linux")]
 pub mod guard;
 pub mod kill;
+pub mod model;
 pub mod plan;
 pub mod ports;
 pub mod record;
@@ -139,10 +146,16 @@ pub mod report;
 pub mod select;
 pub mod snapshot;
 pub mod spec;
-pub mod sys;
+pub(crate) mod sys;
 pub mod wait;
 
 pub use error::{Error, Result};
+/// The `/proc` parsers, for the fuzz targets and the property tests.
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub use sys::linux::procfs;
+/// The platform layer's answers the command line needs (the layer itself, `sys`, is private).
+pub use sys::{caller_uid, check_own_proc, read_process, user_name};
 
 /// The README's Rust snippets, checked by `cargo test --doc`. They only define functions, so
 /// nothing is signalled; a README snippet that would kill when run must be marked `no_run`.

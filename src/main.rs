@@ -40,7 +40,7 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
     match &cli.command {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => {
-            reaper::sys::check_own_proc()?; // the library checks in select::find and plan::plan
+            reaper::check_own_proc()?; // the library checks in select::find and plan::plan
             cli::list::tree(a, style)
         }
         Command::Generate(a) => cli::generate::generate(a),

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::kill::KillOptions;
@@ -13,6 +12,8 @@ pub use crate::report::{Skipped, Supervisor};
 use crate::select::{self, Selection};
 use crate::snapshot::{Process, Snapshot, Socket};
 use crate::sys;
+
+pub use crate::sys::Pin;
 
 /// A kill plan: built by [`plan`], carried out by [`crate::kill::execute`].
 #[derive(Clone, Debug, Default)]
@@ -33,18 +34,6 @@ pub struct Plan {
     /// on this platform, or out of file descriptors) is pinned by pid and start time when the
     /// plan is executed.
     pub pins: HashMap<u32, Pin>,
-}
-
-/// A target pinned when the plan read it: whatever happens before the plan is executed (a
-/// y/N prompt), nothing reaches another process that took its pid, not even one started
-/// within the same clock tick (the start time alone could not tell them apart).
-#[derive(Clone, Debug)]
-pub enum Pin {
-    /// A handle on exactly that process: on Linux a pidfd, opened and then checked against the
-    /// start time the snapshot read.
-    Held(Arc<sys::PinHandle>),
-    /// It had exited, or its pid belonged to another process, when it was pinned.
-    Gone,
 }
 
 /// How many ports a selection may span and still name "a port": a wider one (`--port 1-65535`,

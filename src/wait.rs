@@ -72,26 +72,9 @@ pub fn port(spec: &PortSpec, cond: PortCondition, timeout: Option<Duration>) -> 
 
 /// Waits until process `pid` has exited: `Ok(true)` once it has (a zombie counts; a pid that
 /// does not exist has already exited), `Ok(false)` when `timeout` passes first (`None`: forever).
-/// An event on Linux (pidfd) and macOS (kqueue).
-#[cfg(any(target_os = "linux", target_os = "macos"))]
+/// An event on Linux (pidfd) and macOS (kqueue); Windows (unverified) reads the process table
+/// again every 20 ms.
 pub fn pid(pid: u32, timeout: Option<Duration>) -> Result<bool> {
     sys::check_own_proc()?; // the pid was read from a /proc that must be this namespace's
     sys::wait_pid_exit(pid, timeout)
-}
-
-/// Waits until process `pid` has exited: `Ok(true)` once it has (a pid that does not exist has
-/// already exited), `Ok(false)` when `timeout` passes first (`None`: forever). Elsewhere than
-/// Linux and macOS (unverified) this polls the process table every [`PORT_POLL`].
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-pub fn pid(pid: u32, timeout: Option<Duration>) -> Result<bool> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    loop {
-        if sys::read_process(pid).is_none_or(|p| p.is_zombie()) {
-            return Ok(true);
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(false);
-        }
-        thread::sleep(PORT_POLL);
-    }
 }

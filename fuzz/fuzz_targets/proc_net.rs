@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reaper::sys::linux::procfs;
+use reaper::procfs;
 
 fuzz_target!(|data: &[u8]| {
     let rows = procfs::parse_net_table(data);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reaper::sys::linux::procfs;
+use reaper::procfs;
 
 fuzz_target!(|data: &[u8]| {
     if let Some(stat) = procfs::parse_stat(data) {

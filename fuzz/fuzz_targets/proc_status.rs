@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reaper::sys::linux::procfs;
+use reaper::procfs;
 
 fuzz_target!(|data: &[u8]| {
     let _ = procfs::parse_status_uid(data);

@@ -191,7 +191,7 @@ pub fn forest(items: impl IntoIterator<Item = (u32, u32)>) -> Vec<Node> {
 /// sandbox whose fd tables stay closed, or it exited between the socket dump and the fd scan.
 /// `verb` is what root could then do with it ("see", "signal").
 pub fn invisible_holder(verb: &str) -> String {
-    if reaper::sys::caller_uid() != 0 {
+    if reaper::caller_uid() != 0 {
         format!("run as root to {verb} it")
     } else {
         "it is in another PID namespace or a sandbox whose fd tables are closed even to root, or it just exited"

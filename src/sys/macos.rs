@@ -1,12 +1,10 @@
 //! macOS (unverified: written against the documented APIs, never compiled here). Processes and
-//! sockets come from the shared sysinfo/netstat2 backend ([`super::portable`]); this file adds
+//! sockets come from the shared sysinfo/netstat2 backend (`portable.rs`, which imports this file); this file adds
 //! what is particular to macOS. Signals, users and our own identity are in `unix_common`.
-
-pub use super::portable::*;
 
 use nix::unistd::{Pid as NixPid, getpgid, getsid};
 
-use crate::snapshot::Process;
+use crate::model::Process;
 
 /// The real uid of a process, or `u32::MAX` (no user) when sysinfo could not read it, so that
 /// an unknown owner is never taken for the caller.

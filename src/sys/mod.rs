@@ -1,95 +1,109 @@
 //! Platform code behind one interface. Linux is built and tested; macOS and Windows are written
 //! against their documented APIs but unverified (no toolchain for them here).
 //!
-//! Each platform module provides the same free functions; the rest of the crate calls them
-//! through this module and never through `cfg` of its own.
+//! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
+//! the module interface below, which every backend provides with exactly these signatures
+//! (checked at compile time by `INTERFACE`, for whichever backend is built). The rest of the
+//! crate calls `sys::...` and never uses `cfg` of its own; `sys` imports only [`crate::model`]
+//! and [`crate::error`].
+//!
+//! Backends: `linux` (`/proc`, netlink, pidfds, ptrace); `portable` (sysinfo and netstat2) with
+//! `macos` or `windows` for what differs, `unix_common` for what every Unix shares, and
+//! `portable_signal` for signalling without pidfds.
+
+mod contract;
+pub use contract::{Control, Pin};
+pub(crate) mod tree;
 
 #[cfg(target_os = "linux")]
 pub mod linux;
 #[cfg(target_os = "linux")]
-pub use linux::*;
+use linux as backend;
+#[cfg(target_os = "linux")]
+pub use linux::{guard, pidwatch};
 
 #[cfg(any(target_os = "macos", windows))]
 mod portable;
+#[cfg(any(target_os = "macos", windows))]
+use portable as backend;
 
 #[cfg(target_os = "macos")]
 mod macos;
 #[cfg(target_os = "macos")]
-pub use macos::*;
-#[cfg(target_os = "macos")]
 mod macos_pidwatch;
-#[cfg(target_os = "macos")]
-pub use macos_pidwatch::wait_pid_exit;
 
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
-pub use windows::*;
+pub use windows::{
+    SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, caller_uid, self_pid, signal_by_name, signal_name, uid_by_name,
+    user_name,
+};
 
 #[cfg(not(target_os = "linux"))]
 mod portable_signal;
-#[cfg(not(target_os = "linux"))]
-pub use portable_signal::{Signaller, scan_tree};
-
-/// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and
-/// start time again before every signal).
-#[cfg(not(target_os = "linux"))]
-pub type PinHandle = ();
-
-/// Pins a process for a plan: never where there are no pidfds.
-#[cfg(not(target_os = "linux"))]
-pub fn pin(_pid: u32, _start_ticks: u64) -> Option<crate::plan::Pin> {
-    None
-}
-
-/// Whether the kernel drops `sig` sent to `pid` (a PID namespace's init without a handler):
-/// there are no PID namespaces here.
-#[cfg(not(target_os = "linux"))]
-pub fn drops_signal(_pid: u32, _sig: i32) -> bool {
-    false
-}
 
 #[cfg(unix)]
 mod unix_common;
 #[cfg(unix)]
-pub use unix_common::*;
+pub use unix_common::{
+    SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, caller_uid, self_pid, signal_by_name, signal_name, uid_by_name,
+    user_name,
+};
 
-use std::collections::{HashMap, HashSet};
+pub use backend::{
+    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, holds_far_end, is_session_subreaper,
+    lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cmdline, read_exe, read_process,
+    scan_socket_holders, scan_tree, sockets, thread_group, wait_pid_exit,
+};
 
-/// Whether `/proc` belongs to this process's PID namespace: always, where there is no `/proc`
-/// (Linux checks it: see `sys::linux::procns`).
-#[cfg(not(target_os = "linux"))]
-pub fn check_own_proc() -> crate::error::Result<()> {
-    Ok(())
-}
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
-/// The result of an fd-table scan.
-#[derive(Debug, Default)]
-pub struct HolderScan {
-    /// Socket inode -> the pids holding it.
-    pub holders: HashMap<u64, Vec<u32>>,
-    /// Pids whose tables were read.
-    pub scanned: Vec<u32>,
-    /// Whether some table could not be read (permission denied).
-    pub denied: bool,
-    /// Why the scan is incomplete for another reason than permissions (no fd left, /proc
-    /// unreadable): what it found cannot be trusted to be every holder.
-    pub error: Option<String>,
-}
+use crate::error::Result;
+use crate::model::{HolderScan, InodeSet, Process, Seen, Socket, SocketFilter};
 
-impl HolderScan {
-    /// A scan that could not run at all.
-    pub fn failed(why: String) -> HolderScan {
-        HolderScan { error: Some(why), ..HolderScan::default() }
-    }
-}
+/// Requires `C` to be the kill engine's OS and to be made without arguments.
+const fn control<C: Control + Default>() {}
 
-/// Inodes to look for, as the scan wants them.
-pub type InodeSet = HashSet<u64>;
+/// The module interface: every backend provides these items with these signatures. A backend
+/// that lacks one, or has it with another signature, does not compile.
+#[allow(clippy::type_complexity)]
+const INTERFACE: () = {
+    control::<Signaller>();
+    let _: fn() -> Result<Vec<u32>> = list_pids;
+    let _: fn(u32) -> Option<Process> = read_process;
+    let _: fn(u32) -> Option<Vec<String>> = read_cmdline;
+    let _: fn(u32) -> Option<PathBuf> = read_exe;
+    let _: fn(u32) -> Option<(u64, u64)> = exe_identity;
+    let _: fn(u32) -> Option<u32> = thread_group;
+    let _: fn(u64) -> SystemTime = backend::ticks_to_time;
+    let _: fn(u32) -> Option<u64> = backend::start_ticks;
+    let _: fn() -> Vec<PipeEnd> = own_pipe_ends;
+    let _: fn(u32, &[PipeEnd]) -> bool = holds_far_end;
+    let _: fn(&Process) -> bool = is_session_subreaper;
+    let _: fn(SocketFilter) -> Result<Vec<Socket>> = sockets;
+    let _: fn(SocketFilter) -> Result<Vec<Socket>> = listening_sockets;
+    let _: fn(&dyn Fn(u16) -> bool) -> Option<Duration> = lingering_expiry;
+    let _: fn(&InodeSet, Option<&[u32]>) -> HolderScan = scan_socket_holders;
+    let _: fn(&[u32]) -> Vec<Seen> = scan_tree;
+    let _: fn(u32, u64) -> Option<Pin> = pin;
+    let _: fn(u32, i32) -> bool = drops_signal;
+    let _: fn() -> Result<()> = check_own_proc;
+    let _: fn(u32, Option<Duration>) -> Result<bool> = wait_pid_exit;
+    let _: fn(i32) -> Option<&'static str> = signal_name;
+    let _: fn(&str) -> Option<i32> = signal_by_name;
+    let _: fn(u32) -> Option<String> = user_name;
+    let _: fn(&str) -> Option<u32> = uid_by_name;
+    let _: fn() -> u32 = caller_uid;
+    let _: fn() -> u32 = self_pid;
+    let _: [i32; 5] = [SIGINT, SIGTERM, SIGKILL, SIGSTOP, SIGCONT];
+};
+const _: () = INTERFACE;
 
 /// The kernel's TCP state as netstat2 reports it (every platform's socket source).
-pub(crate) fn tcp_state(s: &netstat2::TcpState) -> crate::snapshot::SocketState {
-    use crate::snapshot::SocketState;
+pub(crate) fn tcp_state(s: &netstat2::TcpState) -> crate::model::SocketState {
+    use crate::model::SocketState;
     use netstat2::TcpState;
     match s {
         TcpState::Listen => SocketState::Listen,

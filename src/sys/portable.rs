@@ -25,14 +25,41 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
 
+use super::Pin;
 #[cfg(target_os = "macos")]
 use super::macos as platform;
 #[cfg(windows)]
 use super::windows as platform;
-use super::{HolderScan, InodeSet};
 use crate::error::{Error, Result};
-use crate::snapshot::{Process, Socket, SocketFilter, SocketState};
-use crate::spec::Proto;
+use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, SocketState};
+
+#[cfg(target_os = "macos")]
+pub use super::macos_pidwatch::wait_pid_exit;
+#[cfg(windows)]
+pub use super::portable_signal::wait_pid_exit;
+pub use super::portable_signal::{Signaller, scan_tree};
+pub use platform::is_session_subreaper;
+
+/// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and
+/// start time again before every signal).
+pub type PinHandle = ();
+
+/// Pins a process for a plan: never where there are no pidfds.
+pub fn pin(_pid: u32, _start_ticks: u64) -> Option<Pin> {
+    None
+}
+
+/// Whether the kernel drops `sig` sent to `pid` (a PID namespace's init without a handler):
+/// there are no PID namespaces here.
+pub fn drops_signal(_pid: u32, _sig: i32) -> bool {
+    false
+}
+
+/// Whether `/proc` belongs to this process's PID namespace: always, where there is no `/proc`
+/// (Linux checks it: see `sys::linux::procns`).
+pub fn check_own_proc() -> Result<()> {
+    Ok(())
+}
 
 /// What reaper needs of each process: user, command line and executable; never threads.
 fn refresh_kind() -> ProcessRefreshKind {

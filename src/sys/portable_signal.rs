@@ -14,8 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::kill::{Control, Seen, Sent, Waited};
-use crate::snapshot::Process;
+use super::Control;
+use crate::model::{Seen, Sent, Waited};
 
 /// A process named by its identity.
 #[derive(Clone, Copy, Debug)]
@@ -91,25 +91,15 @@ impl Control for Signaller {
     }
 }
 
-/// `roots` (those that exist) and every current descendant of them, parents before children.
+/// `roots` (those that exist) and every current descendant of them, parents before children:
+/// one read of the process table, then the one tree walk ([`super::tree::walk`]).
 pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
-    let procs: Vec<Process> =
-        super::list_pids().unwrap_or_default().into_iter().filter_map(super::read_process).collect();
-    let mut out: Vec<Seen> = Vec::new();
-    let mut frontier: Vec<u32> = roots.to_vec();
-    let mut visited: std::collections::HashSet<u32> = roots.iter().copied().collect();
-    for p in procs.iter().filter(|p| visited.contains(&p.pid)) {
-        out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
-    }
-    while let Some(parent) = frontier.pop() {
-        for p in procs.iter().filter(|p| p.ppid == parent && p.pid != parent) {
-            if visited.insert(p.pid) {
-                out.push(Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state });
-                frontier.push(p.pid);
-            }
-        }
-    }
-    out
+    let table = super::list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(super::read_process)
+        .map(|p| (p.ppid, Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state }));
+    super::tree::walk(roots, table)
 }
 
 /// Sends `sig` to `pid` with `kill(2)`.
@@ -150,5 +140,22 @@ fn deliver(pid: u32, sig: i32) -> Sent {
         // OpenProcess or TerminateProcess refused: access denied is by far the common cause.
         Some(Some(false)) => Sent::Denied,
         Some(None) => Sent::Failed("TerminateProcess is not available".into()),
+    }
+}
+
+/// Waits until `pid` has exited (a zombie counts), at most `timeout` (`None`: forever): Windows
+/// gives no event that this crate uses, so the process table is read again every 20 ms. A pid
+/// that does not exist has already exited: `Ok(true)`.
+#[cfg(windows)]
+pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> crate::error::Result<bool> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        if super::read_process(pid).is_none_or(|p| p.is_zombie()) {
+            return Ok(true);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -1,5 +1,5 @@
 //! Windows (unverified: written against the documented APIs, never compiled here). Processes and
-//! sockets come from the shared sysinfo/netstat2 backend ([`super::portable`]); this file adds
+//! sockets come from the shared sysinfo/netstat2 backend (`portable.rs`, which imports this file); this file adds
 //! what Unix gets from `unix_common`: signal numbers, users, our own identity.
 //!
 //! Windows has no signals. The numbers below are the conventional ones, so that `--signal TERM`
@@ -10,9 +10,7 @@
 //! (`S-1-5-21-...`): stable across runs and processes, good for comparing owners, and mapped
 //! back to account names through the local account list.
 
-pub use super::portable::*;
-
-use crate::snapshot::Process;
+use crate::model::Process;
 
 /// SIGINT: Ctrl+C.
 pub const SIGINT: i32 = 2;

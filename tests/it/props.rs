@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use reaper::sys::linux::procfs;
+use reaper::procfs;
 use reaper::{PortSpec, Proto, Sequence, Signal, Step, parse_duration};
 
 fn port_spec() -> impl Strategy<Value = PortSpec> {

@@ -29,7 +29,7 @@
 //! - a process that is already traced (a debugger, strace), that is not dumpable, or that
 //!   ptrace may not reach (Yama `ptrace_scope`, another user without `CAP_SYS_PTRACE`) refuses
 //!   `PTRACE_SEIZE`: the engine falls back to SIGSTOP for that process, and only when its tree
-//!   is growing (see [`crate::kill`]);
+//!   is growing (see the kill engine);
 //! - a signal that arrives while a thread is traced stops it in a signal-delivery-stop instead of
 //!   being delivered: on detach that signal is given back (`PTRACE_DETACH` with its number), so
 //!   nothing sent to the tree during the freeze is lost; the engine's own signal is sent while
@@ -41,7 +41,7 @@
 //!   be a thread of the process the caller pinned; the leader is checked through its pidfd.
 
 use std::collections::{HashMap, HashSet};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::libc;
@@ -142,7 +142,7 @@ impl Tracer {
         let _ = ptrace(libc::PTRACE_INTERRUPT, leader, 0);
         // The seized task is the pinned process only if that process has not exited: a pid is
         // recycled only after its process is reaped.
-        if super::pidfd::is_readable(pidfd) {
+        if super::pidwatch::is_readable(pidfd.as_fd()) {
             self.owed.append(&mut list);
             self.settle();
             return Err(libc::ESRCH);
@@ -306,12 +306,11 @@ mod tests {
         s.lines().find_map(|l| l.strip_prefix("TracerPid:")).unwrap().trim().to_string()
     }
 
-    // Every thread is seized (ptrace stops one thread at a time): frozen, none runs; thawed,
-    // all run again and nothing traces them.
-    #[test]
-    fn freeze_stops_every_thread_and_thaw_lets_them_all_go() {
+    /// The test fixture with four extra threads (`name` goes into its token), and the line it
+    /// printed once they run.
+    fn threads_fixture(name: &str) -> (std::process::Child, String) {
         let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
-        let token = format!("reaper-unit-freeze-{}", std::process::id());
+        let token = format!("reaper-unit-{name}-{}", std::process::id());
         let mut child = Command::new("python3")
             .args([fixture, &token, "threads", "4"])
             .stdout(Stdio::piped())
@@ -320,8 +319,12 @@ mod tests {
             .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert!(line.starts_with("READY"), "{line}");
-        let pid = child.id();
+        (child, line)
+    }
+
+    /// Pins `pid`, freezes it and waits until it is stopped; the pidfd, the tracer and the time
+    /// limit of the test (20 s from now).
+    fn frozen(pid: u32) -> (OwnedFd, Tracer, Instant) {
         let fd = rustix::process::pidfd_open(
             rustix::process::Pid::from_raw(pid as i32).unwrap(),
             rustix::process::PidfdFlags::empty(),
@@ -334,6 +337,17 @@ mod tests {
             assert!(Instant::now() < limit, "never stopped: {:?}", task_states(pid));
             std::thread::yield_now();
         }
+        (fd, tracer, limit)
+    }
+
+    // Every thread is seized (ptrace stops one thread at a time): frozen, none runs; thawed,
+    // all run again and nothing traces them.
+    #[test]
+    fn freeze_stops_every_thread_and_thaw_lets_them_all_go() {
+        let (mut child, line) = threads_fixture("freeze");
+        assert!(line.starts_with("READY"), "{line}");
+        let pid = child.id();
+        let (_fd, mut tracer, _) = frozen(pid);
         let states = task_states(pid);
         assert_eq!(states.len(), 5, "{states:?}");
         assert!(states.iter().all(|&s| s == 't'), "{states:?}");
@@ -355,18 +369,7 @@ mod tests {
     fn a_signal_sent_during_the_freeze_acts_after_the_thaw() {
         let mut child = Command::new("/bin/sleep").arg("600").stdin(Stdio::null()).spawn().unwrap();
         let pid = child.id();
-        let fd = rustix::process::pidfd_open(
-            rustix::process::Pid::from_raw(pid as i32).unwrap(),
-            rustix::process::PidfdFlags::empty(),
-        )
-        .unwrap();
-        let mut tracer = Tracer::default();
-        tracer.freeze(pid, &fd).unwrap();
-        let limit = Instant::now() + Duration::from_secs(20);
-        while !tracer.stopped(pid) {
-            assert!(Instant::now() < limit);
-            std::thread::yield_now();
-        }
+        let (fd, mut tracer, _) = frozen(pid);
         rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::USR1).unwrap();
         // Still frozen: the signal waits (no waitpid here: we are its parent and its tracer, and
         // would be told of the ptrace-stop).
@@ -382,36 +385,16 @@ mod tests {
     // became readable on its pidfd, and its parent could not reap it (`reaper run` hung).
     #[test]
     fn a_process_killed_while_frozen_is_released_to_its_parent() {
-        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fixture.py");
-        let token = format!("reaper-unit-freeze-kill-{}", std::process::id());
-        let mut child = Command::new("python3")
-            .args([fixture, &token, "threads", "4"])
-            .stdout(Stdio::piped())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let (mut child, _) = threads_fixture("freeze-kill");
         let pid = child.id();
-        let fd = rustix::process::pidfd_open(
-            rustix::process::Pid::from_raw(pid as i32).unwrap(),
-            rustix::process::PidfdFlags::empty(),
-        )
-        .unwrap();
-        let mut tracer = Tracer::default();
-        tracer.freeze(pid, &fd).unwrap();
-        let limit = Instant::now() + Duration::from_secs(20);
-        while !tracer.stopped(pid) {
-            assert!(Instant::now() < limit);
-            std::thread::yield_now();
-        }
+        let (fd, mut tracer, limit) = frozen(pid);
         rustix::process::pidfd_send_signal(&fd, rustix::process::Signal::KILL).unwrap();
         tracer.thaw(pid);
         while tracer.settle() {
             assert!(Instant::now() < limit, "never released");
             std::thread::yield_now();
         }
-        assert!(super::super::pidfd::is_readable(&fd), "exited, on its pidfd");
+        assert!(super::super::pidwatch::is_readable(fd.as_fd()), "exited, on its pidfd");
         // We are also its parent: the exit status is still ours to collect.
         let status = child.wait().unwrap();
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(libc::SIGKILL));

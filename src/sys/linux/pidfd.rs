@@ -5,7 +5,6 @@
 //! are blocked while a [`Signaller`] lives and read from a signalfd polled alongside the pidfds.
 //! Freezing is ptrace's (see [`super::freeze`]), with SIGSTOP where ptrace is refused.
 
-use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,15 +12,15 @@ use std::time::{Duration, Instant};
 
 use nix::libc;
 
-use nix::sys::signal::{SigSet, SigmaskHow, pthread_sigmask};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
-use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use nix::sys::signal::SigSet;
+use rustix::event::{PollFd, PollFlags, poll};
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Resource, getrlimit, pidfd_open, pidfd_send_signal, setrlimit};
 
 use super::freeze::Tracer;
-use crate::kill::{Control, Seen, Sent, Waited};
-use crate::plan::Pin;
+use super::pidwatch::{Signals, is_readable, timespec};
+use crate::model::{Seen, Sent, Waited};
+use crate::sys::{Control, Pin};
 
 /// What pins a process on Linux: a pidfd.
 pub type PinHandle = OwnedFd;
@@ -37,8 +36,8 @@ pub struct Handle {
 /// `/proc` scans for descendants.
 #[derive(Debug)]
 pub struct Signaller {
-    sigfd: Option<SignalFd>,
-    old_mask: Option<SigSet>,
+    /// The interrupts, as a signalfd (none when it could not be made: they keep their effect).
+    signals: Option<Signals>,
     tracer: Tracer,
     /// Since when the tracer has owed threads (see [`Control::wait`]).
     owed_since: Option<Instant>,
@@ -96,29 +95,11 @@ impl Signaller {
     /// Blocks SIGINT, SIGTERM and SIGHUP on this thread (restored on drop) and opens a signalfd
     /// for them. Without a signalfd the signals keep their usual effect.
     pub fn new() -> Signaller {
-        let set = interrupt_set();
-        let mut old = SigSet::empty();
-        // Block first, then open the signalfd: no interrupt can slip between the two.
-        let tracer = Tracer::default();
-        if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), Some(&mut old)).is_err() {
-            return Signaller { sigfd: None, old_mask: None, tracer, owed_since: None };
-        }
-        match SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC) {
-            Ok(fd) => Signaller { sigfd: Some(fd), old_mask: Some(old), tracer, owed_since: None },
-            Err(_) => {
-                let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-                Signaller { sigfd: None, old_mask: None, tracer, owed_since: None }
-            }
-        }
+        Signaller { signals: Signals::of(&interrupt_set()).ok(), tracer: Tracer::default(), owed_since: None }
     }
 
     fn drain(&mut self) -> bool {
-        let Some(fd) = &self.sigfd else { return false };
-        let mut got = false;
-        while let Ok(Some(_)) = fd.read_signal() {
-            got = true;
-        }
-        got
+        self.signals.as_ref().is_some_and(Signals::drain)
     }
 }
 
@@ -133,11 +114,9 @@ impl Drop for Signaller {
         // Let go of every traced process first (the tracer's own Drop would, but only after
         // the mask is restored below).
         self.tracer = Tracer::default();
-        // Consume interrupts still queued, so that unblocking them does not end the process.
-        self.drain();
-        if let Some(old) = self.old_mask.take() {
-            let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
-        }
+        // Consume interrupts still queued, so that unblocking them does not end the process
+        // (the signalfd's own Drop), and restore the mask.
+        self.signals = None;
     }
 }
 
@@ -197,14 +176,8 @@ pub fn pin(pid: u32, start_ticks: u64) -> Option<Pin> {
 }
 
 /// Whether a pidfd is readable: its process has exited (a zombie has).
-pub(super) fn is_readable(fd: &OwnedFd) -> bool {
-    readable(fd)
-}
-
 fn readable(fd: &OwnedFd) -> bool {
-    let mut fds = [PollFd::new(fd, PollFlags::IN)];
-    let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
-    matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0) && !fds[0].revents().is_empty()
+    is_readable(fd.as_fd())
 }
 
 impl Control for Signaller {
@@ -281,13 +254,12 @@ impl Control for Signaller {
             self.owed_since = None;
         }
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(handles.len() + 1);
-        if let Some(s) = &self.sigfd {
-            fds.push(PollFd::from_borrowed_fd(s.as_fd(), PollFlags::IN));
+        if let Some(s) = &self.signals {
+            fds.push(PollFd::from_borrowed_fd(s.fd(), PollFlags::IN));
         }
         let first = fds.len();
         fds.extend(handles.iter().map(|h| PollFd::new(&h.fd, PollFlags::IN)));
-        let timeout =
-            Timespec { tv_sec: left.as_secs().min(i64::MAX as u64) as i64, tv_nsec: left.subsec_nanos().into() };
+        let timeout = timespec(left);
         match poll(&mut fds, Some(&timeout)) {
             Ok(0) | Err(_) => Waited::Timeout,
             Ok(_) => {
@@ -311,7 +283,7 @@ impl Control for Signaller {
     }
 
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
-        scan_tree(roots)
+        super::scan_tree(roots)
     }
 
     fn is_stopped(&mut self, pid: u32, start_ticks: u64) -> bool {
@@ -345,38 +317,4 @@ fn init_drops(status: &str, sig: i32) -> bool {
     }
     let caught = field("SigCgt:").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0);
     caught & (1u64 << (sig - 1)) == 0
-}
-
-/// `roots` (those that exist) and every current descendant of them, parents before children:
-/// one pass over every `/proc/PID/stat`.
-pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
-    // /proc/PID/task/*/children needs CONFIG_PROC_CHILDREN, which many kernels lack: read
-    // every stat once instead (about 10 µs a process).
-    let mut by_parent: HashMap<u32, Vec<Seen>> = HashMap::new();
-    let mut roots_seen = Vec::new();
-    let root_set: HashSet<u32> = roots.iter().copied().collect();
-    for pid in super::list_pids().unwrap_or_default() {
-        let Some(st) = super::read_stat(pid) else {
-            continue;
-        };
-        let seen = Seen { pid, start_ticks: st.starttime, state: st.state };
-        if root_set.contains(&pid) {
-            roots_seen.push(seen);
-        }
-        if st.ppid != pid {
-            by_parent.entry(st.ppid).or_default().push(seen);
-        }
-    }
-    let mut out = roots_seen;
-    let mut queue: Vec<u32> = roots.to_vec();
-    let mut visited = root_set;
-    while let Some(p) = queue.pop() {
-        for s in by_parent.remove(&p).unwrap_or_default() {
-            if visited.insert(s.pid) {
-                out.push(s);
-                queue.push(s.pid);
-            }
-        }
-    }
-    out
 }

@@ -15,8 +15,7 @@ use std::time::Duration;
 use rustix::net::netlink::{self, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
-use crate::snapshot::Socket;
-use crate::spec::Proto;
+use crate::model::{Proto, Socket, SocketState};
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const NLM_F_REQUEST: u16 = 0x1;
@@ -138,17 +137,34 @@ fn socket(m: &[u8], family: u8) -> Option<(Socket, Duration)> {
         family,
         local_addr,
         local_port: u16::from_be_bytes([m[4], m[5]]),
-        state: super::tcp_state_num(m[1]),
+        state: tcp_state_num(m[1]),
         inode: u64::from(word(68)),
         uid: word(64),
     };
     Some((socket, Duration::from_millis(u64::from(word(52)))))
 }
 
+/// The socket state of the kernel's TCP state number (`/proc/net/tcp`, `sock_diag`).
+pub(super) fn tcp_state_num(n: u8) -> SocketState {
+    match n {
+        1 => SocketState::Established,
+        2 => SocketState::SynSent,
+        3 => SocketState::SynRecv,
+        4 => SocketState::FinWait1,
+        5 => SocketState::FinWait2,
+        6 => SocketState::TimeWait,
+        7 => SocketState::Close,
+        8 => SocketState::CloseWait,
+        9 => SocketState::LastAck,
+        10 => SocketState::Listen,
+        11 => SocketState::Closing,
+        _ => SocketState::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::SocketState;
 
     #[test]
     fn finds_our_own_listeners_and_nothing_else() {

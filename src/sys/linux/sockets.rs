@@ -1,0 +1,139 @@
+//! Linux socket tables: netlink `sock_diag` first (`sockdiag.rs` for TCP, netstat2 for UDP),
+//! `/proc/net/{tcp,udp}{,6}` where netlink cannot answer, and the kernel's timers on ended
+//! connections.
+
+use std::fs;
+use std::time::Duration;
+
+use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
+
+use super::procfs;
+use super::sockdiag::{self, tcp_state_num};
+use crate::error::{Error, Result};
+use crate::model::{Proto, Socket, SocketFilter, SocketState};
+
+/// The socket table, from netlink `sock_diag` (well under a millisecond); each family and
+/// protocol that netlink cannot answer is read from `/proc/net` instead. A table that neither
+/// has (IPv6 disabled: no `/proc/net/tcp6`) is empty; a table that cannot be read (no fd left,
+/// say) is an error, never an empty table: an empty table would mean "every port is free".
+pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    let combos = [
+        (Proto::Tcp, 4u8, AddressFamilyFlags::IPV4, ProtocolFlags::TCP, "tcp"),
+        (Proto::Tcp, 6, AddressFamilyFlags::IPV6, ProtocolFlags::TCP, "tcp6"),
+        (Proto::Udp, 4, AddressFamilyFlags::IPV4, ProtocolFlags::UDP, "udp"),
+        (Proto::Udp, 6, AddressFamilyFlags::IPV6, ProtocolFlags::UDP, "udp6"),
+    ];
+    for (proto, family, af, pf, table) in combos {
+        let wanted = match proto {
+            Proto::Tcp => filter.tcp,
+            Proto::Udp => filter.udp,
+        };
+        if wanted {
+            table_sockets(af, pf, family, table, proto, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// One table: netlink, else `/proc/net/TABLE`. A dump that failed midway is discarded whole.
+fn table_sockets(
+    af: AddressFamilyFlags,
+    pf: ProtocolFlags,
+    family: u8,
+    table: &str,
+    proto: Proto,
+    out: &mut Vec<Socket>,
+) -> Result<()> {
+    let mut got = Vec::new();
+    if netlink_sockets(af, pf, family, &mut got).is_err() {
+        got.clear();
+        proc_net_sockets(table, proto, family, &mut got)?;
+    }
+    out.append(&mut got);
+    Ok(())
+}
+
+/// The sockets that hold ports: TCP listeners and every UDP socket (a bound UDP socket is what
+/// holds a UDP port), the same as [`sockets`] filtered by [`Socket::is_listening`], but cheaper:
+/// the kernel is asked for TCP listeners only and skips its table of connections.
+pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    if filter.tcp {
+        let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
+        for (family, af, table) in combos {
+            let mut got = Vec::new();
+            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
+                // A dump that failed midway is discarded and the table read the general way.
+                got.clear();
+                table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, &mut got)?;
+                got.retain(Socket::is_listening);
+            }
+            out.append(&mut got);
+        }
+    }
+    if filter.udp {
+        out.extend(sockets(SocketFilter { tcp: false, udp: true })?);
+    }
+    Ok(out)
+}
+
+/// How long the longest-lived ended connection (TIME_WAIT, or a closing socket whose process
+/// is gone) on a TCP port in `ports` still has, as the kernel's timer says; `None` when there is
+/// none or the kernel does not say.
+pub fn lingering_expiry(ports: &dyn Fn(u16) -> bool) -> Option<Duration> {
+    let mut longest: Option<Duration> = None;
+    for family in [4u8, 6] {
+        let mut got = Vec::new();
+        if sockdiag::tcp_timers(family, sockdiag::ORPHAN_STATES, &mut got).is_err() {
+            continue;
+        }
+        for (s, expires) in got {
+            if s.inode == 0 && ports(s.local_port) {
+                longest = Some(longest.map_or(expires, |l| l.max(expires)));
+            }
+        }
+    }
+    longest
+}
+
+fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> Result<()> {
+    let failed = |e: netstat2::error::Error| Error::Sockets(format!("netlink: {e}"));
+    let iter = netstat2::iterate_sockets_info_without_pids(af, pf).map_err(failed)?;
+    for item in iter {
+        let info = item.map_err(failed)?;
+        let (proto, local_addr, local_port, state) = match &info.protocol_socket_info {
+            ProtocolSocketInfo::Tcp(t) => (Proto::Tcp, t.local_addr, t.local_port, crate::sys::tcp_state(&t.state)),
+            ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, SocketState::Unconn),
+        };
+        out.push(Socket { proto, family, local_addr, local_port, state, inode: u64::from(info.inode), uid: info.uid });
+    }
+    Ok(())
+}
+
+fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) -> Result<()> {
+    let path = format!("/proc/net/{table}");
+    let buf = match fs::read(&path) {
+        Ok(buf) => buf,
+        // No such table: that family is disabled (IPv6 off), so it has no sockets.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(format!("reading the socket table ({path})"), e)),
+    };
+    for row in procfs::parse_net_table(&buf) {
+        let state = match proto {
+            Proto::Tcp => tcp_state_num(row.state),
+            Proto::Udp if row.state == 1 => SocketState::Established,
+            Proto::Udp => SocketState::Unconn,
+        };
+        out.push(Socket {
+            proto,
+            family,
+            local_addr: row.local_addr,
+            local_port: row.local_port,
+            state,
+            inode: row.inode,
+            uid: row.uid,
+        });
+    }
+    Ok(())
+}
