@@ -5,16 +5,53 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::kill::KillOptions;
 use crate::report::{Outcome, TargetReport};
 pub use crate::report::{Skipped, Supervisor};
 use crate::select::{self, Selection};
 use crate::snapshot::{Process, Snapshot, Socket};
+use crate::spec::Sequence;
 use crate::sys;
 
-/// A kill plan: built by [`plan`], carried out by [`crate::kill::execute`].
+/// How to kill.
+#[derive(Clone, Debug)]
+pub struct KillOptions {
+    /// The signal sequence.
+    pub sequence: Sequence,
+    /// Only the matched processes, not their descendants (`--no-tree`).
+    pub no_tree: bool,
+    /// Let broad selectors match other users' processes (`--all-users`).
+    pub all_users: bool,
+    /// Plan only.
+    pub dry_run: bool,
+    /// A port with only TIME_WAIT left counts as held (`--strict`): what a server that does not
+    /// set `SO_REUSEADDR` needs.
+    pub strict: bool,
+    /// After the ports are free, how long to watch them for a supervisor that starts the
+    /// holder again (`--settle`); only when the plan has [`crate::report::Supervisor`]s.
+    /// Zero skips it.
+    pub settle: Duration,
+}
+
+/// The default settle time: PM2 was measured re-binding 200-750 ms after its child died.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl Default for KillOptions {
+    fn default() -> KillOptions {
+        KillOptions {
+            sequence: Sequence::default(),
+            no_tree: false,
+            all_users: false,
+            dry_run: false,
+            strict: false,
+            settle: DEFAULT_SETTLE,
+        }
+    }
+}
+
+/// A kill plan: built by [`plan`], carried out by the kill engine (`kill::execute`).
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     /// The targets, with their identities, in the report's shape (outcome `planned`), parents
