@@ -1,5 +1,5 @@
 //! What the kill engine needs of the operating system: the [`Control`] trait and the results
-//! of its calls ([`Sent`], [`Waited`], [`Seen`]). The real implementation lives under
+//! of its calls ([`Sent`], [`Unpinned`], [`Waited`], [`Seen`]). The real implementation lives under
 //! `src/sys/` (pidfds on Linux); the engine's unit tests use a fake.
 
 use std::time::Instant;
@@ -16,6 +16,18 @@ pub enum Sent {
     /// The process has exited (ESRCH, or its identity no longer matches).
     Gone,
     /// Not permitted (EPERM).
+    Denied,
+    /// Another failure, with the OS's explanation.
+    Failed(String),
+}
+
+/// Why a process could not be pinned: what [`Control::open`] and [`Control::adopt`] answer
+/// instead of a handle (there is no "delivered" here, unlike [`Sent`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unpinned {
+    /// The process has exited, or its pid now belongs to another process.
+    Gone,
+    /// Not permitted.
     Denied,
     /// Another failure, with the OS's explanation.
     Failed(String),
@@ -48,14 +60,14 @@ pub struct Seen {
 pub trait Control {
     /// A pinned process.
     type Handle;
-    /// Pins `pid` if it is still the process that started at `start_ticks`. `Err(Sent::Gone)`
+    /// Pins `pid` if it is still the process that started at `start_ticks`. `Err(Unpinned::Gone)`
     /// when it has exited or the pid now belongs to another process.
-    fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent>;
+    fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Unpinned>;
     /// Takes over the pin the plan took when it read the process (see [`Pin`]): never looks
-    /// the pid up again. `Err(Sent::Gone)` for [`Pin::Gone`].
-    fn adopt(&mut self, pin: &Pin, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent> {
+    /// the pid up again. `Err(Unpinned::Gone)` for [`Pin::Gone`].
+    fn adopt(&mut self, pin: &Pin, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Unpinned> {
         match pin {
-            Pin::Gone => Err(Sent::Gone),
+            Pin::Gone => Err(Unpinned::Gone),
             Pin::Held(_) => self.open(pid, start_ticks),
         }
     }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use super::control::{Control, Sent, Waited};
+use super::control::{Control, Sent, Unpinned, Waited};
 use crate::plan::{KillOptions, Pin, Plan, Rails, target_report};
 use crate::report::{KillReport, Outcome, TargetReport};
 use crate::spec::{Sequence, Signal};
@@ -153,9 +153,9 @@ impl<C: Control> Engine<'_, '_, C> {
         };
         match opened {
             Ok(h) if !self.ctl.exited(&h) => self.targets[i].state = State::Running(h),
-            Ok(_) | Err(Sent::Gone) | Err(Sent::Ok) => self.end(i, Outcome::Gone),
-            Err(Sent::Denied) => self.end(i, Outcome::Denied),
-            Err(Sent::Failed(_)) => self.end(i, Outcome::Survived),
+            Ok(_) | Err(Unpinned::Gone) => self.end(i, Outcome::Gone),
+            Err(Unpinned::Denied) => self.end(i, Outcome::Denied),
+            Err(Unpinned::Failed(_)) => self.end(i, Outcome::Survived),
         }
     }
 
@@ -662,7 +662,7 @@ mod tests {
     impl Control for Fake {
         type Handle = (u32, u64);
 
-        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Sent> {
+        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Unpinned> {
             if self.recycle.contains(&pid)
                 && let Some(p) = self.procs.get_mut(&pid)
             {
@@ -670,7 +670,7 @@ mod tests {
             }
             match self.procs.get(&pid) {
                 Some(p) if p.start == start => Ok((pid, start)),
-                _ => Err(Sent::Gone),
+                _ => Err(Unpinned::Gone),
             }
         }
 

@@ -50,7 +50,7 @@ use crate::spec::Sequence;
 use crate::sys;
 
 pub use crate::plan::{DEFAULT_SETTLE, KillOptions, Pin, Plan, Skipped, plan};
-pub use control::{Control, Seen, Sent, Waited};
+pub use control::{Control, Seen, Sent, Unpinned, Waited};
 pub use engine::{Event, execute_with};
 pub use tally::tally;
 
