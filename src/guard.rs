@@ -24,11 +24,13 @@
 //! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
 //! with the tree, but only an orderly stop can end them ([`Isolation`]).
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, whoever
-//! owns them (as root, a process that switched to another uid gets the graceful signal too);
-//! what the engine's rails leave alone (another reaper process, such as a nested `reaper run`)
-//! is then given the same sequence pid by pid. In a PID namespace the shim is SIGKILLed last,
-//! so the kernel takes whatever is left.
+//! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
+//! shim's descendants, whoever owns them (as root, a process that switched to another uid gets
+//! the graceful signal too); what the engine's rails leave alone (another reaper process, such
+//! as a nested `reaper run`) is then given the same sequence by a second run of the engine, on
+//! those processes only (their own trees are theirs to end). What is left after that: in a PID
+//! namespace the shim is SIGKILLed, so the kernel takes it; under a subreaper the engine
+//! SIGKILLs it (also when a [`Guard`] is dropped).
 //!
 //! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
 //! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
@@ -41,7 +43,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::kill::{self, KillOptions};
+use crate::plan::{self, Skipped};
 use crate::ports::{self, Holders};
+use crate::report::KillReport;
 use crate::select::Selection;
 use crate::snapshot::Snapshot;
 use crate::spec::{PortSpec, Sequence};
@@ -416,32 +420,26 @@ impl Guard {
             self.child.poll_status()?;
             return Ok((self.child.status(), None));
         }
-        // The tree is the guard's own, whoever owns its processes: as root, a process that
-        // switched to another uid (a database dropping privileges) gets the graceful signal too.
-        let opts = KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() };
-        let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
+        let (clean, spared) = match end_tree(shim, seq) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
-            Ok(report) => report.survivors.is_empty(),
-            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, seq) {
-                Ok(()) => true,
-                Err(e) => {
-                    warning = Some(e.to_string());
-                    false
-                }
-            },
+            Ok(report) => (report.survivors.is_empty(), report.skipped),
             Err(e) => {
                 warning = Some(format!("ending the tree: {e}"));
-                false
+                (false, Vec::new())
             }
         };
         // The shim exits once its last child is reaped.
         let mut done = clean && self.child.wait_reap(SETTLE)?;
-        if clean && !done && !sys::guard::live_descendants(shim)?.is_empty() {
+        if clean && !done && !spared.is_empty() {
             // What the kill engine's rails leave alone is still the guard's own tree: another
             // reaper process, such as a nested `reaper run` (which, given SIGTERM, ends its own
-            // tree gracefully). The same sequence, pid by pid.
-            if let Err(e) = sys::guard::end_tree_fallback(shim, seq) {
-                warning = Some(e.to_string());
+            // tree gracefully). The same sequence, to those processes only.
+            match end_spared(&spared, seq) {
+                Ok(left) if left.is_empty() => {}
+                Ok(left) => {
+                    warning = Some(format!("ending the tree of pid {shim}: processes survived the sequence: {left:?}"))
+                }
+                Err(e) => warning = Some(format!("ending the tree: {e}")),
             }
             done = self.child.wait_reap(SETTLE)?;
         }
@@ -449,13 +447,11 @@ impl Guard {
             match self.isolation() {
                 // The kernel ends every process of the namespace with its init.
                 Isolation::PidNamespace => self.child.kill_shim(),
-                Isolation::Subreaper => {
-                    let _ = sys::guard::end_tree_fallback(shim, &Sequence::force());
-                    let left = sys::guard::live_descendants(shim).unwrap_or_default();
-                    if !left.is_empty() {
-                        warning = Some(format!("processes survived SIGKILL: {left:?}"));
-                    }
-                }
+                Isolation::Subreaper => match force_tree(shim) {
+                    Ok(left) if left.is_empty() => {}
+                    Ok(left) => warning = Some(format!("processes survived SIGKILL: {left:?}")),
+                    Err(e) => warning = Some(format!("ending the tree: {e}")),
+                },
             }
             if !self.child.wait_reap(sequence_final_wait(seq))? {
                 self.child.kill_shim();
@@ -465,6 +461,50 @@ impl Guard {
         self.child.poll_status()?;
         Ok((self.child.status(), warning))
     }
+}
+
+impl Drop for Guard {
+    /// A subreaper's tree does not die with the shim: SIGKILL it through the kill engine first
+    /// (in a PID namespace the kernel ends it with the shim, which the shim's own drop kills).
+    fn drop(&mut self) {
+        if !self.child.is_reaped() && self.isolation() == Isolation::Subreaper {
+            let _ = force_tree(self.shim_pid());
+        }
+    }
+}
+
+/// The kill engine's options for the guard's own tree: whoever owns its processes (as root, a
+/// process that switched to another uid, a database dropping privileges, gets the graceful
+/// signal too).
+fn tree_options(seq: &Sequence) -> KillOptions {
+    KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() }
+}
+
+/// Ends every descendant of `shim` with `seq` through the kill engine; the report's `skipped`
+/// are what its rails spared.
+fn end_tree(shim: u32, seq: &Sequence) -> Result<KillReport> {
+    kill::kill(&Selection::new().descendants_of(shim), &tree_options(seq), &mut |_| {})
+}
+
+/// Gives `seq` to what the rails spared in the guard's tree and still runs, those processes
+/// only (their own trees are theirs to end); returns the pids still alive.
+fn end_spared(spared: &[Skipped], seq: &Sequence) -> Result<Vec<u32>> {
+    let plan = plan::plan_skipped(spared);
+    if plan.targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let opts = KillOptions { no_tree: true, ..tree_options(seq) };
+    Ok(kill::execute(&plan, &Selection::new(), &opts, &mut |_| {})?.survivors)
+}
+
+/// SIGKILLs every descendant of `shim`, what the rails spare included; returns the pids that
+/// survived it.
+fn force_tree(shim: u32) -> Result<Vec<u32>> {
+    let force = Sequence::force();
+    let report = end_tree(shim, &force)?;
+    let mut left = report.survivors;
+    left.extend(end_spared(&report.skipped, &force)?);
+    Ok(left)
 }
 
 /// How long a shim with no children left gets to exit before it is treated as stuck.

@@ -140,6 +140,7 @@ pub mod select;
 pub mod snapshot;
 pub mod spec;
 pub mod sys;
+pub(crate) mod tree;
 pub mod wait;
 
 pub use error::{Error, Result};

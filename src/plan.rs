@@ -302,14 +302,39 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
                 continue;
             }
         }
-        let user = snap.user_name(p.uid);
-        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
-            out.pins.insert(p.pid, pin);
-        }
-        out.targets.push(target_report(&p, user, matched, signals.clone()));
+        out.add(snap, &p, matched, signals.clone());
     }
     out.supervisors = supervisors(snap, &out.targets, &rails);
     Ok(out)
+}
+
+impl Plan {
+    /// Adds `p` as a target, pinned now.
+    fn add(&mut self, snap: &mut Snapshot, p: &Process, matched: bool, signals: Vec<String>) {
+        let user = snap.user_name(p.uid);
+        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
+            self.pins.insert(p.pid, pin);
+        }
+        self.targets.push(target_report(p, user, matched, signals));
+    }
+}
+
+/// A plan whose targets are the processes of `skipped` that still run as the same processes
+/// (pid and start time), whatever the rails say. Only for the guard, after a plan of its own
+/// tree: every process of that tree is the guard's to end, also what the rails spare for every
+/// other caller (another reaper process: a nested `reaper run`).
+pub(crate) fn plan_skipped(skipped: &[Skipped]) -> Plan {
+    let mut snap = Snapshot::new();
+    snap.load_processes(skipped.iter().map(|s| s.pid));
+    snap.load_details(skipped.iter().map(|s| s.pid));
+    let mut out = Plan::default();
+    for s in skipped {
+        let Some(p) = snap.process(s.pid).filter(|p| p.start_ticks == s.start_ticks && !p.is_zombie()).cloned() else {
+            continue;
+        };
+        out.add(&mut snap, &p, true, Vec::new());
+    }
+    out
 }
 
 /// The live parents of `targets` that are not targets: whoever may start them again. PID 1 and

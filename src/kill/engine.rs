@@ -1,5 +1,5 @@
 //! The engine: carries a [`Plan`] out against a [`Control`], step by step of the sequence
-//! (pin, freeze, signal, thaw, wait, rescan), as the [`crate::kill`] module documentation
+//! (pin, freeze, signal, thaw, wait, rescan), as the [`kill`](mod@crate::kill) module documentation
 //! describes. Each target's state is one [`State`]: pinned and running, pinned and frozen by
 //! us, or ended.
 
@@ -527,7 +527,7 @@ fn freezes(signal: Signal) -> bool {
     sig != sys::SIGSTOP && sig != sys::SIGCONT
 }
 
-/// Executes a plan with the given OS implementation: the engine behind [`execute`], public so
+/// Executes a plan with the given OS implementation: the engine behind [`execute`](super::execute), public so
 /// that it can be driven by a fake [`Control`] in tests. Returns the report without ports.
 pub fn execute_with<C: Control>(
     ctl: &mut C,
