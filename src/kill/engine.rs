@@ -935,15 +935,22 @@ mod tests {
         assert!(fake.procs[&BASE].alive);
     }
 
+    /// `n` targets, the first a namespace's init whose SIGTERM the kernel drops, ended with
+    /// `seq` (whose first step waits 10 s): it must not have waited that step out.
+    fn term_dropped_for_base(n: u32, seq: &str) -> (Fake, KillReport) {
+        let (mut fake, plan) = setup(n);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts(seq), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        (fake, r)
+    }
+
     // Regression (issue 11, item 15): a namespace's init without a TERM handler never gets
     // SIGTERM; the engine waited the whole timeout for it and said nothing.
     #[test]
     fn a_dropped_signal_is_noted_and_the_next_step_sent_at_once() {
-        let (mut fake, plan) = setup(2);
-        fake.drops.push((BASE, sys::SIGTERM));
-        let started = Instant::now();
-        let r = execute_with(&mut fake, &plan, &opts("TERM:10s,KILL:10ms"), &mut |_| {});
-        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        let (fake, r) = term_dropped_for_base(2, "TERM:10s,KILL:10ms");
         assert_eq!(outcomes(&r), [Outcome::Killed, Outcome::Exited]);
         assert_eq!(r.targets[0].signals, ["SIGKILL"]);
         assert_eq!(r.targets[1].signals, ["SIGTERM"]);
@@ -956,11 +963,7 @@ mod tests {
 
     #[test]
     fn a_sequence_whose_every_signal_is_dropped_does_not_wait_for_nothing() {
-        let (mut fake, plan) = setup(1);
-        fake.drops.push((BASE, sys::SIGTERM));
-        let started = Instant::now();
-        let r = execute_with(&mut fake, &plan, &opts("TERM:10s"), &mut |_| {});
-        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        let (_, r) = term_dropped_for_base(1, "TERM:10s");
         assert_eq!(outcomes(&r), [Outcome::Survived]);
         assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("the sequence cannot end it")), "{r:?}");
     }
