@@ -696,6 +696,87 @@ pub fn run(cmd: &[OsString], opts: &GuardOptions, on_event: &mut dyn FnMut(Guard
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::os::fd::IntoRawFd;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The log of a process of this test binary run under a guard by the test below.
+    fn helper_log(pid: u32) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("reaper-guard-spared-{pid}.log"))
+    }
+
+    /// Where [`on_term`] writes.
+    static LOG_FD: AtomicI32 = AtomicI32::new(-1);
+
+    extern "C" fn on_term(_: nix::libc::c_int) {
+        let msg = b"got-term\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is a static.
+        unsafe {
+            nix::libc::write(LOG_FD.load(Ordering::Relaxed), msg.as_ptr().cast(), msg.len());
+            nix::libc::_exit(7);
+        }
+    }
+
+    /// Not a test: this test binary run as a guard's command by
+    /// `a_process_the_rails_spare_gets_the_graceful_sequence` (it then runs the same executable
+    /// as its guard process, its parent). Says `ready` in its log, records a SIGTERM there and
+    /// exits 7 on it.
+    #[test]
+    #[ignore = "a helper, run under a guard by another test"]
+    fn spared_helper() {
+        let me = std::process::id();
+        let parent = std::os::unix::process::parent_id();
+        if sys::exe_identity(parent).is_none() || sys::exe_identity(parent) != sys::exe_identity(me) {
+            return; // not under a guard of this test binary: nothing to do
+        }
+        let mut log = std::fs::File::create(helper_log(me)).expect("the log");
+        LOG_FD.store(log.try_clone().expect("a second fd").into_raw_fd(), Ordering::Relaxed);
+        let action = nix::sys::signal::SigAction::new(
+            nix::sys::signal::SigHandler::Handler(on_term),
+            nix::sys::signal::SaFlags::empty(),
+            nix::sys::signal::SigSet::empty(),
+        );
+        // SAFETY: the handler only calls async-signal-safe functions.
+        unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGTERM, &action) }.expect("sigaction");
+        log.write_all(b"ready\n").expect("writing the log");
+        loop {
+            std::thread::park();
+        }
+    }
+
+    // The guard's tree holds a process the kill engine's rails spare (it runs the same
+    // executable as the caller: another reaper, such as a nested `reaper run`): it must get the
+    // graceful sequence through the engine's second run, not the SIGKILL meant for what is left.
+    #[test]
+    fn a_process_the_rails_spare_gets_the_graceful_sequence() {
+        let exe = std::env::current_exe().expect("the test binary");
+        let cmd: Vec<OsString> = [
+            exe.as_os_str(),
+            "guard::tests::spared_helper".as_ref(),
+            "--exact".as_ref(),
+            "--ignored".as_ref(),
+            "--quiet".as_ref(),
+            "--test-threads=1".as_ref(),
+        ]
+        .iter()
+        .map(|s| s.to_os_string())
+        .collect();
+        let (mut guard, _) = Guard::spawn(&cmd, false).expect("spawning the guard");
+        let pid = guard.pid().expect("the command's pid");
+        let log = helper_log(pid);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // No event says the helper installed its handler: poll its log, with a deadline.
+        while std::fs::read_to_string(&log).unwrap_or_default() != "ready\n" {
+            assert!(Instant::now() < deadline, "the helper never said ready");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (status, warning) = guard.end(&"TERM:20s".parse().expect("a sequence")).expect("ending the tree");
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(logged, "ready\ngot-term\n", "status {status:?}, warning {warning:?}");
+        assert_eq!(status, Some(Status::Exited(7)));
+        assert_eq!(warning, None);
+    }
 
     #[test]
     fn backoff_doubles_caps_and_resets_after_healthy_uptime() {
