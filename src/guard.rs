@@ -187,10 +187,10 @@ impl Stopper {
 /// What [`run`] does.
 #[derive(Clone, Debug)]
 pub struct GuardOptions {
-    /// End the tree when any of these processes exits. Each must exist when `run` starts.
-    pub watch_pids: Vec<u32>,
     /// How the tree is ended.
     pub sequence: Sequence,
+    /// End the tree when any of these processes exits. Each must exist when `run` starts.
+    pub watch_pids: Vec<u32>,
     /// Whether to start the command again when it exits on its own.
     pub restart: Restart,
     /// At most this many restarts (`None`: no limit).
@@ -213,8 +213,8 @@ pub struct GuardOptions {
 impl Default for GuardOptions {
     fn default() -> GuardOptions {
         GuardOptions {
-            watch_pids: Vec::new(),
             sequence: Sequence::default(),
+            watch_pids: Vec::new(),
             restart: Restart::No,
             max_restarts: None,
             ready_port: None,
