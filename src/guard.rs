@@ -24,11 +24,13 @@
 //! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
 //! with the tree, but only an orderly stop can end them ([`Isolation`]).
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`]) on the shim's descendants, whoever
-//! owns them (as root, a process that switched to another uid gets the graceful signal too);
-//! what the engine's rails leave alone (another reaper process, such as a nested `reaper run`)
-//! is then given the same sequence pid by pid. In a PID namespace the shim is SIGKILLed last,
-//! so the kernel takes whatever is left.
+//! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
+//! shim's descendants, whoever owns them (as root, a process that switched to another uid gets
+//! the graceful signal too); what the engine's rails leave alone (another reaper process, such
+//! as a nested `reaper run`) is then given the same sequence by a second run of the engine, on
+//! those processes only (their own trees are theirs to end). What is left after that: in a PID
+//! namespace the shim is SIGKILLed, so the kernel takes it; under a subreaper the engine
+//! SIGKILLs it (also when a [`Guard`] is dropped).
 //!
 //! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
 //! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
@@ -41,7 +43,9 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::kill::{self, KillOptions};
+use crate::plan::{self, Skipped};
 use crate::ports::{self, Holders};
+use crate::report::KillReport;
 use crate::select::Selection;
 use crate::snapshot::Snapshot;
 use crate::spec::{PortSpec, Sequence};
@@ -130,10 +134,10 @@ impl Stopper {
 /// What [`run`] does.
 #[derive(Clone, Debug)]
 pub struct GuardOptions {
-    /// End the tree when any of these processes exits. Each must exist when `run` starts.
-    pub watch_pids: Vec<u32>,
     /// How the tree is ended.
     pub sequence: Sequence,
+    /// End the tree when any of these processes exits. Each must exist when `run` starts.
+    pub watch_pids: Vec<u32>,
     /// Whether to start the command again when it exits on its own.
     pub restart: Restart,
     /// At most this many restarts (`None`: no limit).
@@ -156,8 +160,8 @@ pub struct GuardOptions {
 impl Default for GuardOptions {
     fn default() -> GuardOptions {
         GuardOptions {
-            watch_pids: Vec::new(),
             sequence: Sequence::default(),
+            watch_pids: Vec::new(),
             restart: Restart::No,
             max_restarts: None,
             ready_port: None,
@@ -363,32 +367,26 @@ impl Guard {
             self.child.poll_status()?;
             return Ok((self.child.status(), None));
         }
-        // The tree is the guard's own, whoever owns its processes: as root, a process that
-        // switched to another uid (a database dropping privileges) gets the graceful signal too.
-        let opts = KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() };
-        let clean = match kill::kill(&Selection::new().descendants_of(shim), &opts, &mut |_| {}) {
+        let (clean, spared) = match end_tree(shim, seq) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
-            Ok(report) => report.survivors.is_empty(),
-            Err(Error::Unsupported(_)) => match sys::guard::end_tree_fallback(shim, &steps(seq)) {
-                Ok(()) => true,
-                Err(e) => {
-                    warning = Some(e.to_string());
-                    false
-                }
-            },
+            Ok(report) => (report.survivors.is_empty(), report.skipped),
             Err(e) => {
                 warning = Some(format!("ending the tree: {e}"));
-                false
+                (false, Vec::new())
             }
         };
         // The shim exits once its last child is reaped.
         let mut done = clean && self.child.wait_reap(SETTLE)?;
-        if clean && !done && !sys::guard::live_descendants(shim)?.is_empty() {
+        if clean && !done && !spared.is_empty() {
             // What the kill engine's rails leave alone is still the guard's own tree: another
             // reaper process, such as a nested `reaper run` (which, given SIGTERM, ends its own
-            // tree gracefully). The same sequence, pid by pid.
-            if let Err(e) = sys::guard::end_tree_fallback(shim, &steps(seq)) {
-                warning = Some(e.to_string());
+            // tree gracefully). The same sequence, to those processes only.
+            match end_spared(&spared, seq) {
+                Ok(left) if left.is_empty() => {}
+                Ok(left) => {
+                    warning = Some(format!("ending the tree of pid {shim}: processes survived the sequence: {left:?}"))
+                }
+                Err(e) => warning = Some(format!("ending the tree: {e}")),
             }
             done = self.child.wait_reap(SETTLE)?;
         }
@@ -396,13 +394,11 @@ impl Guard {
             match self.isolation() {
                 // The kernel ends every process of the namespace with its init.
                 Isolation::PidNamespace => self.child.kill_shim(),
-                Isolation::Subreaper => {
-                    let _ = sys::guard::end_tree_fallback(shim, &steps(&Sequence::force()));
-                    let left = sys::guard::live_descendants(shim).unwrap_or_default();
-                    if !left.is_empty() {
-                        warning = Some(format!("processes survived SIGKILL: {left:?}"));
-                    }
-                }
+                Isolation::Subreaper => match force_tree(shim) {
+                    Ok(left) if left.is_empty() => {}
+                    Ok(left) => warning = Some(format!("processes survived SIGKILL: {left:?}")),
+                    Err(e) => warning = Some(format!("ending the tree: {e}")),
+                },
             }
             if !self.child.wait_reap(sequence_final_wait(seq))? {
                 self.child.kill_shim();
@@ -414,16 +410,55 @@ impl Guard {
     }
 }
 
+impl Drop for Guard {
+    /// A subreaper's tree does not die with the shim: SIGKILL it through the kill engine first
+    /// (in a PID namespace the kernel ends it with the shim, which the shim's own drop kills).
+    fn drop(&mut self) {
+        if !self.child.is_reaped() && self.isolation() == Isolation::Subreaper {
+            let _ = force_tree(self.shim_pid());
+        }
+    }
+}
+
+/// The kill engine's options for the guard's own tree: whoever owns its processes (as root, a
+/// process that switched to another uid, a database dropping privileges, gets the graceful
+/// signal too).
+fn tree_options(seq: &Sequence) -> KillOptions {
+    KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() }
+}
+
+/// Ends every descendant of `shim` with `seq` through the kill engine; the report's `skipped`
+/// are what its rails spared.
+fn end_tree(shim: u32, seq: &Sequence) -> Result<KillReport> {
+    kill::kill(&Selection::new().descendants_of(shim), &tree_options(seq), &mut |_| {})
+}
+
+/// Gives `seq` to what the rails spared in the guard's tree and still runs, those processes
+/// only (their own trees are theirs to end); returns the pids still alive.
+fn end_spared(spared: &[Skipped], seq: &Sequence) -> Result<Vec<u32>> {
+    let plan = plan::plan_skipped(spared);
+    if plan.targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let opts = KillOptions { no_tree: true, ..tree_options(seq) };
+    Ok(kill::execute(&plan, &Selection::new(), &opts, &mut |_| {})?.survivors)
+}
+
+/// SIGKILLs every descendant of `shim`, what the rails spare included; returns the pids that
+/// survived it.
+fn force_tree(shim: u32) -> Result<Vec<u32>> {
+    let force = Sequence::force();
+    let report = end_tree(shim, &force)?;
+    let mut left = report.survivors;
+    left.extend(end_spared(&report.skipped, &force)?);
+    Ok(left)
+}
+
 /// How long a shim with no children left gets to exit before it is treated as stuck.
 const FINISH: Duration = Duration::from_secs(1);
 
 /// How long the shim gets to reap its last children after the kill engine ended the tree.
 const SETTLE: Duration = Duration::from_millis(500);
-
-/// The steps of `seq` as `sys::guard::end_tree_fallback` takes them.
-fn steps(seq: &Sequence) -> Vec<(i32, Duration)> {
-    seq.steps.iter().map(|s| (s.signal.number(), s.wait)).collect()
-}
 
 fn sequence_final_wait(seq: &Sequence) -> Duration {
     seq.steps.last().map_or(crate::spec::FINAL_WAIT, |s| s.wait).max(Duration::from_millis(100))
@@ -608,6 +643,87 @@ pub fn run(cmd: &[OsString], opts: &GuardOptions, on_event: &mut dyn FnMut(Guard
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::os::fd::IntoRawFd;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    /// The log of a process of this test binary run under a guard by the test below.
+    fn helper_log(pid: u32) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("reaper-guard-spared-{pid}.log"))
+    }
+
+    /// Where [`on_term`] writes.
+    static LOG_FD: AtomicI32 = AtomicI32::new(-1);
+
+    extern "C" fn on_term(_: nix::libc::c_int) {
+        let msg = b"got-term\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is a static.
+        unsafe {
+            nix::libc::write(LOG_FD.load(Ordering::Relaxed), msg.as_ptr().cast(), msg.len());
+            nix::libc::_exit(7);
+        }
+    }
+
+    /// Not a test: this test binary run as a guard's command by
+    /// `a_process_the_rails_spare_gets_the_graceful_sequence` (it then runs the same executable
+    /// as its guard process, its parent). Says `ready` in its log, records a SIGTERM there and
+    /// exits 7 on it.
+    #[test]
+    #[ignore = "a helper, run under a guard by another test"]
+    fn spared_helper() {
+        let me = std::process::id();
+        let parent = std::os::unix::process::parent_id();
+        if sys::exe_identity(parent).is_none() || sys::exe_identity(parent) != sys::exe_identity(me) {
+            return; // not under a guard of this test binary: nothing to do
+        }
+        let mut log = std::fs::File::create(helper_log(me)).expect("the log");
+        LOG_FD.store(log.try_clone().expect("a second fd").into_raw_fd(), Ordering::Relaxed);
+        let action = nix::sys::signal::SigAction::new(
+            nix::sys::signal::SigHandler::Handler(on_term),
+            nix::sys::signal::SaFlags::empty(),
+            nix::sys::signal::SigSet::empty(),
+        );
+        // SAFETY: the handler only calls async-signal-safe functions.
+        unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGTERM, &action) }.expect("sigaction");
+        log.write_all(b"ready\n").expect("writing the log");
+        loop {
+            std::thread::park();
+        }
+    }
+
+    // The guard's tree holds a process the kill engine's rails spare (it runs the same
+    // executable as the caller: another reaper, such as a nested `reaper run`): it must get the
+    // graceful sequence through the engine's second run, not the SIGKILL meant for what is left.
+    #[test]
+    fn a_process_the_rails_spare_gets_the_graceful_sequence() {
+        let exe = std::env::current_exe().expect("the test binary");
+        let cmd: Vec<OsString> = [
+            exe.as_os_str(),
+            "guard::tests::spared_helper".as_ref(),
+            "--exact".as_ref(),
+            "--ignored".as_ref(),
+            "--quiet".as_ref(),
+            "--test-threads=1".as_ref(),
+        ]
+        .iter()
+        .map(|s| s.to_os_string())
+        .collect();
+        let (mut guard, _) = Guard::spawn(&cmd, false).expect("spawning the guard");
+        let pid = guard.pid().expect("the command's pid");
+        let log = helper_log(pid);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // No event says the helper installed its handler: poll its log, with a deadline.
+        while std::fs::read_to_string(&log).unwrap_or_default() != "ready\n" {
+            assert!(Instant::now() < deadline, "the helper never said ready");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (status, warning) = guard.end(&"TERM:20s".parse().expect("a sequence")).expect("ending the tree");
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(logged, "ready\ngot-term\n", "status {status:?}, warning {warning:?}");
+        assert_eq!(status, Some(Status::Exited(7)));
+        assert_eq!(warning, None);
+    }
 
     #[test]
     fn backoff_doubles_caps_and_resets_after_healthy_uptime() {

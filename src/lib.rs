@@ -147,6 +147,7 @@ pub mod select;
 pub mod snapshot;
 pub mod spec;
 pub(crate) mod sys;
+pub(crate) mod tree;
 pub mod wait;
 
 pub use error::{Error, Result};

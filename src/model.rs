@@ -234,6 +234,18 @@ pub enum Sent {
     Failed(String),
 }
 
+/// Why a process could not be pinned: what `Control::open` and `Control::adopt` answer
+/// instead of a handle (there is no "delivered" here, unlike [`Sent`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unpinned {
+    /// The process has exited, or its pid now belongs to another process.
+    Gone,
+    /// Not permitted.
+    Denied,
+    /// Another failure, with the OS's explanation.
+    Failed(String),
+}
+
 /// What a wait ended with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Waited {

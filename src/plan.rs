@@ -4,18 +4,55 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::kill::KillOptions;
 use crate::report::{Outcome, TargetReport};
 pub use crate::report::{Skipped, Supervisor};
 use crate::select::{self, Selection};
 use crate::snapshot::{Process, Snapshot, Socket};
+use crate::spec::Sequence;
 use crate::sys;
 
 pub use crate::sys::Pin;
 
-/// A kill plan: built by [`plan`], carried out by [`crate::kill::execute`].
+/// How to kill.
+#[derive(Clone, Debug)]
+pub struct KillOptions {
+    /// The signal sequence.
+    pub sequence: Sequence,
+    /// Only the matched processes, not their descendants (`--no-tree`).
+    pub no_tree: bool,
+    /// Let broad selectors match other users' processes (`--all-users`).
+    pub all_users: bool,
+    /// Plan only.
+    pub dry_run: bool,
+    /// A port with only TIME_WAIT left counts as held (`--strict`): what a server that does not
+    /// set `SO_REUSEADDR` needs.
+    pub strict: bool,
+    /// After the ports are free, how long to watch them for a supervisor that starts the
+    /// holder again (`--settle`); only when the plan has [`crate::report::Supervisor`]s.
+    /// Zero skips it.
+    pub settle: Duration,
+}
+
+/// The default settle time: PM2 was measured re-binding 200-750 ms after its child died.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
+
+impl Default for KillOptions {
+    fn default() -> KillOptions {
+        KillOptions {
+            sequence: Sequence::default(),
+            no_tree: false,
+            all_users: false,
+            dry_run: false,
+            strict: false,
+            settle: DEFAULT_SETTLE,
+        }
+    }
+}
+
+/// A kill plan: built by [`plan`], carried out by the kill engine (`kill::execute`).
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     /// The targets, with their identities, in the report's shape (outcome `planned`), parents
@@ -254,14 +291,39 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
                 continue;
             }
         }
-        let user = snap.user_name(p.uid);
-        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
-            out.pins.insert(p.pid, pin);
-        }
-        out.targets.push(target_report(&p, user, matched, signals.clone()));
+        out.add(snap, &p, matched, signals.clone());
     }
     out.supervisors = supervisors(snap, &out.targets, &rails);
     Ok(out)
+}
+
+impl Plan {
+    /// Adds `p` as a target, pinned now.
+    fn add(&mut self, snap: &mut Snapshot, p: &Process, matched: bool, signals: Vec<String>) {
+        let user = snap.user_name(p.uid);
+        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
+            self.pins.insert(p.pid, pin);
+        }
+        self.targets.push(target_report(p, user, matched, signals));
+    }
+}
+
+/// A plan whose targets are the processes of `skipped` that still run as the same processes
+/// (pid and start time), whatever the rails say. Only for the guard, after a plan of its own
+/// tree: every process of that tree is the guard's to end, also what the rails spare for every
+/// other caller (another reaper process: a nested `reaper run`).
+pub(crate) fn plan_skipped(skipped: &[Skipped]) -> Plan {
+    let mut snap = Snapshot::new();
+    snap.load_processes(skipped.iter().map(|s| s.pid));
+    snap.load_details(skipped.iter().map(|s| s.pid));
+    let mut out = Plan::default();
+    for s in skipped {
+        let Some(p) = snap.process(s.pid).filter(|p| p.start_ticks == s.start_ticks && !p.is_zombie()).cloned() else {
+            continue;
+        };
+        out.add(&mut snap, &p, true, Vec::new());
+    }
+    out
 }
 
 /// The live parents of `targets` that are not targets: whoever may start them again. PID 1 and

@@ -49,22 +49,26 @@ impl ProcessRecord {
     pub fn new(snap: &mut Snapshot, pid: u32) -> Option<ProcessRecord> {
         let p = snap.process(pid)?.clone();
         let now = snap.taken_at.unwrap_or_else(SystemTime::now);
+        // What the snapshot knows beyond the process itself, then the process's own fields
+        // (JSON keeps the order of the struct above, not of this literal).
+        let (user, orphan, ports, children) =
+            (snap.user_name(p.uid), snap.is_orphan(pid), snap.ports_of(pid), snap.children(pid));
         Some(ProcessRecord {
+            user,
+            orphan,
+            ports,
+            children,
+            start_time: rfc3339(p.start_time),
+            age_ms: p.age(now).as_millis(),
+            exe: p.exe.as_ref().map(|e| e.to_string_lossy().into_owned()),
+            cmdline: p.cmdline.unwrap_or_default(),
+            state: p.state.to_string(),
+            name: p.name,
             pid,
             ppid: p.ppid,
             pgid: p.pgid,
             sid: p.sid,
             uid: p.uid,
-            user: snap.user_name(p.uid),
-            name: p.name.clone(),
-            exe: p.exe.as_ref().map(|e| e.to_string_lossy().into_owned()),
-            cmdline: p.cmdline.clone().unwrap_or_default(),
-            start_time: rfc3339(p.start_time),
-            age_ms: p.age(now).as_millis(),
-            state: p.state.to_string(),
-            orphan: snap.is_orphan(pid),
-            ports: snap.ports_of(pid),
-            children: snap.children(pid),
         })
     }
 }

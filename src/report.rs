@@ -123,6 +123,9 @@ pub struct KillReport {
     pub skipped: Vec<Skipped>,
     /// Every port selector, re-read after the sequence ([`crate::ports::survey`]).
     pub ports: Vec<PortState>,
+    /// Whether TIME_WAIT on a port counts as held (`--strict`).
+    #[serde(skip)]
+    pub strict: bool,
     /// Live parents of targets that were not targets: they may start them again (a port they
     /// took again during the settle time is in `ports[].retaken`).
     pub supervisors: Vec<Supervisor>,
@@ -131,9 +134,6 @@ pub struct KillReport {
     /// Whether SIGINT, SIGTERM or SIGHUP cut the sequence short (every process reaper had
     /// stopped was continued first).
     pub interrupted: bool,
-    /// Whether TIME_WAIT on a port counts as held (`--strict`).
-    #[serde(skip)]
-    pub strict: bool,
 }
 
 impl KillReport {

@@ -81,10 +81,10 @@ pub struct Selection {
     pub pgids: Vec<u32>,
     /// `--sid`.
     pub sids: Vec<u32>,
-    /// `--orphans`: see [`Snapshot::is_orphan`] for the rule.
-    pub orphans: bool,
     /// `--user`: uids.
     pub users: Vec<u32>,
+    /// `--orphans`: see [`Snapshot::is_orphan`] for the rule.
+    pub orphans: bool,
     /// `--older-than`.
     pub older_than: Option<Duration>,
     /// `--younger-than`.

@@ -241,24 +241,11 @@ impl Snapshot {
         self.procs.values().filter(|p| p.ppid == pid && p.pid != pid).map(|p| p.pid).collect()
     }
 
-    /// Every descendant of `pid`, parents before children.
+    /// Every descendant of `pid` among the processes read so far, parents before children:
+    /// the crate's one descendant walk (`tree::descendants`) over
+    /// this snapshot, complete only after [`Snapshot::load_all_processes`].
     pub fn descendants(&self, pid: u32) -> Vec<u32> {
-        let mut by_parent: HashMap<u32, Vec<u32>> = HashMap::new();
-        for p in self.procs.values() {
-            by_parent.entry(p.ppid).or_default().push(p.pid);
-        }
-        let mut out = Vec::new();
-        let mut seen = HashSet::from([pid]);
-        let mut queue = std::collections::VecDeque::from([pid]);
-        while let Some(cur) = queue.pop_front() {
-            for &c in by_parent.get(&cur).map_or(&[][..], Vec::as_slice) {
-                if seen.insert(c) {
-                    out.push(c);
-                    queue.push_back(c);
-                }
-            }
-        }
-        out
+        crate::tree::descendants(&[pid], self.procs.values().map(|p| (p.pid, p.ppid, p.pid)))
     }
 
     /// The parent chain of `pid`, nearest first (only the processes read so far).

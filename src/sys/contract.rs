@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::{Process, Seen, Sent, Waited};
+use crate::model::{Process, Seen, Sent, Unpinned, Waited};
 
 /// A target pinned when the plan read it: whatever happens before the plan is executed (a
 /// y/N prompt), nothing reaches another process that took its pid, not even one started
@@ -30,14 +30,14 @@ pub enum Pin {
 pub trait Control {
     /// A pinned process.
     type Handle;
-    /// Pins `pid` if it is still the process that started at `start_ticks`. `Err(Sent::Gone)`
-    /// when it has exited or the pid now belongs to another process.
-    fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent>;
+    /// Pins `pid` if it is still the process that started at `start_ticks`.
+    /// `Err(Unpinned::Gone)` when it has exited or the pid now belongs to another process.
+    fn open(&mut self, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Unpinned>;
     /// Takes over the pin the plan took when it read the process (see [`Pin`]): never looks
-    /// the pid up again. `Err(Sent::Gone)` for [`Pin::Gone`].
-    fn adopt(&mut self, pin: &Pin, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Sent> {
+    /// the pid up again. `Err(Unpinned::Gone)` for [`Pin::Gone`].
+    fn adopt(&mut self, pin: &Pin, pid: u32, start_ticks: u64) -> std::result::Result<Self::Handle, Unpinned> {
         match pin {
-            Pin::Gone => Err(Sent::Gone),
+            Pin::Gone => Err(Unpinned::Gone),
             Pin::Held(_) => self.open(pid, start_ticks),
         }
     }

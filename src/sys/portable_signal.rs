@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use super::Control;
-use crate::model::{Seen, Sent, Waited};
+use crate::model::{Seen, Sent, Unpinned, Waited};
 
 /// A process named by its identity.
 #[derive(Clone, Copy, Debug)]
@@ -43,9 +43,9 @@ fn is_alive(h: &Handle) -> bool {
 impl Control for Signaller {
     type Handle = Handle;
 
-    fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Sent> {
+    fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Unpinned> {
         let h = Handle { pid, start_ticks };
-        if is_alive(&h) { Ok(h) } else { Err(Sent::Gone) }
+        if is_alive(&h) { Ok(h) } else { Err(Unpinned::Gone) }
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {

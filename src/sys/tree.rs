@@ -1,35 +1,14 @@
-//! The one walk of a process tree: from a table of (parent, process) to `roots` and all their
-//! descendants. Every backend's `scan_tree` reads its process table and hands it here.
-
-use std::collections::{HashMap, HashSet};
+//! The tree walk as the backends need it: every backend's `scan_tree` reads its process table
+//! and hands it here; the walk itself is the crate's one ([`crate::tree::descendants`]).
 
 use crate::model::Seen;
 
-/// `roots` (those in `table`) and every descendant of them, parents before children. `table`
-/// holds each process with its parent's pid; a process that is its own parent is no child.
+/// `roots` (those in `table`) and every descendant of them, parents before children: the
+/// crate's one walk ([`crate::tree::descendants`]) over a table of (parent pid, process).
 pub(crate) fn walk(roots: &[u32], table: impl IntoIterator<Item = (u32, Seen)>) -> Vec<Seen> {
-    let mut by_parent: HashMap<u32, Vec<Seen>> = HashMap::new();
-    let mut roots_seen = Vec::new();
-    let root_set: HashSet<u32> = roots.iter().copied().collect();
-    for (ppid, seen) in table {
-        if root_set.contains(&seen.pid) {
-            roots_seen.push(seen);
-        }
-        if ppid != seen.pid {
-            by_parent.entry(ppid).or_default().push(seen);
-        }
-    }
-    let mut out = roots_seen;
-    let mut queue: Vec<u32> = roots.to_vec();
-    let mut visited = root_set;
-    while let Some(p) = queue.pop() {
-        for s in by_parent.remove(&p).unwrap_or_default() {
-            if visited.insert(s.pid) {
-                out.push(s);
-                queue.push(s.pid);
-            }
-        }
-    }
+    let table: Vec<(u32, Seen)> = table.into_iter().collect();
+    let mut out: Vec<Seen> = table.iter().filter(|(_, s)| roots.contains(&s.pid)).map(|&(_, s)| s).collect();
+    out.extend(crate::tree::descendants(roots, table.into_iter().map(|(ppid, s)| (s.pid, ppid, s))));
     out
 }
 

@@ -113,7 +113,6 @@ fn cycles(root: &Path) -> Vec<(String, String)> {
 }
 
 #[test]
-#[ignore = "enabled by the lead after the issue 12 merge"]
 fn no_two_modules_import_each_other() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let found = cycles(&src);

@@ -26,4 +26,4 @@
 //! door to them and to the fd-wait layer (`pidwatch.rs`).
 
 pub use super::pidwatch::{Notifier, Signals};
-pub use super::spawn::{Child, descendants, end_tree_fallback, live_descendants, spawn};
+pub use super::spawn::{Child, descendants, spawn};

@@ -19,7 +19,7 @@ use rustix::process::{Pid, PidfdFlags, Resource, getrlimit, pidfd_open, pidfd_se
 
 use super::freeze::Tracer;
 use super::pidwatch::{Signals, is_readable, timespec};
-use crate::model::{Seen, Sent, Waited};
+use crate::model::{Seen, Sent, Unpinned, Waited};
 use crate::sys::{Control, Pin};
 
 /// What pins a process on Linux: a pidfd.
@@ -136,14 +136,14 @@ fn raise_nofile() -> bool {
 }
 
 /// Opens a pidfd for `pid` and checks that it pins the process that started at `start_ticks`.
-fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Sent> {
-    let raw = i32::try_from(pid).ok().and_then(Pid::from_raw).ok_or(Sent::Gone)?;
+fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Unpinned> {
+    let raw = i32::try_from(pid).ok().and_then(Pid::from_raw).ok_or(Unpinned::Gone)?;
     let fd = loop {
         match pidfd_open(raw, PidfdFlags::empty()) {
             Ok(fd) => break fd,
-            Err(Errno::SRCH) => return Err(Sent::Gone),
+            Err(Errno::SRCH) => return Err(Unpinned::Gone),
             Err(Errno::MFILE) if raise_nofile() => continue,
-            Err(e) => return Err(Sent::Failed(format!("pidfd_open: {e}"))),
+            Err(e) => return Err(Unpinned::Failed(format!("pidfd_open: {e}"))),
         }
     };
     // The pidfd now pins whatever process has this pid; it is ours only if it started when
@@ -151,14 +151,14 @@ fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Sent> {
     loop {
         match super::start_ticks(pid) {
             Some(t) if t == start_ticks => return Ok(fd),
-            Some(_) => return Err(Sent::Gone),
+            Some(_) => return Err(Unpinned::Gone),
             // Unreadable because the pinned process has exited: gone.
-            None if readable(&fd) => return Err(Sent::Gone),
+            None if readable(&fd) => return Err(Unpinned::Gone),
             // It is alive, so the read failed on our side (the pidfd took the last free fd
             // and the read needs one more): raise the limit once and retry. Never call an
             // unverified live process gone: that reported success while it lived on.
             None if raise_nofile() => continue,
-            None => return Err(Sent::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+            None => return Err(Unpinned::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
         }
     }
 }
@@ -170,7 +170,7 @@ fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Sent> {
 pub fn pin(pid: u32, start_ticks: u64) -> Option<Pin> {
     match open_verified(pid, start_ticks) {
         Ok(fd) => Some(Pin::Held(Arc::new(fd))),
-        Err(Sent::Gone) => Some(Pin::Gone),
+        Err(Unpinned::Gone) => Some(Pin::Gone),
         Err(_) => None,
     }
 }
@@ -183,19 +183,19 @@ fn readable(fd: &OwnedFd) -> bool {
 impl Control for Signaller {
     type Handle = Handle;
 
-    fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Sent> {
+    fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Unpinned> {
         open_verified(pid, start_ticks).map(|fd| Handle { fd, pid })
     }
 
-    fn adopt(&mut self, pin: &Pin, pid: u32, _start_ticks: u64) -> Result<Handle, Sent> {
+    fn adopt(&mut self, pin: &Pin, pid: u32, _start_ticks: u64) -> Result<Handle, Unpinned> {
         let Pin::Held(fd) = pin else {
-            return Err(Sent::Gone);
+            return Err(Unpinned::Gone);
         };
         loop {
             match fd.try_clone() {
                 Ok(fd) => return Ok(Handle { fd, pid }),
                 Err(e) if e.raw_os_error() == Some(libc::EMFILE) && raise_nofile() => continue,
-                Err(e) => return Err(Sent::Failed(format!("duplicating the pidfd of {pid}: {e}"))),
+                Err(e) => return Err(Unpinned::Failed(format!("duplicating the pidfd of {pid}: {e}"))),
             }
         }
     }

@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::libc::{self, c_int};
 
@@ -217,6 +217,11 @@ fn unavailable_reason(e: c_int) -> String {
 }
 
 impl Child {
+    /// Whether the shim has exited and been reaped.
+    pub fn is_reaped(&self) -> bool {
+        self.shim_status.is_some()
+    }
+
     /// The shim's pid: every process of the command's tree descends from it.
     pub fn shim_pid(&self) -> u32 {
         self.shim
@@ -333,9 +338,8 @@ impl Child {
 impl Drop for Child {
     fn drop(&mut self) {
         if self.shim_status.is_none() {
-            if self.isolation == Isolation::Subreaper {
-                let _ = end_tree_fallback(self.shim, &[(libc::SIGKILL, FINAL_WAIT)]);
-            }
+            // A subreaper tree was ended by `Guard`'s own `Drop` through the kill engine; what
+            // is left here is the shim.
             self.kill_shim();
             self.reap_blocking();
         }
@@ -346,61 +350,4 @@ impl Drop for Child {
 /// ([`super::scan_tree`]).
 pub fn descendants(root: u32) -> Result<Vec<u32>> {
     Ok(super::scan_tree(&[root]).into_iter().map(|s| s.pid).filter(|&p| p != root).collect())
-}
-
-/// Every live (not zombie) descendant of `root`.
-pub fn live_descendants(root: u32) -> Result<Vec<u32>> {
-    Ok(super::scan_tree(&[root])
-        .into_iter()
-        .filter(|s| s.pid != root && s.state != 'Z' && s.state != 'X')
-        .map(|s| s.pid)
-        .collect())
-}
-
-/// How long the last step of a tree end waits for the exits (as `spec::FINAL_WAIT`).
-const FINAL_WAIT: Duration = Duration::from_secs(2);
-
-/// Ends every descendant of `root` with `steps` (signal number, wait), on its own (used when
-/// the kill engine is not available): each step signals every live descendant through a
-/// pidfd, then waits for their pidfds up to the step's wait. The tree is re-read at each step,
-/// so late children are caught.
-pub fn end_tree_fallback(root: u32, steps: &[(i32, Duration)]) -> Result<()> {
-    for &(signal, wait) in steps {
-        let targets = live_descendants(root)?;
-        if targets.is_empty() {
-            return Ok(());
-        }
-        let mut fds = Vec::new();
-        for pid in targets {
-            if let Some(fd) = open_pidfd(pid)? {
-                let _ = pidfd_signal(fd.as_fd(), signal);
-                if signal != libc::SIGKILL {
-                    // A stopped process acts on SIGTERM only once continued.
-                    let _ = pidfd_signal(fd.as_fd(), libc::SIGCONT);
-                }
-                fds.push(fd);
-            }
-        }
-        let deadline = Instant::now() + wait;
-        while !fds.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            let ready = {
-                let borrowed: Vec<BorrowedFd<'_>> = fds.iter().map(AsFd::as_fd).collect();
-                poll_readable(&borrowed, Some(left))?
-            };
-            let mut i = 0;
-            fds.retain(|_| {
-                i += 1;
-                !ready[i - 1]
-            });
-        }
-    }
-    if live_descendants(root)?.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::io(format!("ending the tree of pid {root}"), io::Error::other("processes survived the sequence")))
-    }
 }

@@ -1,89 +1,16 @@
-//! The kill engine: signals and waits. A [`Plan`] (see [`crate::plan`]) is carried out step by
-//! step of the [`Sequence`], race-free:
-//!
-//! 1. every target is pinned by identity as the plan reads it (on Linux a pidfd, opened and then
-//!    checked against the start time the snapshot read, carried by the plan as a [`Pin`]); a
-//!    target that is gone, or whose pid was recycled meanwhile (even within one clock tick,
-//!    while a y/N prompt waits), is `gone`, never signalled;
-//! 2. each step first freezes the trees (every target, then every new descendant, to a fixed
-//!    point), sends the step's signal, then lets them go, so a supervisor cannot respawn a child
-//!    between two signals. On Linux the freeze is a ptrace-stop (`PTRACE_SEIZE` +
-//!    `PTRACE_INTERRUPT`, see `sys::linux::freeze`): the parent shell is not told (no
-//!    `[1]+ Stopped`, `$?` is the signal's), and if reaper dies, even by SIGKILL, the kernel
-//!    resumes every process it froze. Where ptrace is refused (an already traced process,
-//!    Yama), only SIGSTOP/SIGCONT are left, which the parent sees: they are used only when the
-//!    trees grow between two reads (a tree that does not fork needs no freeze), and a target
-//!    stopped by job control before reaper came is continued after its signal;
-//! 3. it waits for exits on events (pidfds polled together with a signalfd), never with a sleep
-//!    loop; a zombie is dead. Any signal that would end reaper by default (INT, TERM, HUP, USR1,
-//!    ALRM, ...) is read from the signalfd instead: everything frozen is let go, the report says
-//!    `interrupted`;
-//! 4. while a step waits, the trees are scanned again (on exits, and every 250 ms):
-//!    a descendant that appeared (a worker re-forked by a SIGTERM handler) is frozen and gets
-//!    the current step at once, and the later steps with the others; after the last step this
-//!    repeats to a fixed point, bounded by time;
-//! 5. a target that is the init of its own PID namespace with no handler for the step's signal
-//!    would never receive it (the kernel drops it): the report says so (`note`) and it gets the
-//!    next step's signal at once instead of waiting the step out;
-//! 6. finally the socket table is re-read for every port selector.
-//!
-//! Left open: a child forked by a target inside its own signal handler and reparented (its
-//! parent exited) before the next scan is no descendant any more; only a cgroup (`reaper run`)
-//! or tracing every fork could keep it.
-//!
-//! The OS is behind the [`Control`] trait so that the logic above is unit-tested with a fake.
+//! The engine: carries a [`Plan`] out against a [`Control`], step by step of the sequence
+//! (pin, freeze, signal, thaw, wait, rescan), as the [`kill`](mod@crate::kill) module documentation
+//! describes. Each target's state is one [`State`]: pinned and running, pinned and frozen by
+//! us, or ended.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use crate::error::Result;
-use crate::plan::{Rails, target_report};
-use crate::ports;
+use super::control::{Control, Sent, Unpinned, Waited};
+use crate::plan::{KillOptions, Pin, Plan, Rails, target_report};
 use crate::report::{KillReport, Outcome, TargetReport};
-use crate::select::Selection;
-use crate::snapshot::Snapshot;
 use crate::spec::{Sequence, Signal};
 use crate::sys;
-
-pub use crate::model::{Seen, Sent, Waited};
-pub use crate::plan::{Pin, Plan, Skipped, plan};
-pub use crate::sys::Control;
-
-/// How to kill.
-#[derive(Clone, Debug)]
-pub struct KillOptions {
-    /// The signal sequence.
-    pub sequence: Sequence,
-    /// Only the matched processes, not their descendants (`--no-tree`).
-    pub no_tree: bool,
-    /// Let broad selectors match other users' processes (`--all-users`).
-    pub all_users: bool,
-    /// Plan only.
-    pub dry_run: bool,
-    /// A port with only TIME_WAIT left counts as held (`--strict`): what a server that does not
-    /// set `SO_REUSEADDR` needs.
-    pub strict: bool,
-    /// After the ports are free, how long to watch them for a supervisor that starts the
-    /// holder again (`--settle`); only when the plan has [`crate::report::Supervisor`]s.
-    /// Zero skips it.
-    pub settle: Duration,
-}
-
-/// The default settle time: PM2 was measured re-binding 200-750 ms after its child died.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(1);
-
-impl Default for KillOptions {
-    fn default() -> KillOptions {
-        KillOptions {
-            sequence: Sequence::default(),
-            no_tree: false,
-            all_users: false,
-            dry_run: false,
-            strict: false,
-            settle: DEFAULT_SETTLE,
-        }
-    }
-}
 
 /// Something worth telling the user while a kill runs.
 #[derive(Debug)]
@@ -114,11 +41,50 @@ const RESCAN_AFTER_EXIT: Duration = Duration::from_millis(20);
 /// (or the last step's wait, when longer).
 const SETTLE_AT_LEAST: Duration = Duration::from_secs(1);
 
+/// Where a target stands. One value, so that a live target without a handle, or a frozen one
+/// that has ended, cannot be written.
+enum State<H> {
+    /// Pinned, and running.
+    Running(H),
+    /// Pinned, and frozen by reaper: it is let go before reaper lets go of it.
+    Frozen(H),
+    /// Ended (the outcome is in the report), or not pinned yet: no handle.
+    Ended,
+}
+
+impl<H> State<H> {
+    fn handle(&self) -> Option<&H> {
+        match self {
+            State::Running(h) | State::Frozen(h) => Some(h),
+            State::Ended => None,
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        !matches!(self, State::Ended)
+    }
+
+    fn is_running(&self) -> bool {
+        matches!(self, State::Running(_))
+    }
+
+    fn is_frozen(&self) -> bool {
+        matches!(self, State::Frozen(_))
+    }
+
+    /// Marks a live target frozen (or running); an ended one stays ended.
+    fn set_frozen(&mut self, frozen: bool) {
+        *self = match std::mem::replace(self, State::Ended) {
+            State::Running(h) | State::Frozen(h) if frozen => State::Frozen(h),
+            State::Running(h) | State::Frozen(h) => State::Running(h),
+            State::Ended => State::Ended,
+        };
+    }
+}
+
 struct Target<H> {
     report: TargetReport,
-    handle: Option<H>,
-    alive: bool,
-    stopped: bool,
+    state: State<H>,
     /// This step's signal is dropped by the kernel: no use waiting for it.
     futile: bool,
     first_signal: Option<Instant>,
@@ -146,11 +112,8 @@ struct Engine<'c, 'e, C: Control> {
 impl<C: Control> Drop for Engine<'_, '_, C> {
     fn drop(&mut self) {
         for t in &mut self.targets {
-            if t.stopped
-                && let Some(h) = &t.handle
-            {
-                let _ = self.ctl.resume(h);
-                t.stopped = false;
+            if let State::Frozen(h) = std::mem::replace(&mut t.state, State::Ended) {
+                let _ = self.ctl.resume(&h);
             }
         }
     }
@@ -160,15 +123,9 @@ impl<C: Control> Engine<'_, '_, C> {
     fn end(&mut self, i: usize, outcome: Outcome) {
         let t = &mut self.targets[i];
         // Never let go of a process we stopped without continuing it.
-        if t.stopped
-            && let Some(h) = &t.handle
-        {
-            t.stopped = false;
-            let _ = self.ctl.resume(h);
+        if let State::Frozen(h) = std::mem::replace(&mut t.state, State::Ended) {
+            let _ = self.ctl.resume(&h);
         }
-        t.alive = false;
-        t.handle = None;
-        t.stopped = false;
         t.report.outcome = outcome;
         if matches!(outcome, Outcome::Exited | Outcome::Killed) {
             t.report.elapsed_ms = t.first_signal.map(|s| s.elapsed().as_millis() as u64);
@@ -188,35 +145,27 @@ impl<C: Control> Engine<'_, '_, C> {
     fn add(&mut self, report: TargetReport, pin: Option<&Pin>) {
         self.known.insert((report.pid, report.start_ticks));
         let (pid, start) = (report.pid, report.start_ticks);
-        self.targets.push(Target {
-            report,
-            handle: None,
-            alive: true,
-            stopped: false,
-            futile: false,
-            first_signal: None,
-            last_signal: None,
-        });
+        self.targets.push(Target { report, state: State::Ended, futile: false, first_signal: None, last_signal: None });
         let i = self.targets.len() - 1;
         let opened = match pin {
             Some(pin) => self.ctl.adopt(pin, pid, start),
             None => self.ctl.open(pid, start),
         };
         match opened {
-            Ok(h) if !self.ctl.exited(&h) => self.targets[i].handle = Some(h),
-            Ok(_) | Err(Sent::Gone) | Err(Sent::Ok) => self.end(i, Outcome::Gone),
-            Err(Sent::Denied) => self.end(i, Outcome::Denied),
-            Err(Sent::Failed(_)) => self.end(i, Outcome::Survived),
+            Ok(h) if !self.ctl.exited(&h) => self.targets[i].state = State::Running(h),
+            Ok(_) | Err(Unpinned::Gone) => self.end(i, Outcome::Gone),
+            Err(Unpinned::Denied) => self.end(i, Outcome::Denied),
+            Err(Unpinned::Failed(_)) => self.end(i, Outcome::Survived),
         }
     }
 
     fn alive(&self) -> Vec<usize> {
-        (0..self.targets.len()).filter(|&i| self.targets[i].alive).collect()
+        (0..self.targets.len()).filter(|&i| self.targets[i].state.is_live()).collect()
     }
 
     /// Sends `sig`; records what it means. Returns whether it was delivered.
     fn send(&mut self, i: usize, sig: i32) -> bool {
-        let Some(h) = &self.targets[i].handle else {
+        let Some(h) = self.targets[i].state.handle() else {
             return false;
         };
         let r = self.ctl.signal(h, sig);
@@ -225,27 +174,24 @@ impl<C: Control> Engine<'_, '_, C> {
 
     /// Freezes target `i` and records it. Returns whether it is frozen.
     fn stop(&mut self, i: usize) -> bool {
-        let Some(h) = &self.targets[i].handle else {
+        let State::Running(h) = &self.targets[i].state else {
             return false;
         };
         let r = self.ctl.stop(h);
         let ok = self.record(i, r);
         if ok {
-            self.targets[i].stopped = true;
+            self.targets[i].state.set_frozen(true);
         }
         ok
     }
 
     /// Lets target `i` go if it is frozen.
     fn resume(&mut self, i: usize) {
-        if !self.targets[i].stopped {
-            return;
-        }
-        let Some(h) = &self.targets[i].handle else {
+        let State::Frozen(h) = &self.targets[i].state else {
             return;
         };
         let r = self.ctl.resume(h);
-        self.targets[i].stopped = false;
+        self.targets[i].state.set_frozen(false);
         self.record(i, r);
     }
 
@@ -294,7 +240,7 @@ impl<C: Control> Engine<'_, '_, C> {
             self.add(target_report(&p, user, false, Vec::new()), None);
             added += 1;
             let i = self.targets.len() - 1;
-            if stop && self.targets[i].alive {
+            if stop && self.targets[i].state.is_live() {
                 self.stop(i);
             }
         }
@@ -305,7 +251,7 @@ impl<C: Control> Engine<'_, '_, C> {
     /// A stop is not instant: a running process stops on its way back to user space, and
     /// until then it can still fork.
     fn await_stopped(&mut self, limit: Instant) {
-        let mut pending: Vec<usize> = self.alive().into_iter().filter(|&i| self.targets[i].stopped).collect();
+        let mut pending: Vec<usize> = self.alive().into_iter().filter(|&i| self.targets[i].state.is_frozen()).collect();
         while !pending.is_empty() && Instant::now() < limit {
             pending.retain(|&i| {
                 let t = &self.targets[i].report;
@@ -323,14 +269,11 @@ impl<C: Control> Engine<'_, '_, C> {
     fn freeze(&mut self) {
         let mut loud = Vec::new();
         for i in self.alive() {
-            if self.targets[i].stopped {
-                continue;
-            }
-            let Some(h) = &self.targets[i].handle else { continue };
+            let State::Running(h) = &self.targets[i].state else { continue };
             match self.ctl.stop_quietly(h) {
                 Some(r) => {
                     if self.record(i, r) {
-                        self.targets[i].stopped = true;
+                        self.targets[i].state.set_frozen(true);
                     }
                 }
                 None => loud.push(i),
@@ -341,12 +284,12 @@ impl<C: Control> Engine<'_, '_, C> {
         // that forks right now: look again, and SIGSTOP them only if the trees grew.
         if !loud.is_empty() && self.grows() {
             for &i in &loud {
-                if self.targets[i].alive && !self.targets[i].stopped {
+                if self.targets[i].state.is_running() {
                     self.stop(i);
                 }
             }
         }
-        self.unfrozen = loud.into_iter().filter(|&i| !self.targets[i].stopped).collect();
+        self.unfrozen = loud.into_iter().filter(|&i| !self.targets[i].state.is_frozen()).collect();
         self.freeze_descendants();
     }
 
@@ -358,7 +301,7 @@ impl<C: Control> Engine<'_, '_, C> {
             return false;
         }
         for i in first..self.targets.len() {
-            if self.targets[i].alive {
+            if self.targets[i].state.is_live() {
                 self.stop(i);
             }
         }
@@ -385,7 +328,7 @@ impl<C: Control> Engine<'_, '_, C> {
     /// namespace's init without a handler), the first later one it would not drop, at once.
     fn signal_target(&mut self, i: usize, n: usize, seq: &Sequence, now: Instant) {
         // Exited meanwhile (another reaper, or on its own): gone, not signalled.
-        if self.targets[i].handle.as_ref().is_some_and(|h| self.ctl.exited(h)) {
+        if self.targets[i].state.handle().is_some_and(|h| self.ctl.exited(h)) {
             self.exited(i);
             return;
         }
@@ -443,8 +386,7 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         for i in unfrozen {
             let t = &self.targets[i];
-            if t.alive
-                && !t.stopped
+            if t.state.is_running()
                 && t.last_signal.is_some()
                 && self.ctl.is_stopped(t.report.pid, t.report.start_ticks)
             {
@@ -471,7 +413,7 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         let now = Instant::now();
         for i in first..self.targets.len() {
-            if self.targets[i].alive {
+            if self.targets[i].state.is_live() {
                 self.signal_target(i, n, seq, now);
             }
         }
@@ -486,18 +428,20 @@ impl<C: Control> Engine<'_, '_, C> {
         let mut next_progress = Instant::now() + PROGRESS_EVERY;
         let mut last_scan = Instant::now();
         loop {
-            let alive = self.alive();
-            if alive.is_empty() || alive.iter().all(|&i| self.targets[i].futile) {
+            // The live targets and their handles, index for index: the wait's answer is mapped
+            // back through `live`.
+            let (live, handles): (Vec<usize>, Vec<&C::Handle>) =
+                self.targets.iter().enumerate().filter_map(|(i, t)| Some((i, t.state.handle()?))).unzip();
+            if live.iter().all(|&i| self.targets[i].futile) {
                 return;
             }
             let until = deadline.min(next_progress).min(last_scan + RESCAN_EVERY);
-            let handles: Vec<&C::Handle> = alive.iter().filter_map(|&i| self.targets[i].handle.as_ref()).collect();
             let mut exits = false;
             match self.ctl.wait(&handles, until) {
                 Waited::Exited(idx) => {
                     exits = true;
                     for k in idx {
-                        if let Some(&i) = alive.get(k) {
+                        if let Some(&i) = live.get(k) {
                             self.exited(i);
                         }
                     }
@@ -562,7 +506,7 @@ impl<C: Control> Engine<'_, '_, C> {
 
 /// The note of a target that is the init of a PID namespace without a handler for the signals
 /// `dropped`; `instead` is the signal it gets at once (none: the sequence cannot end it).
-fn dropped_note(pid: u32, mut dropped: Vec<String>, instead: Option<&str>, planned: bool) -> String {
+pub(super) fn dropped_note(pid: u32, mut dropped: Vec<String>, instead: Option<&str>, planned: bool) -> String {
     dropped.dedup();
     let what = dropped.join(", ");
     let then = match (instead, planned) {
@@ -576,22 +520,6 @@ fn dropped_note(pid: u32, mut dropped: Vec<String>, instead: Option<&str>, plann
     )
 }
 
-/// The notes a dry run can give: signals of the sequence the kernel would drop.
-fn plan_notes(targets: &mut [TargetReport], seq: &Sequence) {
-    for t in targets {
-        let dropped: Vec<String> = seq
-            .steps
-            .iter()
-            .take_while(|s| sys::drops_signal(t.pid, s.signal.number()))
-            .map(|s| s.signal.name())
-            .collect();
-        if !dropped.is_empty() {
-            let instead = seq.steps.get(dropped.len()).map(|s| s.signal.name());
-            t.note = Some(dropped_note(t.pid, dropped, instead.as_deref(), true));
-        }
-    }
-}
-
 /// Whether a step freezes the trees around its signal: not for SIGSTOP and SIGCONT
 /// themselves.
 fn freezes(signal: Signal) -> bool {
@@ -599,7 +527,7 @@ fn freezes(signal: Signal) -> bool {
     sig != sys::SIGSTOP && sig != sys::SIGCONT
 }
 
-/// Executes a plan with the given OS implementation: the engine behind [`execute`], public so
+/// Executes a plan with the given OS implementation: the engine behind [`execute`](super::execute), public so
 /// that it can be driven by a fake [`Control`] in tests. Returns the report without ports.
 pub fn execute_with<C: Control>(
     ctl: &mut C,
@@ -638,72 +566,13 @@ pub fn execute_with<C: Control>(
     KillReport { targets, survivors, interrupted: engine.interrupted, ..KillReport::default() }
 }
 
-/// Executes a plan: signals and waits as described in the module documentation, then re-reads
-/// the socket table for every port selector of `sel`. With `opts.dry_run` nothing is signalled
-/// and every target's outcome is `planned`.
-///
-/// While it runs, SIGINT, SIGTERM and SIGHUP are blocked on the calling thread and read from a
-/// signalfd: one of them continues every process reaper has stopped and ends the run early with
-/// `interrupted: true`.
-pub fn execute(
-    plan: &Plan,
-    sel: &Selection,
-    opts: &KillOptions,
-    on_event: &mut dyn FnMut(Event<'_>),
-) -> Result<KillReport> {
-    let mut report = if opts.dry_run {
-        let mut targets = plan.targets.clone();
-        plan_notes(&mut targets, &opts.sequence);
-        KillReport { dry_run: true, targets, ..KillReport::default() }
-    } else {
-        let mut ctl = sys::Signaller::new();
-        let mut report = execute_with(&mut ctl, plan, opts, on_event);
-        // An interrupt that came after the engine's last look is still queued: count it, and
-        // consume it, or restoring the signal mask would kill reaper before it reports.
-        report.interrupted |= ctl.interrupted();
-        report
-    };
-    report.strict = opts.strict;
-    report.supervisors = plan.supervisors.clone();
-    report.skipped = plan.skipped.clone();
-    if !opts.dry_run {
-        for s in &mut report.skipped {
-            s.running = sys::read_process(s.pid).is_some_and(|p| p.start_ticks == s.start_ticks && !p.is_zombie());
-        }
-    }
-    report.ports = ports::state(&sel.ports, sel.proto)?;
-    let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
-    if watch
-        && report.ports.iter().all(|p| p.usable(opts.strict))
-        && let Some(retaken) = ports::watch_retake(&sel.ports, sel.proto, opts.settle)?
-    {
-        report.ports = retaken;
-    }
-    Ok(report)
-}
-
-/// Plans and executes in one call: what `reaper kill` does.
-pub fn kill(sel: &Selection, opts: &KillOptions, on_event: &mut dyn FnMut(Event<'_>)) -> Result<KillReport> {
-    let mut snap = Snapshot::new();
-    let plan = plan(sel, &mut snap, opts)?;
-    execute(&plan, sel, opts, on_event)
-}
-
-/// Counts outcomes, for summaries.
-pub fn tally(report: &KillReport) -> HashMap<Outcome, usize> {
-    let mut m = HashMap::new();
-    for t in &report.targets {
-        *m.entry(t.outcome).or_insert(0) += 1;
-    }
-    m
-}
-
 #[cfg(test)]
 mod tests {
     //! The engine against a fake process table: no real process is touched.
     use super::*;
-    use crate::model::Process;
-    use crate::plan::target_report;
+    use crate::kill::control::Seen;
+    use crate::snapshot::Process;
+    use std::collections::HashMap;
     use std::time::SystemTime;
 
     /// Pids far above any real one, so the real safety rails never apply to them.
@@ -793,7 +662,7 @@ mod tests {
     impl Control for Fake {
         type Handle = (u32, u64);
 
-        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Sent> {
+        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Unpinned> {
             if self.recycle.contains(&pid)
                 && let Some(p) = self.procs.get_mut(&pid)
             {
@@ -801,7 +670,7 @@ mod tests {
             }
             match self.procs.get(&pid) {
                 Some(p) if p.start == start => Ok((pid, start)),
-                _ => Err(Sent::Gone),
+                _ => Err(Unpinned::Gone),
             }
         }
 
@@ -1066,15 +935,22 @@ mod tests {
         assert!(fake.procs[&BASE].alive);
     }
 
+    /// `n` targets, the first a namespace's init whose SIGTERM the kernel drops, ended with
+    /// `seq` (whose first step waits 10 s): it must not have waited that step out.
+    fn term_dropped_for_base(n: u32, seq: &str) -> (Fake, KillReport) {
+        let (mut fake, plan) = setup(n);
+        fake.drops.push((BASE, sys::SIGTERM));
+        let started = Instant::now();
+        let r = execute_with(&mut fake, &plan, &opts(seq), &mut |_| {});
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        (fake, r)
+    }
+
     // Regression (issue 11, item 15): a namespace's init without a TERM handler never gets
     // SIGTERM; the engine waited the whole timeout for it and said nothing.
     #[test]
     fn a_dropped_signal_is_noted_and_the_next_step_sent_at_once() {
-        let (mut fake, plan) = setup(2);
-        fake.drops.push((BASE, sys::SIGTERM));
-        let started = Instant::now();
-        let r = execute_with(&mut fake, &plan, &opts("TERM:10s,KILL:10ms"), &mut |_| {});
-        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        let (fake, r) = term_dropped_for_base(2, "TERM:10s,KILL:10ms");
         assert_eq!(outcomes(&r), [Outcome::Killed, Outcome::Exited]);
         assert_eq!(r.targets[0].signals, ["SIGKILL"]);
         assert_eq!(r.targets[1].signals, ["SIGTERM"]);
@@ -1087,11 +963,7 @@ mod tests {
 
     #[test]
     fn a_sequence_whose_every_signal_is_dropped_does_not_wait_for_nothing() {
-        let (mut fake, plan) = setup(1);
-        fake.drops.push((BASE, sys::SIGTERM));
-        let started = Instant::now();
-        let r = execute_with(&mut fake, &plan, &opts("TERM:10s"), &mut |_| {});
-        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        let (_, r) = term_dropped_for_base(1, "TERM:10s");
         assert_eq!(outcomes(&r), [Outcome::Survived]);
         assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("the sequence cannot end it")), "{r:?}");
     }
