@@ -6,8 +6,9 @@
 //! up) can do in-process everything the command line does, without a shell-out.
 //!
 //! The data flows one way, one module per step:
-//! selection ([`select`]) -> snapshot ([`snapshot`]) -> matches ([`select::find`]) -> plan and
-//! signals and waits ([`mod@kill`]) -> report ([`report`]).
+//! selection ([`select`]) -> snapshot ([`snapshot`]) -> matches ([`select::find`]) -> plan
+//! ([`plan`]) -> signals and waits ([`mod@kill`]) -> report ([`report`]). What is on a port is
+//! answered in one place, [`ports::survey`], for every command and for the library.
 //!
 //! Every step reads and writes the plain data of [`model`] (processes, sockets, what a signal or a
 //! wait did), which imports nothing of reaper's. The operating system is behind one private
