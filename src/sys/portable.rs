@@ -211,6 +211,9 @@ fn owners() -> MutexGuard<'static, HashMap<u64, Vec<u32>>> {
     OWNERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What makes two netstat2 entries the same socket: protocol, both ends and state.
+type SocketKey = (Proto, IpAddr, u16, Option<(IpAddr, u16)>, SocketState);
+
 /// The socket table with owners. netstat2 reports a socket once per process (on macOS once per
 /// descriptor) that holds it; entries for the same socket are merged and their pids kept
 /// together, so a socket shared across fork lists every holder.
@@ -224,8 +227,7 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     }
     let mut out: Vec<Socket> = Vec::new();
     let mut pids: Vec<Vec<u32>> = Vec::new();
-    // Same socket: same protocol, both ends and state.
-    let mut index: HashMap<(Proto, IpAddr, u16, Option<(IpAddr, u16)>, SocketState), usize> = HashMap::new();
+    let mut index: HashMap<SocketKey, usize> = HashMap::new();
     if !pf.is_empty() {
         let iter = netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
             .map_err(|e| Error::io("reading the socket table", io::Error::other(e.to_string())))?;

@@ -132,7 +132,10 @@ fn deliver(pid: u32, sig: i32) -> Sent {
         return Sent::Ok;
     }
     let pid = Pid::from_u32(pid);
-    let mut sys = System::new();
+    // sysinfo 0.40: `System::new` is fallible (no process table to read at all).
+    let Ok(mut sys) = System::new() else {
+        return Sent::Failed("cannot read the process table".into());
+    };
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, ProcessRefreshKind::nothing());
     match sys.process(pid).map(|p| p.kill_with(Signal::Kill)) {
         None => Sent::Gone,
