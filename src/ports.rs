@@ -219,7 +219,6 @@ pub fn survey(
         } else {
             Verdict::Free
         };
-        let hidden = !matches!(holders, Holders::No) && sockets.iter().any(|s| s.holders.is_empty());
         out.push(PortState {
             proto: match spec.proto.or(proto) {
                 Some(p) => p.to_string(),
@@ -230,7 +229,8 @@ pub fn survey(
             state,
             free: state != Verdict::Held,
             holders: all,
-            hidden: hidden && matches!(holders, Holders::All),
+            // Only a scan of every process can tell that a holder is not visible.
+            hidden: matches!(holders, Holders::All) && sockets.iter().any(|s| s.holders.is_empty()),
             sockets,
             lingering,
             retaken: None,
@@ -279,5 +279,75 @@ pub fn watch_retake(specs: &[PortSpec], proto: Option<Proto>, window: Duration) 
             return Ok(None);
         }
         std::thread::sleep(left.min(RETAKE_POLL));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(verdict: Verdict) -> PortState {
+        PortState {
+            proto: "tcp".into(),
+            port: 1,
+            last: 1,
+            state: verdict,
+            free: verdict != Verdict::Held,
+            holders: Vec::new(),
+            hidden: false,
+            sockets: Vec::new(),
+            lingering: None,
+            retaken: None,
+        }
+    }
+
+    #[test]
+    fn time_wait_is_usable_unless_strict() {
+        assert!(state(Verdict::Free).usable(true) && state(Verdict::Free).usable(false));
+        assert!(state(Verdict::TimeWait).usable(false) && !state(Verdict::TimeWait).usable(true));
+        assert!(!state(Verdict::Held).usable(false));
+    }
+
+    // One name per state, in JSON and in text alike (tables printed `CLOSEWAIT` once).
+    #[test]
+    fn socket_state_names_match_json() {
+        use SocketState::*;
+        for s in [
+            Listen,
+            Established,
+            SynSent,
+            SynRecv,
+            FinWait1,
+            FinWait2,
+            TimeWait,
+            Close,
+            CloseWait,
+            LastAck,
+            Closing,
+            Unconn,
+            Unknown,
+        ] {
+            assert_eq!(serde_json::to_value(s).expect("json"), s.as_str(), "{s:?}");
+        }
+        assert_eq!(serde_json::to_value(Verdict::TimeWait).expect("json"), Verdict::TimeWait.as_str());
+    }
+
+    #[test]
+    fn a_spec_admits_its_protocol_and_ports_only() {
+        let s = |proto, port| Socket {
+            proto,
+            family: 4,
+            local_addr: std::net::Ipv4Addr::LOCALHOST.into(),
+            local_port: port,
+            state: SocketState::Listen,
+            inode: 1,
+            uid: 0,
+        };
+        let spec: PortSpec = "tcp:3000-3001".parse().expect("spec");
+        assert!(on(&spec, None, &s(Proto::Tcp, 3001)));
+        assert!(!on(&spec, None, &s(Proto::Udp, 3001)));
+        assert!(!on(&spec, None, &s(Proto::Tcp, 30001)), "numeric, never a substring");
+        let any: PortSpec = "3000".parse().expect("spec");
+        assert!(on(&any, None, &s(Proto::Udp, 3000)) && !on(&any, Some(Proto::Tcp), &s(Proto::Udp, 3000)));
     }
 }
