@@ -37,6 +37,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     for s in &plan.unresolved {
         warn(output::unresolved(s, "signal"));
     }
+    if plan.env_unreadable > 0 {
+        warn(output::env_unreadable(plan.env_unreadable));
+    }
     let human = args.format == Format::Table;
     if args.dry_run {
         let report = kill::execute(&plan, &sel, &opts, &mut |_| {})?;
