@@ -111,6 +111,18 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             ));
         }
     }
+    for c in &report.cgroups {
+        let how = if c.cgroup_kill { " after cgroup.kill" } else { "" };
+        match c.empty {
+            Some(true) if human && !style.quiet => emit(&format!("cgroup {} is empty{how}\n", sanitize(&c.path)))?,
+            Some(true) => {}
+            Some(false) => warn(format_args!("cgroup {} still holds processes{how}", sanitize(&c.path))),
+            None => warn(format_args!(
+                "cgroup {}: could not read whether it is empty (no cgroup2 mount, or no such cgroup)",
+                sanitize(&c.path)
+            )),
+        }
+    }
     if report.interrupted {
         warn("interrupted; every stopped process was continued");
         return Ok(Exit::Interrupted);

@@ -183,6 +183,11 @@ pub fn read_cgroup(_pid: u32) -> Option<String> {
     None
 }
 
+/// cgroups are Linux's: nothing to finish, emptiness unknown.
+pub fn finish_cgroup(_path: &str, _kill: bool, _timeout: std::time::Duration) -> (bool, Option<bool>) {
+    (false, None)
+}
+
 /// The executable of `pid`, when readable.
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
     let mut sys = table().ok()?;

@@ -4,6 +4,7 @@
 //! the ptrace freeze in `freeze.rs`), the signal and fd-wait layer (`pidwatch.rs`), `/proc`'s
 //! namespace check (`procns.rs`) and `reaper run`'s guard (`guard.rs`, `spawn.rs`, `shim.rs`).
 
+mod cgroup;
 mod fdscan;
 pub mod freeze;
 pub mod guard;
@@ -17,6 +18,7 @@ mod sockdiag;
 mod sockets;
 mod spawn;
 
+pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
