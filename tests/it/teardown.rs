@@ -82,6 +82,9 @@ python3 -c "$SRV" "$D/r1" &
 setsid -f python3 -c "$SRV" "$D/r2"
 ( python3 -c "$SRV" "$D/r3" & ) &
 if [ -n "$STUBBORN" ]; then (trap '' TERM; exec python3 -c "$SRV" "$D/r4") & fi
+if [ -n "${REDIS:-}" ]; then
+  redis-server --daemonize yes --port 0 --unixsocket "$D/redis.sock" --dir "$D" --save '' >/dev/null || echo REDIS_START_FAILED
+fi
 if [ -n "$PG" ]; then
   runuser -u postgres -- "$PG/pg_ctl" -D "$D/pg" -l "$D/pg.log" -o "-c listen_addresses='' -k $D" -w start >/dev/null || echo PG_START_FAILED
 fi
@@ -98,6 +101,7 @@ sleep 600 & BY=$!
 $JOB_PREFIX sh "$D/job.sh" "$D" "$PG" "$STUBBORN"
 for f in r1 r2 r3; do waitfile "$D/$f"; done
 [ -n "$STUBBORN" ] && waitfile "$D/r4"
+if [ -n "${REDIS:-}" ]; then i=0; while [ ! -S "$D/redis.sock" ]; do i=$((i+1)); [ $i -gt 600 ] && { echo "TIMEOUT redis"; exit 9; }; sleep 0.05; done; fi
 "$REAPER" kill "$@" --all-users --yes --format json > "$D/kill.json" 2> "$D/kill.err"
 echo "KILL_RC=$?"
 kill -0 $BY 2>/dev/null && echo BYSTANDER=alive
@@ -112,7 +116,7 @@ struct Outcome {
 }
 
 /// Runs a job in a fresh PID namespace and ends it with `reaper kill SEL...`.
-fn job(dir: &Path, pg: Option<&Path>, stubborn: bool, prefix: &str, sel: &[&str]) -> Outcome {
+fn job(dir: &Path, pg: Option<&Path>, stubborn: bool, redis: bool, prefix: &str, sel: &[&str]) -> Outcome {
     std::fs::write(dir.join("job.sh"), JOB).expect("job.sh");
     let mut cmd = wrapper_cmd("unshare");
     cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", INIT, "init"])
@@ -120,7 +124,8 @@ fn job(dir: &Path, pg: Option<&Path>, stubborn: bool, prefix: &str, sel: &[&str]
         .arg(pg.map(|p| p.as_os_str().to_owned()).unwrap_or_default())
         .arg(if stubborn { "1" } else { "" })
         .args(sel)
-        .env("JOB_PREFIX", prefix);
+        .env("JOB_PREFIX", prefix)
+        .env("REDIS", if redis { "1" } else { "" });
     let run = run_bounded(&mut cmd, format!("job with reaper kill {}", sel.join(" ")));
     let kill_json = std::fs::read_to_string(dir.join("kill.json"))
         .ok()
@@ -201,7 +206,7 @@ fn teardown_env_marker_ends_the_job_and_not_the_bystander() {
     let dir = TempDir::new("envjob");
     let marker = format!("REAPER_JOB={}", token("marker"));
     let pg = postgres();
-    let out = job(&dir.0, pg.as_deref(), false, &format!("env {marker}"), &["--env", &marker]);
+    let out = job(&dir.0, pg.as_deref(), false, false, &format!("env {marker}"), &["--env", &marker]);
     out.assert_job_ended();
 }
 
@@ -212,13 +217,29 @@ fn teardown_env_marker_survivor_fails_the_kill() {
     }
     let dir = TempDir::new("envstub");
     let marker = format!("REAPER_JOB={}", token("marker"));
-    let out = job(&dir.0, None, true, &format!("env {marker}"), &["--env", &marker, "--sequence", "TERM:200ms"]);
+    let out = job(&dir.0, None, true, false, &format!("env {marker}"), &["--env", &marker, "--sequence", "TERM:200ms"]);
     let say = out.say();
     assert_eq!(out.kill_rc(), Some(1), "{say}");
     let survivors = out.kill_json["survivors"].as_array().map_or(0, Vec::len);
     assert_eq!(survivors, 1, "the marked process ignoring TERM is the one survivor: {say}");
     assert!(out.kill_err.contains("survived SIGTERM"), "{say}");
     assert!(out.run.stdout().contains("BYSTANDER=alive"), "{say}");
+}
+
+/// redis-server blanks its environment block when it sets its process title, and its
+/// `--daemonize yes` parent exits: the marker does not reach it (the README says so).
+#[test]
+fn teardown_env_marker_misses_a_daemonized_redis() {
+    if !can_run() || !have("redis-server") {
+        return;
+    }
+    let dir = TempDir::new("envredis");
+    let marker = format!("REAPER_JOB={}", token("marker"));
+    let out = job(&dir.0, None, false, true, &format!("env {marker}"), &["--env", &marker]);
+    let say = out.say();
+    assert_eq!(out.kill_rc(), Some(0), "{say}");
+    let left = out.left();
+    assert!(left.len() == 1 && left[0].ends_with("redis-server"), "only redis escapes: {left:?}\n{say}");
 }
 
 #[test]
@@ -233,7 +254,7 @@ fn teardown_cgroup_ends_the_job_and_says_it_is_empty() {
     let dir = TempDir::new("cgjob");
     let pg = postgres();
     let prefix = format!("env JOIN_CGROUP={}", cg.dir.display());
-    let out = job(&dir.0, pg.as_deref(), false, &prefix, &["--cgroup", &cg.path]);
+    let out = job(&dir.0, pg.as_deref(), false, have("redis-server"), &prefix, &["--cgroup", &cg.path]);
     out.assert_job_ended();
     let say = out.say();
     assert_eq!(out.kill_json["cgroups"][0]["path"], cg.path.as_str(), "{say}");
@@ -251,7 +272,7 @@ fn teardown_cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
     };
     let dir = TempDir::new("cgstub");
     let prefix = format!("env JOIN_CGROUP={}", cg.dir.display());
-    let out = job(&dir.0, None, true, &prefix, &["--cgroup", &cg.path, "--sequence", "TERM:200ms"]);
+    let out = job(&dir.0, None, true, false, &prefix, &["--cgroup", &cg.path, "--sequence", "TERM:200ms"]);
     let say = out.say();
     assert_eq!(out.kill_rc(), Some(1), "{say}");
     assert_eq!(out.kill_json["cgroups"][0]["empty"], false, "{say}");
