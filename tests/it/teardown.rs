@@ -81,7 +81,19 @@ SRV='import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.liste
 python3 -c "$SRV" "$D/r1" &
 setsid -f python3 -c "$SRV" "$D/r2"
 ( python3 -c "$SRV" "$D/r3" & ) &
-if [ -n "$STUBBORN" ]; then (trap '' TERM; exec python3 -c "$SRV" "$D/r4") & fi
+RESP='import os,signal,sys,time
+def respawn(*_):
+    if os.fork() == 0:
+        if os.fork() == 0:
+            time.sleep(600)
+        os._exit(0)
+    os._exit(0)
+signal.signal(signal.SIGTERM, respawn); open(sys.argv[1], "w").write("ok")
+while True: time.sleep(1)'
+case "$STUBBORN" in
+  stubborn) (trap '' TERM; exec python3 -c "$SRV" "$D/r4") & ;;
+  respawn) python3 -c "$RESP" "$D/r4" & ;;
+esac
 if [ -n "${REDIS:-}" ]; then
   redis-server --daemonize yes --port 0 --unixsocket "$D/redis.sock" --dir "$D" --save '' >/dev/null || echo REDIS_START_FAILED
 fi
@@ -116,13 +128,13 @@ struct Outcome {
 }
 
 /// Runs a job in a fresh PID namespace and ends it with `reaper kill SEL...`.
-fn job(dir: &Path, pg: Option<&Path>, stubborn: bool, redis: bool, prefix: &str, sel: &[&str]) -> Outcome {
+fn job(dir: &Path, pg: Option<&Path>, mode: &str, redis: bool, prefix: &str, sel: &[&str]) -> Outcome {
     std::fs::write(dir.join("job.sh"), JOB).expect("job.sh");
     let mut cmd = wrapper_cmd("unshare");
     cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", INIT, "init"])
         .arg(dir)
         .arg(pg.map(|p| p.as_os_str().to_owned()).unwrap_or_default())
-        .arg(if stubborn { "1" } else { "" })
+        .arg(mode)
         .args(sel)
         .env("JOB_PREFIX", prefix)
         .env("REDIS", if redis { "1" } else { "" });
@@ -206,7 +218,7 @@ fn teardown_env_marker_ends_the_job_and_not_the_bystander() {
     let dir = TempDir::new("envjob");
     let marker = format!("REAPER_JOB={}", token("marker"));
     let pg = postgres();
-    let out = job(&dir.0, pg.as_deref(), false, false, &format!("env {marker}"), &["--env", &marker]);
+    let out = job(&dir.0, pg.as_deref(), "", false, &format!("env {marker}"), &["--env", &marker]);
     out.assert_job_ended();
 }
 
@@ -217,7 +229,8 @@ fn teardown_env_marker_survivor_fails_the_kill() {
     }
     let dir = TempDir::new("envstub");
     let marker = format!("REAPER_JOB={}", token("marker"));
-    let out = job(&dir.0, None, true, false, &format!("env {marker}"), &["--env", &marker, "--sequence", "TERM:200ms"]);
+    let out =
+        job(&dir.0, None, "stubborn", false, &format!("env {marker}"), &["--env", &marker, "--sequence", "TERM:200ms"]);
     let say = out.say();
     assert_eq!(out.kill_rc(), Some(1), "{say}");
     let survivors = out.kill_json["survivors"].as_array().map_or(0, Vec::len);
@@ -235,7 +248,7 @@ fn teardown_env_marker_misses_a_daemonized_redis() {
     }
     let dir = TempDir::new("envredis");
     let marker = format!("REAPER_JOB={}", token("marker"));
-    let out = job(&dir.0, None, false, true, &format!("env {marker}"), &["--env", &marker]);
+    let out = job(&dir.0, None, "", true, &format!("env {marker}"), &["--env", &marker]);
     let say = out.say();
     assert_eq!(out.kill_rc(), Some(0), "{say}");
     let left = out.left();
@@ -254,7 +267,7 @@ fn teardown_cgroup_ends_the_job_and_says_it_is_empty() {
     let dir = TempDir::new("cgjob");
     let pg = postgres();
     let prefix = format!("env JOIN_CGROUP={}", cg.dir.display());
-    let out = job(&dir.0, pg.as_deref(), false, have("redis-server"), &prefix, &["--cgroup", &cg.path]);
+    let out = job(&dir.0, pg.as_deref(), "", have("redis-server"), &prefix, &["--cgroup", &cg.path]);
     out.assert_job_ended();
     let say = out.say();
     assert_eq!(out.kill_json["cgroups"][0]["path"], cg.path.as_str(), "{say}");
@@ -272,12 +285,33 @@ fn teardown_cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
     };
     let dir = TempDir::new("cgstub");
     let prefix = format!("env JOIN_CGROUP={}", cg.dir.display());
-    let out = job(&dir.0, None, true, false, &prefix, &["--cgroup", &cg.path, "--sequence", "TERM:200ms"]);
+    let out = job(&dir.0, None, "stubborn", false, &prefix, &["--cgroup", &cg.path, "--sequence", "TERM:200ms"]);
     let say = out.say();
     assert_eq!(out.kill_rc(), Some(1), "{say}");
     assert_eq!(out.kill_json["cgroups"][0]["empty"], false, "{say}");
     assert_eq!(out.kill_json["cgroups"][0]["cgroup_kill"], false, "no KILL in the sequence: no cgroup.kill: {say}");
     assert!(out.kill_err.contains("still holds processes"), "{say}");
+}
+
+/// A process that, on SIGTERM, double-forks a new process and exits: the new one is no
+/// descendant of any target (its parent exited), so only the cgroup still holds it, and
+/// `cgroup.kill` ends it.
+#[test]
+fn teardown_cgroup_kill_ends_what_escaped_the_tree_during_the_sequence() {
+    if !can_run() {
+        return;
+    }
+    let Some(cg) = Cgroup::new("cgrespawn") else {
+        skip("no writable cgroup2 mount");
+        return;
+    };
+    let dir = TempDir::new("cgrespawn");
+    let prefix = format!("env JOIN_CGROUP={}", cg.dir.display());
+    let out = job(&dir.0, None, "respawn", false, &prefix, &["--cgroup", &cg.path, "--timeout", "3s"]);
+    let say = out.say();
+    out.assert_job_ended();
+    assert_eq!(out.kill_json["cgroups"][0]["cgroup_kill"], true, "{say}");
+    assert_eq!(out.kill_json["cgroups"][0]["empty"], true, "{say}");
 }
 
 /// `--started-after pid:N` and `@SECONDS` select only processes started later; `kill` with
