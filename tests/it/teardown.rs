@@ -383,3 +383,31 @@ fn teardown_bad_selector_values_exit_2_naming_them() {
     wait_for("the fixture to be still alive", || !fx.live_pids().is_empty());
     assert!(fx.live_pids().contains(&fx.pid()), "a bad selector signalled the fixture");
 }
+
+/// Not root, `--env` cannot read other users' environments: a root process carrying the
+/// marker is not listed, and stderr says how many environments could not be read.
+#[test]
+fn teardown_env_unreadable_environments_are_counted_on_stderr() {
+    if !is_root() {
+        skip("needs root to run a marked process that nobody cannot read");
+        return;
+    }
+    if !have("setpriv") {
+        return;
+    }
+    let fx = Fixture::start("envhidden", "idle", &[]);
+    let marker = format!("REAPER_TEST_HIDDEN={}", fx.token);
+    // The fixture itself is root's and unmarked; a marked root process is what nobody misses.
+    let marked = crate::util::Started::spawn(
+        fx.token.clone(),
+        Command::new("sleep").arg("600").env("REAPER_TEST_HIDDEN", &fx.token),
+    );
+    let mut cmd = wrapper_cmd("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", crate::util::REAPER, "list", "--env", &marker]);
+    let run = run_bounded(&mut cmd, format!("list --env {marker} as nobody"));
+    run.expect(1);
+    assert!(run.stderr().contains("could not be read") && run.stderr().contains("--env"), "{}", run.stderr());
+    // As root, it is found.
+    let pids = reaper(&["list", "--env", &marker, "--format", "pid"]).expect(0).pids();
+    assert_eq!(pids, vec![marked.pid()]);
+}
