@@ -57,6 +57,10 @@ complete -c reaper -n "__fish_reaper_using_subcommand list" -l sid -d 'Session i
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s u -l user -d 'Owner, by name or uid' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l younger-than -d 'Started less than DUR ago' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l env -d 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users\' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
 never\t'Never colour'"
@@ -95,6 +99,10 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l sid -d 'Session i
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s u -l user -d 'Owner, by name or uid' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l younger-than -d 'Started less than DUR ago' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l env -d 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users\' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l sequence -d 'The whole sequence, e.g. \'TERM:5s,INT:2s,KILL\' (overrides --signal and --timeout)' -r

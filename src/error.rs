@@ -45,6 +45,20 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An `--env` value that is not `NAME` or `NAME=VALUE`.
+    #[error("invalid environment selector '{0}': expected NAME or NAME=VALUE with a non-empty NAME")]
+    InvalidEnv(String),
+    /// A `--cgroup` value that is not an absolute cgroup path.
+    #[error("invalid cgroup '{0}': expected an absolute cgroup v2 path such as /system.slice/job.scope")]
+    InvalidCgroup(String),
+    /// A `--started-after`/`--started-before` value that is not a time.
+    #[error("invalid time '{value}': {reason}")]
+    InvalidTime {
+        /// The rejected text.
+        value: String,
+        /// Why.
+        reason: String,
+    },
     /// A user name that does not exist.
     #[error("unknown user '{0}'")]
     UnknownUser(String),
@@ -110,6 +124,9 @@ impl Error {
                 | Error::InvalidSequence { .. }
                 | Error::InvalidRegex { .. }
                 | Error::InvalidGlob { .. }
+                | Error::InvalidEnv(_)
+                | Error::InvalidCgroup(_)
+                | Error::InvalidTime { .. }
                 | Error::UnknownUser(_)
                 | Error::InvalidPid(_)
                 | Error::Refused { .. }

@@ -62,6 +62,8 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// Matching sockets whose holder is not visible (another user's, when not root).
     pub unresolved: Vec<Socket>,
+    /// Candidates whose environment `--env` could not read ([`crate::Matches::env_unreadable`]).
+    pub env_unreadable: usize,
     /// Live parents of targets that are not targets themselves.
     pub supervisors: Vec<Supervisor>,
     /// The owner rule: when set, only this uid's processes are targets, the descendants found
@@ -237,7 +239,7 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         }
     }
     let matches = select::find(sel, snap)?;
-    let mut out = Plan { unresolved: matches.unresolved, ..Plan::default() };
+    let mut out = Plan { unresolved: matches.unresolved, env_unreadable: matches.env_unreadable, ..Plan::default() };
     let caller = sys::caller_uid();
     let owner = (is_broad(sel) && !opts.all_users && sel.users.is_empty()).then_some(caller);
     out.owner = owner;

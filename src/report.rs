@@ -134,6 +134,20 @@ pub struct KillReport {
     /// Whether SIGINT, SIGTERM or SIGHUP cut the sequence short (every process reaper had
     /// stopped was continued first).
     pub interrupted: bool,
+    /// Every `--cgroup` selector, looked at after the sequence.
+    pub cgroups: Vec<CgroupState>,
+}
+
+/// A `--cgroup` after `kill`'s sequence.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CgroupState {
+    /// The cgroup v2 path, as given.
+    pub path: String,
+    /// Whether reaper finished it with `cgroup.kill` (SIGKILL to everything left in it).
+    pub cgroup_kill: bool,
+    /// Whether no process is left in it or below it; `null` when that could not be read (no
+    /// cgroup2 mount, no such cgroup, not Linux).
+    pub empty: Option<bool>,
 }
 
 impl KillReport {
@@ -143,6 +157,7 @@ impl KillReport {
     pub fn success(&self) -> bool {
         !self.interrupted
             && self.survivors.is_empty()
+            && self.cgroups.iter().all(|c| c.empty != Some(false))
             && self.ports.iter().all(|p| p.usable(self.strict) && p.retaken.is_none())
             && !self.targets.iter().any(|t| matches!(t.outcome, Outcome::Denied | Outcome::Survived))
             && !self.skipped.iter().any(Skipped::blocks)

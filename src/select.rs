@@ -6,14 +6,14 @@
 //! "every process that holds a listening TCP or bound UDP socket".
 
 use std::collections::{BTreeSet, HashSet};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 
 use crate::error::{Error, Result};
 use crate::ports;
 use crate::snapshot::{Snapshot, Socket, SocketFilter};
-use crate::spec::{PortSpec, Proto};
+use crate::spec::{EnvSpec, PortSpec, Proto};
 use crate::sys;
 
 /// An `--exe` pattern: a glob matched against the full path when it contains `/`, else against
@@ -89,6 +89,16 @@ pub struct Selection {
     pub older_than: Option<Duration>,
     /// `--younger-than`.
     pub younger_than: Option<Duration>,
+    /// `--env`: environment entries, OR across specs. Read from each candidate's environment
+    /// block, which other users' processes hide unless reaper is root.
+    pub envs: Vec<EnvSpec>,
+    /// `--cgroup`: cgroup v2 paths (absolute, see [`crate::spec::parse_cgroup`]); a process in
+    /// one of them or below matches.
+    pub cgroups: Vec<String>,
+    /// `--started-after`: started strictly after this time.
+    pub started_after: Option<SystemTime>,
+    /// `--started-before`: started strictly before this time.
+    pub started_before: Option<SystemTime>,
 }
 
 impl Selection {
@@ -169,6 +179,30 @@ impl Selection {
         self
     }
 
+    /// Adds an environment selector: `NAME` or `NAME=VALUE`.
+    pub fn env(mut self, spec: &str) -> Result<Selection> {
+        self.envs.push(spec.parse()?);
+        Ok(self)
+    }
+
+    /// Adds a cgroup v2 path (absolute).
+    pub fn cgroup(mut self, path: &str) -> Result<Selection> {
+        self.cgroups.push(crate::spec::parse_cgroup(path)?);
+        Ok(self)
+    }
+
+    /// Selects processes started strictly after `t`.
+    pub fn started_after(mut self, t: SystemTime) -> Selection {
+        self.started_after = Some(t);
+        self
+    }
+
+    /// Selects processes started strictly before `t`.
+    pub fn started_before(mut self, t: SystemTime) -> Selection {
+        self.started_before = Some(t);
+        self
+    }
+
     /// Whether no selector is set at all (`--proto`, `--state` and `--exclude` only refine).
     pub fn is_empty(&self) -> bool {
         self.ports.is_empty()
@@ -184,6 +218,10 @@ impl Selection {
             && self.users.is_empty()
             && self.older_than.is_none()
             && self.younger_than.is_none()
+            && self.envs.is_empty()
+            && self.cgroups.is_empty()
+            && self.started_after.is_none()
+            && self.started_before.is_none()
     }
 
     /// Whether the selection names processes by something a user can choose freely (command
@@ -233,6 +271,9 @@ pub struct Matches {
     pub pids: Vec<u32>,
     /// Matching sockets whose holder could not be seen (other users' fds, when not root).
     pub unresolved: Vec<Socket>,
+    /// Candidates whose environment could not be read for `--env` (other users' processes,
+    /// when not root): they did not match, but might have.
+    pub env_unreadable: usize,
 }
 
 impl Matches {
@@ -313,7 +354,32 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 && (sel.users.is_empty() || sel.users.contains(&p.uid))
                 && sel.older_than.is_none_or(|d| age > d)
                 && sel.younger_than.is_none_or(|d| age < d)
+                && sel.started_after.is_none_or(|t| p.start_time > t)
+                && sel.started_before.is_none_or(|t| p.start_time < t)
                 && (!sel.orphans || snap.is_orphan(pid))
+        })
+        .collect();
+    let cheap: Vec<u32> = cheap
+        .into_iter()
+        .filter(|&pid| {
+            sel.cgroups.is_empty()
+                || sys::read_cgroup(pid)
+                    .is_some_and(|cg| sel.cgroups.iter().any(|c| crate::spec::cgroup_within(&cg, c)))
+        })
+        .filter(|&pid| {
+            if sel.envs.is_empty() {
+                return true;
+            }
+            match sys::read_environ(pid) {
+                Some(env) => env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))),
+                None => {
+                    // Gone since the snapshot, or hidden: only the hidden count.
+                    if sys::read_process(pid).is_some() {
+                        out.env_unreadable += 1;
+                    }
+                    false
+                }
+            }
         })
         .collect();
     if sel.needs_details() {

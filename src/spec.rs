@@ -326,6 +326,127 @@ impl FromStr for Sequence {
     }
 }
 
+/// One `--env` value: a variable name, optionally with the exact value it must have.
+///
+/// ```
+/// let e: reaper::spec::EnvSpec = "CI_JOB=42".parse().unwrap();
+/// assert!(e.matches("CI_JOB=42") && !e.matches("CI_JOB=420"));
+/// assert!("=x".parse::<reaper::spec::EnvSpec>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvSpec {
+    /// The variable's name.
+    pub name: String,
+    /// The value it must have; `None` matches any value.
+    pub value: Option<String>,
+}
+
+impl EnvSpec {
+    /// Whether one `NAME=VALUE` entry of an environment block is what this spec means.
+    pub fn matches(&self, entry: &str) -> bool {
+        let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
+        name == self.name && self.value.as_deref().is_none_or(|v| v == value)
+    }
+}
+
+impl FromStr for EnvSpec {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<EnvSpec, Error> {
+        let (name, value) = match s.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (s, None),
+        };
+        if name.is_empty() || name.contains('\0') {
+            return Err(Error::InvalidEnv(s.to_string()));
+        }
+        Ok(EnvSpec { name: name.to_string(), value })
+    }
+}
+
+/// Parses a `--cgroup` value: an absolute cgroup v2 path (`/` is the root, every process);
+/// a trailing `/` is dropped.
+pub fn parse_cgroup(s: &str) -> Result<String, Error> {
+    if !s.starts_with('/') || s.contains('\n') || s.split('/').any(|c| c == "." || c == "..") {
+        return Err(Error::InvalidCgroup(s.to_string()));
+    }
+    let trimmed = s.trim_end_matches('/');
+    Ok(if trimmed.is_empty() { "/".to_string() } else { trimmed.to_string() })
+}
+
+/// Whether cgroup `path` (as `/proc/PID/cgroup` shows it) is `under` or below it.
+pub fn cgroup_within(path: &str, under: &str) -> bool {
+    under == "/" || path == under || path.strip_prefix(under).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A `--started-after`/`--started-before` bound: a wall-clock time, or the start time of a
+/// process, looked up when the selection is built ([`StartBound::resolve`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartBound {
+    /// An RFC 3339 time or `@UNIX_SECONDS[.frac]`.
+    At(std::time::SystemTime),
+    /// `pid:N`: when process N started.
+    StartOf(u32),
+}
+
+impl StartBound {
+    /// The time this bound means. Errors name the value: a `pid:N` that does not exist.
+    pub fn resolve(self) -> Result<std::time::SystemTime, Error> {
+        match self {
+            StartBound::At(t) => Ok(t),
+            StartBound::StartOf(pid) => sys::read_process(pid).map(|p| p.start_time).ok_or_else(|| {
+                Error::InvalidTime { value: format!("pid:{pid}"), reason: format!("no process with pid {pid}") }
+            }),
+        }
+    }
+}
+
+impl FromStr for StartBound {
+    type Err = Error;
+
+    /// `2026-11-22T04:41:00.250Z`, `2026-11-22T05:41:00+01:00`, `@1795322460.25` or `pid:1234`.
+    fn from_str(s: &str) -> Result<StartBound, Error> {
+        use std::time::UNIX_EPOCH;
+        let bad = |why: &str| Error::InvalidTime { value: s.to_string(), reason: why.to_string() };
+        let t = s.trim();
+        if let Some(pid) = t.strip_prefix("pid:") {
+            let pid = pid.parse::<u32>().ok().filter(|&p| p > 0).ok_or_else(|| bad("expected pid:N with N a pid"))?;
+            return Ok(StartBound::StartOf(pid));
+        }
+        if let Some(secs) = t.strip_prefix('@') {
+            let (whole, frac) = secs.split_once('.').unwrap_or((secs, ""));
+            let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+            if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 9 {
+                return Err(bad("expected @SECONDS or @SECONDS.FRACTION since the Unix epoch"));
+            }
+            let whole: u64 = whole.parse().map_err(|_| bad("seconds out of range"))?;
+            let nanos: u32 = format!("{frac:0<9}").parse().map_err(|_| bad("bad fraction"))?;
+            return UNIX_EPOCH
+                .checked_add(Duration::new(whole, nanos))
+                .map(StartBound::At)
+                .ok_or_else(|| bad("seconds out of range"));
+        }
+        let rfc = || bad("expected an RFC 3339 time (2026-01-31T12:00:00.5Z or +01:00), @UNIX_SECONDS or pid:N");
+        // humantime reads RFC 3339 in UTC (`Z`); a numeric offset is applied here.
+        let (base, offset) = match t.len().checked_sub(6).and_then(|i| t.get(i..).map(|o| (i, o))) {
+            Some((i, o)) if t.len() > 19 && (o.starts_with('+') || o.starts_with('-')) && o.as_bytes()[3] == b':' => {
+                let h: u64 = o[1..3].parse().map_err(|_| rfc())?;
+                let m: u64 = o[4..6].parse().map_err(|_| rfc())?;
+                (format!("{}Z", &t[..i]), Some((o.starts_with('+'), Duration::from_secs(h * 3600 + m * 60))))
+            }
+            _ => (t.replace(['z'], "Z").replacen(' ', "T", 1), None),
+        };
+        let utc = humantime::parse_rfc3339(&base).map_err(|_| rfc())?;
+        let at = match offset {
+            // 05:00+01:00 is 04:00 UTC.
+            Some((true, d)) => utc.checked_sub(d),
+            Some((false, d)) => utc.checked_add(d),
+            None => Some(utc),
+        };
+        at.map(StartBound::At).ok_or_else(rfc)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +496,39 @@ mod tests {
         for bad in ["FOO", "0", "999", "", "SIG"] {
             let err = bad.parse::<Signal>().unwrap_err().to_string();
             assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn env_cgroup_and_time_values() {
+        use std::time::UNIX_EPOCH;
+        let e: EnvSpec = "A=b=c".parse().unwrap();
+        assert_eq!(e, EnvSpec { name: "A".into(), value: Some("b=c".into()) });
+        assert!(e.matches("A=b=c") && !e.matches("A=b") && !e.matches("AB=b=c"));
+        let any: EnvSpec = "A".parse().unwrap();
+        assert!(any.matches("A=") && any.matches("A=x") && !any.matches("AA=x"));
+        for bad in ["", "=x", "="] {
+            assert!(matches!(bad.parse::<EnvSpec>(), Err(Error::InvalidEnv(v)) if v == bad), "{bad}");
+        }
+        assert_eq!(parse_cgroup("/a/b/").unwrap(), "/a/b");
+        assert_eq!(parse_cgroup("/").unwrap(), "/");
+        for bad in ["relative/path", "", "/a/../b"] {
+            assert!(matches!(parse_cgroup(bad), Err(Error::InvalidCgroup(v)) if v == bad), "{bad}");
+        }
+        assert!(cgroup_within("/a/b", "/a") && cgroup_within("/a", "/a") && !cgroup_within("/ab", "/a"));
+        assert!(cgroup_within("/x", "/"));
+        let at = |s: &str| match s.parse::<StartBound>().unwrap() {
+            StartBound::At(t) => t.duration_since(UNIX_EPOCH).unwrap(),
+            StartBound::StartOf(_) => panic!("{s}"),
+        };
+        assert_eq!(at("@1.5"), Duration::from_millis(1500));
+        assert_eq!(at("1970-01-01T00:00:01.25Z"), Duration::from_millis(1250));
+        assert_eq!(at("1970-01-01T01:00:01.25+01:00"), Duration::from_millis(1250));
+        assert_eq!(at("1970-01-01T00:00:01-00:30"), Duration::from_secs(1801));
+        assert_eq!("pid:42".parse::<StartBound>().unwrap(), StartBound::StartOf(42));
+        for bad in ["yesterday", "@", "@1.x", "pid:", "pid:0", "2026-13-01T00:00:00Z", "@-1"] {
+            let err = bad.parse::<StartBound>().unwrap_err();
+            assert!(err.is_usage() && err.to_string().contains(bad), "{bad}: {err}");
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use regex::Regex;
 
+use reaper::spec::{EnvSpec, StartBound};
 use reaper::{PortSpec, Proto, Sequence, Signal};
 
 const EXAMPLES: &str = "\
@@ -118,6 +119,14 @@ fn parse_duration(s: &str) -> Result<Duration, reaper::Error> {
     reaper::parse_duration(s)
 }
 
+fn parse_env(s: &str) -> Result<EnvSpec, reaper::Error> {
+    s.parse()
+}
+
+fn parse_start(s: &str) -> Result<StartBound, reaper::Error> {
+    s.parse()
+}
+
 fn parse_regex(s: &str) -> Result<Regex, reaper::Error> {
     reaper::select::regex(s)
 }
@@ -186,6 +195,18 @@ pub struct SelectArgs {
     /// Started less than DUR ago.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub younger_than: Option<Duration>,
+    /// Environment has NAME, or NAME=VALUE exactly (repeatable; other users' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...
+    #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_env)]
+    pub env: Vec<EnvSpec>,
+    /// In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable).
+    #[arg(long, value_name = "PATH", value_parser = reaper::spec::parse_cgroup)]
+    pub cgroup: Vec<String>,
+    /// Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started).
+    #[arg(long, value_name = "WHEN", value_parser = parse_start)]
+    pub started_after: Option<StartBound>,
+    /// Started before WHEN (same forms as --started-after).
+    #[arg(long, value_name = "WHEN", value_parser = parse_start)]
+    pub started_before: Option<StartBound>,
 }
 
 /// `reaper list`.

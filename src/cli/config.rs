@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 
+use reaper::spec::StartBound;
 use reaper::{Error, Selection};
 
 use super::args::{ColorChoice, SelectArgs, StateArg};
@@ -97,6 +98,10 @@ pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
         orphans: a.orphans,
         older_than: a.older_than,
         younger_than: a.younger_than,
+        envs: a.env.clone(),
+        cgroups: a.cgroup.clone(),
+        started_after: a.started_after.map(StartBound::resolve).transpose()?,
+        started_before: a.started_before.map(StartBound::resolve).transpose()?,
         ..Selection::default()
     };
     for e in &a.exe {

@@ -37,6 +37,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     for s in &plan.unresolved {
         warn(output::unresolved(s, "signal"));
     }
+    if plan.env_unreadable > 0 {
+        warn(output::env_unreadable(plan.env_unreadable));
+    }
     let human = args.format == Format::Table;
     if args.dry_run {
         let report = kill::execute(&plan, &sel, &opts, &mut |_| {})?;
@@ -106,6 +109,18 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
                 output::port_state(p, opts.strict),
                 connection_hint(p, &report)
             ));
+        }
+    }
+    for c in &report.cgroups {
+        let how = if c.cgroup_kill { " after cgroup.kill" } else { "" };
+        match c.empty {
+            Some(true) if human && !style.quiet => emit(&format!("cgroup {} is empty{how}\n", sanitize(&c.path)))?,
+            Some(true) => {}
+            Some(false) => warn(format_args!("cgroup {} still holds processes{how}", sanitize(&c.path))),
+            None => warn(format_args!(
+                "cgroup {}: could not read whether it is empty (no cgroup2 mount, or no such cgroup)",
+                sanitize(&c.path)
+            )),
         }
     }
     if report.interrupted {

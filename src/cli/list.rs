@@ -37,6 +37,9 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         for s in &matches.unresolved {
             output::warn(output::unresolved(s, "see"));
         }
+        if matches.env_unreadable > 0 {
+            output::warn(output::env_unreadable(matches.env_unreadable));
+        }
     }
     if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
         output::warn(nothing_text(&sel)?);

@@ -211,6 +211,14 @@ pub fn unresolved(s: &reaper::Socket, verb: &str) -> String {
     )
 }
 
+/// The line for `--env` candidates whose environment could not be read.
+pub fn env_unreadable(n: usize) -> String {
+    let what = if n == 1 { "1 process's environment" } else { &format!("{n} processes' environments") };
+    format!(
+        "{what} could not be read (other users' need root; a few are closed even to root), so --env could not match it"
+    )
+}
+
 /// `s` cut to at most `max` characters, the cut marked with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

@@ -41,12 +41,14 @@ mod control;
 mod engine;
 mod tally;
 
+use std::time::Duration;
+
 use crate::error::Result;
 use crate::ports;
-use crate::report::{KillReport, TargetReport};
+use crate::report::{CgroupState, KillReport, TargetReport};
 use crate::select::Selection;
 use crate::snapshot::Snapshot;
-use crate::spec::Sequence;
+use crate::spec::{Sequence, Signal, cgroup_within};
 use crate::sys;
 
 pub use crate::plan::{DEFAULT_SETTLE, KillOptions, Pin, Plan, Skipped, plan};
@@ -103,6 +105,9 @@ pub fn execute(
             s.running = sys::read_process(s.pid).is_some_and(|p| p.start_ticks == s.start_ticks && !p.is_zombie());
         }
     }
+    if !opts.dry_run && !report.interrupted {
+        report.cgroups = finish_cgroups(sel, opts, &report);
+    }
     report.ports = ports::state(&sel.ports, sel.proto)?;
     let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
     if watch
@@ -112,6 +117,38 @@ pub fn execute(
         report.ports = retaken;
     }
     Ok(report)
+}
+
+/// How long `kill --cgroup` waits for its cgroups to empty after the sequence.
+const CGROUP_WAIT: Duration = Duration::from_secs(3);
+
+/// After the sequence, each `--cgroup`: when the sequence ends with KILL, the cgroup is the whole
+/// selection (no other selector narrows it) and processes are left, `cgroup.kill` ends them too
+/// (forks in flight included), unless the cgroup holds reaper, one of its ancestors or a process
+/// the plan skipped (another user's, a protected one): those it never signals. Then whether
+/// the cgroup is empty.
+fn finish_cgroups(sel: &Selection, opts: &KillOptions, report: &KillReport) -> Vec<CgroupState> {
+    let whole = Selection { cgroups: Vec::new(), proto: None, any_state: false, ..sel.clone() };
+    let forced = opts.sequence.steps.last().is_some_and(|s| s.signal == Signal::KILL)
+        && whole.is_empty()
+        && whole.excludes.is_empty()
+        && !opts.no_tree;
+    let mut spared = Vec::new(); // reaper, its ancestors, skipped processes still running
+    let mut pid = sys::self_pid();
+    while pid > 1 && spared.len() < 4096 {
+        spared.push(pid);
+        pid = sys::read_process(pid).map_or(0, |p| p.ppid);
+    }
+    spared.extend(report.skipped.iter().filter(|s| s.running).map(|s| s.pid));
+    let spared_cgroups: Vec<String> = spared.iter().filter_map(|&p| sys::read_cgroup(p)).collect();
+    sel.cgroups
+        .iter()
+        .map(|path| {
+            let kill = forced && !spared_cgroups.iter().any(|c| cgroup_within(c, path));
+            let (cgroup_kill, empty) = sys::finish_cgroup(path, kill, CGROUP_WAIT);
+            CgroupState { path: path.clone(), cgroup_kill, empty }
+        })
+        .collect()
 }
 
 /// Plans and executes in one call: what `reaper kill` does.

@@ -52,9 +52,10 @@ pub use unix_common::{
 };
 
 pub use backend::{
-    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, holds_far_end, is_session_subreaper,
-    lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cmdline, read_exe, read_process,
-    scan_socket_holders, scan_tree, sockets, thread_group, wait_pid_exit,
+    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, holds_far_end,
+    is_session_subreaper, lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cgroup,
+    read_cmdline, read_environ, read_exe, read_process, scan_socket_holders, scan_tree, sockets, thread_group,
+    wait_pid_exit,
 };
 
 use std::path::PathBuf;
@@ -75,6 +76,9 @@ const INTERFACE: () = {
     let _: fn(u32) -> Option<Process> = read_process;
     let _: fn(u32) -> Option<Vec<String>> = read_cmdline;
     let _: fn(u32) -> Option<PathBuf> = read_exe;
+    let _: fn(u32) -> Option<Vec<String>> = read_environ;
+    let _: fn(u32) -> Option<String> = read_cgroup;
+    let _: fn(&str, bool, Duration) -> (bool, Option<bool>) = finish_cgroup;
     let _: fn(u32) -> Option<(u64, u64)> = exe_identity;
     let _: fn(u32) -> Option<u32> = thread_group;
     let _: fn(u64) -> SystemTime = backend::ticks_to_time;

@@ -164,6 +164,30 @@ pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
     Some(args)
 }
 
+/// The environment of `pid` as `NAME=VALUE` entries, when readable.
+pub fn read_environ(pid: u32) -> Option<Vec<String>> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[spid]),
+        true,
+        refresh_kind().with_environ(UpdateKind::Always),
+    );
+    let env = sys.process(spid)?.environ();
+    // sysinfo answers an empty list for a block it could not read.
+    (!env.is_empty()).then(|| env.iter().map(|e| e.to_string_lossy().into_owned()).collect())
+}
+
+/// cgroups are Linux's: no process is in one here.
+pub fn read_cgroup(_pid: u32) -> Option<String> {
+    None
+}
+
+/// cgroups are Linux's: nothing to finish, emptiness unknown.
+pub fn finish_cgroup(_path: &str, _kill: bool, _timeout: std::time::Duration) -> (bool, Option<bool>) {
+    (false, None)
+}
+
 /// The executable of `pid`, when readable.
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
     let mut sys = table().ok()?;

@@ -13,6 +13,7 @@ mod list;
 mod manners;
 mod props;
 mod run;
+mod teardown;
 mod trust;
 mod util;
 mod wait;

@@ -4,6 +4,7 @@
 //! the ptrace freeze in `freeze.rs`), the signal and fd-wait layer (`pidwatch.rs`), `/proc`'s
 //! namespace check (`procns.rs`) and `reaper run`'s guard (`guard.rs`, `spawn.rs`, `shim.rs`).
 
+mod cgroup;
 mod fdscan;
 pub mod freeze;
 pub mod guard;
@@ -17,13 +18,14 @@ mod sockdiag;
 mod sockets;
 mod spawn;
 
+pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;
 pub use proc::{
-    exe_identity, is_session_subreaper, list_pids, read_cmdline, read_exe, read_process, read_stat, scan_tree,
-    start_ticks, thread_group, ticks_to_time,
+    exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cmdline, read_environ, read_exe, read_process,
+    read_stat, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
 pub use procns::check_own_proc;
 pub use sockets::{lingering_expiry, listening_sockets, sockets};

@@ -217,6 +217,21 @@ pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
     with_proc_file(pid, b"cmdline", |b| Some(procfs::parse_cmdline(b)))
 }
 
+/// The environment of `pid` as `NAME=VALUE` entries, as the process started with it or as it
+/// rewrote the block since. `None` when it is unreadable (another user's process, when not
+/// root) or gone.
+pub fn read_environ(pid: u32) -> Option<Vec<String>> {
+    with_proc_file(pid, b"environ", |b| Some(procfs::parse_cmdline(b)))
+}
+
+/// The cgroup v2 path of `pid` (the `0::` line of `/proc/PID/cgroup`, relative to reaper's
+/// cgroup namespace). `None` when it is gone or has no v2 line.
+pub fn read_cgroup(pid: u32) -> Option<String> {
+    with_proc_file(pid, b"cgroup", |b| {
+        std::str::from_utf8(b).ok()?.lines().find_map(|l| l.strip_prefix("0::")).map(str::to_string)
+    })
+}
+
 /// The executable of `pid` (unreadable for other users' processes when not root).
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
     let dir = proc_dir().ok()?;
