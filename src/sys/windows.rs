@@ -87,7 +87,7 @@ pub fn uid_by_name(name: &str) -> Option<u32> {
 
 /// The uid (SID digest) of the user running reaper: "the caller" in the safety rules.
 pub fn caller_uid() -> u32 {
-    super::portable::read_process(self_pid()).map_or(u32::MAX, |p| p.uid)
+    crate::sys::read_process(self_pid()).map_or(u32::MAX, |p| p.uid)
 }
 
 /// This process's pid.
