@@ -21,6 +21,7 @@ TITLES = {
 GROUPS = [
     ("port", "Who holds a port: `reaper list --port P --format pid`"),
     ("signature", "By command line: `reaper list --signature TOKEN --format pid`"),
+    ("env", "By environment marker (a CI job's): `reaper list --env NAME=VALUE --format pid`"),
     ("all", "Every listener: `reaper list --format pid`"),
     ("startup", "Start-up: `reaper --help`"),
 ]
@@ -141,14 +142,30 @@ def main():
     )
 
     L.append("## Summary: reaper's median against each peer's\n")
-    pairs = [("port", "ss"), ("port", "fuser"), ("port", "lsof"), ("signature", "pgrep"), ("all", "ss")]
+    pairs = [
+        ("port", "ss"),
+        ("port", "fuser"),
+        ("port", "lsof"),
+        ("signature", "pgrep"),
+        ("env", "pgrep"),
+        ("env", "grep"),
+        ("all", "ss"),
+    ]
 
     def comparison(stat):
         """The reaper-against-peer table, by `stat` (median wall time, or mean CPU time)."""
         L.append("| query | peer | " + " | ".join(TITLES[s] for s in SCENARIOS) + " |")
         L.append("|---|---|" + "---:|" * len(SCENARIOS))
-        labels = {"port": "`list --port P`", "signature": "`list --signature T`", "all": "`list` (all listeners)"}
+        labels = {
+            "port": "`list --port P`",
+            "signature": "`list --signature T`",
+            "env": "`list --env N=V`",
+            "all": "`list` (all listeners)",
+        }
         for g, peer in pairs:
+            # A peer this machine does not have (pgrep without --env) has no row.
+            if not any((load(f"{s}-{g}.json") or {}).get("results") and stat(load(f"{s}-{g}.json"), peer) is not None for s in SCENARIOS):
+                continue
             cells = []
             for s in SCENARIOS:
                 d = load(f"{s}-{g}.json")
