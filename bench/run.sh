@@ -150,8 +150,9 @@ measure() { # NAME
         -n pgrep "pgrep -f $TARGET"
     # A CI job's marker: every process busy.py starts inherits REAPER_BENCH_TARGET (1500 on the
     # busy machine). pgrep has --env from procps-ng 4.0.5; an older pgrep is replaced by the
-    # shell way of asking the same question (grep over every environ, through sh for the glob).
-    local env_peer=(-n grep "sh -c 'grep -lsxz REAPER_BENCH_TARGET=$TARGET /proc/[0-9]*/environ'")
+    # shell way of asking the same question (grep over every environ, through sh for the glob;
+    # grep says 2 when an environ vanished mid-scan, as processes come and go).
+    local env_peer=(-n grep "sh -c 'grep -lsxz REAPER_BENCH_TARGET=$TARGET /proc/[0-9]*/environ; true'")
     if pgrep --help 2>&1 | grep -q -- '--env'; then
         env_peer=(-n pgrep "pgrep --env REAPER_BENCH_TARGET=$TARGET")
     fi

@@ -321,6 +321,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             None => pids,
         });
     }
+    let mut env_checked = false;
     let candidates: Vec<u32> = match candidates {
         Some(c) => {
             snap.load_processes(c.iter().copied());
@@ -328,6 +329,18 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         }
         // A command-line query reads one file per process and the rest only for the matches.
         None if !sel.signatures.is_empty() => snap.load_by_cmdline(|cmd| sel.cmdline_matches(cmd))?,
+        // So does an environment query (a CI job's marker): environ first, stat for the matches.
+        None if !sel.envs.is_empty() => {
+            env_checked = true;
+            let mut kept = Vec::new();
+            for pid in sys::list_pids()? {
+                if env_matches(sel, pid, &mut out.env_unreadable) {
+                    kept.push(pid);
+                }
+            }
+            snap.load_processes(kept.iter().copied());
+            kept.into_iter().filter(|&pid| snap.process(pid).is_some()).collect()
+        }
         None => {
             snap.load_all_processes()?;
             snap.processes().map(|p| p.pid).collect()
@@ -366,21 +379,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 || sys::read_cgroup(pid)
                     .is_some_and(|cg| sel.cgroups.iter().any(|c| crate::spec::cgroup_within(&cg, c)))
         })
-        .filter(|&pid| {
-            if sel.envs.is_empty() {
-                return true;
-            }
-            match sys::read_environ(pid) {
-                Some(env) => env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))),
-                None => {
-                    // Gone since the snapshot, or hidden: only the hidden count.
-                    if sys::read_process(pid).is_some() {
-                        out.env_unreadable += 1;
-                    }
-                    false
-                }
-            }
-        })
+        .filter(|&pid| sel.envs.is_empty() || env_checked || env_matches(sel, pid, &mut out.env_unreadable))
         .collect();
     if sel.needs_details() {
         snap.load_details(cheap.iter().copied());
@@ -407,6 +406,21 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         })
         .collect();
     Ok(out)
+}
+
+/// Whether `pid`'s environment has an entry `sel.envs` asks for. An environment that exists
+/// but cannot be read (another user's, when not root) counts in `unreadable`; a process gone
+/// meanwhile does not.
+fn env_matches(sel: &Selection, pid: u32, unreadable: &mut usize) -> bool {
+    match sys::read_environ(pid) {
+        Some(env) => env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))),
+        None => {
+            if sys::read_process(pid).is_some() {
+                *unreadable += 1;
+            }
+            false
+        }
+    }
 }
 
 fn basename(arg: &str) -> &str {
