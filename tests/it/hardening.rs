@@ -222,7 +222,13 @@ fn a_pipeline_partner_is_never_a_target() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("a-status=0") && stdout.contains("a-dead"), "{stdout}\n{stderr}");
     assert!(stdout.contains("b-status=0 0") && stdout.contains("b-dead"), "{stdout}\n{stderr}");
-    assert!(stderr.contains("(tee): it is in reaper's own pipeline"), "{stderr}");
+    // The partner is named `tee`, or `bash` when reaper read it between bash's fork and tee's
+    // exec (seen under load): either way it is protected, and the log below proves it lived.
+    assert!(
+        stderr.contains("(tee): it is in reaper's own pipeline")
+            || stderr.contains("(bash): it is in reaper's own pipeline"),
+        "{stderr}"
+    );
     // tee lived to write what reaper printed.
     let log = std::fs::read_to_string(tmp.0.join("log")).expect("tee's log");
     assert!(log.contains("1 target: 1 exited"), "{log}");

@@ -323,14 +323,16 @@ fn teardown_started_after_selects_only_newer_processes() {
     }
     // Start times count in clock ticks (10 ms): the sleeps between the processes make their
     // start times differ by more than one tick.
+    // `--name sleep` sees a child only once it has exec'd sleep: wait for that (bounded).
     let script = r#"
-sleep 600 & OLD=$!
+execd() { i=0; while [ "$(cat /proc/$1/comm 2>/dev/null)" != sleep ] && [ $i -lt 2000 ]; do i=$((i+1)); sleep 0.01; done; }
+sleep 600 & OLD=$!; execd $OLD
 sleep 0.1
-sleep 601 & MARK=$!
+sleep 601 & MARK=$!; execd $MARK
 sleep 0.1
 AT=$(date +@%s.%N)
 sleep 0.1
-sleep 602 & NEW=$!
+sleep 602 & NEW=$!; execd $NEW
 echo "OLD=$OLD MARK=$MARK NEW=$NEW"
 echo "AFTER_PID=$("$REAPER" list --name sleep --started-after pid:$MARK --format json | tr -d ' \n')"
 echo "AFTER_AT=$("$REAPER" list --name sleep --started-after $AT --format json | tr -d ' \n')"
