@@ -10,6 +10,10 @@ use crate::sys;
 
 pub use crate::model::{PortEntry, Process, Socket, SocketFilter, SocketState};
 
+/// How many times [`Snapshot::load_details`] reads an empty command line again (a process
+/// caught between the two halves of exec).
+const EXEC_RETRIES: usize = 20;
+
 /// Processes and sockets, read once.
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -86,7 +90,19 @@ impl Snapshot {
         for pid in pids {
             if let Some(p) = self.procs.get_mut(&pid) {
                 if p.cmdline.is_none() {
-                    p.cmdline = Some(sys::read_cmdline(pid).unwrap_or_default());
+                    let mut args = sys::read_cmdline(pid).unwrap_or_default();
+                    // A process in the middle of exec reads as empty for a few microseconds (its
+                    // old image is gone, the new one's arguments are not set up yet; a parent
+                    // whose spawn just returned can see it). Only kernel threads and zombies
+                    // have no arguments for good: look again, a bounded few times.
+                    for _ in 0..EXEC_RETRIES {
+                        if !args.is_empty() || p.kernel_thread || p.is_zombie() {
+                            break;
+                        }
+                        std::thread::yield_now();
+                        args = sys::read_cmdline(pid).unwrap_or_default();
+                    }
+                    p.cmdline = Some(args);
                 }
                 if self.exe_read.insert(pid) {
                     p.exe = sys::read_exe(pid);
