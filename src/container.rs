@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::snapshot::Process;
+use crate::model::Process;
 use crate::sys;
 
 /// How many hex digits of a container id `list` shows, as `docker ps` does.
