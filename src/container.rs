@@ -260,7 +260,7 @@ pub fn port_proxy(p: &Process) -> Option<PortProxy> {
 /// The container whose network namespace has address `ip` (a docker-proxy's `-container-ip`):
 /// the container of a process in that namespace.
 fn container_at(ip: IpAddr) -> Option<Container> {
-    let own = sys::net_namespace_of(sys::self_pid()).map(|n| n.inode);
+    let own = sys::netns_inode(sys::self_pid());
     let namespaces = sys::net_namespaces().ok()?;
     namespaces
         .iter()

@@ -179,7 +179,7 @@ impl Snapshot {
         let mut out = read(filter)?;
         self.filter = filter;
         if self.all_netns {
-            let own = sys::net_namespace_of(sys::self_pid()).map(|n| n.inode);
+            let own = sys::netns_inode(sys::self_pid());
             for ns in sys::net_namespaces()?.into_iter().filter(|n| Some(n.inode) != own) {
                 let got = sys::netns_sockets(&ns, filter, listeners_only)?;
                 for s in got.iter().filter(|s| s.inode != 0) {
@@ -254,12 +254,15 @@ impl Snapshot {
             }
         }
         if !self.all_netns {
-            let own = sys::net_namespace_of(sys::self_pid()).map(|n| n.inode);
+            let own = sys::netns_inode(sys::self_pid());
             for &pid in &todo {
-                let Some(ns) = sys::net_namespace_of(pid) else { continue };
-                if Some(ns.inode) == own || !self.netns_read.insert(ns.inode) {
+                // One readlink per process; the namespace's name only for another one.
+                let inode = sys::netns_inode(pid);
+                if inode.is_none() || inode == own || inode.is_some_and(|i| self.netns_read.contains(&i)) {
                     continue;
                 }
+                let Some(ns) = sys::net_namespace_of(pid) else { continue };
+                self.netns_read.insert(ns.inode);
                 // Unreadable (not root): the process's ports there stay unknown, as other
                 // users' fd tables do.
                 if let Ok(got) = sys::netns_sockets(&ns, self.filter, false) {

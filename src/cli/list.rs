@@ -107,7 +107,8 @@ pub struct HiddenHolder {
 fn hidden_holders(snap: &mut Snapshot, unresolved: &[reaper::Socket]) -> Vec<HiddenHolder> {
     let mut by_uid: std::collections::BTreeMap<u32, Vec<PortEntry>> = std::collections::BTreeMap::new();
     for s in unresolved {
-        by_uid.entry(s.uid).or_default().push(PortEntry::of(s));
+        let netns = snap.socket_netns(s.inode).map(reaper::snapshot::NetNs::label);
+        by_uid.entry(s.uid).or_default().push(PortEntry { netns, ..PortEntry::of(s) });
     }
     by_uid
         .into_iter()

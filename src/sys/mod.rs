@@ -58,7 +58,7 @@ pub use backend::{
     wait_pid_exit,
 };
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
-pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_sockets, read_cgroup_file};
+pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -82,6 +82,7 @@ const INTERFACE: () = {
     let _: fn(u32) -> Option<String> = read_cgroup;
     let _: fn(&str, bool, Duration) -> (bool, Option<bool>) = finish_cgroup;
     let _: fn(u32) -> Option<String> = read_cgroup_file;
+    let _: fn(u32) -> Option<u64> = netns_inode;
     let _: fn(u32) -> Option<NetNs> = net_namespace_of;
     let _: fn() -> Result<Vec<NetNs>> = net_namespaces;
     let _: fn(&NetNs, SocketFilter, bool) -> Result<Vec<Socket>> = netns_sockets;

@@ -189,6 +189,11 @@ pub fn read_cgroup_file(_pid: u32) -> Option<String> {
 }
 
 /// Network namespaces are Linux's: every process shares the one socket table.
+pub fn netns_inode(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// Network namespaces are Linux's: every process shares the one socket table.
 pub fn net_namespace_of(_pid: u32) -> Option<crate::model::NetNs> {
     None
 }

@@ -363,3 +363,64 @@ fn docker_proxy_is_refused_with_the_container_named_unless_pid_names_it() {
     assert_eq!(named["targets"][0]["pid"].as_u64(), Some(pid), "{named:#}");
     runs.expect("alive-named", 1);
 }
+
+/// Removes a Podman container when dropped (podman's state outlives the PID namespace that
+/// ended the container's processes), from a mount namespace without the cgroup2 mount, as it
+/// was run.
+struct PodmanContainer(String);
+
+impl Drop for PodmanContainer {
+    fn drop(&mut self) {
+        let script = "umount /sys/fs/cgroup/unified 2>/dev/null; podman --cgroup-manager=cgroupfs rm -f -t 0 \"$0\"";
+        let _ = std::process::Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", script, &self.0])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+// A real container: Podman with a root filesystem made by debootstrap, run as the README's
+// testing notes say (crun refuses this machine's hybrid cgroups, and the container cannot raise
+// its limits). Its server's port is found with --all-netns and named with the container; the
+// published port is held on the host by conmon, which kill refuses with `podman stop`.
+// By hand: REAPER_TEST_ROOTFS=/path/to/rootfs cargo test --test it -- --ignored podman
+#[test]
+#[ignore = "needs podman and REAPER_TEST_ROOTFS (a debootstrap root filesystem); see the README"]
+fn podman_container_is_named_and_its_conmon_is_refused() {
+    let Some(rootfs) = std::env::var_os("REAPER_TEST_ROOTFS") else {
+        return skip("REAPER_TEST_ROOTFS is not set");
+    };
+    if !ready_to_run() || !have("podman") {
+        return;
+    }
+    let token = token("podman");
+    let name = PodmanContainer(token.clone());
+    let script = r#"
+        ROOTFS=$1
+        umount /sys/fs/cgroup/unified 2>/dev/null
+        O=--cgroup-manager=cgroupfs
+        podman $O run -d --name "$0" --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+            -p 127.0.0.1::8000 -v /usr:/usr:ro --rootfs "$ROOTFS" /usr/bin/python3 -m http.server 8000 >/dev/null
+        for _ in $(seq 400); do HP=$(podman $O port "$0" 8000 2>/dev/null | sed 's/.*://'); [ -n "$HP" ] && break; sleep 0.05; done
+        check id podman $O inspect --format '{{.Id}}' "$0"
+        for _ in $(seq 400); do "$REAPER" list --port 8000 --all-netns --format pid >/dev/null && break; sleep 0.05; done
+        r all list --port 8000 --all-netns --format json
+        r refused kill --port "$HP" --yes --format json
+        check stop podman $O stop -t 1 "$0"
+    "#;
+    let runs = scenario(&token, script, &[&rootfs.to_string_lossy()]);
+    let id = runs.expect("id", 0).0.trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let all = runs.json("all");
+    runs.expect("all", 0);
+    let server = all.as_array().expect("rows").iter().find(|r| r["container"]["id"] == id.as_str()).expect("server");
+    assert_eq!(server["container"]["runtime"], "podman", "{all:#}");
+    assert!(server["ports"][0]["netns"].as_str().is_some_and(|n| n.starts_with("net")), "{all:#}");
+    let refused = runs.json("refused");
+    runs.expect("refused", 1);
+    assert_eq!(refused["skipped"][0]["name"], "conmon", "{refused:#}");
+    assert_eq!(refused["skipped"][0]["stop"], format!("podman stop {}", &id[..12]).as_str(), "{refused:#}");
+    runs.expect("stop", 0);
+    drop(name);
+}

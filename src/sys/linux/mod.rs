@@ -21,7 +21,7 @@ mod spawn;
 
 pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
-pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_sockets};
+pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;

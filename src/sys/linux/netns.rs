@@ -26,9 +26,10 @@ use crate::model::{NetNs, Socket, SocketFilter};
 /// Where `ip netns` keeps its names: bind mounts of namespace files.
 const NAMED: &str = "/run/netns";
 
-/// The inode of `pid`'s network namespace, from the `/proc/PID/ns/net` link (`net:[INODE]`).
-/// `None` when the process is gone, or not ours to look at (another user's, when not root).
-fn inode_of(pid: u32) -> Option<u64> {
+/// The inode of `pid`'s network namespace, from the `/proc/PID/ns/net` link (`net:[INODE]`):
+/// one `readlink`. `None` when the process is gone, or not ours to look at (another user's,
+/// when not root).
+pub fn netns_inode(pid: u32) -> Option<u64> {
     let dir = proc_dir().ok()?;
     let mut buf = [0u8; 64];
     let n = rustix::fs::readlinkat_raw(dir, PidPath::new(pid, b"ns/net").as_cstr(), &mut buf).ok()?;
@@ -59,7 +60,7 @@ fn names() -> HashMap<u64, String> {
 
 /// The network namespace `pid` is in, with its name when it has one.
 pub fn net_namespace_of(pid: u32) -> Option<NetNs> {
-    let inode = inode_of(pid)?;
+    let inode = netns_inode(pid)?;
     Some(NetNs { inode, name: names().remove(&inode), member: Some(pid) })
 }
 
@@ -70,7 +71,7 @@ pub fn net_namespaces() -> Result<Vec<NetNs>> {
     pids.sort_unstable();
     let mut seen: HashMap<u64, u32> = HashMap::new();
     for pid in pids {
-        if let Some(inode) = inode_of(pid) {
+        if let Some(inode) = netns_inode(pid) {
             seen.entry(inode).or_insert(pid);
         }
     }
@@ -157,7 +158,7 @@ pub fn netns_addresses(ns: &NetNs) -> Vec<IpAddr> {
     }
     // The member's pid may name another process by now: keep the answer only if it is the same
     // namespace still.
-    if inode_of(pid) != Some(ns.inode) {
+    if netns_inode(pid) != Some(ns.inode) {
         return Vec::new();
     }
     out.sort_unstable();
