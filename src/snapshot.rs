@@ -47,6 +47,8 @@ pub struct Snapshot {
     elsewhere: Vec<Socket>,
     /// The network namespaces whose tables are in `elsewhere`.
     netns_read: HashSet<u64>,
+    /// How many network namespaces could not be read (not root): their ports are not known.
+    pub netns_denied: usize,
 }
 
 impl Snapshot {
@@ -179,9 +181,13 @@ impl Snapshot {
         let mut out = read(filter)?;
         self.filter = filter;
         if self.all_netns {
+            self.netns_denied = 0;
             let own = sys::netns_inode(sys::self_pid());
             for ns in sys::net_namespaces()?.into_iter().filter(|n| Some(n.inode) != own) {
-                let got = sys::netns_sockets(&ns, filter, listeners_only)?;
+                let Some(got) = sys::netns_sockets(&ns, filter, listeners_only)? else {
+                    self.netns_denied += 1;
+                    continue;
+                };
                 for s in got.iter().filter(|s| s.inode != 0) {
                     self.socket_netns.insert(s.inode, ns.clone());
                 }
@@ -265,7 +271,7 @@ impl Snapshot {
                 self.netns_read.insert(ns.inode);
                 // Unreadable (not root): the process's ports there stay unknown, as other
                 // users' fd tables do.
-                if let Ok(got) = sys::netns_sockets(&ns, self.filter, false) {
+                if let Ok(Some(got)) = sys::netns_sockets(&ns, self.filter, false) {
                     for s in got.iter().filter(|s| s.inode != 0) {
                         self.socket_netns.insert(s.inode, ns.clone());
                     }

@@ -40,6 +40,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
+    if snap.netns_denied > 0 {
+        warn(output::netns_denied(snap.netns_denied));
+    }
     let human = args.format == Format::Table;
     if args.dry_run {
         let report = kill::execute(&plan, &sel, &opts, &mut |_| {})?;

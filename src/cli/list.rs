@@ -40,6 +40,9 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         if matches.env_unreadable > 0 {
             output::warn(output::env_unreadable(matches.env_unreadable));
         }
+        if snap.netns_denied > 0 {
+            output::warn(output::netns_denied(snap.netns_denied));
+        }
     }
     if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
         output::warn(nothing_text(&sel)?);

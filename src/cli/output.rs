@@ -239,6 +239,12 @@ pub fn env_unreadable(n: usize) -> String {
     )
 }
 
+/// The line for network namespaces `--all-netns` could not read.
+pub fn netns_denied(n: usize) -> String {
+    let what = if n == 1 { "1 network namespace" } else { &format!("{n} network namespaces") };
+    format!("{what} could not be read (entering one needs root): ports held there are not known")
+}
+
 /// `s` cut to at most `max` characters, the cut marked with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

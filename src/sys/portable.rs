@@ -204,8 +204,12 @@ pub fn net_namespaces() -> Result<Vec<crate::model::NetNs>> {
 }
 
 /// Network namespaces are Linux's: there is no other table.
-pub fn netns_sockets(_ns: &crate::model::NetNs, _filter: SocketFilter, _listeners: bool) -> Result<Vec<Socket>> {
-    Ok(Vec::new())
+pub fn netns_sockets(
+    _ns: &crate::model::NetNs,
+    _filter: SocketFilter,
+    _listeners: bool,
+) -> Result<Option<Vec<Socket>>> {
+    Ok(Some(Vec::new()))
 }
 
 /// Network namespaces are Linux's: no addresses of one.

@@ -424,3 +424,44 @@ fn podman_container_is_named_and_its_conmon_is_refused() {
     runs.expect("stop", 0);
     drop(name);
 }
+
+// Without root reaper cannot enter another network namespace (setns needs CAP_SYS_ADMIN): it
+// reads the member process's /proc/PID/net tables instead. A user's own server in a user +
+// network namespace of its own is found with --all-netns and its port shown by `list -s`; a
+// root namespace the user cannot read is counted on stderr (it once made the whole query fail).
+#[test]
+fn without_root_a_namespace_is_read_from_its_members_proc_net() {
+    if !ready_to_run() || !have("setpriv") {
+        return;
+    }
+    // A root namespace nobody may not enter: counted on stderr, never an error or "free".
+    let Some(_root_ns) = Netns::new("netns-root") else { return skip("ip netns add failed") };
+    let tmp = TempDir::new("netns-user");
+    std::fs::set_permissions(&tmp.0, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+    let token = token("netns-user");
+    let portfile = tmp.0.join("port");
+    let inner = format!("ip link set lo up; exec python3 -c \"$0\" {} 127.0.0.1 {token}", portfile.display());
+    let srv = PRELUDE.split("SRV='").nth(1).and_then(|s| s.split("'\n").next()).expect("SRV in the prelude");
+    let mut cmd = wrapper_cmd("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "unshare", "-rn", "sh", "-c", &inner, srv]);
+    let server = Started::spawn(token.clone(), &mut cmd);
+    wait_for("the server in its namespace to listen", || portfile.exists());
+    let port = std::fs::read_to_string(&portfile).expect("port");
+    let nobody = |args: &[&str]| {
+        let mut cmd = wrapper_cmd("setpriv");
+        cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args);
+        run_bounded(&mut cmd, format!("setpriv nobody reaper {}", args.join(" ")))
+    };
+    let host = nobody(&["list", "--port", &port]);
+    host.expect(1);
+    let all = nobody(&["list", "--port", &port, "--all-netns", "--format", "json"]);
+    all.expect(0);
+    assert!(all.stderr().contains("could not be read (entering one needs root)"), "{}", all.stderr());
+    let json = all.json();
+    assert_eq!(json.as_array().map(Vec::len), Some(1), "{json:#}");
+    assert!(json[0]["ports"][0]["netns"].as_str().is_some_and(|n| n.starts_with("net:[")), "{json:#}");
+    let by_sig = nobody(&["list", "--signature", &token]);
+    by_sig.expect(0);
+    assert!(by_sig.stdout().contains(&format!("tcp 127.0.0.1:{port} net:[")), "{}", by_sig.stdout());
+    drop(server);
+}

@@ -106,10 +106,16 @@ fn open(ns: &NetNs) -> Result<Option<std::os::fd::OwnedFd>> {
 }
 
 /// The socket table of `ns` (listeners and bound UDP sockets only with `listeners_only`, as
-/// [`sockets::listening_sockets`]). A namespace that is gone has no sockets; one that cannot be
-/// read is an error, never an empty table.
-pub fn netns_sockets(ns: &NetNs, filter: SocketFilter, listeners_only: bool) -> Result<Vec<Socket>> {
-    let Some(fd) = open(ns)? else { return Ok(Vec::new()) };
+/// [`sockets::listening_sockets`]). A namespace that is gone has no sockets; `None`: reading it
+/// is not permitted (not root, and no member of ours to read `/proc/PID/net` of), as other
+/// users' fd tables are not; any other failure is an error, never an empty table.
+pub fn netns_sockets(ns: &NetNs, filter: SocketFilter, listeners_only: bool) -> Result<Option<Vec<Socket>>> {
+    let fd = match open(ns) {
+        Ok(Some(fd)) => fd,
+        Ok(None) => return Ok(Some(Vec::new())),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::PermissionDenied => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let entered = std::thread::scope(|s| {
         s.spawn(|| {
             // The namespace of this thread only: it ends with the thread.
@@ -126,18 +132,21 @@ pub fn netns_sockets(ns: &NetNs, filter: SocketFilter, listeners_only: bool) -> 
         .join()
     });
     match entered {
-        Ok(Ok(got)) => Ok(got),
+        Ok(Ok(got)) => Ok(Some(got)),
         Ok(Err((_, Some(e)))) => Err(e),
         // Not permitted to enter (not root): the member's /proc/PID/net tables, as text.
         Ok(Err((e, None))) if e == Errno::PERM => match ns.member {
-            Some(pid) => {
-                let mut got = sockets::proc_sockets(filter, &format!("/proc/{pid}/net"))?;
-                if listeners_only {
-                    got.retain(Socket::is_listening);
+            Some(pid) => match sockets::proc_sockets(filter, &format!("/proc/{pid}/net")) {
+                Ok(mut got) => {
+                    if listeners_only {
+                        got.retain(Socket::is_listening);
+                    }
+                    Ok(Some(got))
                 }
-                Ok(got)
-            }
-            None => Err(Error::Sockets(format!("entering network namespace {}: {e}", ns.label()))),
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::PermissionDenied => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
         },
         Ok(Err((e, None))) => Err(Error::Sockets(format!("entering network namespace {}: {e}", ns.label()))),
         Err(_) => Err(Error::Sockets(format!("reading the socket table of {}", ns.label()))),
@@ -212,7 +221,7 @@ mod tests {
         assert!(net_namespaces().unwrap().iter().any(|n| n.inode == own.inode));
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let got = netns_sockets(&own, SocketFilter { tcp: true, udp: false }, true).unwrap();
+        let got = netns_sockets(&own, SocketFilter { tcp: true, udp: false }, true).unwrap().unwrap();
         assert!(got.iter().any(|s| s.local_port == port), "{got:?}");
     }
 }
