@@ -257,6 +257,19 @@ pub fn state_in(specs: &[PortSpec], proto: Option<Proto>, all_netns: bool) -> Re
     survey(&mut snap, specs, proto, Holders::All)
 }
 
+/// The other network namespaces in which a process holds a socket on one of `specs`: their
+/// labels (`netns:NAME`, `net:[INODE]`), sorted. What to tell someone for whom a port is free
+/// here while a container holds it (reads every namespace's table, without an fd scan).
+pub fn held_elsewhere(specs: &[PortSpec], proto: Option<Proto>) -> Result<Vec<String>> {
+    let mut snap = Snapshot::new();
+    snap.set_all_netns(true);
+    let states = survey(&mut snap, specs, proto, Holders::No)?;
+    let mut out: Vec<String> = states.iter().flat_map(|p| &p.sockets).filter_map(|s| s.netns.clone()).collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 /// How often [`watch_retake`] reads the socket table (a sock_diag dump: well under 1 ms).
 const RETAKE_POLL: Duration = Duration::from_millis(10);
 

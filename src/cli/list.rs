@@ -71,19 +71,9 @@ fn nothing_text(sel: &reaper::Selection) -> Result<String> {
     let mut text = lines.join("\n");
     if !sel.all_netns {
         // Free in this host's network, but perhaps held in a container's or an `ip netns` one.
-        let mut all = Snapshot::new();
-        all.set_all_netns(true);
-        let elsewhere = reaper::ports::survey(&mut all, &sel.ports, sel.proto, reaper::ports::Holders::No)?;
-        let mut names: Vec<&str> =
-            elsewhere.iter().flat_map(|p| &p.sockets).filter_map(|s| s.netns.as_deref()).collect();
-        names.sort_unstable();
-        names.dedup();
-        if !names.is_empty() {
-            let names: Vec<String> = names.iter().map(|n| output::sanitize(n)).collect();
-            text.push_str(&format!(
-                "\nheld in another network namespace ({}): --all-netns shows who holds it there",
-                names.join(", ")
-            ));
+        if let Some(hint) = output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto)?) {
+            text.push('\n');
+            text.push_str(&hint);
         }
     }
     Ok(text)

@@ -239,6 +239,16 @@ pub fn env_unreadable(n: usize) -> String {
     )
 }
 
+/// `held in another network namespace (netns:web): --all-netns ...` for the labels of
+/// [`reaper::ports::held_elsewhere`], or `None` when there are none.
+pub fn held_elsewhere(labels: &[String]) -> Option<String> {
+    if labels.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = labels.iter().map(|n| sanitize(n)).collect();
+    Some(format!("held in another network namespace ({}): --all-netns shows who holds it there", names.join(", ")))
+}
+
 /// The line for network namespaces `--all-netns` could not read.
 pub fn netns_denied(n: usize) -> String {
     let what = if n == 1 { "1 network namespace" } else { &format!("{n} network namespaces") };

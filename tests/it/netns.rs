@@ -204,7 +204,8 @@ fn a_port_in_another_netns_is_not_the_hosts_and_all_netns_finds_it() {
     assert!(out.trim().is_empty(), "{out}");
     runs.expect("wait-host", 0);
     let kill = runs.json("kill-host");
-    runs.expect("kill-host", 0);
+    let (_, why) = runs.expect("kill-host", 0);
+    assert!(why.contains(&format!("held in another network namespace ({label}): --all-netns")), "{why}");
     assert_eq!(kill["targets"].as_array().map(Vec::len), Some(0), "{kill:#}");
     assert_eq!(kill["ports"][0]["state"], "free", "{kill:#}");
     runs.expect("alive-after-host-kill", 0);
