@@ -276,9 +276,13 @@ const RETAKE_POLL: Duration = Duration::from_millis(10);
 /// Watches `specs`, just found usable, for `window`: the first time one is held again, returns
 /// every spec's state with its holders and, on the retaken ones, [`Retaken`] (who took it and
 /// what started them). There is no kernel event for a bind, so this reads the socket table
-/// every `RETAKE_POLL` (10 ms) without an fd scan, until the deadline. With `all_netns`, every
-/// network namespace's table.
-pub fn watch_retake(
+/// every `RETAKE_POLL` (10 ms) without an fd scan, until the deadline.
+pub fn watch_retake(specs: &[PortSpec], proto: Option<Proto>, window: Duration) -> Result<Option<Vec<PortState>>> {
+    watch_retake_in(specs, proto, window, false)
+}
+
+/// [`watch_retake`] in reaper's own network namespace, or with `all_netns` in every one.
+pub fn watch_retake_in(
     specs: &[PortSpec],
     proto: Option<Proto>,
     window: Duration,

@@ -112,7 +112,7 @@ pub fn execute(
     let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
     if watch
         && report.ports.iter().all(|p| p.usable(opts.strict))
-        && let Some(retaken) = ports::watch_retake(&sel.ports, sel.proto, opts.settle, sel.all_netns)?
+        && let Some(retaken) = ports::watch_retake_in(&sel.ports, sel.proto, opts.settle, sel.all_netns)?
     {
         report.ports = retaken;
     }
