@@ -46,7 +46,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     let human = args.format == Format::Table;
     if plan.targets.is_empty() && !sel.all_netns && !sel.ports.is_empty() && !style.quiet {
         // Nothing here holds it: say so when a container's (or an `ip netns`) network does.
-        if let Some(hint) = output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto)?) {
+        if let Some(hint) =
+            output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto).unwrap_or_default())
+        {
             warn(hint);
         }
     }

@@ -71,7 +71,9 @@ fn nothing_text(sel: &reaper::Selection) -> Result<String> {
     let mut text = lines.join("\n");
     if !sel.all_netns {
         // Free in this host's network, but perhaps held in a container's or an `ip netns` one.
-        if let Some(hint) = output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto)?) {
+        if let Some(hint) =
+            output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto).unwrap_or_default())
+        {
             text.push('\n');
             text.push_str(&hint);
         }
