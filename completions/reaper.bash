@@ -213,7 +213,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__kill)
-            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,6 +323,10 @@ _reaper() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -347,7 +351,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__list)
-            opts="-p -s -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --color --quiet --help --version"
+            opts="-p -s -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +454,10 @@ _reaper() {
                     return 0
                     ;;
                 --started-before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --container)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

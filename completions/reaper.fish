@@ -61,11 +61,13 @@ complete -c reaper -n "__fish_reaper_using_subcommand list" -l env -d 'Environme
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l tree -d 'Show each match within its ancestry and descendants'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l all-netns -d 'Look ports up in every network namespace (containers, `ip netns`), not only reaper\'s own'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s V -l version -d 'Print version'
@@ -103,6 +105,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l env -d 'Environme
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l sequence -d 'The whole sequence, e.g. \'TERM:5s,INT:2s,KILL\' (overrides --signal and --timeout)' -r
@@ -115,6 +118,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l dry-run -d 'Print
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s y -l yes -d 'Do not ask for confirmation on a terminal'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l strict -d 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l all-netns -d 'Look ports up in every network namespace (containers, `ip netns`), not only reaper\'s own'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s 9 -l force -d 'SIGKILL at once'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -51,6 +51,11 @@ pub enum Error {
     /// A `--cgroup` value that is not an absolute cgroup path.
     #[error("invalid cgroup '{0}': expected an absolute cgroup v2 path such as /system.slice/job.scope")]
     InvalidCgroup(String),
+    /// A `--container` value that is not a container id prefix.
+    #[error(
+        "invalid container '{0}': expected a container id or its first 4 or more hex digits, as `docker ps` shows it"
+    )]
+    InvalidContainer(String),
     /// A `--started-after`/`--started-before` value that is not a time.
     #[error("invalid time '{value}': {reason}")]
     InvalidTime {
@@ -126,6 +131,7 @@ impl Error {
                 | Error::InvalidGlob { .. }
                 | Error::InvalidEnv(_)
                 | Error::InvalidCgroup(_)
+                | Error::InvalidContainer(_)
                 | Error::InvalidTime { .. }
                 | Error::UnknownUser(_)
                 | Error::InvalidPid(_)

@@ -135,6 +135,7 @@
 
 #![warn(missing_docs)]
 
+pub mod container;
 pub mod error;
 #[cfg(target_os = "linux")]
 pub mod guard;

@@ -173,6 +173,9 @@ pub struct PortEntry {
     pub local_port: u16,
     /// Socket state.
     pub state: String,
+    /// The network namespace the socket is in, when it is not reaper's own: `netns:NAME` when
+    /// `ip netns` names it, else `net:[INODE]`; `null` for reaper's own.
+    pub netns: Option<String>,
 }
 
 impl PortEntry {
@@ -184,6 +187,28 @@ impl PortEntry {
             local_addr: s.local_addr.to_string(),
             local_port: s.local_port,
             state: s.state.as_str().to_string(),
+            netns: None,
+        }
+    }
+}
+
+/// A network namespace: a socket table of its own. A port held in one is held there only.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NetNs {
+    /// The namespace's inode, as `/proc/PID/ns/net` names it (`net:[INODE]`).
+    pub inode: u64,
+    /// Its name when `ip netns` names it (a bind mount under `/run/netns`).
+    pub name: Option<String>,
+    /// A process in it: how to enter it when it has no name.
+    pub member: Option<u32>,
+}
+
+impl NetNs {
+    /// `netns:NAME` when it has a name, else `net:[INODE]`.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("netns:{n}"),
+            None => format!("net:[{}]", self.inode),
         }
     }
 }

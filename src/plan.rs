@@ -188,8 +188,17 @@ fn skipped(snap: &mut Snapshot, p: &Process, why: impl Into<String>, flag: Optio
         flag: flag.map(str::to_string),
         matched,
         running: true,
+        stop: None,
         start_ticks: p.start_ticks,
     }
+}
+
+/// `p` skipped because it is a container runtime's port proxy (see
+/// [`crate::container::PortProxy`]): only `--pid` names it for a signal. The reason names the
+/// container it serves and how to stop that instead.
+fn skipped_proxy(snap: &mut Snapshot, p: &Process, proxy: &crate::container::PortProxy, matched: bool) -> Skipped {
+    let flag = format!("--pid {}", p.pid);
+    Skipped { stop: Some(proxy.stop_command()), ..skipped(snap, p, proxy.reason(), Some(&flag), matched) }
 }
 
 /// The report entry of a target, outcome `planned`.
@@ -259,6 +268,8 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         } else if foreign(&p) {
             let why = owner_why(snap, &p);
             out.skipped.push(skipped(snap, &p, why, Some("--all-users"), true));
+        } else if let Some(proxy) = proxy_unless_named(sel, &p) {
+            out.skipped.push(skipped_proxy(snap, &p, &proxy, true));
         } else {
             roots.push(pid);
         }
@@ -292,11 +303,20 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
                 out.skipped.push(skipped(snap, &p, why, Some("--all-users"), false));
                 continue;
             }
+            if let Some(proxy) = proxy_unless_named(sel, &p) {
+                out.skipped.push(skipped_proxy(snap, &p, &proxy, false));
+                continue;
+            }
         }
         out.add(snap, &p, matched, signals.clone());
     }
     out.supervisors = supervisors(snap, &out.targets, &rails);
     Ok(out)
+}
+
+/// The port proxy `p` is ([`crate::container::port_proxy`]), unless `--pid` names it.
+fn proxy_unless_named(sel: &Selection, p: &Process) -> Option<crate::container::PortProxy> {
+    if sel.pids.contains(&p.pid) { None } else { crate::container::port_proxy(p) }
 }
 
 impl Plan {

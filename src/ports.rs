@@ -65,6 +65,9 @@ pub struct HeldSocket {
     /// The processes that hold it; empty when none is visible (not asked for, or another
     /// user's when reaper is not root).
     pub holders: Vec<u32>,
+    /// The network namespace it is in when it is not reaper's own (`netns:NAME`,
+    /// `net:[INODE]`; only with `--all-netns`), else `null`.
+    pub netns: Option<String>,
     /// The kernel's socket inode.
     #[serde(skip)]
     pub inode: u64,
@@ -170,7 +173,9 @@ pub fn filter(specs: &[PortSpec], proto: Option<Proto>) -> SocketFilter {
 }
 
 /// The state of each of `specs`, read now into `snap`: the socket table (every state), and the
-/// holders `holders` asks for.
+/// holders `holders` asks for. The table is the snapshot's scope: reaper's own network
+/// namespace (a port held only in another one is free here, as this host's network sees it),
+/// or every namespace after [`Snapshot::set_all_netns`] (a port held in any is held).
 pub fn survey(
     snap: &mut Snapshot,
     specs: &[PortSpec],
@@ -201,6 +206,7 @@ pub fn survey(
                 state: s.state,
                 uid: s.uid,
                 holders: snap.holders(s.inode).to_vec(),
+                netns: snap.socket_netns(s.inode).map(crate::model::NetNs::label),
                 inode: s.inode,
             })
             .collect();
@@ -241,7 +247,27 @@ pub fn survey(
 
 /// [`survey`] on a fresh snapshot with every holder: what `kill` reports at the end.
 pub fn state(specs: &[PortSpec], proto: Option<Proto>) -> Result<Vec<PortState>> {
-    survey(&mut Snapshot::new(), specs, proto, Holders::All)
+    state_in(specs, proto, false)
+}
+
+/// [`state`] in reaper's own network namespace, or with `all_netns` in every one.
+pub fn state_in(specs: &[PortSpec], proto: Option<Proto>, all_netns: bool) -> Result<Vec<PortState>> {
+    let mut snap = Snapshot::new();
+    snap.set_all_netns(all_netns);
+    survey(&mut snap, specs, proto, Holders::All)
+}
+
+/// The other network namespaces in which a process holds a socket on one of `specs`: their
+/// labels (`netns:NAME`, `net:[INODE]`), sorted. What to tell someone for whom a port is free
+/// here while a container holds it (reads every namespace's table, without an fd scan).
+pub fn held_elsewhere(specs: &[PortSpec], proto: Option<Proto>) -> Result<Vec<String>> {
+    let mut snap = Snapshot::new();
+    snap.set_all_netns(true);
+    let states = survey(&mut snap, specs, proto, Holders::No)?;
+    let mut out: Vec<String> = states.iter().flat_map(|p| &p.sockets).filter_map(|s| s.netns.clone()).collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 /// How often [`watch_retake`] reads the socket table (a sock_diag dump: well under 1 ms).
@@ -252,10 +278,21 @@ const RETAKE_POLL: Duration = Duration::from_millis(10);
 /// what started them). There is no kernel event for a bind, so this reads the socket table
 /// every `RETAKE_POLL` (10 ms) without an fd scan, until the deadline.
 pub fn watch_retake(specs: &[PortSpec], proto: Option<Proto>, window: Duration) -> Result<Option<Vec<PortState>>> {
+    watch_retake_in(specs, proto, window, false)
+}
+
+/// [`watch_retake`] in reaper's own network namespace, or with `all_netns` in every one.
+pub fn watch_retake_in(
+    specs: &[PortSpec],
+    proto: Option<Proto>,
+    window: Duration,
+    all_netns: bool,
+) -> Result<Option<Vec<PortState>>> {
     let start = std::time::Instant::now();
     let deadline = start + window;
     loop {
         let mut snap = Snapshot::new();
+        snap.set_all_netns(all_netns);
         let now = survey(&mut snap, specs, proto, Holders::No)?;
         if now.iter().any(|p| p.state == Verdict::Held) {
             let after_ms = start.elapsed().as_millis() as u64;

@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::container::Container;
 use crate::snapshot::{PortEntry, Snapshot};
 
 /// One process as `reaper list --format json` prints it. The shape is documented in the README
@@ -41,6 +42,8 @@ pub struct ProcessRecord {
     pub ports: Vec<PortEntry>,
     /// Pids of its children.
     pub children: Vec<u32>,
+    /// The container it runs in (from its cgroup path), `null` when none.
+    pub container: Option<Container>,
 }
 
 impl ProcessRecord {
@@ -58,6 +61,7 @@ impl ProcessRecord {
             orphan,
             ports,
             children,
+            container: Container::of_pid(pid),
             start_time: rfc3339(p.start_time),
             age_ms: p.age(now).as_millis(),
             exe: p.exe.as_ref().map(|e| e.to_string_lossy().into_owned()),

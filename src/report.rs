@@ -93,6 +93,10 @@ pub struct Skipped {
     pub matched: bool,
     /// Whether it still ran when the kill ended (set by the report; `true` in a plan).
     pub running: bool,
+    /// What to run instead, when there is a better way to stop what it serves: a container
+    /// runtime's port proxy names the container's stop command (`docker stop 1a2b3c4d5e6f`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
     /// Start time: with `pid`, its identity.
     #[serde(skip)]
     pub start_ticks: u64,

@@ -99,6 +99,12 @@ pub struct Selection {
     pub started_after: Option<SystemTime>,
     /// `--started-before`: started strictly before this time.
     pub started_before: Option<SystemTime>,
+    /// `--container`: container id prefixes (lowercase hex, see
+    /// [`crate::container::parse_prefix`]); a process in a container whose id begins so matches.
+    pub containers: Vec<String>,
+    /// `--all-netns`: ports are looked up in every network namespace, not only reaper's own
+    /// (the host's network, by default). Refines `--port`; not a selector of its own.
+    pub all_netns: bool,
 }
 
 impl Selection {
@@ -197,13 +203,26 @@ impl Selection {
         self
     }
 
+    /// Adds a container id prefix (at least 4 hex digits).
+    pub fn container(mut self, prefix: &str) -> Result<Selection> {
+        self.containers.push(crate::container::parse_prefix(prefix)?);
+        Ok(self)
+    }
+
+    /// Looks up ports in every network namespace, not only reaper's own.
+    pub fn all_netns(mut self) -> Selection {
+        self.all_netns = true;
+        self
+    }
+
     /// Selects processes started strictly before `t`.
     pub fn started_before(mut self, t: SystemTime) -> Selection {
         self.started_before = Some(t);
         self
     }
 
-    /// Whether no selector is set at all (`--proto`, `--state` and `--exclude` only refine).
+    /// Whether no selector is set at all (`--proto`, `--state`, `--all-netns` and `--exclude` only
+    /// refine).
     pub fn is_empty(&self) -> bool {
         self.ports.is_empty()
             && self.signatures.is_empty()
@@ -220,6 +239,7 @@ impl Selection {
             && self.younger_than.is_none()
             && self.envs.is_empty()
             && self.cgroups.is_empty()
+            && self.containers.is_empty()
             && self.started_after.is_none()
             && self.started_before.is_none()
     }
@@ -288,6 +308,7 @@ impl Matches {
 pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     let mut out = Matches::default();
+    snap.set_all_netns(sel.all_netns);
     // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
     let mut candidates: Option<BTreeSet<u32>> = None;
     if !sel.effective_ports().is_empty() {
@@ -378,6 +399,10 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             sel.cgroups.is_empty()
                 || sys::read_cgroup(pid)
                     .is_some_and(|cg| sel.cgroups.iter().any(|c| crate::spec::cgroup_within(&cg, c)))
+        })
+        .filter(|&pid| {
+            sel.containers.is_empty()
+                || crate::container::Container::of_pid(pid).is_some_and(|c| sel.containers.iter().any(|p| c.matches(p)))
         })
         .filter(|&pid| sel.envs.is_empty() || env_checked || env_matches(sel, pid, &mut out.env_unreadable))
         .collect();

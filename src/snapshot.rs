@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::error::Result;
 use crate::sys;
 
-pub use crate::model::{PortEntry, Process, Socket, SocketFilter, SocketState};
+pub use crate::model::{NetNs, PortEntry, Process, Socket, SocketFilter, SocketState};
 
 /// How many times [`Snapshot::load_details`] reads an empty command line again (a process
 /// caught between the two halves of exec).
@@ -34,6 +34,21 @@ pub struct Snapshot {
     exe_read: HashSet<u32>,
     /// When the snapshot was taken.
     pub taken_at: Option<SystemTime>,
+    /// Whether the socket table is every network namespace's (`--all-netns`), not only
+    /// reaper's own.
+    all_netns: bool,
+    /// The filter of the last table read.
+    filter: SocketFilter,
+    /// Socket inode -> its network namespace, for the sockets not in reaper's own (socket
+    /// inodes are unique across namespaces).
+    socket_netns: HashMap<u64, NetNs>,
+    /// Sockets of other network namespaces, read only to show the ports of processes there:
+    /// never part of `sockets`, and so never of a port's verdict.
+    elsewhere: Vec<Socket>,
+    /// The network namespaces whose tables are in `elsewhere`.
+    netns_read: HashSet<u64>,
+    /// How many network namespaces could not be read (not root): their ports are not known.
+    pub netns_denied: usize,
 }
 
 impl Snapshot {
@@ -150,9 +165,41 @@ impl Snapshot {
         self.load_details(pids);
     }
 
+    /// Makes the socket table every network namespace's (`--all-netns`): reaper's own, and
+    /// the table of each other one a process is in or `ip netns` names, read once each. Off,
+    /// the table is reaper's own namespace's: the ports as this host's network sees them.
+    /// Applies to the tables read from now on.
+    pub fn set_all_netns(&mut self, all: bool) {
+        self.all_netns = all;
+    }
+
+    /// Reads the table(s) of the scope: reaper's own network namespace, and with
+    /// [`Snapshot::set_all_netns`] every other one, each socket of those tagged with its
+    /// namespace.
+    fn read_tables(&mut self, filter: SocketFilter, listeners_only: bool) -> Result<Vec<Socket>> {
+        let read = if listeners_only { sys::listening_sockets } else { sys::sockets };
+        let mut out = read(filter)?;
+        self.filter = filter;
+        if self.all_netns {
+            self.netns_denied = 0;
+            let own = sys::netns_inode(sys::self_pid());
+            for ns in sys::net_namespaces()?.into_iter().filter(|n| Some(n.inode) != own) {
+                let Some(got) = sys::netns_sockets(&ns, filter, listeners_only)? else {
+                    self.netns_denied += 1;
+                    continue;
+                };
+                for s in got.iter().filter(|s| s.inode != 0) {
+                    self.socket_netns.insert(s.inode, ns.clone());
+                }
+                out.extend(got);
+            }
+        }
+        Ok(out)
+    }
+
     /// Reads the socket table (no owners yet).
     pub fn load_sockets(&mut self, filter: SocketFilter) -> Result<()> {
-        self.sockets = sys::sockets(filter)?;
+        self.sockets = self.read_tables(filter, false)?;
         self.listeners_only = None;
         Ok(())
     }
@@ -161,7 +208,7 @@ impl Snapshot {
     /// about listeners, and much cheaper on a machine with many connections. Methods that need
     /// a process's other sockets ([`Snapshot::find_ports_of`]) read the rest when they need it.
     pub fn load_listening_sockets(&mut self, filter: SocketFilter) -> Result<()> {
-        self.sockets = sys::listening_sockets(filter)?;
+        self.sockets = self.read_tables(filter, true)?;
         self.listeners_only = Some(filter);
         Ok(())
     }
@@ -196,7 +243,9 @@ impl Snapshot {
     }
 
     /// Makes sure the fd tables of `pids` have been scanned against every held socket, so that
-    /// [`Snapshot::ports_of`] is complete for them.
+    /// [`Snapshot::ports_of`] is complete for them. A process in another network namespace
+    /// holds its sockets in that namespace's table: that table is read too (once per
+    /// namespace), its sockets marked with the namespace, and kept apart from the verdicts.
     pub fn find_ports_of(&mut self, pids: &[u32]) -> Result<()> {
         let todo: Vec<u32> = pids.iter().copied().filter(|p| !self.scanned.contains(p)).collect();
         if todo.is_empty() {
@@ -205,13 +254,39 @@ impl Snapshot {
         if let Some(filter) = self.listeners_only {
             // The whole table, as `load_sockets` would have read it; the inodes, and so the
             // holders found so far, stay valid. On failure the listeners are all there is.
-            if let Ok(all) = sys::sockets(filter) {
+            if let Ok(all) = self.read_tables(filter, false) {
                 self.sockets = all;
                 self.listeners_only = None;
             }
         }
-        let inodes: HashSet<u64> = self.sockets.iter().filter(|s| s.is_held()).map(|s| s.inode).collect();
+        if !self.all_netns {
+            let own = sys::netns_inode(sys::self_pid());
+            for &pid in &todo {
+                // One readlink per process; the namespace's name only for another one.
+                let inode = sys::netns_inode(pid);
+                if inode.is_none() || inode == own || inode.is_some_and(|i| self.netns_read.contains(&i)) {
+                    continue;
+                }
+                let Some(ns) = sys::net_namespace_of(pid) else { continue };
+                self.netns_read.insert(ns.inode);
+                // Unreadable (not root): the process's ports there stay unknown, as other
+                // users' fd tables do.
+                if let Ok(Some(got)) = sys::netns_sockets(&ns, self.filter, false) {
+                    for s in got.iter().filter(|s| s.inode != 0) {
+                        self.socket_netns.insert(s.inode, ns.clone());
+                    }
+                    self.elsewhere.extend(got);
+                }
+            }
+        }
+        let inodes: HashSet<u64> =
+            self.sockets.iter().chain(&self.elsewhere).filter(|s| s.is_held()).map(|s| s.inode).collect();
         self.find_holders(&inodes, Some(&todo))
+    }
+
+    /// The network namespace of the socket with this inode, when it is not reaper's own.
+    pub fn socket_netns(&self, inode: u64) -> Option<&NetNs> {
+        self.socket_netns.get(&inode)
     }
 
     /// The process with this pid, if read.
@@ -239,14 +314,21 @@ impl Snapshot {
         self.holders.get(&inode).map_or(&[], Vec::as_slice)
     }
 
-    /// The sockets a process holds, among those whose holders were looked up.
+    /// The sockets a process holds, among those whose holders were looked up, in whatever
+    /// network namespace (see [`Snapshot::find_ports_of`]).
     pub fn sockets_of(&self, pid: u32) -> Vec<&Socket> {
-        self.sockets.iter().filter(|s| s.is_held() && self.holders(s.inode).contains(&pid)).collect()
+        self.sockets
+            .iter()
+            .chain(&self.elsewhere)
+            .filter(|s| s.is_held() && self.holders(s.inode).contains(&pid))
+            .collect()
     }
 
-    /// The ports a process holds, sorted and without duplicates.
+    /// The ports a process holds, sorted and without duplicates, each marked with its network
+    /// namespace when that is not reaper's own.
     pub fn ports_of(&self, pid: u32) -> Vec<PortEntry> {
-        let mut v: Vec<PortEntry> = self.sockets_of(pid).into_iter().map(PortEntry::of).collect();
+        let entry = |s: &Socket| PortEntry { netns: self.socket_netns(s.inode).map(NetNs::label), ..PortEntry::of(s) };
+        let mut v: Vec<PortEntry> = self.sockets_of(pid).into_iter().map(entry).collect();
         v.sort();
         v.dedup();
         v

@@ -207,6 +207,12 @@ pub struct SelectArgs {
     /// Started before WHEN (same forms as --started-after).
     #[arg(long, value_name = "WHEN", value_parser = parse_start)]
     pub started_before: Option<StartBound>,
+    /// In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable).
+    #[arg(long, value_name = "ID", value_parser = reaper::container::parse_prefix)]
+    pub container: Vec<String>,
+    /// Look ports up in every network namespace (containers, `ip netns`), not only reaper's own.
+    #[arg(long)]
+    pub all_netns: bool,
 }
 
 /// `reaper list`.

@@ -100,6 +100,8 @@ pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
         younger_than: a.younger_than,
         envs: a.env.clone(),
         cgroups: a.cgroup.clone(),
+        containers: a.container.clone(),
+        all_netns: a.all_netns,
         started_after: a.started_after.map(StartBound::resolve).transpose()?,
         started_before: a.started_before.map(StartBound::resolve).transpose()?,
         ..Selection::default()

@@ -40,7 +40,18 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
+    if snap.netns_denied > 0 {
+        warn(output::netns_denied(snap.netns_denied));
+    }
     let human = args.format == Format::Table;
+    if plan.targets.is_empty() && !sel.all_netns && !sel.ports.is_empty() && !style.quiet {
+        // Nothing here holds it: say so when a container's (or an `ip netns`) network does.
+        if let Some(hint) =
+            output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto).unwrap_or_default())
+        {
+            warn(hint);
+        }
+    }
     if args.dry_run {
         let report = kill::execute(&plan, &sel, &opts, &mut |_| {})?;
         let out = match args.format {

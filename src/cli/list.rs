@@ -40,6 +40,9 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         if matches.env_unreadable > 0 {
             output::warn(output::env_unreadable(matches.env_unreadable));
         }
+        if snap.netns_denied > 0 {
+            output::warn(output::netns_denied(snap.netns_denied));
+        }
     }
     if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
         output::warn(nothing_text(&sel)?);
@@ -65,7 +68,17 @@ fn nothing_text(sel: &reaper::Selection) -> Result<String> {
             }
         })
         .collect();
-    Ok(lines.join("\n"))
+    let mut text = lines.join("\n");
+    if !sel.all_netns {
+        // Free in this host's network, but perhaps held in a container's or an `ip netns` one.
+        if let Some(hint) =
+            output::held_elsewhere(&reaper::ports::held_elsewhere(&sel.ports, sel.proto).unwrap_or_default())
+        {
+            text.push('\n');
+            text.push_str(&hint);
+        }
+    }
+    Ok(text)
 }
 
 /// A held socket whose process is not visible, as a row of `list`: pid `null`, the owner the
@@ -89,7 +102,8 @@ pub struct HiddenHolder {
 fn hidden_holders(snap: &mut Snapshot, unresolved: &[reaper::Socket]) -> Vec<HiddenHolder> {
     let mut by_uid: std::collections::BTreeMap<u32, Vec<PortEntry>> = std::collections::BTreeMap::new();
     for s in unresolved {
-        by_uid.entry(s.uid).or_default().push(PortEntry::of(s));
+        let netns = snap.socket_netns(s.inode).map(reaper::snapshot::NetNs::label);
+        by_uid.entry(s.uid).or_default().push(PortEntry { netns, ..PortEntry::of(s) });
     }
     by_uid
         .into_iter()

@@ -47,6 +47,9 @@ pub fn port(p: &PortEntry) -> String {
     if p.state != "LISTEN" && p.state != "UNCONN" {
         let _ = write!(s, " ({})", p.state);
     }
+    if let Some(ns) = &p.netns {
+        let _ = write!(s, " {}", sanitize(ns));
+    }
     s
 }
 
@@ -80,20 +83,34 @@ pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> Str
     } else {
         t.force_no_tty();
     }
-    t.set_header(["PID", "PPID", "USER", "AGE", "PORTS", "COMMAND"]);
+    // CONTAINER only when some row is in one: a narrow terminal keeps its room otherwise.
+    let containers = records.iter().any(|r| r.container.is_some());
+    let mut header = vec!["PID", "PPID", "USER", "AGE", "PORTS", "COMMAND"];
+    if containers {
+        header.insert(5, "CONTAINER");
+    }
+    t.set_header(header);
     for r in records {
         let ports: Vec<String> = r.ports.iter().map(port).collect();
-        t.add_row([
+        let mut row = vec![
             Cell::new(r.pid),
             Cell::new(r.ppid),
             Cell::new(sanitize(&r.user)),
             Cell::new(age(Duration::from_millis(r.age_ms as u64))),
             Cell::new(ports.join("\n")),
             Cell::new(command(&r.cmdline, &r.name)),
-        ]);
+        ];
+        if containers {
+            row.insert(5, Cell::new(r.container.as_ref().map_or_else(|| "-".into(), |c| sanitize(&c.label()))));
+        }
+        t.add_row(row);
     }
     for row in extra {
-        t.add_row(row.iter().map(Cell::new));
+        let mut row: Vec<Cell> = row.iter().map(Cell::new).collect();
+        if containers {
+            row.insert(5, Cell::new("-"));
+        }
+        t.add_row(row);
     }
     let mut s = t.to_string();
     // comfy-table pads the last column; keep lines clean for grep and diff.
@@ -127,7 +144,10 @@ pub fn tree_marked(
         };
         let is_match = matched.contains(&r.pid);
         let head = if is_match { mark(&format!("* {}", r.pid)) } else { r.pid.to_string() };
-        let ports: String = r.ports.iter().map(|p| format!("  [{}]", port(p))).collect();
+        let mut ports: String = r.ports.iter().map(|p| format!("  [{}]", port(p))).collect();
+        if let Some(c) = &r.container {
+            ports.push_str(&format!("  {{{}}}", sanitize(&c.label())));
+        }
         let user = sanitize(&r.user);
         let mut cmd = command(&r.cmdline, &r.name);
         if let Some(width) = width {
@@ -219,6 +239,22 @@ pub fn env_unreadable(n: usize) -> String {
     )
 }
 
+/// `held in another network namespace (netns:web): --all-netns ...` for the labels of
+/// [`reaper::ports::held_elsewhere`], or `None` when there are none.
+pub fn held_elsewhere(labels: &[String]) -> Option<String> {
+    if labels.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = labels.iter().map(|n| sanitize(n)).collect();
+    Some(format!("held in another network namespace ({}): --all-netns shows who holds it there", names.join(", ")))
+}
+
+/// The line for network namespaces `--all-netns` could not read.
+pub fn netns_denied(n: usize) -> String {
+    let what = if n == 1 { "1 network namespace" } else { &format!("{n} network namespaces") };
+    format!("{what} could not be read (entering one needs root): ports held there are not known")
+}
+
 /// `s` cut to at most `max` characters, the cut marked with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -275,7 +311,10 @@ pub fn port_state(p: &PortState, strict: bool) -> String {
 /// `pid 4242 (tcp 127.0.0.1:5700 CLOSE_WAIT)`, or the owner uid when the process is not visible.
 fn held_socket(s: &HeldSocket) -> String {
     let addr = if s.local_addr.contains(':') { format!("[{}]", s.local_addr) } else { s.local_addr.clone() };
-    let what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
+    let mut what = format!("{} {addr}:{} {}", s.proto, s.local_port, s.state.as_str());
+    if let Some(ns) = &s.netns {
+        let _ = write!(what, " in {}", sanitize(ns));
+    }
     if s.holders.is_empty() {
         let user = reaper::Snapshot::new().user_name(s.uid);
         format!("a process of {user} (uid {}) that is not visible ({what}): {}", s.uid, invisible_holder("see"))

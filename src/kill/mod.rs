@@ -108,11 +108,11 @@ pub fn execute(
     if !opts.dry_run && !report.interrupted {
         report.cgroups = finish_cgroups(sel, opts, &report);
     }
-    report.ports = ports::state(&sel.ports, sel.proto)?;
+    report.ports = ports::state_in(&sel.ports, sel.proto, sel.all_netns)?;
     let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
     if watch
         && report.ports.iter().all(|p| p.usable(opts.strict))
-        && let Some(retaken) = ports::watch_retake(&sel.ports, sel.proto, opts.settle)?
+        && let Some(retaken) = ports::watch_retake_in(&sel.ports, sel.proto, opts.settle, sel.all_netns)?
     {
         report.ports = retaken;
     }

@@ -57,12 +57,14 @@ pub use backend::{
     read_cmdline, read_environ, read_exe, read_process, scan_socket_holders, scan_tree, sockets, thread_group,
     wait_pid_exit,
 };
+// Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
+pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::error::Result;
-use crate::model::{HolderScan, InodeSet, Process, Seen, Socket, SocketFilter};
+use crate::model::{HolderScan, InodeSet, NetNs, Process, Seen, Socket, SocketFilter};
 
 /// Requires `C` to be the kill engine's OS and to be made without arguments.
 const fn control<C: Control + Default>() {}
@@ -79,6 +81,12 @@ const INTERFACE: () = {
     let _: fn(u32) -> Option<Vec<String>> = read_environ;
     let _: fn(u32) -> Option<String> = read_cgroup;
     let _: fn(&str, bool, Duration) -> (bool, Option<bool>) = finish_cgroup;
+    let _: fn(u32) -> Option<String> = read_cgroup_file;
+    let _: fn(u32) -> Option<u64> = netns_inode;
+    let _: fn(u32) -> Option<NetNs> = net_namespace_of;
+    let _: fn() -> Result<Vec<NetNs>> = net_namespaces;
+    let _: fn(&NetNs, SocketFilter, bool) -> Result<Option<Vec<Socket>>> = netns_sockets;
+    let _: fn(&NetNs) -> Vec<std::net::IpAddr> = netns_addresses;
     let _: fn(u32) -> Option<(u64, u64)> = exe_identity;
     let _: fn(u32) -> Option<u32> = thread_group;
     let _: fn(u64) -> SystemTime = backend::ticks_to_time;

@@ -183,6 +183,40 @@ pub fn read_cgroup(_pid: u32) -> Option<String> {
     None
 }
 
+/// cgroups are Linux's: no process is in one here (so in no container reaper can name).
+pub fn read_cgroup_file(_pid: u32) -> Option<String> {
+    None
+}
+
+/// Network namespaces are Linux's: every process shares the one socket table.
+pub fn netns_inode(_pid: u32) -> Option<u64> {
+    None
+}
+
+/// Network namespaces are Linux's: every process shares the one socket table.
+pub fn net_namespace_of(_pid: u32) -> Option<crate::model::NetNs> {
+    None
+}
+
+/// Network namespaces are Linux's: none to list.
+pub fn net_namespaces() -> Result<Vec<crate::model::NetNs>> {
+    Ok(Vec::new())
+}
+
+/// Network namespaces are Linux's: there is no other table.
+pub fn netns_sockets(
+    _ns: &crate::model::NetNs,
+    _filter: SocketFilter,
+    _listeners: bool,
+) -> Result<Option<Vec<Socket>>> {
+    Ok(Some(Vec::new()))
+}
+
+/// Network namespaces are Linux's: no addresses of one.
+pub fn netns_addresses(_ns: &crate::model::NetNs) -> Vec<std::net::IpAddr> {
+    Vec::new()
+}
+
 /// cgroups are Linux's: nothing to finish, emptiness unknown.
 pub fn finish_cgroup(_path: &str, _kill: bool, _timeout: std::time::Duration) -> (bool, Option<bool>) {
     (false, None)

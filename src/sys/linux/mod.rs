@@ -2,12 +2,13 @@
 //! `sock_diag` with a `/proc/net` fallback (`sockets.rs`, `sockdiag.rs`), socket owners and
 //! pipes from each `/proc/PID/fd` (`fdscan.rs`), pidfds for the kill engine (`pidfd.rs`, with
 //! the ptrace freeze in `freeze.rs`), the signal and fd-wait layer (`pidwatch.rs`), `/proc`'s
-//! namespace check (`procns.rs`) and `reaper run`'s guard (`guard.rs`, `spawn.rs`, `shim.rs`).
+//! namespace check (`procns.rs`), network namespaces (`netns.rs`) and `reaper run`'s guard (`guard.rs`, `spawn.rs`, `shim.rs`).
 
 mod cgroup;
 mod fdscan;
 pub mod freeze;
 pub mod guard;
+mod netns;
 pub mod pidfd;
 pub mod pidwatch;
 mod proc;
@@ -20,12 +21,13 @@ mod spawn;
 
 pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
+pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;
 pub use proc::{
-    exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cmdline, read_environ, read_exe, read_process,
-    read_stat, scan_tree, start_ticks, thread_group, ticks_to_time,
+    exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cgroup_file, read_cmdline, read_environ, read_exe,
+    read_process, read_stat, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
 pub use procns::check_own_proc;
 pub use sockets::{lingering_expiry, listening_sockets, sockets};

@@ -232,6 +232,12 @@ pub fn read_cgroup(pid: u32) -> Option<String> {
     })
 }
 
+/// The whole of `/proc/PID/cgroup`: every hierarchy's line (v1 ones included, where a container
+/// runtime may name the container too).
+pub fn read_cgroup_file(pid: u32) -> Option<String> {
+    with_proc_file(pid, b"cgroup", |b| std::str::from_utf8(b).ok().map(str::to_string))
+}
+
 /// The executable of `pid` (unreadable for other users' processes when not root).
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
     let dir = proc_dir().ok()?;

@@ -17,6 +17,16 @@ use crate::model::{Proto, Socket, SocketFilter, SocketState};
 /// has (IPv6 disabled: no `/proc/net/tcp6`) is empty; a table that cannot be read (no fd left,
 /// say) is an error, never an empty table: an empty table would mean "every port is free".
 pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    sockets_at(filter, OWN_TABLES)
+}
+
+/// Where the calling process's own `/proc/net` tables are.
+const OWN_TABLES: &str = "/proc/net";
+
+/// [`sockets`], with the `/proc/net` fallback read from `proc_net`: the calling thread's
+/// (`/proc/thread-self/net`) in a thread that entered another network namespace, whose
+/// netlink sockets answer for that namespace; or a member process's (`/proc/PID/net`).
+pub(super) fn sockets_at(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
     let combos = [
         (Proto::Tcp, 4u8, AddressFamilyFlags::IPV4, ProtocolFlags::TCP, "tcp"),
@@ -30,7 +40,7 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
             Proto::Udp => filter.udp,
         };
         if wanted {
-            table_sockets(af, pf, family, table, proto, &mut out)?;
+            table_sockets(af, pf, family, table, proto, proc_net, &mut out)?;
         }
     }
     Ok(out)
@@ -43,12 +53,13 @@ fn table_sockets(
     family: u8,
     table: &str,
     proto: Proto,
+    proc_net: &str,
     out: &mut Vec<Socket>,
 ) -> Result<()> {
     let mut got = Vec::new();
     if netlink_sockets(af, pf, family, &mut got).is_err() {
         got.clear();
-        proc_net_sockets(table, proto, family, &mut got)?;
+        proc_net_sockets(proc_net, table, proto, family, &mut got)?;
     }
     out.append(&mut got);
     Ok(())
@@ -58,6 +69,11 @@ fn table_sockets(
 /// holds a UDP port), the same as [`sockets`] filtered by [`Socket::is_listening`], but cheaper:
 /// the kernel is asked for TCP listeners only and skips its table of connections.
 pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
+    listening_sockets_at(filter, OWN_TABLES)
+}
+
+/// [`listening_sockets`] with the fallback of [`sockets_at`].
+pub(super) fn listening_sockets_at(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
     if filter.tcp {
         let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
@@ -66,14 +82,14 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
             if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
                 // A dump that failed midway is discarded and the table read the general way.
                 got.clear();
-                table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, &mut got)?;
+                table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, proc_net, &mut got)?;
                 got.retain(Socket::is_listening);
             }
             out.append(&mut got);
         }
     }
     if filter.udp {
-        out.extend(sockets(SocketFilter { tcp: false, udp: true })?);
+        out.extend(sockets_at(SocketFilter { tcp: false, udp: true }, proc_net)?);
     }
     Ok(out)
 }
@@ -111,8 +127,21 @@ fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &
     Ok(())
 }
 
-fn proc_net_sockets(table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) -> Result<()> {
-    let path = format!("/proc/net/{table}");
+/// Only the `/proc/net` tables (`proc_net`), no netlink: how a member process's tables are read
+/// when entering its namespace is not permitted.
+pub(super) fn proc_sockets(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
+    let mut out = Vec::new();
+    let tables = [(Proto::Tcp, 4u8, "tcp"), (Proto::Tcp, 6, "tcp6"), (Proto::Udp, 4, "udp"), (Proto::Udp, 6, "udp6")];
+    for (proto, family, table) in tables {
+        if (proto == Proto::Tcp && filter.tcp) || (proto == Proto::Udp && filter.udp) {
+            proc_net_sockets(proc_net, table, proto, family, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn proc_net_sockets(proc_net: &str, table: &str, proto: Proto, family: u8, out: &mut Vec<Socket>) -> Result<()> {
+    let path = format!("{proc_net}/{table}");
     let buf = match fs::read(&path) {
         Ok(buf) => buf,
         // No such table: that family is disabled (IPv6 off), so it has no sockets.
