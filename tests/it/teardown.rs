@@ -117,7 +117,9 @@ if [ -n "${REDIS:-}" ]; then i=0; while [ ! -S "$D/redis.sock" ]; do i=$((i+1));
 "$REAPER" kill "$@" --all-users --yes --format json > "$D/kill.json" 2> "$D/kill.err"
 echo "KILL_RC=$?"
 kill -0 $BY 2>/dev/null && echo BYSTANDER=alive
-echo LEFT:; ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 != "ps" && $3 != "awk"'
+# ps to a file first: in a pipeline, awk's shell may not have exec'd yet when ps reads /proc.
+ps -eo pid=,stat=,comm= > "$D/ps.out"
+echo LEFT:; awk '$2 !~ /^Z/ && $3 != "ps"' "$D/ps.out"
 "#;
 
 struct Outcome {
