@@ -328,7 +328,7 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
                 --sequence)
@@ -496,7 +496,7 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
                 --sequence)

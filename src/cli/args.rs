@@ -104,11 +104,41 @@ pub enum StateArg {
 }
 
 fn parse_port(s: &str) -> Result<PortSpec, reaper::Error> {
-    s.parse()
+    PortSpec::parse_named(s)
 }
 
 fn parse_signal(s: &str) -> Result<Signal, reaper::Error> {
     s.parse()
+}
+
+/// The signal names `--signal` completes to: the POSIX ones that Linux and macOS share, a fixed
+/// list so that the committed completions are the same whichever platform generates them (the
+/// parser still decides what this platform accepts).
+const SIGNAL_NAMES: [&str; 28] = [
+    "TERM", "INT", "HUP", "KILL", "QUIT", "USR1", "USR2", "ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "ILL", "IO",
+    "PIPE", "PROF", "SEGV", "STOP", "SYS", "TRAP", "TSTP", "TTIN", "TTOU", "URG", "VTALRM", "WINCH", "XCPU",
+];
+
+/// `--signal`'s parser: [`parse_signal`], with [`SIGNAL_NAMES`] as the possible values, so that
+/// the shell completions offer them (`reaper kill --signal <TAB>`).
+#[derive(Clone)]
+struct SignalParser;
+
+impl clap::builder::TypedValueParser for SignalParser {
+    type Value = Signal;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Signal, clap::Error> {
+        clap::builder::TypedValueParser::parse_ref(&parse_signal, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(SIGNAL_NAMES.iter().map(|&n| clap::builder::PossibleValue::new(n))))
+    }
 }
 
 fn parse_sequence(s: &str) -> Result<Sequence, reaper::Error> {
@@ -147,7 +177,7 @@ fn parse_id(s: &str) -> Result<u32, reaper::Error> {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
 pub struct SelectArgs {
-    /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists).
+    /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists).
     #[arg(short, long = "port", value_name = "SPEC", value_delimiter = ',', value_parser = parse_port)]
     pub port: Vec<PortSpec>,
     /// Only this protocol's sockets.
@@ -189,11 +219,11 @@ pub struct SelectArgs {
     /// Owner, by name or uid.
     #[arg(short, long, value_name = "NAME|UID")]
     pub user: Vec<String>,
-    /// Started more than DUR ago (500ms, 5s, 2m, 1h).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub older_than: Option<Duration>,
     /// Started less than DUR ago.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub younger_than: Option<Duration>,
     /// Environment has NAME, or NAME=VALUE exactly (repeatable; other users' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...
     #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_env)]
@@ -244,10 +274,10 @@ pub struct TreeArgs {
 #[command(next_help_heading = "Kill sequence")]
 pub struct SequenceArgs {
     /// How long to wait after the first signal before SIGKILL.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5s")]
     pub timeout: Duration,
     /// The first signal: TERM, SIGTERM, 15, INT, HUP, ...
-    #[arg(long, value_name = "SIG", value_parser = parse_signal, default_value = "TERM")]
+    #[arg(long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
     pub signal: Signal,
     /// The whole sequence, e.g. 'TERM:5s,INT:2s,KILL' (overrides --signal and --timeout).
     #[arg(long, value_name = "SEQ", value_parser = parse_sequence, conflicts_with_all = ["signal", "timeout"])]
@@ -294,7 +324,7 @@ pub struct KillArgs {
     pub strict: bool,
     /// After the ports are free, watch them this long for a supervisor that starts the holder
     /// again (only when a target's parent lives on); 0 skips it.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "1s")]
     pub settle: Duration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -339,7 +369,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub ready_port: Option<u16>,
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
@@ -372,7 +402,7 @@ pub struct WaitArgs {
     #[arg(long, value_name = "PID", value_parser = parse_pid, conflicts_with = "port")]
     pub pid: Option<u32>,
     /// Give up after DUR (exit 1); 0 waits forever.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "30s")]
     pub timeout: Duration,
 }
 
@@ -405,6 +435,14 @@ pub struct GenerateArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    #[cfg(unix)]
+    fn signal_names_parse() {
+        for name in SIGNAL_NAMES {
+            assert!(name.parse::<Signal>().is_ok(), "{name}");
+        }
+    }
 
     #[test]
     fn verify_cli() {
