@@ -30,6 +30,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -162,6 +163,20 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'reaper;pick'= {
+            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...'
+            cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -9 'SIGKILL at once'
+            cand --force 'SIGKILL at once'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'reaper;generate'= {
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
             cand -q 'Print nothing but errors'
@@ -177,6 +192,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -189,6 +205,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help;run'= {
         }
         &'reaper;help;wait'= {
+        }
+        &'reaper;help;pick'= {
         }
         &'reaper;help;generate'= {
         }

@@ -74,7 +74,20 @@ fn usage_error(rendered: &str, sub: Option<&str>) -> String {
 }
 
 fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        // Plain `reaper`: the picker on a terminal; in a script, the help and exit 2 (as clap
+        // does for a missing subcommand).
+        if style.stdin_tty && style.stdout_tty {
+            return match Cli::try_parse_from(["reaper", "pick"]).map(|c| c.command) {
+                Ok(Some(Command::Pick(a))) => cli::pick::pick(&a, style),
+                _ => Ok(Exit::Usage),
+            };
+        }
+        use clap::CommandFactory;
+        cli::output::to_stderr(&Cli::command().render_help().to_string());
+        return Ok(Exit::Usage);
+    };
+    match command {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => {
             reaper::check_own_proc()?; // the library checks in select::find and plan::plan
@@ -84,5 +97,6 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),
         Command::Wait(a) => cli::wait::wait(a, style),
+        Command::Pick(a) => cli::pick::pick(a, style),
     }
 }

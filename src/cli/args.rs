@@ -32,8 +32,9 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Without one, on a terminal (stdin and stdout), the picker starts (`reaper pick`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -49,6 +50,8 @@ pub enum Command {
     Run(RunArgs),
     /// Wait until a port is free or listening, or a process has exited.
     Wait(WaitArgs),
+    /// Pick processes from a live list and end them (also plain `reaper` on a terminal).
+    Pick(PickArgs),
     /// Print shell completions or the man page.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -405,6 +408,28 @@ pub struct WaitArgs {
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "30s")]
     pub timeout: Duration,
 }
+
+/// `reaper pick`.
+#[derive(Debug, Args)]
+#[command(after_help = PICK_HELP)]
+pub struct PickArgs {
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
+}
+
+const PICK_HELP: &str = "\
+Keys:
+  type            filter: :3000 a port (3000-3010, udp:53, http), 4242 a pid, else fuzzy over the command line
+  up/down ^J/^K   move (and j/k while the filter is empty; then q quits too)
+  space, tab      mark (several)
+  enter           show the plan for the marked processes (or the highlighted one); y runs it
+  k               while it runs: SIGKILL now
+  ^A              everyone's processes or yours (root sees everyone's)
+  esc             leave, signalling nothing
+
+Examples:
+  reaper pick
+  reaper pick --timeout 2s";
 
 /// What `generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

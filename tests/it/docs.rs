@@ -250,7 +250,7 @@ fn man_page_renders_with_every_section() {
 
 #[test]
 fn every_subcommand_help_shows_examples() {
-    for sub in ["list", "tree", "kill", "run", "wait"] {
+    for sub in ["list", "tree", "kill", "run", "wait", "pick"] {
         let help = reaper(&[sub, "--help"]).expect(0).stdout();
         let examples = help
             .split_once("Examples:")

@@ -11,6 +11,7 @@ mod kill;
 mod layout;
 mod list;
 mod manners;
+mod pick;
 mod props;
 mod run;
 mod teardown;
