@@ -21,6 +21,12 @@ impl Tmux {
     /// Starts `reaper ARGS` (NO_COLOR=1) in a `width`x`height` terminal; `None` when tmux is
     /// missing (a failure under CI=true). Its exit status is written to a file when it ends.
     fn start(width: u16, height: u16, args: &[&str]) -> Option<Tmux> {
+        Tmux::start_env(width, height, args, "NO_COLOR=1")
+    }
+
+    /// [`Tmux::start`] with `env` (`NAME=VALUE` or `-u NAME`, as `env` takes them) instead of
+    /// `NO_COLOR=1`.
+    fn start_env(width: u16, height: u16, args: &[&str], env: &str) -> Option<Tmux> {
         if !have("tmux") {
             return None;
         }
@@ -28,7 +34,7 @@ impl Tmux {
         let status = std::env::temp_dir().join(format!("{socket}.status"));
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         let s = status.display();
-        let line = format!("NO_COLOR=1 '{REAPER}' {}; echo $? > '{s}.tmp' && mv '{s}.tmp' '{s}'", quoted.join(" "));
+        let line = format!("env {env} '{REAPER}' {}; echo $? > '{s}.tmp' && mv '{s}.tmp' '{s}'", quoted.join(" "));
         let t = Tmux { socket, status };
         let (w, h) = (width.to_string(), height.to_string());
         t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", &w, "-y", &h, "sh", "-c", &line]);
@@ -236,4 +242,48 @@ fn plain_reaper_in_a_script_prints_the_usage_and_pick_needs_a_terminal() {
     let run = reaper(&["pick"]);
     run.expect(2);
     assert!(run.stderr().starts_with("reaper: the picker needs a terminal"), "{}", run.stderr());
+}
+
+#[test]
+fn pick_colour_follows_no_color_and_the_flag() {
+    let fx = Fixture::start("pick-colour", "listen", &["tcp", "127.0.0.1"]);
+    // 38;5;N / 48;5;N: the foreground and background colours ratatui writes.
+    let coloured = |screen: &str| screen.contains("\x1b[38;5;") || screen.contains("\x1b[48;5;");
+    for (env, args, colour) in [
+        ("-u NO_COLOR", vec!["pick"], true),
+        ("NO_COLOR=1", vec!["pick"], false),
+        ("-u NO_COLOR", vec!["--color", "never", "pick"], false),
+        ("NO_COLOR=1", vec!["--color", "always", "pick"], true),
+    ] {
+        let Some(t) = Tmux::start_env(120, 20, &args, env) else {
+            return;
+        };
+        filter_to(&t, &fx);
+        let screen = t.tmux(&["capture-pane", "-p", "-e"]);
+        assert_eq!(coloured(&screen), colour, "{env} {args:?}:\n{screen:?}");
+        if !colour {
+            assert!(
+                screen.contains("\x1b[7m") || screen.contains(";7m"),
+                "without colour the highlight is reverse video: {screen:?}"
+            );
+        }
+        t.keys(&["Escape"]);
+        assert_eq!(t.exit_code(), 1);
+    }
+}
+
+#[test]
+fn pick_shows_hostile_command_lines_escaped() {
+    let evil = "\x1b[2J\x1b]0;owned\x07line1\nline2";
+    let fx = Fixture::start("pick-evil", "listen", &["tcp", "127.0.0.1", "0", evil]);
+    let Some(t) = Tmux::start(200, 20, &["pick"]) else {
+        return;
+    };
+    let screen = filter_to(&t, &fx);
+    let row = screen.lines().find(|l| l.contains(&fx.pid().to_string())).expect("the row");
+    // The line is cut at the window's edge: the escapes up to there are shown as text.
+    assert!(row.contains(r"0 \x1b[2J\x1b]0;owned"), "{row}");
+    assert!(screen.starts_with("reaper pick:"), "the screen was not cleared by the command line: {screen}");
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
 }

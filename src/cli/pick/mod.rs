@@ -48,6 +48,9 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     let mut reader = rows::Reader::default();
     let mut app = App::new(reaper::caller_uid() == 0);
     app.set_rows(reader.read(app.everyone)?);
+    // crossterm drops colours itself when NO_COLOR is set; reaper has decided already
+    // (`--color always` overrides NO_COLOR, and without colour nothing asks for any).
+    ratatui::crossterm::style::force_color_output(style.color);
     let mut term = Term::new()?;
     let mut last_read = Instant::now();
     let mut exit = Exit::Failure;

@@ -42,8 +42,12 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
         Screen::Done(lines) => text(frame, lines, body, color),
     }
     let keys = match &app.screen {
+        Screen::List if foot.width < 100 => {
+            let toggle = if app.can_toggle { " ^A:all" } else { "" };
+            format!("type:filter ^J/^K:move space:mark enter:kill esc:quit{toggle}")
+        }
         Screen::List => {
-            let toggle = if app.can_toggle { " ^A everyone/yours" } else { "" };
+            let toggle = if app.can_toggle { " | ^A everyone's/yours" } else { "" };
             format!(
                 "type to filter (:PORT, PID, name) | arrows ^J/^K move | space mark | enter kill | esc quit{toggle}"
             )
