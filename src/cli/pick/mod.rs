@@ -272,3 +272,51 @@ impl Job {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `sleep` of the test's own (an exact pid), SIGKILLed and reaped on drop.
+    struct Sleeper(std::process::Child);
+
+    impl Drop for Sleeper {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn row(pid: u32, start_ticks: u64) -> rows::Row {
+        rows::Row {
+            pid,
+            start_ticks,
+            user: "root".into(),
+            age: Duration::ZERO,
+            cpu: None,
+            rss: 0,
+            ports: Vec::new(),
+            command: "sleep 60".into(),
+            haystack: "sleep 60".into(),
+        }
+    }
+
+    // A row is seconds old when Enter is pressed: a pid that is another process by then (its
+    // start time differs) must be refused, not planned.
+    #[test]
+    fn a_picked_pid_that_is_another_process_now_is_refused() {
+        let child = std::process::Command::new("sleep").arg("60").spawn().expect("sleep");
+        let sleeper = Sleeper(child);
+        let pid = sleeper.0.id();
+        let start = reaper::read_process(pid).expect("the sleep").start_ticks;
+        let mut app = App::new(true);
+        app.set_rows(vec![row(pid, start + 1)]);
+        let err = plan_kill(&app, &Sequence::default()).err().expect("refused");
+        assert!(err.contains(&format!("pid {pid} is not the process you picked")), "{err}");
+        app.set_rows(vec![row(pid, start)]);
+        let (pending, text) = plan_kill(&app, &Sequence::default()).expect("planned");
+        assert_eq!(pending.plan.targets.iter().map(|t| t.pid).collect::<Vec<_>>(), [pid]);
+        assert!(text.iter().any(|l| l.starts_with("would signal 1 process")), "{text:?}");
+        assert!(reaper::read_process(pid).is_some_and(|p| !p.is_zombie()), "planning signals nothing");
+    }
+}
