@@ -15,6 +15,8 @@ use crate::util::*;
 struct Tmux {
     socket: String,
     status: PathBuf,
+    /// The server's socket file (tmux leaves it behind after `kill-server`).
+    socket_path: Option<PathBuf>,
 }
 
 impl Tmux {
@@ -35,9 +37,10 @@ impl Tmux {
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
         let s = status.display();
         let line = format!("env {env} '{REAPER}' {}; echo $? > '{s}.tmp' && mv '{s}.tmp' '{s}'", quoted.join(" "));
-        let t = Tmux { socket, status };
+        let mut t = Tmux { socket, status, socket_path: None };
         let (w, h) = (width.to_string(), height.to_string());
         t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", &w, "-y", &h, "sh", "-c", &line]);
+        t.socket_path = Some(PathBuf::from(t.tmux(&["display-message", "-p", "#{socket_path}"]).trim()));
         Some(t)
     }
 
@@ -108,6 +111,9 @@ impl Drop for Tmux {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_file(&self.status);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
