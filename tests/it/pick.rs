@@ -26,8 +26,8 @@ impl Tmux {
         Tmux::start_env(width, height, args, "NO_COLOR=1")
     }
 
-    /// [`Tmux::start`] with `env` (`NAME=VALUE` or `-u NAME`, as `env` takes them) instead of
-    /// `NO_COLOR=1`.
+    /// [`Tmux::start`] with `env`'s arguments `env` (`NAME=VALUE`, `-u NAME`, and a wrapper
+    /// command such as `setpriv ...` that then runs reaper) instead of `NO_COLOR=1`.
     fn start_env(width: u16, height: u16, args: &[&str], env: &str) -> Option<Tmux> {
         if !have("tmux") {
             return None;
@@ -292,4 +292,31 @@ fn pick_shows_hostile_command_lines_escaped() {
     assert!(screen.starts_with("reaper pick:"), "the screen was not cleared by the command line: {screen}");
     t.keys(&["Escape"]);
     assert_eq!(t.exit_code(), 1);
+}
+
+#[test]
+fn pick_shows_your_own_processes_until_ctrl_a() {
+    // The picker as user nobody (65534), who owns none of the running processes; the fixture is
+    // root's. Only shown, never signalled (nobody could not signal it anyway).
+    let fx = Fixture::start("pickown", "listen", &["tcp", "127.0.0.1"]);
+    if !have("setpriv") {
+        return;
+    }
+    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
+    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("(yours)") && s.contains("PID"));
+    t.type_text(&fx.token);
+    t.wait_screen("nothing of nobody's matches", |s| s.contains("reaper pick: 0 of ") && s.contains("(yours)"));
+    t.keys(&["C-a"]);
+    let pid = fx.pid().to_string();
+    t.wait_screen("everyone's, the fixture among them", |s| {
+        s.contains("(everyone's)") && s.lines().any(|l| l.trim_start().starts_with(&pid) && l.contains("root"))
+    });
+    t.keys(&["C-a"]);
+    t.wait_screen("yours again", |s| s.contains("reaper pick: 0 of ") && s.contains("(yours)"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
 }
