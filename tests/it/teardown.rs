@@ -117,7 +117,10 @@ if [ -n "${REDIS:-}" ]; then i=0; while [ ! -S "$D/redis.sock" ]; do i=$((i+1));
 "$REAPER" kill "$@" --all-users --yes --format json > "$D/kill.json" 2> "$D/kill.err"
 echo "KILL_RC=$?"
 kill -0 $BY 2>/dev/null && echo BYSTANDER=alive
-echo LEFT:; ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 != "ps" && $3 != "awk"'
+# ps alone first: in a pipeline, the shell's fork that becomes awk can still be `sh` when ps
+# reads /proc, and was listed as a job process left behind.
+left=$(ps -eo pid=,stat=,comm=)
+echo LEFT:; printf '%s\n' "$left" | awk '$2 !~ /^Z/ && $3 != "ps" && $3 != "awk"'
 "#;
 
 struct Outcome {
