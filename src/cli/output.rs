@@ -134,18 +134,23 @@ pub fn tree_marked(
         if let Some(width) = width {
             // Each line fits: the command line is cut first, and when fewer than MIN_CMD of its
             // characters would be left the ports lose their addresses (`[tcp:3000]`) and the
-            // command line is cut further (a deep tree); only then is the line's end cut.
+            // command line is cut further (a deep tree); then the owner goes, and only then is
+            // the line's end cut.
             const MIN_CMD: usize = 12;
             let chars = |s: &str| s.chars().count();
             let lead = chars(&prefix) + chars(branch) + r.pid.to_string().len() + if is_match { 2 } else { 0 } + 1;
-            let fixed = |ports: &str| lead + chars(&user) + 3 + chars(ports);
-            if fixed(&ports) + MIN_CMD.min(chars(&cmd)) > width {
+            let mut owner = format!(" ({user})");
+            let fixed = |owner: &str, ports: &str| lead + chars(owner) + chars(ports);
+            if fixed(&owner, &ports) + MIN_CMD.min(chars(&cmd)) > width {
                 let mut short: Vec<String> = r.ports.iter().map(|p| format!("{}:{}", p.proto, p.local_port)).collect();
                 short.dedup();
                 ports = short.iter().map(|p| format!(" [{p}]")).collect();
             }
-            cmd = truncate(&cmd, width.saturating_sub(fixed(&ports)).max(4));
-            let tail = truncate(&format!("{cmd} ({user}){ports}"), width.saturating_sub(lead).max(1));
+            if fixed(&owner, &ports) + 4 > width {
+                owner.clear();
+            }
+            cmd = truncate(&cmd, width.saturating_sub(fixed(&owner, &ports)).max(4));
+            let tail = truncate(&format!("{cmd}{owner}{ports}"), width.saturating_sub(lead).max(1));
             let _ = writeln!(out, "{prefix}{branch}{head} {tail}");
             continue;
         }
@@ -365,6 +370,12 @@ mod tests {
             }
             assert!(text.contains("41234]") && text.contains("41235]"), "the ports stay: {text}");
         }
+        // A deep tree: the owner goes before the port does.
+        let mut deep: Vec<ProcessRecord> = (1..=11).map(|i| record(i, i - 1, long, 0)).collect();
+        deep.push(record(4242, 11, long, 41234));
+        let text = tree_marked(&deep, &matched, &|s| s.to_string(), Some(60));
+        let holder = text.lines().find(|l| l.contains("* 4242")).unwrap_or_default();
+        assert!(holder.ends_with("[tcp:41234]") && holder.chars().count() <= 60, "{text}");
         let wide = tree_marked(&records, &matched, &|s| s.to_string(), Some(200));
         assert!(wide.contains("[tcp 127.0.0.1:41234]") && wide.contains("--verbose"), "{wide}");
     }
