@@ -33,14 +33,15 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
+            [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'reaper;list' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
@@ -57,7 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Session id')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)')
             [CompletionResult]::new('--younger-than', '--younger-than', [CompletionResultType]::ParameterName, 'Started less than DUR ago')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...')
             [CompletionResult]::new('--cgroup', '--cgroup', [CompletionResultType]::ParameterName, 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)')
@@ -90,8 +91,8 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
         'reaper;kill' {
             [CompletionResult]::new('--settle', '--settle', [CompletionResultType]::ParameterName, 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target''s parent lives on); 0 skips it')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
@@ -108,7 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Session id')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
-            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h)')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)')
             [CompletionResult]::new('--younger-than', '--younger-than', [CompletionResultType]::ParameterName, 'Started less than DUR ago')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...')
             [CompletionResult]::new('--cgroup', '--cgroup', [CompletionResultType]::ParameterName, 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)')
@@ -175,6 +176,21 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'reaper;pick' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'reaper;generate' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -191,6 +207,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
+            [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -208,6 +225,9 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;help;wait' {
+            break
+        }
+        'reaper;help;pick' {
             break
         }
         'reaper;help;generate' {

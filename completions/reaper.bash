@@ -28,6 +28,9 @@ _reaper() {
             reaper,list)
                 cmd="reaper__subcmd__list"
                 ;;
+            reaper,pick)
+                cmd="reaper__subcmd__pick"
+                ;;
             reaper,run)
                 cmd="reaper__subcmd__run"
                 ;;
@@ -49,6 +52,9 @@ _reaper() {
             reaper__subcmd__help,list)
                 cmd="reaper__subcmd__help__subcmd__list"
                 ;;
+            reaper__subcmd__help,pick)
+                cmd="reaper__subcmd__help__subcmd__pick"
+                ;;
             reaper__subcmd__help,run)
                 cmd="reaper__subcmd__help__subcmd__run"
                 ;;
@@ -65,7 +71,7 @@ _reaper() {
 
     case "${cmd}" in
         reaper)
-            opts="-q -h -V --color --quiet --help --version list tree kill run wait generate help"
+            opts="-q -h -V --color --quiet --help --version list tree kill run wait pick generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,7 +107,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__help)
-            opts="list tree kill run wait generate help"
+            opts="list tree kill run wait pick generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,6 +163,20 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        reaper__subcmd__help__subcmd__pick)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -332,7 +352,7 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
                 --sequence)
@@ -472,6 +492,36 @@ _reaper() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        reaper__subcmd__pick)
+            opts="-9 -q -h -V --timeout --signal --sequence --force --color --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --signal)
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
+                    return 0
+                    ;;
+                --sequence)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         reaper__subcmd__run)
             opts="-9 -q -h -V --watch-pid --no-pid-namespace --restart --max-restarts --ready-port --ready-timeout --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -504,7 +554,7 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
                 --sequence)

@@ -30,13 +30,14 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'reaper;list'= {
             cand --format 'Output format'
-            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
-            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
+            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
             cand --proto 'Only this protocol''s sockets'
             cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
             cand -s 'Regex over the full command line (arguments joined by single spaces)'
@@ -53,7 +54,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --sid 'Session id'
             cand -u 'Owner, by name or uid'
             cand --user 'Owner, by name or uid'
-            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h)'
+            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)'
             cand --younger-than 'Started less than DUR ago'
             cand --env 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...'
             cand --cgroup 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)'
@@ -84,8 +85,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;kill'= {
             cand --settle 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target''s parent lives on); 0 skips it'
             cand --format 'Output format'
-            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
-            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)'
+            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
+            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
             cand --proto 'Only this protocol''s sockets'
             cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
             cand -s 'Regex over the full command line (arguments joined by single spaces)'
@@ -102,7 +103,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --sid 'Session id'
             cand -u 'Owner, by name or uid'
             cand --user 'Owner, by name or uid'
-            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h)'
+            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)'
             cand --younger-than 'Started less than DUR ago'
             cand --env 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...'
             cand --cgroup 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)'
@@ -166,6 +167,20 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'reaper;pick'= {
+            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...'
+            cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -9 'SIGKILL at once'
+            cand --force 'SIGKILL at once'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'reaper;generate'= {
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
             cand -q 'Print nothing but errors'
@@ -181,6 +196,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
+            cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -193,6 +209,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help;run'= {
         }
         &'reaper;help;wait'= {
+        }
+        &'reaper;help;pick'= {
         }
         &'reaper;help;generate'= {
         }

@@ -35,12 +35,13 @@ complete -c reaper -n "__fish_reaper_needs_command" -f -a "tree" -d 'Show one pr
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
+complete -c reaper -n "__fish_reaper_needs_command" -f -a "pick" -d 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "generate" -d 'Print shell completions or the man page'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for programs'
 pid\t'One pid per line, nothing else'"
-complete -c reaper -n "__fish_reaper_using_subcommand list" -s p -l port -d 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -s p -l port -d 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l proto -d 'Only this protocol\'s sockets' -r -f -a "tcp\t'TCP only'
 udp\t'UDP only'"
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l state -d 'Which TCP sockets a port matches: listeners only, or also connected ones' -r -f -a "listen\t'TCP sockets in LISTEN (and bound UDP sockets)'
@@ -55,7 +56,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand list" -l children-of -d 'T
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l pgid -d 'Process group id' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l sid -d 'Session id' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s u -l user -d 'Owner, by name or uid' -r
-complete -c reaper -n "__fish_reaper_using_subcommand list" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l younger-than -d 'Started less than DUR ago' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l env -d 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users\' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
@@ -84,7 +85,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l settle -d 'After 
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for programs'
 pid\t'One pid per line, nothing else'"
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -s p -l port -d 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -s p -l port -d 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l proto -d 'Only this protocol\'s sockets' -r -f -a "tcp\t'TCP only'
 udp\t'UDP only'"
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l state -d 'Which TCP sockets a port matches: listeners only, or also connected ones' -r -f -a "listen\t'TCP sockets in LISTEN (and bound UDP sockets)'
@@ -99,7 +100,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l children-of -d 'T
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l pgid -d 'Process group id' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l sid -d 'Session id' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s u -l user -d 'Owner, by name or uid' -r
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l younger-than -d 'Started less than DUR ago' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l env -d 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users\' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
@@ -107,7 +108,34 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-after -d 
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+INT\t''
+HUP\t''
+KILL\t''
+QUIT\t''
+USR1\t''
+USR2\t''
+ABRT\t''
+ALRM\t''
+BUS\t''
+CHLD\t''
+CONT\t''
+FPE\t''
+ILL\t''
+IO\t''
+PIPE\t''
+PROF\t''
+SEGV\t''
+STOP\t''
+SYS\t''
+TRAP\t''
+TSTP\t''
+TTIN\t''
+TTOU\t''
+URG\t''
+VTALRM\t''
+WINCH\t''
+XCPU\t''"
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l sequence -d 'The whole sequence, e.g. \'TERM:5s,INT:2s,KILL\' (overrides --signal and --timeout)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
@@ -131,7 +159,34 @@ complete -c reaper -n "__fish_reaper_using_subcommand run" -l max-restarts -d 'A
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-port -d 'Report on stderr once the tree listens on this TCP port' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-timeout -d 'End the tree and exit 1 if it is not listening on --ready-port by then' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
-complete -c reaper -n "__fish_reaper_using_subcommand run" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r
+complete -c reaper -n "__fish_reaper_using_subcommand run" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+INT\t''
+HUP\t''
+KILL\t''
+QUIT\t''
+USR1\t''
+USR2\t''
+ABRT\t''
+ALRM\t''
+BUS\t''
+CHLD\t''
+CONT\t''
+FPE\t''
+ILL\t''
+IO\t''
+PIPE\t''
+PROF\t''
+SEGV\t''
+STOP\t''
+SYS\t''
+TRAP\t''
+TSTP\t''
+TTIN\t''
+TTOU\t''
+URG\t''
+VTALRM\t''
+WINCH\t''
+XCPU\t''"
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l sequence -d 'The whole sequence, e.g. \'TERM:5s,INT:2s,KILL\' (overrides --signal and --timeout)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
@@ -153,16 +208,54 @@ complete -c reaper -n "__fish_reaper_using_subcommand wait" -l strict -d 'With -
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+INT\t''
+HUP\t''
+KILL\t''
+QUIT\t''
+USR1\t''
+USR2\t''
+ABRT\t''
+ALRM\t''
+BUS\t''
+CHLD\t''
+CONT\t''
+FPE\t''
+ILL\t''
+IO\t''
+PIPE\t''
+PROF\t''
+SEGV\t''
+STOP\t''
+SYS\t''
+TRAP\t''
+TSTP\t''
+TTIN\t''
+TTOU\t''
+URG\t''
+VTALRM\t''
+WINCH\t''
+XCPU\t''"
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -l sequence -d 'The whole sequence, e.g. \'TERM:5s,INT:2s,KILL\' (overrides --signal and --timeout)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -s 9 -l force -d 'SIGKILL at once'
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -s q -l quiet -d 'Print nothing but errors'
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -s V -l version -d 'Print version'
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
 never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "list" -d 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "tree" -d 'Show one process\'s ancestry and descendants, with the ports each holds'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "generate" -d 'Print shell completions or the man page'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "list" -d 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "tree" -d 'Show one process\'s ancestry and descendants, with the ports each holds'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "pick" -d 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "generate" -d 'Print shell completions or the man page'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -16,7 +16,10 @@ pub enum Error {
         reason: String,
     },
     /// A duration such as `5x`.
-    #[error("invalid duration '{0}': expected a number followed by ms, s, m or h (500ms, 5s, 2m, 1h)")]
+    #[error(
+        "invalid duration '{0}': expected a number of seconds (5, 1.5) or a number followed by ms, s, m or h \
+         (500ms, 5s, 2m, 1h); it cannot be negative"
+    )]
     InvalidDuration(String),
     /// A signal name or number this platform does not know.
     #[error("unknown signal '{0}': use a name such as TERM, SIGINT, HUP or KILL, or its number")]

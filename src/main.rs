@@ -14,10 +14,18 @@ use cli::exit::Exit;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Help and version go to stdout (exit 0); help asked for by omission to stderr.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+        Err(e) => {
+            // A usage error, in reaper's own one-line style, with the usage to follow.
+            use clap::CommandFactory;
+            let subs: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+            let sub = std::env::args().skip(1).find(|a| subs.contains(a));
+            cli::output::to_stderr(&usage_error(&e.render().to_string(), sub.as_deref()));
+            return Exit::Usage.into();
         }
     };
     let style = Style::new(cli.color, cli.quiet);
@@ -36,8 +44,50 @@ fn main() -> ExitCode {
     }
 }
 
+/// clap's rendering of a usage error (`error: MSG`, tips, `Usage: ...`, `For more information,
+/// try '--help'.`) as `reaper: MSG (tip: ...)` on one line and the usage on the next, which
+/// names the subcommand (`sub`, the first argument that is one) whose `--help` says more.
+fn usage_error(rendered: &str, sub: Option<&str>) -> String {
+    let mut msg = String::new();
+    let mut tips = Vec::new();
+    let mut usage = None;
+    for para in rendered.split("\n\n") {
+        let joined = para.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+        if let Some(m) = joined.strip_prefix("error: ") {
+            msg = m.to_string();
+        } else if let Some(t) = joined.strip_prefix("tip: ") {
+            tips.push(t.to_string());
+        } else if let Some(u) = joined.strip_prefix("Usage: ") {
+            usage = Some(u.to_string());
+        } else if !joined.is_empty() && !joined.starts_with("For more information") {
+            tips.push(joined);
+        }
+    }
+    if msg.is_empty() {
+        msg = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_string();
+    }
+    let tips = if tips.is_empty() { String::new() } else { format!(" (tip: {})", tips.join("; ")) };
+    // `reaper kill --dry-run [OPTIONS]`: the command is the words before the first argument.
+    let command = sub.map_or_else(|| "reaper".to_string(), |s| format!("reaper {s}"));
+    let usage = usage.map_or_else(String::new, |u| format!("usage: {u}; "));
+    format!("reaper: {msg}{tips}\n{usage}more: {command} --help\n")
+}
+
 fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        // Plain `reaper`: the picker on a terminal; in a script, the help and exit 2 (as clap
+        // does for a missing subcommand).
+        if style.stdin_tty && style.stdout_tty {
+            return match Cli::try_parse_from(["reaper", "pick"]).map(|c| c.command) {
+                Ok(Some(Command::Pick(a))) => cli::pick::pick(&a, style),
+                _ => Ok(Exit::Usage),
+            };
+        }
+        use clap::CommandFactory;
+        cli::output::to_stderr(&Cli::command().render_help().to_string());
+        return Ok(Exit::Usage);
+    };
+    match command {
         Command::List(a) => cli::list::list(a, style),
         Command::Tree(a) => {
             reaper::check_own_proc()?; // the library checks in select::find and plan::plan
@@ -47,5 +97,6 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),
         Command::Wait(a) => cli::wait::wait(a, style),
+        Command::Pick(a) => cli::pick::pick(a, style),
     }
 }

@@ -347,3 +347,12 @@ impl Status {
         }
     }
 }
+
+/// What a process has used so far: for a live view (the picker's CPU and memory columns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time in user and kernel mode since it started.
+    pub cpu: Duration,
+    /// Resident memory in bytes.
+    pub rss_bytes: u64,
+}

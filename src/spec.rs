@@ -102,6 +102,81 @@ impl FromStr for PortSpec {
     }
 }
 
+/// Where service names (`http`, `postgresql`) are looked up.
+#[cfg(windows)]
+pub const SERVICES: &str = r"C:\Windows\System32\drivers\etc\services";
+/// Where service names (`http`, `postgresql`) are looked up.
+#[cfg(not(windows))]
+pub const SERVICES: &str = "/etc/services";
+
+impl PortSpec {
+    /// Parses a `--port` value as [`FromStr`] does, and also a service name from
+    /// [`SERVICES`] (`http`, `tcp:postgresql`, `udp:domain`). A number always wins; a name is
+    /// resolved per protocol: with `tcp:`/`udp:` that protocol's entry, without one every
+    /// protocol the file lists it for (`http` is `tcp:80`, `domain` is port 53 on both).
+    ///
+    /// ```
+    /// use reaper::PortSpec;
+    /// assert_eq!(PortSpec::parse_named("8080").unwrap(), PortSpec::port(8080));
+    /// assert!(PortSpec::parse_named("no-such-service-here").is_err());
+    /// ```
+    pub fn parse_named(s: &str) -> Result<PortSpec, Error> {
+        let numeric = match s.parse::<PortSpec>() {
+            Ok(spec) => return Ok(spec),
+            Err(e) => e,
+        };
+        let t = s.trim();
+        let (proto, name) = match t.split_once(':') {
+            Some((p, n)) if p.eq_ignore_ascii_case("tcp") => (Some(Proto::Tcp), n),
+            Some((p, n)) if p.eq_ignore_ascii_case("udp") => (Some(Proto::Udp), n),
+            Some(_) => return Err(numeric),
+            None => (None, t),
+        };
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(numeric);
+        }
+        let text = std::fs::read_to_string(SERVICES).unwrap_or_default();
+        service_port(&text, name, proto).map_err(|reason| Error::InvalidPort { value: s.to_string(), reason })
+    }
+}
+
+/// Looks `name` up in the text of a services file (`name port/proto aliases... # comment`),
+/// by name or alias, ignoring case: the [`PortSpec`] it names for `proto` (`None`: every
+/// protocol it is listed for, as one spec when they agree on the port). The error says why.
+pub fn service_port(services: &str, name: &str, proto: Option<Proto>) -> Result<PortSpec, String> {
+    let (mut tcp, mut udp) = (None, None);
+    for line in services.lines() {
+        let line = line.split('#').next().unwrap_or_default();
+        let mut fields = line.split_whitespace();
+        let (Some(first), Some(port_proto)) = (fields.next(), fields.next()) else { continue };
+        if !std::iter::once(first).chain(fields).any(|n| n.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let Some((port, p)) = port_proto.split_once('/') else { continue };
+        let Some(port) = port.parse::<u16>().ok().filter(|&p| p > 0) else { continue };
+        match p {
+            "tcp" => tcp = tcp.or(Some(port)),
+            "udp" => udp = udp.or(Some(port)),
+            _ => {}
+        }
+    }
+    let one = |proto, port| PortSpec { proto, first: port, last: port };
+    match (proto, tcp, udp) {
+        (Some(Proto::Tcp), Some(p), _) => Ok(one(Some(Proto::Tcp), p)),
+        (Some(Proto::Udp), _, Some(p)) => Ok(one(Some(Proto::Udp), p)),
+        (Some(p), _, _) if tcp.is_some() || udp.is_some() => {
+            Err(format!("{SERVICES} lists no {p} service named '{name}'"))
+        }
+        (None, Some(t), Some(u)) if t == u => Ok(one(None, t)),
+        (None, Some(t), Some(u)) => {
+            Err(format!("'{name}' is tcp port {t} and udp port {u} in {SERVICES}: say tcp:{name} or udp:{name}"))
+        }
+        (None, Some(t), None) => Ok(one(Some(Proto::Tcp), t)),
+        (None, None, Some(u)) => Ok(one(Some(Proto::Udp), u)),
+        _ => Err(format!("not a port number (1 to 65535) nor a service name in {SERVICES}")),
+    }
+}
+
 /// Parses a duration: a number followed by `ms`, `s`, `m` or `h` (`500ms`, `5s`, `1.5s`, `2m`,
 /// `1h`); a bare number is seconds.
 ///
@@ -317,6 +392,10 @@ impl FromStr for Sequence {
                 None => (part, FINAL_WAIT),
             };
             let signal = sig.parse::<Signal>().map_err(|e| bad(e.to_string()))?;
+            if steps.last().is_some_and(|s: &Step| s.signal == Signal::KILL) {
+                // SIGKILL cannot be caught: nothing is left for a later step to signal.
+                return Err(bad(format!("nothing can follow KILL (SIGKILL ends every target), but {part} does")));
+            }
             steps.push(Step { signal, wait });
         }
         if steps.len() > 16 {
@@ -464,6 +543,28 @@ mod tests {
     }
 
     #[test]
+    fn service_names_resolve_per_protocol() {
+        let text = "# comment\nhttp\t\t80/tcp\t\twww\t# WorldWideWeb\ndomain 53/tcp\ndomain 53/udp\n\
+                    odd 7000/tcp\nodd 7001/udp\nsnmp 161/udp\nfoo 9/ddp\n";
+        assert_eq!(service_port(text, "http", None), Ok(PortSpec::tcp(80)));
+        assert_eq!(service_port(text, "WWW", Some(Proto::Tcp)), Ok(PortSpec::tcp(80)));
+        assert_eq!(service_port(text, "domain", None), Ok(PortSpec::port(53)));
+        let udp53 = PortSpec { proto: Some(Proto::Udp), first: 53, last: 53 };
+        assert_eq!(service_port(text, "domain", Some(Proto::Udp)), Ok(udp53));
+        assert_eq!(service_port(text, "snmp", None).map(|s| s.proto), Ok(Some(Proto::Udp)));
+        assert!(service_port(text, "http", Some(Proto::Udp)).unwrap_err().contains("no udp service named 'http'"));
+        assert!(service_port(text, "odd", None).unwrap_err().contains("tcp:odd or udp:odd"));
+        assert!(service_port(text, "foo", None).is_err(), "only tcp and udp entries count");
+        assert!(service_port(text, "comment", None).is_err(), "comments are not names");
+        // Numbers win, and a value that is neither names itself.
+        assert_eq!(PortSpec::parse_named("tcp:8080").unwrap(), PortSpec::tcp(8080));
+        for bad in ["no-such-service-x", "udp:no-such-service-x", "sctp:http", "-1", "70000"] {
+            let err = PortSpec::parse_named(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn port_match_is_numeric_not_substring() {
         let spec = PortSpec::port(9302);
         assert!(spec.contains(9302));
@@ -541,9 +642,11 @@ mod tests {
         assert_eq!(s.steps[2], Step { signal: Signal::KILL, wait: FINAL_WAIT });
         assert_eq!(Sequence::default().steps.len(), 2);
         assert_eq!(Sequence::graceful(Signal::KILL, Duration::ZERO).steps.len(), 1);
-        for bad in ["", "TERM:5x", "FOO", "TERM,,KILL"] {
+        for bad in ["", "TERM:5x", "FOO", "TERM,,KILL", "KILL,TERM", "TERM,9,INT"] {
             assert!(bad.parse::<Sequence>().is_err(), "{bad}");
         }
+        let err = "KILL,TERM".parse::<Sequence>().unwrap_err().to_string();
+        assert!(err.contains("'KILL,TERM'") && err.contains("nothing can follow KILL"), "{err}");
     }
 
     #[test]

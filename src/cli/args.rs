@@ -32,8 +32,9 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Without one, on a terminal (stdin and stdout), the picker starts (`reaper pick`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -49,6 +50,8 @@ pub enum Command {
     Run(RunArgs),
     /// Wait until a port is free or listening, or a process has exited.
     Wait(WaitArgs),
+    /// Pick processes from a live list and end them (also plain `reaper` on a terminal).
+    Pick(PickArgs),
     /// Print shell completions or the man page.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -104,11 +107,41 @@ pub enum StateArg {
 }
 
 fn parse_port(s: &str) -> Result<PortSpec, reaper::Error> {
-    s.parse()
+    PortSpec::parse_named(s)
 }
 
 fn parse_signal(s: &str) -> Result<Signal, reaper::Error> {
     s.parse()
+}
+
+/// The signal names `--signal` completes to: the POSIX ones that Linux and macOS share, a fixed
+/// list so that the committed completions are the same whichever platform generates them (the
+/// parser still decides what this platform accepts).
+const SIGNAL_NAMES: [&str; 28] = [
+    "TERM", "INT", "HUP", "KILL", "QUIT", "USR1", "USR2", "ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "ILL", "IO",
+    "PIPE", "PROF", "SEGV", "STOP", "SYS", "TRAP", "TSTP", "TTIN", "TTOU", "URG", "VTALRM", "WINCH", "XCPU",
+];
+
+/// `--signal`'s parser: [`parse_signal`], with [`SIGNAL_NAMES`] as the possible values, so that
+/// the shell completions offer them (`reaper kill --signal <TAB>`).
+#[derive(Clone)]
+struct SignalParser;
+
+impl clap::builder::TypedValueParser for SignalParser {
+    type Value = Signal;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Signal, clap::Error> {
+        clap::builder::TypedValueParser::parse_ref(&parse_signal, cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(SIGNAL_NAMES.iter().map(|&n| clap::builder::PossibleValue::new(n))))
+    }
 }
 
 fn parse_sequence(s: &str) -> Result<Sequence, reaper::Error> {
@@ -147,7 +180,7 @@ fn parse_id(s: &str) -> Result<u32, reaper::Error> {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
 pub struct SelectArgs {
-    /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53 (repeatable, comma lists).
+    /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists).
     #[arg(short, long = "port", value_name = "SPEC", value_delimiter = ',', value_parser = parse_port)]
     pub port: Vec<PortSpec>,
     /// Only this protocol's sockets.
@@ -189,11 +222,11 @@ pub struct SelectArgs {
     /// Owner, by name or uid.
     #[arg(short, long, value_name = "NAME|UID")]
     pub user: Vec<String>,
-    /// Started more than DUR ago (500ms, 5s, 2m, 1h).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    /// Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub older_than: Option<Duration>,
     /// Started less than DUR ago.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
     pub younger_than: Option<Duration>,
     /// Environment has NAME, or NAME=VALUE exactly (repeatable; other users' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...
     #[arg(long, value_name = "NAME[=VALUE]", value_parser = parse_env)]
@@ -250,10 +283,10 @@ pub struct TreeArgs {
 #[command(next_help_heading = "Kill sequence")]
 pub struct SequenceArgs {
     /// How long to wait after the first signal before SIGKILL.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5s")]
     pub timeout: Duration,
     /// The first signal: TERM, SIGTERM, 15, INT, HUP, ...
-    #[arg(long, value_name = "SIG", value_parser = parse_signal, default_value = "TERM")]
+    #[arg(long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
     pub signal: Signal,
     /// The whole sequence, e.g. 'TERM:5s,INT:2s,KILL' (overrides --signal and --timeout).
     #[arg(long, value_name = "SEQ", value_parser = parse_sequence, conflicts_with_all = ["signal", "timeout"])]
@@ -300,7 +333,7 @@ pub struct KillArgs {
     pub strict: bool,
     /// After the ports are free, watch them this long for a supervisor that starts the holder
     /// again (only when a target's parent lives on); 0 skips it.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "1s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "1s")]
     pub settle: Duration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -345,7 +378,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub ready_port: Option<u16>,
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, requires = "ready_port")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
@@ -378,9 +411,31 @@ pub struct WaitArgs {
     #[arg(long, value_name = "PID", value_parser = parse_pid, conflicts_with = "port")]
     pub pid: Option<u32>,
     /// Give up after DUR (exit 1); 0 waits forever.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, default_value = "30s")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "30s")]
     pub timeout: Duration,
 }
+
+/// `reaper pick`.
+#[derive(Debug, Args)]
+#[command(after_help = PICK_HELP)]
+pub struct PickArgs {
+    #[command(flatten)]
+    pub sequence: SequenceArgs,
+}
+
+const PICK_HELP: &str = "\
+Keys:
+  type            filter: :3000 a port (3000-3010, udp:53, http), 4242 a pid, else fuzzy over the command line
+  up/down ^J/^K   move (and j/k while the filter is empty; then q quits too)
+  space, tab      mark (several)
+  enter           show the plan for the marked processes (or the highlighted one); y runs it
+  k               while it runs: SIGKILL now
+  ^A              everyone's processes or yours (root sees everyone's)
+  esc             leave, signalling nothing
+
+Examples:
+  reaper pick
+  reaper pick --timeout 2s";
 
 /// What `generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -411,6 +466,14 @@ pub struct GenerateArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    #[cfg(unix)]
+    fn signal_names_parse() {
+        for name in SIGNAL_NAMES {
+            assert!(name.parse::<Signal>().is_ok(), "{name}");
+        }
+    }
 
     #[test]
     fn verify_cli() {

@@ -142,7 +142,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
 }
 
 /// `skipping 812 (redis-server): it belongs to uid 65534 (nobody), ...; --all-users includes it`.
-fn skipped_line(s: &Skipped) -> String {
+pub(crate) fn skipped_line(s: &Skipped) -> String {
     let flag = s.flag.as_ref().map_or_else(String::new, |f| format!("; {f} includes it"));
     format!("skipping {} ({}): {}{flag}", s.pid, sanitize(&s.name), s.why)
 }
@@ -184,7 +184,7 @@ fn retaken_line(p: &PortState, r: &Retaken, report: &KillReport) -> String {
 }
 
 /// The plan's supervisors, one note each: they are not targets and may restart what goes.
-fn supervisors_text(plan: &Plan) -> String {
+pub(crate) fn supervisors_text(plan: &Plan) -> String {
     let mut s = String::new();
     for sup in &plan.supervisors {
         let kids: Vec<String> = sup.children.iter().map(u32::to_string).collect();
@@ -243,7 +243,7 @@ fn signals(t: &TargetReport) -> String {
 }
 
 /// `1234 python3 server.py  SIGTERM -> exited in 12 ms`.
-fn target_line(t: &TargetReport, style: &Style) -> String {
+pub(crate) fn target_line(t: &TargetReport, style: &Style) -> String {
     let word = paint(t.outcome.as_str(), t.outcome, style);
     let what = match t.outcome {
         Outcome::Exited | Outcome::Killed => {
@@ -263,7 +263,7 @@ fn note(t: &TargetReport) -> String {
     t.note.as_ref().map_or_else(String::new, |n| format!("  (note: {})", sanitize(n)))
 }
 
-fn summary(r: &KillReport, style: &Style) -> String {
+pub(crate) fn summary(r: &KillReport, style: &Style) -> String {
     if r.targets.is_empty() {
         return if r.skipped.is_empty() {
             "nothing matched\n".into()
@@ -301,7 +301,7 @@ fn sequence_text(seq: &Sequence) -> String {
 
 /// The plan as a forest, depth first: each target right under its parent, indented one step
 /// deeper, siblings in plan order; matches marked with `*`.
-fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
+pub(crate) fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
     if plan.targets.is_empty() {
         return "nothing matched\n".into();
     }

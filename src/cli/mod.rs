@@ -8,5 +8,6 @@ pub mod generate;
 pub mod kill;
 pub mod list;
 pub mod output;
+pub mod pick;
 pub mod run;
 pub mod wait;

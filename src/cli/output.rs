@@ -77,8 +77,9 @@ pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> Str
     t.load_style(presets::NOTHING);
     // Wrap to the terminal's width only when it has one: a pseudo-terminal that was never
     // sized (`script`, some CI runners) reports 0 columns, which would wrap every cell to one
-    // character per line.
-    if tty && t.width().is_some_and(|w| w >= 40) {
+    // character per line; then COLUMNS says, or nothing wraps.
+    if let Some(w) = terminal_width().filter(|_| tty) {
+        t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
         t.set_content_arrangement(ContentArrangement::Dynamic);
     } else {
         t.force_no_tty();
@@ -145,16 +146,33 @@ pub fn tree_marked(
         let is_match = matched.contains(&r.pid);
         let head = if is_match { mark(&format!("* {}", r.pid)) } else { r.pid.to_string() };
         let mut ports: String = r.ports.iter().map(|p| format!("  [{}]", port(p))).collect();
-        if let Some(c) = &r.container {
-            ports.push_str(&format!("  {{{}}}", sanitize(&c.label())));
-        }
+        let container = r.container.as_ref().map(|c| format!("  {{{}}}", sanitize(&c.label()))).unwrap_or_default();
+        ports.push_str(&container);
         let user = sanitize(&r.user);
         let mut cmd = command(&r.cmdline, &r.name);
         if let Some(width) = width {
-            let plain_head = r.pid.to_string().len() + if is_match { 2 } else { 0 };
-            let used =
-                [&prefix, branch, &user, &ports].iter().map(|s| s.chars().count()).sum::<usize>() + plain_head + 4;
-            cmd = truncate(&cmd, width.saturating_sub(used).max(24));
+            // Each line fits: the command line is cut first, and when fewer than MIN_CMD of its
+            // characters would be left the ports lose their addresses (`[tcp:3000]`) and the
+            // command line is cut further (a deep tree); then the owner goes, and only then is
+            // the line's end cut.
+            const MIN_CMD: usize = 12;
+            let chars = |s: &str| s.chars().count();
+            let lead = chars(&prefix) + chars(branch) + r.pid.to_string().len() + if is_match { 2 } else { 0 } + 1;
+            let mut owner = format!(" ({user})");
+            let fixed = |owner: &str, ports: &str| lead + chars(owner) + chars(ports);
+            if fixed(&owner, &ports) + MIN_CMD.min(chars(&cmd)) > width {
+                let mut short: Vec<String> = r.ports.iter().map(|p| format!("{}:{}", p.proto, p.local_port)).collect();
+                short.dedup();
+                ports = short.iter().map(|p| format!(" [{p}]")).collect();
+                ports.push_str(&container);
+            }
+            if fixed(&owner, &ports) + 4 > width {
+                owner.clear();
+            }
+            cmd = truncate(&cmd, width.saturating_sub(fixed(&owner, &ports)).max(4));
+            let tail = truncate(&format!("{cmd}{owner}{ports}"), width.saturating_sub(lead).max(1));
+            let _ = writeln!(out, "{prefix}{branch}{head} {tail}");
+            continue;
         }
         let _ = writeln!(out, "{prefix}{branch}{head} {cmd} ({user}){ports}");
     }
@@ -265,9 +283,13 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// The terminal's width in columns, when stdout is a terminal that reports one.
+/// The width to fit output to on a terminal: the one it reports, or `COLUMNS` when it reports
+/// none (a pseudo-terminal never sized, as under `script` or some CI runners, says 0 columns).
+/// `None` below 20 columns: nothing sensible fits there, so nothing is fitted.
 pub fn terminal_width() -> Option<usize> {
-    Table::new().width().map(usize::from).filter(|&w| w >= 40)
+    let reported = Table::new().width().map(usize::from).filter(|&w| w > 0);
+    let columns = || std::env::var("COLUMNS").ok()?.trim().parse::<usize>().ok();
+    reported.or_else(columns).filter(|&w| w >= 20)
 }
 
 /// Writes `reaper: MSG` and a newline on stderr. An error writing it (stderr closed, or
@@ -337,6 +359,67 @@ pub fn emit(s: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(pid: u32, ppid: u32, cmd: &str, port: u16) -> ProcessRecord {
+        ProcessRecord {
+            pid,
+            ppid,
+            pgid: pid,
+            sid: pid,
+            uid: 0,
+            user: "root".into(),
+            name: "python3".into(),
+            exe: None,
+            cmdline: cmd.split(' ').map(str::to_string).collect(),
+            start_time: String::new(),
+            age_ms: 0,
+            state: "S".into(),
+            orphan: false,
+            ports: if port == 0 {
+                Vec::new()
+            } else {
+                vec![PortEntry {
+                    proto: reaper::Proto::Tcp,
+                    family: 4,
+                    local_addr: "127.0.0.1".into(),
+                    local_port: port,
+                    state: "LISTEN".into(),
+                    netns: None,
+                }]
+            },
+            children: Vec::new(),
+            container: None,
+        }
+    }
+
+    // Regression: at 60 columns `--tree` lines overflowed and the port wrapped onto a line of
+    // its own.
+    #[test]
+    fn tree_lines_fit_sixty_columns() {
+        let long = "python3 /usr/lib/some/very/long/path/to/a/server.py --port 41234 --workers 8 --verbose";
+        let records = [
+            record(1, 0, "init", 0),
+            record(4242, 1, long, 41234),
+            record(4243, 4242, long, 41235),
+            record(4244, 4243, long, 0),
+        ];
+        let matched = BTreeSet::from([4242]);
+        for width in [60, 80, 200] {
+            let text = tree_marked(&records, &matched, &|s| s.to_string(), Some(width));
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{width}: {line:?} is {} long", line.chars().count());
+            }
+            assert!(text.contains("41234]") && text.contains("41235]"), "the ports stay: {text}");
+        }
+        // A deep tree: the owner goes before the port does.
+        let mut deep: Vec<ProcessRecord> = (1..=11).map(|i| record(i, i - 1, long, 0)).collect();
+        deep.push(record(4242, 11, long, 41234));
+        let text = tree_marked(&deep, &matched, &|s| s.to_string(), Some(60));
+        let holder = text.lines().find(|l| l.contains("* 4242")).unwrap_or_default();
+        assert!(holder.ends_with("[tcp:41234]") && holder.chars().count() <= 60, "{text}");
+        let wide = tree_marked(&records, &matched, &|s| s.to_string(), Some(200));
+        assert!(wide.contains("[tcp 127.0.0.1:41234]") && wide.contains("--verbose"), "{wide}");
+    }
 
     #[test]
     fn truncate_marks_the_cut() {

@@ -4,6 +4,7 @@
 //! us, or ended.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::control::{Control, Sent, Unpinned, Waited};
@@ -107,6 +108,10 @@ struct Engine<'c, 'e, C: Control> {
     /// Targets this step's freeze left running (nothing could freeze them quietly and the trees
     /// did not grow).
     unfrozen: Vec<usize>,
+    /// Set by another thread to skip to SIGKILL ([`execute_hurried`](super::execute_hurried)).
+    hurry: Option<&'e AtomicBool>,
+    /// The SIGKILL step that `hurry` asked for is under way: its wait is not cut short.
+    forcing: bool,
 }
 
 impl<C: Control> Drop for Engine<'_, '_, C> {
@@ -120,6 +125,11 @@ impl<C: Control> Drop for Engine<'_, '_, C> {
 }
 
 impl<C: Control> Engine<'_, '_, C> {
+    /// Whether SIGKILL was asked for and is not under way yet.
+    fn hurried(&self) -> bool {
+        !self.forcing && self.hurry.is_some_and(|h| h.load(Ordering::Relaxed))
+    }
+
     fn end(&mut self, i: usize, outcome: Outcome) {
         let t = &mut self.targets[i];
         // Never let go of a process we stopped without continuing it.
@@ -463,7 +473,7 @@ impl<C: Control> Engine<'_, '_, C> {
                     return;
                 }
             }
-            if now >= deadline {
+            if now >= deadline || self.hurried() {
                 return;
             }
             if now >= next_progress {
@@ -476,7 +486,7 @@ impl<C: Control> Engine<'_, '_, C> {
 
     fn run(&mut self, seq: &Sequence) {
         for n in 0..seq.steps.len() {
-            if self.alive().is_empty() || self.interrupted {
+            if self.alive().is_empty() || self.interrupted || self.hurried() {
                 break;
             }
             for t in &mut self.targets {
@@ -484,6 +494,19 @@ impl<C: Control> Engine<'_, '_, C> {
             }
             self.step(n, seq);
         }
+        // SIGKILL asked for while a step waited: what is left gets it now, and the rest of the
+        // sequence is SIGKILL's.
+        let forced = Sequence::force();
+        let seq = if self.hurried() && !self.alive().is_empty() && !self.interrupted {
+            self.forcing = true;
+            for t in &mut self.targets {
+                t.futile = false;
+            }
+            self.step(0, &forced);
+            &forced
+        } else {
+            seq
+        };
         // Descendants that appeared at the very end get the last step too, to a fixed point
         // bounded by time (a fork storm that outlasts it leaves survivors, reported).
         if let Some(last) = seq.steps.len().checked_sub(1) {
@@ -535,6 +558,18 @@ pub fn execute_with<C: Control>(
     opts: &KillOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> KillReport {
+    run_engine(ctl, plan, opts, None, on_event)
+}
+
+/// [`execute_with`], and `hurry`: once it is set, the step that waits ends at once and every
+/// target still alive gets SIGKILL.
+pub(super) fn run_engine<C: Control>(
+    ctl: &mut C,
+    plan: &Plan,
+    opts: &KillOptions,
+    hurry: Option<&AtomicBool>,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> KillReport {
     let mut engine = Engine {
         ctl,
         rails: Rails::current(),
@@ -546,6 +581,8 @@ pub fn execute_with<C: Control>(
         no_tree: opts.no_tree,
         owner: plan.owner,
         unfrozen: Vec::new(),
+        hurry,
+        forcing: false,
     };
     for t in &plan.targets {
         let mut report = t.clone();
@@ -851,6 +888,27 @@ mod tests {
         assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
         assert!(r.targets[0].elapsed_ms.expect("elapsed") >= 20);
         assert_eq!(ended, [BASE]);
+    }
+
+    #[test]
+    fn hurry_cuts_the_graceful_wait_short_with_sigkill() {
+        // Both ignore SIGTERM; the sequence would wait 60 s and then send INT, which they
+        // ignore too: hurry (set at the first progress report) must end them with SIGKILL.
+        let (mut fake, plan) = setup(2);
+        for p in fake.procs.values_mut() {
+            p.ignores.extend([sys::SIGTERM, sys::SIGINT]);
+        }
+        let hurry = AtomicBool::new(false);
+        let start = Instant::now();
+        let r = run_engine(&mut fake, &plan, &opts("TERM:60s,INT:60s"), Some(&hurry), &mut |e| {
+            if let Event::Waiting { .. } = e {
+                hurry.store(true, Ordering::Relaxed);
+            }
+        });
+        assert_eq!(outcomes(&r), [Outcome::Killed, Outcome::Killed]);
+        assert_eq!(r.targets[0].signals, ["SIGTERM", "SIGKILL"]);
+        assert!(start.elapsed() < Duration::from_secs(30), "the 60 s wait was not cut short");
+        assert!(!fake.log.iter().any(|&(_, s)| s == sys::SIGINT), "the rest of the sequence is skipped");
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod control;
 mod engine;
 mod tally;
 
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -85,13 +86,26 @@ pub fn execute(
     opts: &KillOptions,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> Result<KillReport> {
+    execute_hurried(plan, sel, opts, &AtomicBool::new(false), on_event)
+}
+
+/// [`execute`], with a way to cut the sequence short: once another thread sets `hurry`, the
+/// step under way stops waiting and every target still alive gets SIGKILL at once (a person
+/// who will not wait out the graceful period: the picker's force key).
+pub fn execute_hurried(
+    plan: &Plan,
+    sel: &Selection,
+    opts: &KillOptions,
+    hurry: &AtomicBool,
+    on_event: &mut dyn FnMut(Event<'_>),
+) -> Result<KillReport> {
     let mut report = if opts.dry_run {
         let mut targets = plan.targets.clone();
         plan_notes(&mut targets, &opts.sequence);
         KillReport { dry_run: true, targets, ..KillReport::default() }
     } else {
         let mut ctl = sys::Signaller::new();
-        let mut report = execute_with(&mut ctl, plan, opts, on_event);
+        let mut report = engine::run_engine(&mut ctl, plan, opts, Some(hurry), on_event);
         // An interrupt that came after the engine's last look is still queued: count it, and
         // consume it, or restoring the signal mask would kill reaper before it reports.
         report.interrupted |= ctl.interrupted();

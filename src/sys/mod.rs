@@ -54,8 +54,8 @@ pub use unix_common::{
 pub use backend::{
     PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, holds_far_end,
     is_session_subreaper, lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cgroup,
-    read_cmdline, read_environ, read_exe, read_process, scan_socket_holders, scan_tree, sockets, thread_group,
-    wait_pid_exit,
+    read_cmdline, read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets,
+    thread_group, wait_pid_exit,
 };
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
@@ -64,7 +64,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::error::Result;
-use crate::model::{HolderScan, InodeSet, NetNs, Process, Seen, Socket, SocketFilter};
+use crate::model::{HolderScan, InodeSet, NetNs, Process, Seen, Socket, SocketFilter, Usage};
 
 /// Requires `C` to be the kill engine's OS and to be made without arguments.
 const fn control<C: Control + Default>() {}
@@ -77,6 +77,7 @@ const INTERFACE: () = {
     let _: fn() -> Result<Vec<u32>> = list_pids;
     let _: fn(u32) -> Option<Process> = read_process;
     let _: fn(u32) -> Option<Vec<String>> = read_cmdline;
+    let _: fn(u32) -> Option<Usage> = read_usage;
     let _: fn(u32) -> Option<PathBuf> = read_exe;
     let _: fn(u32) -> Option<Vec<String>> = read_environ;
     let _: fn(u32) -> Option<String> = read_cgroup;

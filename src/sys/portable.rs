@@ -123,6 +123,16 @@ fn state_letter(s: ProcessStatus) -> char {
     }
 }
 
+/// What `pid` has used so far (CPU time, resident memory), asked of the system now.
+pub fn read_usage(pid: u32) -> Option<crate::model::Usage> {
+    let mut sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    let kind = ProcessRefreshKind::nothing().without_tasks().with_cpu().with_memory();
+    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, kind);
+    let p = sys.process(spid)?;
+    Some(crate::model::Usage { cpu: Duration::from_millis(p.accumulated_cpu_time()), rss_bytes: p.memory() })
+}
+
 /// Reads one process (without its command line), asked of the system now: the signalling code
 /// re-checks identity and liveness through this, so it must never answer from the kept table.
 /// `None` if it does not exist.

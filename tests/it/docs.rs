@@ -119,11 +119,21 @@ fn bash_completes_ki_to_kill() {
         complete_line 'reaper ki'
         echo --
         complete_line 'reaper kill --dry'
+        echo --
+        complete_line 'reaper kill --signal TE'
+        echo --
+        complete_line 'reaper kill --signal '
     "#;
     let out = shell("bash", &["--norc", "--noprofile", "-c", script]);
-    let (sub, flag) = out.split_once("--\n").unwrap_or_else(|| panic!("two answers expected: {out:?}"));
-    assert_eq!(sub.lines().collect::<Vec<_>>(), ["kill"], "{out}");
-    assert_eq!(flag.lines().collect::<Vec<_>>(), ["--dry-run"], "{out}");
+    let answers: Vec<Vec<&str>> = out.split("--\n").map(|a| a.lines().collect()).collect();
+    assert_eq!(answers.len(), 4, "four answers expected: {out:?}");
+    assert_eq!(answers[0], ["kill"], "{out}");
+    assert_eq!(answers[1], ["--dry-run"], "{out}");
+    // Regression: `--signal <TAB>` completed file names.
+    assert_eq!(answers[2], ["TERM"], "{out}");
+    for sig in ["HUP", "INT", "KILL", "TERM", "USR1"] {
+        assert!(answers[3].contains(&sig), "{sig} is not offered: {out}");
+    }
 }
 
 #[test]
@@ -240,7 +250,7 @@ fn man_page_renders_with_every_section() {
 
 #[test]
 fn every_subcommand_help_shows_examples() {
-    for sub in ["list", "tree", "kill", "run", "wait"] {
+    for sub in ["list", "tree", "kill", "run", "wait", "pick"] {
         let help = reaper(&[sub, "--help"]).expect(0).stdout();
         let examples = help
             .split_once("Examples:")

@@ -348,6 +348,7 @@ fn bad_input_exits_2_and_signals_nothing() {
     for (args, named) in [
         (vec!["--signal", "FOO"], "FOO"),
         (vec!["--sequence", "TERM:5x,KILL"], "TERM:5x,KILL"),
+        (vec!["--sequence", "KILL,TERM"], "KILL,TERM"), // nothing can follow KILL
         (vec!["--timeout", "5x"], "5x"),
         (vec!["-p", "70000"], "70000"),
         (vec!["--signature", "("], "("),

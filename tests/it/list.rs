@@ -217,6 +217,8 @@ fn bad_input_names_the_value_and_exits_2() {
     for (args, bad) in [
         (vec!["list", "--port", "70000"], "70000"),
         (vec!["list", "--port", "abc"], "abc"),
+        (vec!["list", "--port", "tcp:no-such-service-reaper"], "tcp:no-such-service-reaper"),
+        (vec!["list", "--older-than", "-1s"], "-1s"),
         (vec!["list", "--port", "tcp:0"], "tcp:0"),
         (vec!["list", "--signature", "("], "("),
         (vec!["list", "--older-than", "5x"], "5x"),
@@ -232,4 +234,47 @@ fn bad_input_names_the_value_and_exits_2() {
         assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
         assert_eq!(run.stdout(), "");
     }
+}
+
+/// A TCP-only service of /etc/services whose port nothing holds: `(name, port)`.
+fn free_tcp_service() -> Option<(String, u16)> {
+    let text = std::fs::read_to_string("/etc/services").ok()?;
+    let entries: Vec<(String, u16, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('#').next()?.split_whitespace();
+            let name = f.next()?.to_string();
+            let (port, proto) = f.next()?.split_once('/')?;
+            Some((name, port.parse().ok()?, proto.to_string()))
+        })
+        .collect();
+    entries
+        .iter()
+        .filter(|(n, p, proto)| proto == "tcp" && !entries.iter().any(|(m, _, q)| m == n && q == "udp") && *p > 1000)
+        .find(|(_, p, _)| !port_held(*p))
+        .map(|(n, p, _)| (n.clone(), *p))
+}
+
+// A request seen in killport's tracker: `--port http` by the name in /etc/services.
+#[test]
+fn named_ports_resolve_through_etc_services_per_protocol() {
+    let Some((name, port)) = free_tcp_service() else {
+        skip("no /etc/services with a free tcp-only service above port 1000");
+        return;
+    };
+    let fx = Fixture::start("named", "listen", &["tcp", "127.0.0.1", &port.to_string()]);
+    for spec in [name.clone(), format!("tcp:{name}"), name.to_uppercase()] {
+        let pids = reaper(&["list", "--port", &spec, "--format", "pid"]).expect(0).pids();
+        assert_eq!(pids, vec![fx.pid()], "--port {spec}");
+    }
+    // A number still wins, and a name without a udp entry is not a udp port.
+    assert_eq!(reaper(&["list", "--port", &port.to_string(), "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
+    let run = reaper(&["kill", "--port", &format!("udp:{name}"), "--yes"]);
+    run.expect(2);
+    assert!(
+        run.stderr().contains(&format!("'udp:{name}'")) && run.stderr().contains("no udp service"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!is_dead(fx.pid()));
 }

@@ -12,6 +12,7 @@ mod layout;
 mod list;
 mod manners;
 mod netns;
+mod pick;
 mod props;
 mod run;
 mod teardown;

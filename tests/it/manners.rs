@@ -159,3 +159,86 @@ fn escape_sequences_in_command_lines_are_shown_escaped() {
     let json = reaper(&["list", "--port", &port, "--format", "json"]).expect(0).json();
     assert!(json[0]["cmdline"].as_array().expect("cmdline").iter().any(|a| a == evil), "{json}");
 }
+
+/// Runs reaper on a pseudo-terminal that reports no width (`script`'s, without a terminal of
+/// its own), `COLUMNS` set to `columns`; `None` when `script` is missing.
+fn reaper_on_unsized_tty(args: &[&str], columns: &str) -> Option<Run> {
+    if !have("script") {
+        return None;
+    }
+    let line =
+        std::iter::once(REAPER.to_string()).chain(args.iter().map(|a| format!("'{a}'"))).collect::<Vec<_>>().join(" ");
+    let mut cmd = wrapper_cmd("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).env("COLUMNS", columns);
+    Some(run_bounded(&mut cmd, format!("COLUMNS={columns} script -c {line}")))
+}
+
+// Regression: on a terminal of width 0 `--tree` ignored COLUMNS, and at 60 columns its lines
+// overflowed, the port wrapping onto a line of its own.
+#[test]
+fn tree_and_table_fit_columns_on_an_unsized_terminal() {
+    let fx = Fixture::start("columns-with-a-long-command-line", "listen", &["tcp", "127.0.0.1"]);
+    let port = fx.port().to_string();
+    let Some(run) = reaper_on_unsized_tty(&["list", "--port", &port, "--tree"], "60") else {
+        return;
+    };
+    let text = run.expect(0).stdout();
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).collect();
+    assert!(lines.len() >= 2, "{text}");
+    for line in &lines {
+        assert!(line.chars().count() <= 60, "{} columns: {line:?}\n{text}", line.chars().count());
+    }
+    let holder = lines.iter().find(|l| l.contains(&format!("* {}", fx.pid()))).expect("the holder's line");
+    assert!(holder.contains(&port), "the port is on the holder's line: {holder:?}\n{text}");
+    // The table wraps to COLUMNS too (its rows are the command line's pieces).
+    let table = reaper_on_unsized_tty(&["list", "--port", &port], "60").expect("script").expect(0).stdout();
+    for line in table.lines().map(|l| l.trim_end_matches('\r')) {
+        assert!(line.chars().count() <= 60, "{line:?}\n{table}");
+    }
+}
+
+// `wait` showed nothing on a terminal during a long wait, where `kill` shows who is left.
+#[test]
+fn wait_shows_progress_on_a_terminal_only() {
+    let sleeper = Spawned(std::process::Command::new("sleep").arg("600").spawn().expect("sleep"));
+    let pid = sleeper.pid().to_string();
+    let Some(run) = reaper_on_unsized_tty(&["wait", "--pid", &pid, "--timeout", "1500ms"], "80") else {
+        return;
+    };
+    let text = run.expect(1).stdout();
+    assert!(text.contains(&format!("waiting for pid {pid} to exit: ")) && text.contains("s left"), "{text:?}");
+    assert!(text.contains(&format!("pid {pid} is still running after")), "{text:?}");
+    let quiet = reaper_on_unsized_tty(&["wait", "-q", "--pid", &pid, "--timeout", "600ms"], "80").expect("script");
+    assert_eq!(quiet.expect(1).stdout(), "", "-q shows nothing");
+    let piped = reaper(&["wait", "--pid", &pid, "--timeout", "600ms"]);
+    assert!(!piped.expect(1).stderr().contains("waiting for"), "not a terminal: {}", piped.stderr());
+}
+
+// clap's usage errors came in clap's own format (`error: ...`, blank lines, a tip paragraph)
+// while the README promises one line `reaper: ...`.
+#[test]
+fn usage_errors_are_one_reaper_line_and_the_usage() {
+    for (args, named) in [
+        (vec!["list", "--older-than", "-1s"], "--older-than"),
+        (vec!["kill", "--sequence", "KILL,TERM", "--pid", "1"], "KILL,TERM"),
+        (vec!["kill", "--dryrun"], "--dry-run"),
+        (vec!["list", "--port", "no-such-service-reaper"], "no-such-service-reaper"),
+        (vec!["wait", "--port", "5700"], "--free"),
+        (vec!["frobnicate"], "frobnicate"),
+    ] {
+        let run = reaper(&args);
+        run.expect(2);
+        let err = run.stderr();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(lines[0].starts_with("reaper: ") && lines[0].contains(named), "{args:?}: {err}");
+        assert!(!err.contains("error:") && !err.contains("For more information"), "{args:?}: {err}");
+        let sub =
+            if args[0] == "frobnicate" { "reaper --help".to_string() } else { format!("reaper {} --help", args[0]) };
+        assert!(lines[1].ends_with(&format!("more: {sub}")), "{args:?}: {err}");
+        assert_eq!(run.stdout(), "");
+    }
+    // `-1s` reaches the parser, which names it (it used to be taken for an unknown option).
+    let err = reaper(&["list", "--older-than", "-1s"]).stderr();
+    assert!(err.contains("'-1s'") && err.contains("cannot be negative") && err.contains("(5, 1.5)"), "{err}");
+}

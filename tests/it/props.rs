@@ -26,7 +26,13 @@ fn duration() -> impl Strategy<Value = Duration> {
 
 fn sequence() -> impl Strategy<Value = Sequence> {
     proptest::collection::vec((signal(), duration()).prop_map(|(signal, wait)| Step { signal, wait }), 1..=16)
-        .prop_map(|steps| Sequence { steps })
+        // Nothing may follow KILL: the steps up to the first one.
+        .prop_map(|mut steps| {
+            if let Some(k) = steps.iter().position(|s| s.signal == Signal::KILL) {
+                steps.truncate(k + 1);
+            }
+            Sequence { steps }
+        })
 }
 
 proptest! {

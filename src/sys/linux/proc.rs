@@ -212,6 +212,29 @@ pub fn read_process(pid: u32) -> Option<Process> {
     })
 }
 
+/// What `pid` has used so far (CPU time, resident memory), or `None` when it is gone.
+pub fn read_usage(pid: u32) -> Option<crate::model::Usage> {
+    let (ticks, pages) = with_proc_file(pid, b"stat", procfs::parse_stat_usage)?;
+    let hz = clock_ticks();
+    Some(crate::model::Usage {
+        cpu: Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz),
+        rss_bytes: pages.saturating_mul(page_size()),
+    })
+}
+
+/// The size of a memory page in bytes (4096 when sysconf cannot say).
+fn page_size() -> u64 {
+    static SIZE: OnceLock<u64> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|t| u64::try_from(t).ok())
+            .filter(|&t| t > 0)
+            .unwrap_or(4096)
+    })
+}
+
 /// The arguments of `pid`.
 pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
     with_proc_file(pid, b"cmdline", |b| Some(procfs::parse_cmdline(b)))

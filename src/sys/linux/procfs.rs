@@ -53,6 +53,20 @@ pub fn parse_stat(buf: &[u8]) -> Option<Stat> {
     Some(Stat { pid, comm, state, ppid, pgrp, session, flags, starttime })
 }
 
+/// CPU time (`utime` + `stime`, clock ticks) and resident set (`rss`, pages) from
+/// `/proc/PID/stat` (fields 14, 15 and 24, counted after the last `)` as [`parse_stat`] does).
+pub fn parse_stat_usage(buf: &[u8]) -> Option<(u64, u64)> {
+    let close = buf.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(buf.get(close + 1..)?).ok()?;
+    // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt, then utime (14).
+    let mut f = rest.split_ascii_whitespace().skip(11);
+    let utime: u64 = f.next()?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    // cutime cstime priority nice num_threads itrealvalue starttime vsize, then rss (24).
+    let rss: i64 = f.nth(8)?.parse().ok()?;
+    Some((utime.saturating_add(stime), u64::try_from(rss).unwrap_or(0)))
+}
+
 /// The real uid from `/proc/PID/status` (`Uid:` line, first number).
 pub fn parse_status_uid(buf: &[u8]) -> Option<u32> {
     let text = std::str::from_utf8(buf).ok()?;
@@ -172,6 +186,14 @@ fn parse_hex_addr(hex: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stat_usage_counts_after_the_last_paren() {
+        let line =
+            b"42 (a) b (c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 1234 10000000 321 18446744073709551615";
+        assert_eq!(parse_stat_usage(line), Some((300, 321)));
+        assert_eq!(parse_stat_usage(b"42 (x) S 1"), None);
+    }
 
     #[test]
     fn stat_with_hostile_name() {

@@ -1,0 +1,165 @@
+//! Drawing the picker with ratatui: a header, the filter line, the list (or the plan, the
+//! progress, the result), and the keys. ratatui draws into a buffer and writes only the cells
+//! that changed since the last frame, so a refresh does not flicker. Colour only when `color`
+//! (`--color`, `NO_COLOR`); without it, emphasis is bold and reverse video.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table, TableState, Wrap};
+
+use super::app::{App, Screen};
+use super::rows::{self, Row};
+use crate::cli::output;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
+    let [head, filter, body, foot] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(2)])
+            .areas(frame.area());
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let whose = if app.everyone { "everyone's" } else { "yours" };
+    let title = format!("reaper pick: {} of {} processes ({whose})", app.shown.len(), app.rows.len());
+    frame.render_widget(Paragraph::new(Line::styled(title, bold)), head);
+    let cursor = if matches!(app.screen, Screen::List) { "_" } else { "" };
+    let filter_line = Line::from(vec![
+        Span::styled("filter> ", bold),
+        Span::raw(output::sanitize(&app.filter_text)),
+        Span::raw(cursor),
+    ]);
+    frame.render_widget(Paragraph::new(filter_line), filter);
+    match &app.screen {
+        Screen::List => list(frame, app, body, color),
+        Screen::Confirm(lines) => text(frame, lines, body, color),
+        Screen::Running { lines, progress, .. } => {
+            let mut all = lines.clone();
+            if !progress.is_empty() {
+                all.push(progress.clone());
+            }
+            text(frame, &all, body, color);
+        }
+        Screen::Done(lines) => text(frame, lines, body, color),
+    }
+    let keys = match &app.screen {
+        Screen::List if foot.width < 100 => {
+            let toggle = if app.can_toggle { " ^A:all" } else { "" };
+            format!("type:filter ^J/^K:move space:mark enter:kill esc:quit{toggle}")
+        }
+        Screen::List => {
+            let toggle = if app.can_toggle { " | ^A everyone's/yours" } else { "" };
+            format!(
+                "type to filter (:PORT, PID, name) | arrows ^J/^K move | space mark | enter kill | esc quit{toggle}"
+            )
+        }
+        Screen::Confirm(_) => "y: kill | any other key: back".to_string(),
+        Screen::Running { forced: false, .. } => "k: SIGKILL now".to_string(),
+        Screen::Running { forced: true, .. } => "SIGKILL asked for".to_string(),
+        Screen::Done(_) => "enter: back to the list | esc/q: quit".to_string(),
+    };
+    let mut foot_lines = Vec::new();
+    if let Some(m) = &app.message {
+        let style = if color { Style::new().fg(Color::Yellow) } else { bold };
+        foot_lines.push(Line::styled(m.clone(), style));
+    } else if let super::filter::Filter::Bad(m) = &app.filter {
+        foot_lines.push(Line::styled(m.clone(), bold));
+    } else {
+        foot_lines.push(Line::raw(""));
+    }
+    foot_lines.push(Line::styled(keys, Style::new().add_modifier(Modifier::DIM)));
+    frame.render_widget(Paragraph::new(foot_lines), foot);
+}
+
+/// The process list: the columns that fit the width (USER and MEM from 80 columns, CPU from 64).
+fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
+    let w = area.width;
+    let wide = w >= 80;
+    let cpu = w >= 64;
+    let ports_width = app
+        .shown
+        .iter()
+        .map(|&i| app.rows[i].ports_text().chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(5, if wide { 24 } else { 12 }) as u16;
+    let mut header = vec!["PID"];
+    let mut widths = vec![Constraint::Length(8)];
+    if wide {
+        header.push("USER");
+        widths.push(Constraint::Length(9));
+    }
+    header.push("AGE");
+    widths.push(Constraint::Length(5));
+    if cpu {
+        header.push("CPU%");
+        widths.push(Constraint::Length(5));
+    }
+    if wide {
+        header.push("MEM");
+        widths.push(Constraint::Length(6));
+    }
+    header.push("PORTS");
+    widths.push(Constraint::Length(ports_width));
+    header.push("COMMAND");
+    widths.push(Constraint::Fill(1));
+    let mark_style = if color { Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD) } else { Style::new() };
+    let port_style = if color { Style::new().fg(Color::Cyan) } else { Style::new() };
+    let rows: Vec<TableRow<'_>> = app
+        .shown
+        .iter()
+        .map(|&i| {
+            let r: &Row = &app.rows[i];
+            let marked = app.marked.contains(&(r.pid, r.start_ticks));
+            let pid = format!("{}{}", if marked { "*" } else { " " }, r.pid);
+            let mut cells = vec![Cell::from(pid).style(if marked { mark_style } else { Style::new() })];
+            if wide {
+                cells.push(Cell::from(output::truncate(&r.user, 8)));
+            }
+            cells.push(Cell::from(output::age(r.age)));
+            if cpu {
+                cells.push(Cell::from(r.cpu.map_or_else(|| "-".to_string(), |c| format!("{c:.0}"))));
+            }
+            if wide {
+                cells.push(Cell::from(rows::memory(r.rss)));
+            }
+            cells.push(Cell::from(output::truncate(&r.ports_text(), usize::from(ports_width))).style(port_style));
+            cells.push(Cell::from(r.command.clone()));
+            TableRow::new(cells)
+        })
+        .collect();
+    let highlight = if color {
+        Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().add_modifier(Modifier::REVERSED)
+    };
+    let table = Table::new(rows, widths)
+        .header(TableRow::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
+        .column_spacing(1)
+        .row_highlight_style(highlight);
+    let mut state = TableState::default().with_selected((!app.shown.is_empty()).then_some(app.cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Lines of text (the plan, the progress, the result), wrapped to the width, the newest at the
+/// bottom when they do not all fit. Outcome words are coloured as `reaper kill` colours them.
+fn text(frame: &mut Frame<'_>, lines: &[String], area: Rect, color: bool) {
+    let styled: Vec<Line<'_>> = lines
+        .iter()
+        .map(|l| {
+            let style = match () {
+                _ if !color => Style::new(),
+                _ if l.contains("survived") || l.contains("denied") || l.contains("held by") => {
+                    Style::new().fg(Color::Red)
+                }
+                _ if l.contains("killed") => Style::new().fg(Color::Yellow),
+                _ if l.contains("exited") || l.ends_with(": free") => Style::new().fg(Color::Green),
+                _ => Style::new(),
+            };
+            Line::styled(l.clone(), style)
+        })
+        .collect();
+    let height = usize::from(area.height);
+    let skip = styled.len().saturating_sub(height);
+    let shown: Vec<Line<'_>> = styled.into_iter().skip(skip).collect();
+    frame.render_widget(Paragraph::new(shown).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,322 @@
+//! The picker, driven as a person drives it: in a real terminal (tmux), keys sent with
+//! `send-keys`, the screen read with `capture-pane`. Every session filters to its own fixture
+//! (`:PORT` of a port only that fixture holds) and checks the screen shows exactly that before
+//! any key that could signal: the picker lists every process of the machine (the tests run as
+//! root).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::util::*;
+
+/// A tmux server of the test's own (`-L` a unique socket) running one command in a window of
+/// the given size; the server is killed on drop, also when the test fails.
+struct Tmux {
+    socket: String,
+    status: PathBuf,
+    /// The server's socket file (tmux leaves it behind after `kill-server`).
+    socket_path: Option<PathBuf>,
+}
+
+impl Tmux {
+    /// Starts `reaper ARGS` (NO_COLOR=1) in a `width`x`height` terminal; `None` when tmux is
+    /// missing (a failure under CI=true). Its exit status is written to a file when it ends.
+    fn start(width: u16, height: u16, args: &[&str]) -> Option<Tmux> {
+        Tmux::start_env(width, height, args, "NO_COLOR=1")
+    }
+
+    /// [`Tmux::start`] with `env`'s arguments `env` (`NAME=VALUE`, `-u NAME`, and a wrapper
+    /// command such as `setpriv ...` that then runs reaper) instead of `NO_COLOR=1`.
+    fn start_env(width: u16, height: u16, args: &[&str], env: &str) -> Option<Tmux> {
+        if !have("tmux") {
+            return None;
+        }
+        let socket = token("tmux");
+        let status = std::env::temp_dir().join(format!("{socket}.status"));
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let s = status.display();
+        let line = format!("env {env} '{REAPER}' {}; echo $? > '{s}.tmp' && mv '{s}.tmp' '{s}'", quoted.join(" "));
+        let mut t = Tmux { socket, status, socket_path: None };
+        let (w, h) = (width.to_string(), height.to_string());
+        t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", &w, "-y", &h, "sh", "-c", &line]);
+        t.socket_path = Some(PathBuf::from(t.tmux(&["display-message", "-p", "#{socket_path}"]).trim()));
+        Some(t)
+    }
+
+    /// Runs `tmux -L SOCKET ARGS`, failing the test if tmux does.
+    #[track_caller]
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running tmux {args:?}: {e}"));
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// What the terminal shows now.
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    /// Polls the screen until `cond` holds (then returns it), or fails after [`DEADLINE`]
+    /// showing the last screen.
+    #[track_caller]
+    fn wait_screen(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if cond(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}; the screen:\n{screen}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Sends keys by tmux's names (`Enter`, `Escape`, `Space`, `y`).
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend(keys);
+        self.tmux(&args);
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-l", text]);
+    }
+
+    /// The picker's exit status, once it has ended.
+    #[track_caller]
+    fn exit_code(&self) -> i32 {
+        let mut code = None;
+        wait_for("the picker to exit", || {
+            code = std::fs::read_to_string(&self.status).ok().and_then(|s| s.trim().parse().ok());
+            code.is_some()
+        });
+        code.unwrap_or(-1)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_file(&self.status);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The pids a plan screen lists (the lines from `would signal` to the first blank one).
+fn plan_pids(screen: &str) -> Vec<u32> {
+    let mut pids: Vec<u32> = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("would signal"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("note:") && !l.contains(" is held now"))
+        .filter_map(|l| l.trim_start().trim_start_matches("* ").split_whitespace().next()?.parse().ok())
+        .collect();
+    pids.sort();
+    pids
+}
+
+/// The fixture's holder and its two children, sorted.
+fn family(fx: &Fixture) -> Vec<u32> {
+    let mut pids: Vec<u32> = fx.info["children"].split(',').map(|p| p.parse().expect("a pid")).collect();
+    pids.push(fx.pid());
+    pids.sort();
+    pids
+}
+
+/// Filters the picker to the fixture's port and waits until the list is exactly its holder.
+#[track_caller]
+fn filter_to(t: &Tmux, fx: &Fixture) -> String {
+    t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+    t.type_text(&format!(":{}", fx.port()));
+    let row = format!("tcp:{}", fx.port());
+    t.wait_screen("the fixture's row alone", |s| {
+        s.contains("reaper pick: 1 of ") && s.lines().any(|l| l.contains(&fx.pid().to_string()) && l.contains(&row))
+    })
+}
+
+#[test]
+fn pick_filters_by_port_marks_confirms_and_ends_the_tree() {
+    let fx = Fixture::start("pick", "family", &[]);
+    let Some(t) = Tmux::start(120, 40, &["pick"]) else {
+        return;
+    };
+    filter_to(&t, &fx);
+    t.keys(&["Space"]);
+    t.wait_screen("the mark", |s| s.contains(&format!("*{}", fx.pid())));
+    t.keys(&["Enter"]);
+    let plan = t.wait_screen("the plan", |s| s.contains("proceed? [y/N]"));
+    assert!(plan.contains("would signal 3 processes: SIGTERM, wait 5s, then SIGKILL"), "{plan}");
+    assert_eq!(plan_pids(&plan), family(&fx), "the plan is the holder and its children, nothing else:\n{plan}");
+    assert!(fx.live_pids().len() == 3, "nothing is signalled before y");
+    t.keys(&["y"]);
+    let port = fx.port();
+    let done = t.wait_screen("the result", |s| {
+        s.contains("3 targets: 3 exited") && s.contains(&format!("tcp port {port}: free"))
+    });
+    for pid in family(&fx) {
+        assert!(is_dead(pid), "{pid} still runs:\n{done}");
+        assert!(done.contains(&format!("{pid} ")), "{pid} has no line:\n{done}");
+    }
+    assert!(!port_held(port));
+    t.keys(&["q"]);
+    assert_eq!(t.exit_code(), 0);
+}
+
+#[test]
+fn pick_esc_leaves_everything_running() {
+    let fx = Fixture::start("pick-esc", "family", &[]);
+    let Some(t) = Tmux::start(120, 40, &["pick"]) else {
+        return;
+    };
+    filter_to(&t, &fx);
+    t.keys(&["Enter"]);
+    t.wait_screen("the plan", |s| s.contains("proceed? [y/N]"));
+    t.keys(&["n"]);
+    t.wait_screen("the list again", |s| s.contains("nothing signalled") && s.contains("PORTS"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1, "leaving without a kill is exit 1, as a kill answered no");
+    assert_eq!(fx.live_pids(), family(&fx), "everything still runs");
+    assert!(port_held(fx.port()));
+}
+
+#[test]
+fn pick_force_key_sends_sigkill_without_waiting_out_the_timeout() {
+    let fx = Fixture::start("pick-force", "family", &["ignore-term"]);
+    let Some(t) = Tmux::start(120, 40, &["pick", "--timeout", "60s"]) else {
+        return;
+    };
+    filter_to(&t, &fx);
+    t.keys(&["Enter"]);
+    let plan = t.wait_screen("the plan", |s| s.contains("proceed? [y/N]"));
+    assert_eq!(plan_pids(&plan), family(&fx), "{plan}");
+    t.keys(&["y"]);
+    t.wait_screen("the graceful wait", |s| s.contains("waiting ") && s.contains("for 3 processes"));
+    let pressed = Instant::now();
+    t.keys(&["k"]);
+    let done = t.wait_screen("the result", |s| s.contains("3 targets: 3 killed"));
+    assert!(pressed.elapsed() < std::time::Duration::from_secs(30), "SIGKILL waited for the 60 s timeout");
+    assert!(done.contains("SIGTERM, SIGKILL -> killed"), "{done}");
+    for pid in family(&fx) {
+        assert!(is_dead(pid), "{pid}:\n{done}");
+    }
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 0);
+}
+
+#[test]
+fn plain_reaper_on_a_terminal_is_the_picker_at_60_and_200_columns() {
+    let fx = Fixture::start("pick-narrow", "listen", &["tcp", "127.0.0.1"]);
+    for width in [60u16, 200] {
+        let Some(t) = Tmux::start(width, 20, &[]) else {
+            return;
+        };
+        let screen = filter_to(&t, &fx);
+        let header = screen.lines().find(|l| l.starts_with("PID")).unwrap_or_else(|| panic!("a header:\n{screen}"));
+        for col in ["AGE", "PORTS", "COMMAND"] {
+            assert!(header.contains(col), "{width}: {header}");
+        }
+        assert_eq!(header.contains("USER"), width >= 80, "{width}: {header}");
+        for line in screen.lines() {
+            assert!(line.chars().count() <= usize::from(width), "{width}: {line:?}");
+        }
+        t.keys(&["Escape"]);
+        assert_eq!(t.exit_code(), 1);
+    }
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
+}
+
+#[test]
+fn plain_reaper_in_a_script_prints_the_usage_and_pick_needs_a_terminal() {
+    let run = reaper(&[]);
+    run.expect(2);
+    assert!(run.stderr().contains("Usage: reaper"), "{}", run.stderr());
+    let run = reaper(&["pick"]);
+    run.expect(2);
+    assert!(run.stderr().starts_with("reaper: the picker needs a terminal"), "{}", run.stderr());
+}
+
+#[test]
+fn pick_colour_follows_no_color_and_the_flag() {
+    let fx = Fixture::start("pick-colour", "listen", &["tcp", "127.0.0.1"]);
+    // 38;5;N / 48;5;N: the foreground and background colours ratatui writes.
+    let coloured = |screen: &str| screen.contains("\x1b[38;5;") || screen.contains("\x1b[48;5;");
+    for (env, args, colour) in [
+        ("-u NO_COLOR", vec!["pick"], true),
+        ("NO_COLOR=1", vec!["pick"], false),
+        ("-u NO_COLOR", vec!["--color", "never", "pick"], false),
+        ("NO_COLOR=1", vec!["--color", "always", "pick"], true),
+    ] {
+        let Some(t) = Tmux::start_env(120, 20, &args, env) else {
+            return;
+        };
+        filter_to(&t, &fx);
+        let screen = t.tmux(&["capture-pane", "-p", "-e"]);
+        assert_eq!(coloured(&screen), colour, "{env} {args:?}:\n{screen:?}");
+        if !colour {
+            assert!(
+                screen.contains("\x1b[7m") || screen.contains(";7m"),
+                "without colour the highlight is reverse video: {screen:?}"
+            );
+        }
+        t.keys(&["Escape"]);
+        assert_eq!(t.exit_code(), 1);
+    }
+}
+
+#[test]
+fn pick_shows_hostile_command_lines_escaped() {
+    let evil = "\x1b[2J\x1b]0;owned\x07line1\nline2";
+    let fx = Fixture::start("pick-evil", "listen", &["tcp", "127.0.0.1", "0", evil]);
+    // Wide enough for the whole command line whatever the paths (the interpreter's, the checkout's).
+    let Some(t) = Tmux::start(500, 20, &["pick"]) else {
+        return;
+    };
+    let screen = filter_to(&t, &fx);
+    let row = screen.lines().find(|l| l.contains(&fx.pid().to_string())).expect("the row");
+    assert!(row.contains(r"0 \x1b[2J\x1b]0;owned\x07line1\nline2"), "{row}");
+    assert!(screen.starts_with("reaper pick:"), "the screen was not cleared by the command line: {screen}");
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+}
+
+#[test]
+fn pick_shows_your_own_processes_until_ctrl_a() {
+    // The picker as user nobody (65534), who owns none of the running processes; the fixture is
+    // root's. Only shown, never signalled (nobody could not signal it anyway).
+    let fx = Fixture::start("pickown", "listen", &["tcp", "127.0.0.1"]);
+    if !have("setpriv") {
+        return;
+    }
+    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
+    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("(yours)") && s.contains("PID"));
+    t.type_text(&fx.token);
+    t.wait_screen("nothing of nobody's matches", |s| s.contains("reaper pick: 0 of ") && s.contains("(yours)"));
+    t.keys(&["C-a"]);
+    let pid = fx.pid().to_string();
+    t.wait_screen("everyone's, the fixture among them", |s| {
+        s.contains("(everyone's)") && s.lines().any(|l| l.trim_start().starts_with(&pid) && l.contains("root"))
+    });
+    t.keys(&["C-a"]);
+    t.wait_screen("yours again", |s| s.contains("reaper pick: 0 of ") && s.contains("(yours)"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
+}
