@@ -15,17 +15,23 @@ mod contract;
 pub use contract::{Control, Pin};
 pub(crate) mod tree;
 
+// With the `portable` feature, Linux builds the macOS/Windows backend instead of its own (so
+// that code runs here); `run`'s guard and the `/proc` parsers stay Linux's, the rest of `linux`
+// is then unused.
 #[cfg(target_os = "linux")]
+#[cfg_attr(feature = "portable", allow(dead_code, unused_imports))]
 pub mod linux;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
 use linux as backend;
 #[cfg(target_os = "linux")]
 pub use linux::{guard, pidwatch};
 
-#[cfg(any(target_os = "macos", windows))]
+#[cfg(any(target_os = "macos", windows, feature = "portable"))]
 mod portable;
-#[cfg(any(target_os = "macos", windows))]
+#[cfg(any(target_os = "macos", windows, feature = "portable"))]
 use portable as backend;
+#[cfg(all(target_os = "linux", feature = "portable"))]
+mod portable_linux;
 
 #[cfg(target_os = "macos")]
 mod macos;
@@ -40,7 +46,7 @@ pub use windows::{
     user_name,
 };
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
 mod portable_signal;
 
 #[cfg(unix)]

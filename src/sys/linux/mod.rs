@@ -8,6 +8,8 @@ mod cgroup;
 mod fdscan;
 pub mod freeze;
 pub mod guard;
+// The kill engine's `Control` of pidfds pins `sys::PinHandle`: the portable backend's then.
+#[cfg(not(feature = "portable"))]
 pub mod pidfd;
 pub mod pidwatch;
 mod proc;
@@ -20,6 +22,7 @@ mod spawn;
 
 pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
+#[cfg(not(feature = "portable"))]
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;
