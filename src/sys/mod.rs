@@ -1,5 +1,6 @@
-//! Platform code behind one interface. Linux is built and tested; macOS and Windows are written
-//! against their documented APIs but unverified (no toolchain for them here).
+//! Platform code behind one interface. Linux is built and tested; macOS and Windows are compiled
+//! and linted in CI, their shared backend (`portable`) also runs on Linux under the `portable`
+//! feature and the Windows build under Wine; neither has run on a real Mac or Windows machine.
 //!
 //! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
 //! the module interface below, which every backend provides with exactly these signatures

@@ -1,9 +1,10 @@
 //! What macOS and Windows share: processes from `sysinfo`, sockets with their owning pids from
 //! `netstat2` (libproc on macOS, `GetExtendedTcpTable`/`GetExtendedUdpTable` on Windows).
 //!
-//! Written against the documented APIs of sysinfo 0.40 and netstat2 0.11 and unverified: there
-//! is no macOS or Windows toolchain where reaper is developed. The platform files
-//! (`macos.rs`, `windows.rs`) add what differs: user ids, process groups and signals.
+//! Written against the documented APIs of sysinfo 0.40 and netstat2 0.11; compiled for macOS and
+//! Windows in CI, run on Linux under the `portable` feature (with `portable_linux.rs`) and on
+//! Wine, never on a real Mac or Windows machine. The platform files (`macos.rs`, `windows.rs`,
+//! `portable_linux.rs`) add what differs: user ids, process groups and signals.
 //!
 //! [`read_process`] and [`start_ticks`] always ask the system afresh: identity and liveness
 //! checks before signalling go through them. Command lines and executables are taken from the
