@@ -13,14 +13,27 @@ use reaper::{PortEntry, ProcessRecord};
 
 /// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
 /// change colours or fake extra lines. Printable text, including non-ASCII, is kept.
+///
+/// A backslash is printed as it is (Windows paths read as paths), unless the text after it
+/// would read as one of the escapes written here (`\n`, `\r`, `\t`, `\xHH`, `\u{`): then it
+/// is written `\x5c`, so that no name can forge an escape (a literal `\x1b` in an argument
+/// prints `\x5cx1b`, never what an ESC prints). On Windows, where `\` separates path
+/// components (`\node_modules`, `\resources`), controls are always written `\xHH`, so that
+/// only `\xHH` and `\u{` after a backslash need that.
 pub fn sanitize(s: &str) -> String {
+    sanitize_for(s, !cfg!(windows))
+}
+
+/// [`sanitize`], with or without the short escapes `\n`, `\r`, `\t`.
+fn sanitize_for(s: &str, short: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
         match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\\' => out.push_str("\\\\"),
+            '\n' if short => out.push_str("\\n"),
+            '\r' if short => out.push_str("\\r"),
+            '\t' if short => out.push_str("\\t"),
+            '\\' if reads_as_escape(chars.clone(), short) => out.push_str("\\x5c"),
             c if c.is_control() => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
@@ -32,6 +45,16 @@ pub fn sanitize(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a backslash followed by `rest` would read as an escape of [`sanitize_for`].
+fn reads_as_escape(mut rest: impl Iterator<Item = char>, short: bool) -> bool {
+    match rest.next() {
+        Some('n' | 'r' | 't') => short,
+        Some('x') => rest.take(2).filter(char::is_ascii_hexdigit).count() == 2,
+        Some('u') => rest.next() == Some('{'),
+        _ => false,
+    }
 }
 
 /// A command for display: its arguments joined by spaces, or `[name]` when it has none (a kernel
@@ -434,6 +457,25 @@ mod tests {
         assert_eq!(sanitize("héllo wörld"), "héllo wörld");
         assert_eq!(sanitize("\u{9b}x\u{7f}"), "\\x9bx\\x7f");
         assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    // Table output doubled every backslash of a Windows path (issue 14).
+    #[test]
+    fn sanitize_keeps_backslashes_unless_they_would_forge_an_escape() {
+        for short in [true, false] {
+            let s = |t: &str| sanitize_for(t, short);
+            assert_eq!(s(r"C:\Program Files\App\App.exe"), r"C:\Program Files\App\App.exe");
+            assert_eq!(s(r"\\server\share"), r"\\server\share");
+            // Text that would read as an escape keeps its backslash visible as `\x5c`.
+            assert_eq!(s(r"a\x1b[2J"), r"a\x5cx1b[2J");
+            assert_eq!(s(r"a\u{202e}"), r"a\x5cu{202e}");
+            assert_eq!(s("a\\\x1b"), r"a\\x1b", "a backslash before a real ESC");
+            assert_eq!(s(r"\xz \x1 \u \"), r"\xz \x1 \u \");
+        }
+        assert_eq!(sanitize_for(r"C:\node\tools\run", true), r"C:\x5cnode\x5ctools\x5crun");
+        assert_eq!(sanitize_for(r"C:\node\tools\run", false), r"C:\node\tools\run");
+        assert_eq!(sanitize_for("a\nb\tc", false), r"a\x0ab\x09c");
+        assert_eq!(sanitize_for(r"C:\x64\x", false), r"C:\x5cx64\x");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Platform code behind one interface. Linux is built and tested; macOS and Windows are written
-//! against their documented APIs but unverified (no toolchain for them here).
+//! Platform code behind one interface. Linux is built and tested; macOS and Windows are compiled
+//! and linted in CI, their shared backend (`portable`) also runs on Linux under the `portable`
+//! feature and the Windows build under Wine; neither has run on a real Mac or Windows machine.
 //!
 //! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
 //! the module interface below, which every backend provides with exactly these signatures
@@ -15,17 +16,23 @@ mod contract;
 pub use contract::{Control, Pin};
 pub(crate) mod tree;
 
+// With the `portable` feature, Linux builds the macOS/Windows backend instead of its own (so
+// that code runs here); `run`'s guard and the `/proc` parsers stay Linux's, the rest of `linux`
+// is then unused.
 #[cfg(target_os = "linux")]
+#[cfg_attr(feature = "portable", allow(dead_code, unused_imports))]
 pub mod linux;
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
 use linux as backend;
 #[cfg(target_os = "linux")]
 pub use linux::{guard, pidwatch};
 
-#[cfg(any(target_os = "macos", windows))]
+#[cfg(any(target_os = "macos", windows, feature = "portable"))]
 mod portable;
-#[cfg(any(target_os = "macos", windows))]
+#[cfg(any(target_os = "macos", windows, feature = "portable"))]
 use portable as backend;
+#[cfg(all(target_os = "linux", feature = "portable"))]
+mod portable_linux;
 
 #[cfg(target_os = "macos")]
 mod macos;
@@ -40,7 +47,7 @@ pub use windows::{
     user_name,
 };
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
 mod portable_signal;
 
 #[cfg(unix)]

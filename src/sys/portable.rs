@@ -1,9 +1,10 @@
 //! What macOS and Windows share: processes from `sysinfo`, sockets with their owning pids from
 //! `netstat2` (libproc on macOS, `GetExtendedTcpTable`/`GetExtendedUdpTable` on Windows).
 //!
-//! Written against the documented APIs of sysinfo 0.40 and netstat2 0.11 and unverified: there
-//! is no macOS or Windows toolchain where reaper is developed. The platform files
-//! (`macos.rs`, `windows.rs`) add what differs: user ids, process groups and signals.
+//! Written against the documented APIs of sysinfo 0.40 and netstat2 0.11; compiled for macOS and
+//! Windows in CI, run on Linux under the `portable` feature (with `portable_linux.rs`) and on
+//! Wine, never on a real Mac or Windows machine. The platform files (`macos.rs`, `windows.rs`,
+//! `portable_linux.rs`) add what differs: user ids, process groups and signals.
 //!
 //! [`read_process`] and [`start_ticks`] always ask the system afresh: identity and liveness
 //! checks before signalling go through them. Command lines and executables are taken from the
@@ -23,16 +24,20 @@ use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, ThreadKind, UpdateKind};
 
 use super::Pin;
 #[cfg(target_os = "macos")]
 use super::macos as platform;
+#[cfg(target_os = "linux")]
+use super::portable_linux as platform;
 #[cfg(windows)]
 use super::windows as platform;
 use crate::error::{Error, Result};
 use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, SocketState};
 
+#[cfg(target_os = "linux")]
+pub use super::linux::wait_pid_exit;
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
 #[cfg(windows)]
@@ -92,7 +97,13 @@ fn known(sys: &mut System, pid: Pid) -> bool {
 pub fn list_pids() -> Result<Vec<u32>> {
     let mut sys = table()?;
     sys.refresh_processes_specifics(ProcessesToUpdate::All, true, refresh_kind());
-    Ok(sys.processes().iter().filter(|(_, p)| p.thread_kind().is_none()).map(|(pid, _)| pid.as_u32()).collect())
+    // Threads of a process are not processes; a kernel thread (Linux) is, marked as such.
+    Ok(sys
+        .processes()
+        .iter()
+        .filter(|(_, p)| p.thread_kind() != Some(ThreadKind::Userland))
+        .map(|(pid, _)| pid.as_u32())
+        .collect())
 }
 
 /// The start time of `pid` in microseconds since the epoch (sysinfo resolves it to the second),
@@ -153,7 +164,7 @@ pub fn read_process(pid: u32) -> Option<Process> {
         state: state_letter(p.status()),
         start_ticks,
         start_time: ticks_to_time(start_ticks),
-        kernel_thread: platform::is_kernel(pid),
+        kernel_thread: platform::is_kernel(pid) || p.thread_kind() == Some(ThreadKind::Kernel),
         cmdline: None,
         exe: None,
     })
@@ -247,10 +258,16 @@ pub fn exe_identity(_pid: u32) -> Option<(u64, u64)> {
     None
 }
 
-/// The process a thread belongs to: these platforms list processes only, so not known here.
+/// The process a thread belongs to: macOS and Windows list processes only (their thread ids
+/// are no pids), so not known there. Linux shows a thread id as a `/proc` entry that sysinfo
+/// reads like a process: its backend's answer is needed there, or `--pid TID` would signal the
+/// whole thread group.
+#[cfg(not(target_os = "linux"))]
 pub fn thread_group(_tid: u32) -> Option<u32> {
     None
 }
+#[cfg(target_os = "linux")]
+pub use super::linux::thread_group;
 
 /// One end of a pipe (as on Linux; never produced here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -298,7 +315,7 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     let mut index: HashMap<SocketKey, usize> = HashMap::new();
     if !pf.is_empty() {
         let iter = netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
-            .map_err(|e| Error::io("reading the socket table", io::Error::other(e.to_string())))?;
+            .map_err(|e| Error::io("reading the socket table", os_error(e)))?;
         // A descriptor that closes mid-listing is an error item; the rest of the table stands.
         for info in iter.flatten() {
             let (proto, local_addr, local_port, remote, state) = match &info.protocol_socket_info {
@@ -326,8 +343,9 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
                 pids.push(Vec::new());
                 out.len() - 1
             });
+            // Windows reports pid 0 (the idle process) for a socket no process holds.
             for &pid in &info.associated_pids {
-                if !pids[i].contains(&pid) {
+                if pid != 0 && !pids[i].contains(&pid) {
                     pids[i].push(pid);
                 }
             }
@@ -335,10 +353,26 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     }
     let mut table = owners();
     table.clear();
-    for (s, p) in out.iter().zip(pids) {
-        table.insert(s.inode, p);
+    for (s, p) in out.iter_mut().zip(pids) {
+        if p.is_empty() {
+            // No process holds it (a connection closing after its process exited): inode 0,
+            // as Linux reports such a socket, so it is lingering, never a hidden holder's.
+            s.inode = 0;
+        } else {
+            table.insert(s.inode, p);
+        }
     }
     Ok(out)
+}
+
+/// netstat2's error as the OS error it carries: its own text ("Failed to call ffi") drops the
+/// cause, such as "Too many open files".
+fn os_error(e: netstat2::error::Error) -> io::Error {
+    use netstat2::error::Error as E;
+    match e {
+        E::OsError(e) | E::FailedToListProcesses(e) | E::FailedToQueryFileDescriptors(e) => e,
+        e => io::Error::other(e.to_string()),
+    }
 }
 
 /// The sockets that hold ports: TCP listeners and every UDP socket, from [`sockets`].

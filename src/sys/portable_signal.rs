@@ -1,5 +1,6 @@
-//! Signalling and waiting where there are no pidfds (macOS, the BSDs, Windows). Unverified here
-//! (no toolchain): written to be small and careful rather than fast.
+//! Signalling and waiting where there are no pidfds (macOS, the BSDs, Windows; Linux under the
+//! `portable` feature, which runs this code in CI): written to be small and careful rather than
+//! fast.
 //!
 //! On Windows there are no signals: every signal of the sequence ends the process with
 //! `TerminateProcess` (through sysinfo), so there is no graceful stage, and SIGSTOP/SIGCONT (the

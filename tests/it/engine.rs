@@ -22,6 +22,7 @@ fn target(json: &Value, pid: u32) -> &Value {
 // Regression (issue 11, item 2): the pidfd was opened when the plan was executed, and identity
 // was the start time in clock ticks, so a pid recycled within the same tick passed the check.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: no pidfd pins")]
 fn engine_pid_recycled_within_the_same_clock_tick_is_never_signalled() {
     // Plan a fresh `sleep`, kill it, and have another `sleep` take its pid: when that happens
     // within the same clock tick, nothing but the plan's pin tells them apart. Executing a copy
@@ -109,6 +110,7 @@ fn nothing_left_stopped(fx: &Fixture, pids: &[u32], what: &str) {
 // Regression (issue 11, item 8): only INT/TERM/HUP were caught; SIGUSR1 or SIGALRM to reaper
 // during the freeze of a big tree, or a SIGKILL (a CI runner's timeout), left it all stopped.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: no ptrace freeze, interrupts not caught")]
 fn engine_sigusr1_sigalrm_sigkill_to_reaper_during_the_freeze_leave_nothing_stopped() {
     let fx = Fixture::start_with("freeze-signals", "forest", &["1500", "300", "ignore-term"], Duration::from_secs(120));
     let pids = fx.live_pids();
@@ -198,6 +200,7 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
 // Regression (issue 11, item 15): the init of a PID namespace without a SIGTERM handler never
 // receives SIGTERM (the kernel drops it); reaper waited the whole timeout and said nothing.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: no PID namespaces")]
 fn engine_namespace_init_without_term_handler_is_killed_at_once_and_told() {
     let token = token("nsinit");
     let child = Command::new("unshare")
@@ -278,6 +281,7 @@ fn engine_library_killing_its_own_child_leaves_the_exit_status_to_it() {
 /// Traces `pid` from a thread of this test (so that reaper's ptrace is refused: a process has
 /// one tracer), passing every signal on. Returns the signals delivered, in order, then the
 /// negated signal it died of.
+#[cfg(target_os = "linux")]
 fn trace_from_a_thread(pid: u32) -> std::thread::JoinHandle<Vec<i32>> {
     use nix::libc;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -320,6 +324,7 @@ fn trace_from_a_thread(pid: u32) -> std::thread::JoinHandle<Vec<i32>> {
 // that does not fork is signalled without SIGSTOP, so that its parent's shell does not see it
 // `Stopped` (issue 11, item 12, for the fallback).
 #[test]
+#[cfg(target_os = "linux")]
 fn engine_a_target_ptrace_cannot_reach_and_that_does_not_fork_gets_no_sigstop() {
     let fx = Fixture::start("pretraced", "idle", &[]);
     let pid = fx.pid();

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
+#[cfg(target_os = "linux")]
 use reaper::procfs;
 use reaper::{PortSpec, Proto, Sequence, Signal, Step, parse_duration};
 
@@ -83,6 +84,7 @@ proptest! {
         }
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn proc_parsers_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = procfs::parse_stat(&buf);
@@ -95,6 +97,7 @@ proptest! {
         prop_assert!(args.iter().all(|a| !a.contains('\0')));
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn stat_comm_can_be_anything(comm in proptest::collection::vec(any::<u8>(), 0..64), pid in 1u32.., start in any::<u64>()) {
         // A process names itself anything (parentheses, spaces, newlines, bytes): the fields
@@ -108,6 +111,7 @@ proptest! {
         prop_assert_eq!(stat.comm, String::from_utf8_lossy(&comm).into_owned());
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn cmdline_round_trips(args in proptest::collection::vec("[^\\x00]{0,20}", 1..10)) {
         let mut buf = Vec::new();
@@ -124,6 +128,7 @@ proptest! {
         prop_assert_eq!(parsed, kept);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn socket_link_round_trips(inode in any::<u64>()) {
         prop_assert_eq!(procfs::parse_socket_link(format!("socket:[{inode}]").as_bytes()), Some(inode));

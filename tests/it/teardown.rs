@@ -258,6 +258,7 @@ fn teardown_env_marker_misses_a_daemonized_redis() {
 }
 
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
 fn teardown_cgroup_ends_the_job_and_says_it_is_empty() {
     if !can_run() {
         return;
@@ -277,6 +278,7 @@ fn teardown_cgroup_ends_the_job_and_says_it_is_empty() {
 }
 
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
 fn teardown_cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
     if !can_run() {
         return;
@@ -299,6 +301,7 @@ fn teardown_cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
 /// descendant of any target (its parent exited), so only the cgroup still holds it, and
 /// `cgroup.kill` ends it.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
 fn teardown_cgroup_kill_ends_what_escaped_the_tree_during_the_sequence() {
     if !can_run() {
         return;
@@ -319,6 +322,7 @@ fn teardown_cgroup_kill_ends_what_escaped_the_tree_during_the_sequence() {
 /// `--started-after pid:N` and `@SECONDS` select only processes started later; `kill` with
 /// them ends only those (inside a PID namespace: `--name sleep` is broad).
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: start times have 1 s resolution")]
 fn teardown_started_after_selects_only_newer_processes() {
     if !can_run() {
         return;

@@ -127,8 +127,11 @@ fn time_wait_left_by_a_server_with_a_client_is_reported_and_strict_counts_it() {
     assert_eq!(state_of(&json), "time_wait", "{json:#}");
     assert_eq!(json["ports"][0]["free"], true);
     assert!(json["ports"][0]["lingering"]["count"].as_u64().is_some_and(|n| n >= 1), "{json:#}");
-    let left = json["ports"][0]["lingering"]["expires_ms"].as_u64().expect("the kernel's timer");
-    assert!(left <= 60_000, "{json:#}");
+    // The kernel's timer is read from sock_diag: the portable backend (netstat2) has none.
+    if cfg!(not(feature = "portable")) {
+        let left = json["ports"][0]["lingering"]["expires_ms"].as_u64().expect("the kernel's timer");
+        assert!(left <= 60_000, "{json:#}");
+    }
     drop(client);
 
     // Table form says what it means for the next server.

@@ -8,7 +8,11 @@ mod cgroup;
 mod fdscan;
 pub mod freeze;
 pub mod guard;
+// Under `portable` the portable backend answers for sockets (stubs for namespaces there).
+#[cfg(not(feature = "portable"))]
 mod netns;
+// The kill engine's `Control` of pidfds pins `sys::PinHandle`: the portable backend's then.
+#[cfg(not(feature = "portable"))]
 pub mod pidfd;
 pub mod pidwatch;
 mod proc;
@@ -21,7 +25,9 @@ mod spawn;
 
 pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
+#[cfg(not(feature = "portable"))]
 pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
+#[cfg(not(feature = "portable"))]
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;
