@@ -136,7 +136,6 @@
 #![warn(missing_docs)]
 
 pub mod error;
-#[cfg(target_os = "linux")]
 pub mod guard;
 pub mod kill;
 pub mod model;

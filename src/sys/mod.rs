@@ -20,7 +20,7 @@ pub mod linux;
 #[cfg(target_os = "linux")]
 use linux as backend;
 #[cfg(target_os = "linux")]
-pub use linux::{guard, pidwatch};
+pub use linux::guard;
 
 #[cfg(any(target_os = "macos", windows))]
 mod portable;
@@ -31,6 +31,16 @@ use portable as backend;
 mod macos;
 #[cfg(target_os = "macos")]
 mod macos_pidwatch;
+// The guard (`reaper run`, `reaper::guard`) on each platform: the same items, see
+// `linux/guard.rs`. The session watcher is plain POSIX, so Linux builds it for its unit tests.
+#[cfg(target_os = "macos")]
+pub use unix_guard as guard;
+#[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
+pub mod unix_guard;
+#[cfg(windows)]
+pub use windows_guard as guard;
+#[cfg(windows)]
+pub mod windows_guard;
 
 #[cfg(windows)]
 mod windows;

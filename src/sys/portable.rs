@@ -36,7 +36,7 @@ use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, S
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
 #[cfg(windows)]
-pub use super::portable_signal::wait_pid_exit;
+pub use super::windows_guard::wait_pid_exit;
 pub use super::portable_signal::{Signaller, scan_tree};
 pub use platform::is_session_subreaper;
 
