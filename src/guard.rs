@@ -15,16 +15,38 @@
 //! # Ok::<(), reaper::Error>(())
 //! ```
 //!
-//! How the tree is held (Linux): the command runs under a small guard process (the "shim"),
-//! forked from the caller. Preferably the shim is the init of a new PID namespace, with a mount
-//! namespace and a /proc of its own (so pids and /proc agree inside), and dies with the calling
-//! *process* (it watches a pidfd of it), so the kernel ends every process of the tree even when
-//! the process is SIGKILLed. The calling thread does not matter: a guard spawned from a worker
-//! thread that then exits (a tokio blocking-pool thread) keeps its tree, and any thread may end
-//! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
-//! with the tree, but only an orderly stop can end them ([`Isolation`]).
+//! The same API on Linux, macOS and Windows (one code path for a Tauri or Electron app); how
+//! the tree is held, and so what is guaranteed, is each kernel's best:
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
+//! | | Linux | Windows | macOS |
+//! |---|---|---|---|
+//! | [`Isolation`] | [`PidNamespace`](Isolation::PidNamespace) (else [`Subreaper`](Isolation::Subreaper)) | [`JobObject`](Isolation::JobObject) | [`SessionWatcher`](Isolation::SessionWatcher) |
+//! | the calling process SIGKILLed / crashed | the kernel ends the whole tree | the kernel ends the whole tree (kill-on-close job) | a watcher process ends the command's process group: best effort |
+//! | graceful step | the sequence's signals | `CTRL_BREAK_EVENT` to the command's console group, `WM_CLOSE` to windows; KILL is `TerminateProcess`, then `TerminateJobObject` | the sequence's signals |
+//! | the tree | the shim's descendants | the job's processes (exact) | the watcher's descendants + the command's process group |
+//! | where it ran | Linux: `cargo test` | Wine 8 (`tests/wine/guard.sh`); compiled for `-gnu` and `-msvc` | compiled only (x86_64, aarch64); the watcher's POSIX code is unit-tested on Linux |
+//!
+//! **Linux.** The command runs under a small guard process (the "shim"), forked from the
+//! caller. Preferably the shim is the init of a new PID namespace, with a mount namespace and a
+//! /proc of its own (so pids and /proc agree inside), and dies with the calling *process* (it
+//! watches a pidfd of it), so the kernel ends every process of the tree even when the process is
+//! SIGKILLed. The calling thread does not matter: a guard spawned from a worker thread that then
+//! exits (a tokio blocking-pool thread) keeps its tree, and any thread may end it. Otherwise the
+//! shim is a child subreaper: orphans still come back to it and are ended with the tree, but
+//! only an orderly stop can end them ([`Isolation`]).
+//!
+//! **Windows.** The command is created suspended in a new console process group, put in a Job
+//! Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` that only the caller holds, then resumed:
+//! every descendant is in the job, and when the caller's process exits (however) the kernel
+//! ends the job. There is no shim: [`Guard::shim_pid`] is the command's pid.
+//!
+//! **macOS.** No PID namespace, parent-death signal or subreaper: the caller forks a watcher
+//! process, which starts the command as the leader of a new session (its own process group) and
+//! holds a pipe whose other end only the caller has. When the caller dies (SIGKILL included) the
+//! pipe reads EOF and the watcher ends the group (SIGTERM, up to 2 s, SIGKILL). A process that
+//! left the group and was orphaned escapes that; [`GuardEvent::Degraded`] says so at each start.
+//!
+////! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
 //! shim's descendants, whoever owns them (as root, a process that switched to another uid gets
 //! the graceful signal too); what the engine's rails leave alone (another reaper process, such
 //! as a nested `reaper run`) is then given the same sequence by a second run of the engine, on
@@ -33,7 +55,7 @@
 //! SIGKILLs it (also when a [`Guard`] is dropped).
 //!
 //! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
-//! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
+//! namespace ([`Error::ForeignProc`], Linux): the guard finds its tree through /proc.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -146,11 +168,15 @@ pub struct GuardOptions {
     /// End the tree (outcome [`EndReason::NotReady`]) if it is not listening on `ready_port`
     /// by then, counted from each start.
     pub ready_timeout: Option<Duration>,
-    /// Try a PID namespace (the kernel-level guarantee); `false` uses a subreaper only.
+    /// Linux: try a PID namespace (the kernel-level guarantee); `false` uses a subreaper only.
+    /// No effect on Windows (always a job) or macOS (always the session watcher).
     pub pid_namespace: bool,
-    /// Catch SIGINT, SIGTERM and SIGHUP (through a signalfd) and end the tree on them. This
-    /// blocks those signals in the calling thread: use it in a program whose other threads
-    /// block them too (or that has none), such as the `reaper` binary.
+    /// Catch SIGINT, SIGTERM and SIGHUP and end the tree on them. Linux: through a signalfd,
+    /// which blocks those signals in the calling thread: use it in a program whose other threads
+    /// block them too (or that has none), such as the `reaper` binary. macOS: signal handlers
+    /// (replacing the program's own for these three while the guard runs). Windows: a console
+    /// control handler (Ctrl+C is SIGINT, Ctrl+Break SIGBREAK, closing the console SIGTERM).
+    /// One guard at a time may catch them.
     pub handle_signals: bool,
     /// A stopper another thread can trigger.
     pub stopper: Option<Stopper>,
@@ -204,7 +230,8 @@ impl fmt::Display for EndReason {
 pub enum GuardEvent {
     /// The command started.
     Started {
-        /// The guard process (shim); every process of the tree descends from it.
+        /// The guard process (shim; macOS: the watcher); every process of the tree descends
+        /// from it. Windows has none: the command's pid.
         shim: u32,
         /// The command's pid, when known.
         pid: Option<u32>,
@@ -213,7 +240,8 @@ pub enum GuardEvent {
         /// Which start this is (0 = the first).
         restarts: u32,
     },
-    /// The preferred isolation was not available: what is not guaranteed, and why.
+    /// The preferred isolation was not available (or, on macOS, none with a kernel guarantee
+    /// exists): what is not guaranteed, and why.
     Degraded(String),
     /// The tree listens on the ready port.
     Ready {
@@ -297,19 +325,20 @@ pub struct Guard {
 
 impl Guard {
     /// Starts `cmd` (program and arguments; the program is looked up in `PATH`) with stdio
-    /// inherited. The second value is set when `pid_namespace` was asked for but is not
-    /// available, and says what that costs.
+    /// inherited. The second value says what is not guaranteed: on Linux when `pid_namespace`
+    /// was asked for but is not available, on macOS always (no kernel guarantee there).
     ///
     /// Any thread may call it: the tree lives as long as the calling *process* (not thread), and
     /// any thread may end it. Errors: [`Error::ForeignProc`] when `/proc` belongs to another
-    /// PID namespace (nothing is started), a command that cannot be started.
+    /// PID namespace (Linux; nothing is started), a command that cannot be started.
     pub fn spawn(cmd: &[OsString], pid_namespace: bool) -> Result<(Guard, Option<String>)> {
         sys::check_own_proc()?;
         let (child, note) = sys::guard::spawn(cmd, pid_namespace)?;
         Ok((Guard { child, started: Instant::now() }, note))
     }
 
-    /// The guard process: every process of the tree descends from it.
+    /// The guard process (Linux: the shim, macOS: the watcher): every process of the tree
+    /// descends from it. Windows has none: the command's pid.
     pub fn shim_pid(&self) -> u32 {
         self.child.shim_pid()
     }

@@ -130,8 +130,14 @@
 //! # Platforms
 //!
 //! Linux is built and tested: processes from `/proc`, sockets from netlink `sock_diag`, and every
-//! target pinned by a pidfd before it is signalled. macOS and Windows code sits behind `cfg` and
-//! is not verified; see the README's platform table.
+//! target pinned by a pidfd before it is signalled. macOS and Windows code sits behind `cfg`,
+//! is cross-compiled and clippy-checked, and the Windows guard and graceful close are run under
+//! Wine; see the README's platform table.
+//!
+//! [`guard`] (`reaper run`) has the same API on all three, each with its kernel's strongest
+//! guarantee that the tree ends with the calling process: a PID namespace on Linux, a
+//! kill-on-close Job Object on Windows, a watcher process (best effort) on macOS. The guard
+//! module's documentation has the table of what holds where, and what ran where.
 
 #![warn(missing_docs)]
 

@@ -1,5 +1,6 @@
-//! Platform code behind one interface. Linux is built and tested; macOS and Windows are written
-//! against their documented APIs but unverified (no toolchain for them here).
+//! Platform code behind one interface. Linux is built and tested; macOS and Windows are
+//! cross-compiled and clippy-checked here (`xplat-check.sh`), and the Windows guard and graceful
+//! close run under Wine (`tests/wine/guard.sh`); macOS is never run.
 //!
 //! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
 //! the module interface below, which every backend provides with exactly these signatures
@@ -9,7 +10,8 @@
 //!
 //! Backends: `linux` (`/proc`, netlink, pidfds, ptrace); `portable` (sysinfo and netstat2) with
 //! `macos` or `windows` for what differs, `unix_common` for what every Unix shares, and
-//! `portable_signal` for signalling without pidfds.
+//! `portable_signal` for signalling without pidfds. The guard (`reaper run`) has a backend per
+//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
 
 mod contract;
 pub use contract::{Control, Pin};

@@ -35,9 +35,9 @@ use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, S
 
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
+pub use super::portable_signal::{Signaller, scan_tree};
 #[cfg(windows)]
 pub use super::windows_guard::wait_pid_exit;
-pub use super::portable_signal::{Signaller, scan_tree};
 pub use platform::is_session_subreaper;
 
 /// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and

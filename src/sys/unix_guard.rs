@@ -224,9 +224,9 @@ impl Msg {
     }
 }
 
-/// `siginfo_t.si_code` values for a child's end (the same on macOS and Linux).
+/// `siginfo_t.si_code` values for a child's end (the same on macOS and Linux); any other
+/// (`CLD_KILLED`, 2) means killed by the signal in `si_status`.
 const CLD_EXITED: c_int = 1;
-const CLD_KILLED: c_int = 2;
 const CLD_DUMPED: c_int = 3;
 
 /// Everything the children need, built before the fork.
@@ -440,7 +440,8 @@ unsafe fn watcher_main(p: &Prep, life_r: RawFd, status_w: RawFd, max_fd: c_int) 
                 return;
             }
             let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r = libc::waitid(libc::P_PID, cmd as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
+            let r =
+                libc::waitid(libc::P_PID, cmd as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
             if r == 0 && info.si_pid() == cmd {
                 *exited = true;
                 send(status_w, Msg::Exited, raw_status(info.si_code, info.si_status()));
@@ -516,14 +517,8 @@ pub fn spawn(argv: &[OsString], _isolate: bool) -> Result<(Child, Option<String>
     }
     drop(life_r);
     drop(status_w);
-    let mut child = Child {
-        watcher: pid as u32,
-        cmd: 0,
-        life: Some(life_w),
-        status_r,
-        cmd_status: None,
-        watcher_status: None,
-    };
+    let mut child =
+        Child { watcher: pid as u32, cmd: 0, life: Some(life_w), status_r, cmd_status: None, watcher_status: None };
     // The first message says whether the command started. Blocking: the watcher answers at once.
     match child.read_message()? {
         Some((Some(Msg::Started), cmd)) => {
@@ -554,7 +549,11 @@ fn group_members(pgid: u32) -> Vec<u32> {
     let mut buf = vec![0 as libc::pid_t; 4096];
     // SAFETY: `buf` is live and as long as the byte size given.
     let n = unsafe {
-        libc::proc_listpgrppids(pgid as libc::pid_t, buf.as_mut_ptr().cast(), (buf.len() * size_of::<libc::pid_t>()) as c_int)
+        libc::proc_listpgrppids(
+            pgid as libc::pid_t,
+            buf.as_mut_ptr().cast(),
+            (buf.len() * size_of::<libc::pid_t>()) as c_int,
+        )
     };
     let count = (n.max(0) as usize / size_of::<libc::pid_t>()).min(buf.len());
     buf[..count].iter().filter(|&&p| p > 0).map(|&p| p as u32).collect()
@@ -824,7 +823,8 @@ mod tests {
     #[test]
     #[ignore = "a helper, run by another test"]
     fn owner_helper() {
-        let (Some(token), Some(log)) = (std::env::var_os("REAPER_TEST_TOKEN"), std::env::var_os("REAPER_TEST_OWNER_LOG"))
+        let (Some(token), Some(log)) =
+            (std::env::var_os("REAPER_TEST_TOKEN"), std::env::var_os("REAPER_TEST_OWNER_LOG"))
         else {
             return;
         };

@@ -125,7 +125,9 @@ unsafe extern "system" fn close_window(
     hwnd: windows_sys::Win32::Foundation::HWND,
     lparam: windows_sys::Win32::Foundation::LPARAM,
 ) -> windows_sys::core::BOOL {
-    use windows_sys::Win32::UI::WindowsAndMessaging::{GetWindowThreadProcessId, IsWindowVisible, PostMessageW, WM_CLOSE};
+    use windows_sys::Win32::UI::WindowsAndMessaging::{
+        GetWindowThreadProcessId, IsWindowVisible, PostMessageW, WM_CLOSE,
+    };
     let pid = lparam as u32;
     let mut owner = 0u32;
     // SAFETY: `hwnd` comes from the enumeration; `owner` is a live out-parameter.

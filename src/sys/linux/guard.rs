@@ -29,8 +29,8 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
-use super::pidwatch::{open_pidfd, poll_readable};
 pub use super::pidwatch::{Notifier, Signals};
+use super::pidwatch::{open_pidfd, poll_readable};
 pub use super::spawn::{Child, descendants};
 use crate::error::Result;
 
