@@ -315,7 +315,7 @@ impl RunOutcome {
     }
 }
 
-/// One running command and its tree. Dropping it SIGKILLs the tree. It belongs to the process
+/// One running command and its tree. Dropping it SIGKILLs the tree (Windows: `TerminateJobObject`). It belongs to the process
 /// that spawned it, not to the thread: it may be moved to, used and ended from any thread.
 #[derive(Debug)]
 pub struct Guard {

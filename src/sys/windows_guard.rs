@@ -173,11 +173,19 @@ impl Notifier {
 static CTRL_EVENT: AtomicPtr<core::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
 /// The signal the handler recorded (0: none).
 static CTRL_SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Set when the [`Signals`] is dropped (the guard has ended its tree): what a close, logoff or
+/// shutdown handler waits for before Windows ends reaper.
+static CTRL_DONE: AtomicPtr<core::ffi::c_void> = AtomicPtr::new(std::ptr::null_mut());
+
+/// How long the handler holds a close, logoff or shutdown for the graceful end: Windows ends
+/// the process 5 s after the event (console close), so a little less.
+const CLOSE_HOLD_MS: u32 = 4500;
 
 /// The console control handler: records Ctrl+C as SIGINT, Ctrl+Break as SIGBREAK and closing
 /// the console, logoff or shutdown as SIGTERM, and wakes the guard. Returns TRUE (handled):
-/// reaper ends the tree itself. For close, logoff and shutdown Windows still ends reaper when
-/// the handler returns; the job then takes the tree.
+/// reaper ends the tree itself. For close, logoff and shutdown Windows ends reaper when the
+/// handler returns, so the handler first waits (at most [`CLOSE_HOLD_MS`]) for the guard to
+/// finish; whatever is left then, the job takes.
 unsafe extern "system" fn on_ctrl(ctrl: u32) -> BOOL {
     let sig = match ctrl {
         CTRL_C_EVENT => super::SIGINT,
@@ -191,33 +199,45 @@ unsafe extern "system" fn on_ctrl(ctrl: u32) -> BOOL {
         // before closing it.
         unsafe { SetEvent(ev) };
     }
+    let done = CTRL_DONE.load(Ordering::SeqCst);
+    if sig == super::SIGTERM && !done.is_null() {
+        // SAFETY: as above; the handler runs on a thread of its own, which may block.
+        unsafe { WaitForSingleObject(done, CLOSE_HOLD_MS) };
+    }
     1
 }
 
 /// Console control events (Ctrl+C, Ctrl+Break, close) as an event to wait on. One at a time.
 #[derive(Debug)]
-pub struct Signals(OwnedHandle);
+pub struct Signals {
+    event: OwnedHandle,
+    /// Set on drop: the guard is done (see [`on_ctrl`]).
+    done: OwnedHandle,
+}
 
 impl Signals {
     /// Registers the console control handler.
     pub fn new() -> Result<Signals> {
         let ev = event()?;
+        let done = event()?;
         if CTRL_EVENT.compare_exchange(std::ptr::null_mut(), raw(&ev), Ordering::SeqCst, Ordering::SeqCst).is_err() {
             return Err(Error::io("catching console events", io::Error::other("already caught by another guard")));
         }
-        // SAFETY: registers a handler that only touches atomics and the event.
+        CTRL_DONE.store(raw(&done), Ordering::SeqCst);
+        // SAFETY: registers a handler that only touches atomics and the two events.
         if unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 1) } == 0 {
             CTRL_EVENT.store(std::ptr::null_mut(), Ordering::SeqCst);
+            CTRL_DONE.store(std::ptr::null_mut(), Ordering::SeqCst);
             return Err(last_error("registering a console control handler"));
         }
-        Ok(Signals(ev))
+        Ok(Signals { event: ev, done })
     }
 
     /// The signal that arrived, if any.
     pub fn take(&self) -> Option<i32> {
         // Reset first: a signal recorded after the swap sets the event again.
         // SAFETY: a live event handle.
-        unsafe { ResetEvent(raw(&self.0)) };
+        unsafe { ResetEvent(raw(&self.event)) };
         match CTRL_SIGNAL.swap(0, Ordering::SeqCst) {
             0 => None,
             s => Some(s),
@@ -226,15 +246,20 @@ impl Signals {
 
     /// What to wait on.
     pub fn waitable(&self) -> Waitable<'_> {
-        self.0.as_handle()
+        self.event.as_handle()
     }
 }
 
 impl Drop for Signals {
     fn drop(&mut self) {
+        // Release a close handler that waits, then unregister. A handler that loaded the
+        // handles just before waits on a set event or a closed handle: it returns at once.
+        // SAFETY: a live event handle.
+        unsafe { SetEvent(raw(&self.done)) };
         // SAFETY: unregisters the handler registered in `new`.
         unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 0) };
         CTRL_EVENT.store(std::ptr::null_mut(), Ordering::SeqCst);
+        CTRL_DONE.store(std::ptr::null_mut(), Ordering::SeqCst);
     }
 }
 
