@@ -27,8 +27,6 @@ export WINEPREFIX=${WINEPREFIX:-$XPLAT/wine-guard-prefix}
 export PATH=/usr/lib/wine:/usr/bin:$PATH WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$XPLAT/target} RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
-# sysinfo's user lookup trips a debug assertion under Wine (no logon sessions).
-export CARGO_PROFILE_DEV_PACKAGE_SYSINFO_DEBUG_ASSERTIONS=false
 mkdir -p "$BIN" || exit 1
 TOK=rg$$x$RANDOM$RANDOM
 LOGS=$(mktemp -d /tmp/reaper-wine-guard.XXXXXX) || exit 1
@@ -61,7 +59,9 @@ gone() { ! alive "$1"; }
 
 if [ -z "${NO_BUILD:-}" ]; then
   echo "== cargo build reaper.exe (debug)"
-  cargo build -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu --bin reaper -q || exit 1
+  # sysinfo's user lookup trips a debug assertion under Wine (no logon sessions).
+  cargo build --config 'profile.dev.package.sysinfo.debug-assertions=false' -Zbuild-std=std,panic_abort \
+    --target x86_64-pc-windows-gnu --bin reaper -q || exit 1
   cp "$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/debug/reaper.exe" "$BIN/" || exit 1
 fi
 x86_64-w64-mingw32-gcc -O2 -o "$C" tests/wine/guard_child.c -luser32 || exit 1
