@@ -148,7 +148,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
-            [CompletionResult]::new('--no-pid-namespace', '--no-pid-namespace', [CompletionResultType]::ParameterName, 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started')
+            [CompletionResult]::new('--no-pid-namespace', '--no-pid-namespace', [CompletionResultType]::ParameterName, 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started. Linux only (no effect on macOS and Windows)')
             [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')

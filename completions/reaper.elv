@@ -141,7 +141,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...'
             cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
-            cand --no-pid-namespace 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started'
+            cand --no-pid-namespace 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started. Linux only (no effect on macOS and Windows)'
             cand -9 'SIGKILL at once'
             cand --force 'SIGKILL at once'
             cand -q 'Print nothing but errors'

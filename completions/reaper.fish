@@ -191,7 +191,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand run" -l sequence -d 'The w
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c reaper -n "__fish_reaper_using_subcommand run" -l no-pid-namespace -d 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started'
+complete -c reaper -n "__fish_reaper_using_subcommand run" -l no-pid-namespace -d 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started. Linux only (no effect on macOS and Windows)'
 complete -c reaper -n "__fish_reaper_using_subcommand run" -s 9 -l force -d 'SIGKILL at once'
 complete -c reaper -n "__fish_reaper_using_subcommand run" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'

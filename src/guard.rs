@@ -15,16 +15,38 @@
 //! # Ok::<(), reaper::Error>(())
 //! ```
 //!
-//! How the tree is held (Linux): the command runs under a small guard process (the "shim"),
-//! forked from the caller. Preferably the shim is the init of a new PID namespace, with a mount
-//! namespace and a /proc of its own (so pids and /proc agree inside), and dies with the calling
-//! *process* (it watches a pidfd of it), so the kernel ends every process of the tree even when
-//! the process is SIGKILLed. The calling thread does not matter: a guard spawned from a worker
-//! thread that then exits (a tokio blocking-pool thread) keeps its tree, and any thread may end
-//! it. Otherwise the shim is a child subreaper: orphans still come back to it and are ended
-//! with the tree, but only an orderly stop can end them ([`Isolation`]).
+//! The same API on Linux, macOS and Windows (one code path for a Tauri or Electron app); how
+//! the tree is held, and so what is guaranteed, is each kernel's best:
 //!
-//! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
+//! | | Linux | Windows | macOS |
+//! |---|---|---|---|
+//! | [`Isolation`] | [`PidNamespace`](Isolation::PidNamespace) (else [`Subreaper`](Isolation::Subreaper)) | [`JobObject`](Isolation::JobObject) | [`SessionWatcher`](Isolation::SessionWatcher) |
+//! | the calling process SIGKILLed / crashed | the kernel ends the whole tree | the kernel ends the whole tree (kill-on-close job) | a watcher process ends the command's process group: best effort |
+//! | graceful step | the sequence's signals | `CTRL_BREAK_EVENT` to the command's console group, `WM_CLOSE` to windows; KILL is `TerminateProcess`, then `TerminateJobObject` | the sequence's signals |
+//! | the tree | the shim's descendants | the job's processes (exact) | the watcher's descendants + the command's process group |
+//! | where it ran | Linux: `cargo test` | Wine 8 (`tests/wine/guard.sh`); compiled for `-gnu` and `-msvc` | compiled only (x86_64, aarch64); the watcher's POSIX code is unit-tested on Linux |
+//!
+//! **Linux.** The command runs under a small guard process (the "shim"), forked from the
+//! caller. Preferably the shim is the init of a new PID namespace, with a mount namespace and a
+//! /proc of its own (so pids and /proc agree inside), and dies with the calling *process* (it
+//! watches a pidfd of it), so the kernel ends every process of the tree even when the process is
+//! SIGKILLed. The calling thread does not matter: a guard spawned from a worker thread that then
+//! exits (a tokio blocking-pool thread) keeps its tree, and any thread may end it. Otherwise the
+//! shim is a child subreaper: orphans still come back to it and are ended with the tree, but
+//! only an orderly stop can end them ([`Isolation`]).
+//!
+//! **Windows.** The command is created suspended in a new console process group, put in a Job
+//! Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` that only the caller holds, then resumed:
+//! every descendant is in the job, and when the caller's process exits (however) the kernel
+//! ends the job. There is no shim: [`Guard::shim_pid`] is the command's pid.
+//!
+//! **macOS.** No PID namespace, parent-death signal or subreaper: the caller forks a watcher
+//! process, which starts the command as the leader of a new session (its own process group) and
+//! holds a pipe whose other end only the caller has. When the caller dies (SIGKILL included) the
+//! pipe reads EOF and the watcher ends the group (SIGTERM, up to 2 s, SIGKILL). A process that
+//! left the group and was orphaned escapes that; [`GuardEvent::Degraded`] says so at each start.
+//!
+////! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
 //! shim's descendants, whoever owns them (as root, a process that switched to another uid gets
 //! the graceful signal too); what the engine's rails leave alone (another reaper process, such
 //! as a nested `reaper run`) is then given the same sequence by a second run of the engine, on
@@ -33,11 +55,10 @@
 //! SIGKILLs it (also when a [`Guard`] is dropped).
 //!
 //! [`run`] and [`Guard::spawn`] refuse to start anything when `/proc` belongs to another PID
-//! namespace ([`Error::ForeignProc`]): the guard finds its tree through /proc.
+//! namespace ([`Error::ForeignProc`], Linux): the guard finds its tree through /proc.
 
 use std::ffi::OsString;
 use std::fmt;
-use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -147,11 +168,15 @@ pub struct GuardOptions {
     /// End the tree (outcome [`EndReason::NotReady`]) if it is not listening on `ready_port`
     /// by then, counted from each start.
     pub ready_timeout: Option<Duration>,
-    /// Try a PID namespace (the kernel-level guarantee); `false` uses a subreaper only.
+    /// Linux: try a PID namespace (the kernel-level guarantee); `false` uses a subreaper only.
+    /// No effect on Windows (always a job) or macOS (always the session watcher).
     pub pid_namespace: bool,
-    /// Catch SIGINT, SIGTERM and SIGHUP (through a signalfd) and end the tree on them. This
-    /// blocks those signals in the calling thread: use it in a program whose other threads
-    /// block them too (or that has none), such as the `reaper` binary.
+    /// Catch SIGINT, SIGTERM and SIGHUP and end the tree on them. Linux: through a signalfd,
+    /// which blocks those signals in the calling thread: use it in a program whose other threads
+    /// block them too (or that has none), such as the `reaper` binary. macOS: signal handlers
+    /// (replacing the program's own for these three while the guard runs). Windows: a console
+    /// control handler (Ctrl+C is SIGINT, Ctrl+Break SIGBREAK, closing the console SIGTERM).
+    /// One guard at a time may catch them.
     pub handle_signals: bool,
     /// A stopper another thread can trigger.
     pub stopper: Option<Stopper>,
@@ -205,7 +230,8 @@ impl fmt::Display for EndReason {
 pub enum GuardEvent {
     /// The command started.
     Started {
-        /// The guard process (shim); every process of the tree descends from it.
+        /// The guard process (shim; macOS: the watcher); every process of the tree descends
+        /// from it. Windows has none: the command's pid.
         shim: u32,
         /// The command's pid, when known.
         pid: Option<u32>,
@@ -214,7 +240,8 @@ pub enum GuardEvent {
         /// Which start this is (0 = the first).
         restarts: u32,
     },
-    /// The preferred isolation was not available: what is not guaranteed, and why.
+    /// The preferred isolation was not available (or, on macOS, none with a kernel guarantee
+    /// exists): what is not guaranteed, and why.
     Degraded(String),
     /// The tree listens on the ready port.
     Ready {
@@ -288,7 +315,7 @@ impl RunOutcome {
     }
 }
 
-/// One running command and its tree. Dropping it SIGKILLs the tree. It belongs to the process
+/// One running command and its tree. Dropping it SIGKILLs the tree (Windows: `TerminateJobObject`). It belongs to the process
 /// that spawned it, not to the thread: it may be moved to, used and ended from any thread.
 #[derive(Debug)]
 pub struct Guard {
@@ -298,25 +325,20 @@ pub struct Guard {
 
 impl Guard {
     /// Starts `cmd` (program and arguments; the program is looked up in `PATH`) with stdio
-    /// inherited. The second value is set when `pid_namespace` was asked for but is not
-    /// available, and says what that costs.
+    /// inherited. The second value says what is not guaranteed: on Linux when `pid_namespace`
+    /// was asked for but is not available, on macOS always (no kernel guarantee there).
     ///
     /// Any thread may call it: the tree lives as long as the calling *process* (not thread), and
     /// any thread may end it. Errors: [`Error::ForeignProc`] when `/proc` belongs to another
-    /// PID namespace (nothing is started), a command that cannot be started.
+    /// PID namespace (Linux; nothing is started), a command that cannot be started.
     pub fn spawn(cmd: &[OsString], pid_namespace: bool) -> Result<(Guard, Option<String>)> {
         sys::check_own_proc()?;
-        let (child, why) = sys::guard::spawn(cmd, pid_namespace)?;
-        let note = why.map(|why| {
-            format!(
-                "no PID namespace ({why}): the tree is ended when reaper is signalled or its anchor exits, \
-                 but if reaper is SIGKILLed only the command itself dies and processes it started keep running"
-            )
-        });
+        let (child, note) = sys::guard::spawn(cmd, pid_namespace)?;
         Ok((Guard { child, started: Instant::now() }, note))
     }
 
-    /// The guard process: every process of the tree descends from it.
+    /// The guard process (Linux: the shim, macOS: the watcher): every process of the tree
+    /// descends from it. Windows has none: the command's pid.
     pub fn shim_pid(&self) -> u32 {
         self.child.shim_pid()
     }
@@ -352,7 +374,7 @@ impl Guard {
         if !ports::survey(&mut snap, &spec, None, Holders::No)?.iter().any(ports::PortState::listening) {
             return Ok(false);
         }
-        let tree = sys::guard::descendants(self.shim_pid())?;
+        let tree = self.child.tree_pids()?;
         let states = ports::survey(&mut snap, &spec, None, Holders::Among(&tree))?;
         Ok(states.iter().flat_map(|p| &p.sockets).any(|s| s.is_listening() && !s.holders.is_empty()))
     }
@@ -363,11 +385,11 @@ impl Guard {
         let mut warning = None;
         let shim = self.shim_pid();
         // The shim exits by itself once the tree is empty: nothing left to end.
-        if self.child.try_reap()? || (sys::guard::descendants(shim)?.is_empty() && self.child.wait_reap(FINISH)?) {
+        if self.child.try_reap()? || (self.child.tree_pids()?.is_empty() && self.child.wait_reap(FINISH)?) {
             self.child.poll_status()?;
             return Ok((self.child.status(), None));
         }
-        let (clean, spared) = match end_tree(shim, seq) {
+        let (clean, spared) = match end_tree(&self.child, seq) {
             // Survivors include a sequence cut short by a second INT/TERM/HUP.
             Ok(report) => (report.survivors.is_empty(), report.skipped),
             Err(e) => {
@@ -392,9 +414,9 @@ impl Guard {
         }
         if !done {
             match self.isolation() {
-                // The kernel ends every process of the namespace with its init.
-                Isolation::PidNamespace => self.child.kill_shim(),
-                Isolation::Subreaper => match force_tree(shim) {
+                // The kernel ends every process of the namespace with its init, or of the job.
+                Isolation::PidNamespace | Isolation::JobObject => self.child.kill_shim(),
+                Isolation::Subreaper | Isolation::SessionWatcher => match force_tree(&self.child) {
                     Ok(left) if left.is_empty() => {}
                     Ok(left) => warning = Some(format!("processes survived SIGKILL: {left:?}")),
                     Err(e) => warning = Some(format!("ending the tree: {e}")),
@@ -411,11 +433,12 @@ impl Guard {
 }
 
 impl Drop for Guard {
-    /// A subreaper's tree does not die with the shim: SIGKILL it through the kill engine first
-    /// (in a PID namespace the kernel ends it with the shim, which the shim's own drop kills).
+    /// A subreaper's (or a session watcher's) tree does not die with the guard process: SIGKILL
+    /// it through the kill engine first (in a PID namespace or a job the kernel ends it with the
+    /// shim or the job, which the child's own drop ends).
     fn drop(&mut self) {
-        if !self.child.is_reaped() && self.isolation() == Isolation::Subreaper {
-            let _ = force_tree(self.shim_pid());
+        if !self.child.is_reaped() && matches!(self.isolation(), Isolation::Subreaper | Isolation::SessionWatcher) {
+            let _ = force_tree(&self.child);
         }
     }
 }
@@ -427,10 +450,16 @@ fn tree_options(seq: &Sequence) -> KillOptions {
     KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() }
 }
 
-/// Ends every descendant of `shim` with `seq` through the kill engine; the report's `skipped`
-/// are what its rails spared.
-fn end_tree(shim: u32, seq: &Sequence) -> Result<KillReport> {
-    kill::kill(&Selection::new().descendants_of(shim), &tree_options(seq), &mut |_| {})
+/// Ends every process of the tree with `seq` through the kill engine; the report's `skipped`
+/// are what its rails spared. The tree is the guard process's descendants (Linux), or the
+/// members the platform lists (the job's processes, the session's) and their descendants.
+fn end_tree(child: &sys::guard::Child, seq: &Sequence) -> Result<KillReport> {
+    let sel = match child.members()? {
+        None => Selection::new().descendants_of(child.shim_pid()),
+        Some(pids) if pids.is_empty() => return Ok(KillReport::default()),
+        Some(pids) => pids.into_iter().fold(Selection::new(), Selection::pid),
+    };
+    kill::kill(&sel, &tree_options(seq), &mut |_| {})
 }
 
 /// Gives `seq` to what the rails spared in the guard's tree and still runs, those processes
@@ -444,11 +473,11 @@ fn end_spared(spared: &[Skipped], seq: &Sequence) -> Result<Vec<u32>> {
     Ok(kill::execute(&plan, &Selection::new(), &opts, &mut |_| {})?.survivors)
 }
 
-/// SIGKILLs every descendant of `shim`, what the rails spare included; returns the pids that
+/// SIGKILLs every process of the tree, what the rails spare included; returns the pids that
 /// survived it.
-fn force_tree(shim: u32) -> Result<Vec<u32>> {
+fn force_tree(child: &sys::guard::Child) -> Result<Vec<u32>> {
     let force = Sequence::force();
-    let report = end_tree(shim, &force)?;
+    let report = end_tree(child, &force)?;
     let mut left = report.survivors;
     left.extend(end_spared(&report.skipped, &force)?);
     Ok(left)
@@ -471,19 +500,19 @@ enum Wake {
     Tick,
 }
 
-/// The fds every wait watches: signals, the stopper, watched pids.
+/// What every wait watches: signals, the stopper, watched pids.
 struct Anchors {
     signals: Option<sys::guard::Signals>,
     stopper: Option<Stopper>,
-    watched: Vec<(u32, std::os::fd::OwnedFd)>,
+    watched: Vec<(u32, sys::guard::Watched)>,
 }
 
 impl Anchors {
     fn new(opts: &GuardOptions) -> Result<Anchors> {
         let mut watched = Vec::new();
         for &pid in &opts.watch_pids {
-            let fd = sys::pidwatch::open_pidfd(pid)?.ok_or(Error::NoSuchProcess(pid))?;
-            watched.push((pid, fd));
+            let w = sys::guard::Watched::open(pid)?.ok_or(Error::NoSuchProcess(pid))?;
+            watched.push((pid, w));
         }
         let signals = if opts.handle_signals { Some(sys::guard::Signals::new()?) } else { None };
         Ok(Anchors { signals, stopper: opts.stopper.clone(), watched })
@@ -491,19 +520,18 @@ impl Anchors {
 
     /// Waits for an anchor, the child (if any) or the timeout.
     fn wait(&self, child: Option<&Guard>, timeout: Option<Duration>) -> Result<Wake> {
-        let mut fds: Vec<BorrowedFd<'_>> = Vec::new();
+        let mut fds: Vec<sys::guard::Waitable<'_>> = Vec::new();
         if let Some(s) = &self.signals {
-            fds.push(s.fd());
+            fds.push(s.waitable());
         }
         if let Some(s) = &self.stopper {
-            fds.push(s.0.fd());
+            fds.push(s.0.waitable());
         }
-        fds.extend(self.watched.iter().map(|(_, fd)| std::os::fd::AsFd::as_fd(fd)));
+        fds.extend(self.watched.iter().map(|(_, w)| w.waitable()));
         if let Some(g) = child {
-            fds.push(g.child.exit_fd());
-            fds.push(g.child.status_fd());
+            fds.extend(g.child.waitables());
         }
-        let ready = sys::pidwatch::poll_readable(&fds, timeout)?;
+        let ready = sys::guard::wait_any(&fds, timeout)?;
         let mut i = 0;
         if let Some(s) = &self.signals {
             if ready[i]
@@ -525,7 +553,7 @@ impl Anchors {
             }
             i += 1;
         }
-        if child.is_some() && (ready[i] || ready[i + 1]) {
+        if child.is_some() && ready[i..].iter().any(|&r| r) {
             return Ok(Wake::CommandExited);
         }
         Ok(Wake::Tick)
@@ -643,86 +671,93 @@ pub fn run(cmd: &[OsString], opts: &GuardOptions, on_event: &mut dyn FnMut(Guard
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-    use std::os::fd::IntoRawFd;
-    use std::sync::atomic::{AtomicI32, Ordering};
 
-    /// The log of a process of this test binary run under a guard by the test below.
-    fn helper_log(pid: u32) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("reaper-guard-spared-{pid}.log"))
-    }
+    /// A guard's tree holding a process the kill engine's rails spare (Linux: it needs the
+    /// shim's `/proc` view).
+    #[cfg(target_os = "linux")]
+    mod spared {
+        use super::*;
+        use std::io::Write;
+        use std::os::fd::IntoRawFd;
+        use std::sync::atomic::{AtomicI32, Ordering};
 
-    /// Where [`on_term`] writes.
-    static LOG_FD: AtomicI32 = AtomicI32::new(-1);
-
-    extern "C" fn on_term(_: nix::libc::c_int) {
-        let msg = b"got-term\n";
-        // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is a static.
-        unsafe {
-            nix::libc::write(LOG_FD.load(Ordering::Relaxed), msg.as_ptr().cast(), msg.len());
-            nix::libc::_exit(7);
+        /// The log of a process of this test binary run under a guard by the test below.
+        fn helper_log(pid: u32) -> std::path::PathBuf {
+            std::env::temp_dir().join(format!("reaper-guard-spared-{pid}.log"))
         }
-    }
 
-    /// Not a test: this test binary run as a guard's command by
-    /// `a_process_the_rails_spare_gets_the_graceful_sequence` (it then runs the same executable
-    /// as its guard process, its parent). Says `ready` in its log, records a SIGTERM there and
-    /// exits 7 on it.
-    #[test]
-    #[ignore = "a helper, run under a guard by another test"]
-    fn spared_helper() {
-        let me = std::process::id();
-        let parent = std::os::unix::process::parent_id();
-        if sys::exe_identity(parent).is_none() || sys::exe_identity(parent) != sys::exe_identity(me) {
-            return; // not under a guard of this test binary: nothing to do
-        }
-        let mut log = std::fs::File::create(helper_log(me)).expect("the log");
-        LOG_FD.store(log.try_clone().expect("a second fd").into_raw_fd(), Ordering::Relaxed);
-        let action = nix::sys::signal::SigAction::new(
-            nix::sys::signal::SigHandler::Handler(on_term),
-            nix::sys::signal::SaFlags::empty(),
-            nix::sys::signal::SigSet::empty(),
-        );
-        // SAFETY: the handler only calls async-signal-safe functions.
-        unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGTERM, &action) }.expect("sigaction");
-        log.write_all(b"ready\n").expect("writing the log");
-        loop {
-            std::thread::park();
-        }
-    }
+        /// Where [`on_term`] writes.
+        static LOG_FD: AtomicI32 = AtomicI32::new(-1);
 
-    // The guard's tree holds a process the kill engine's rails spare (it runs the same
-    // executable as the caller: another reaper, such as a nested `reaper run`): it must get the
-    // graceful sequence through the engine's second run, not the SIGKILL meant for what is left.
-    #[test]
-    fn a_process_the_rails_spare_gets_the_graceful_sequence() {
-        let exe = std::env::current_exe().expect("the test binary");
-        let cmd: Vec<OsString> = [
-            exe.as_os_str(),
-            "guard::tests::spared_helper".as_ref(),
-            "--exact".as_ref(),
-            "--ignored".as_ref(),
-            "--quiet".as_ref(),
-            "--test-threads=1".as_ref(),
-        ]
-        .iter()
-        .map(|s| s.to_os_string())
-        .collect();
-        let (mut guard, _) = Guard::spawn(&cmd, false).expect("spawning the guard");
-        let pid = guard.pid().expect("the command's pid");
-        let log = helper_log(pid);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        // No event says the helper installed its handler: poll its log, with a deadline.
-        while std::fs::read_to_string(&log).unwrap_or_default() != "ready\n" {
-            assert!(Instant::now() < deadline, "the helper never said ready");
-            std::thread::sleep(Duration::from_millis(10));
+        extern "C" fn on_term(_: nix::libc::c_int) {
+            let msg = b"got-term\n";
+            // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer is a static.
+            unsafe {
+                nix::libc::write(LOG_FD.load(Ordering::Relaxed), msg.as_ptr().cast(), msg.len());
+                nix::libc::_exit(7);
+            }
         }
-        let (status, warning) = guard.end(&"TERM:20s".parse().expect("a sequence")).expect("ending the tree");
-        let logged = std::fs::read_to_string(&log).unwrap_or_default();
-        let _ = std::fs::remove_file(&log);
-        assert_eq!(logged, "ready\ngot-term\n", "status {status:?}, warning {warning:?}");
-        assert_eq!(status, Some(Status::Exited(7)));
-        assert_eq!(warning, None);
+
+        /// Not a test: this test binary run as a guard's command by
+        /// `a_process_the_rails_spare_gets_the_graceful_sequence` (it then runs the same executable
+        /// as its guard process, its parent). Says `ready` in its log, records a SIGTERM there and
+        /// exits 7 on it.
+        #[test]
+        #[ignore = "a helper, run under a guard by another test"]
+        fn spared_helper() {
+            let me = std::process::id();
+            let parent = std::os::unix::process::parent_id();
+            if sys::exe_identity(parent).is_none() || sys::exe_identity(parent) != sys::exe_identity(me) {
+                return; // not under a guard of this test binary: nothing to do
+            }
+            let mut log = std::fs::File::create(helper_log(me)).expect("the log");
+            LOG_FD.store(log.try_clone().expect("a second fd").into_raw_fd(), Ordering::Relaxed);
+            let action = nix::sys::signal::SigAction::new(
+                nix::sys::signal::SigHandler::Handler(on_term),
+                nix::sys::signal::SaFlags::empty(),
+                nix::sys::signal::SigSet::empty(),
+            );
+            // SAFETY: the handler only calls async-signal-safe functions.
+            unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGTERM, &action) }.expect("sigaction");
+            log.write_all(b"ready\n").expect("writing the log");
+            loop {
+                std::thread::park();
+            }
+        }
+
+        // The guard's tree holds a process the kill engine's rails spare (it runs the same
+        // executable as the caller: another reaper, such as a nested `reaper run`): it must get the
+        // graceful sequence through the engine's second run, not the SIGKILL meant for what is left.
+        #[test]
+        fn a_process_the_rails_spare_gets_the_graceful_sequence() {
+            let exe = std::env::current_exe().expect("the test binary");
+            let cmd: Vec<OsString> = [
+                exe.as_os_str(),
+                "guard::tests::spared::spared_helper".as_ref(),
+                "--exact".as_ref(),
+                "--ignored".as_ref(),
+                "--quiet".as_ref(),
+                "--test-threads=1".as_ref(),
+            ]
+            .iter()
+            .map(|s| s.to_os_string())
+            .collect();
+            let (mut guard, _) = Guard::spawn(&cmd, false).expect("spawning the guard");
+            let pid = guard.pid().expect("the command's pid");
+            let log = helper_log(pid);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            // No event says the helper installed its handler: poll its log, with a deadline.
+            while std::fs::read_to_string(&log).unwrap_or_default() != "ready\n" {
+                assert!(Instant::now() < deadline, "the helper never said ready");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let (status, warning) = guard.end(&"TERM:20s".parse().expect("a sequence")).expect("ending the tree");
+            let logged = std::fs::read_to_string(&log).unwrap_or_default();
+            let _ = std::fs::remove_file(&log);
+            assert_eq!(logged, "ready\ngot-term\n", "status {status:?}, warning {warning:?}");
+            assert_eq!(status, Some(Status::Exited(7)));
+            assert_eq!(warning, None);
+        }
     }
 
     #[test]

@@ -132,14 +132,18 @@
 //! Linux is built and tested: processes from `/proc`, sockets from netlink `sock_diag`, and every
 //! target pinned by a pidfd before it is signalled. The macOS and Windows code sits behind `cfg`:
 //! compiled and linted for both in CI, its shared backend run on Linux (the `portable` feature),
-//! the Windows build run under Wine, never run on a real Mac or Windows machine; see the
-//! README's platform table.
+//! the Windows build (with its guard and graceful close) run under Wine, never run on a real Mac
+//! or Windows machine; see the README's platform table.
+//!
+//! [`guard`] (`reaper run`) has the same API on all three, each with its kernel's strongest
+//! guarantee that the tree ends with the calling process: a PID namespace on Linux, a
+//! kill-on-close Job Object on Windows, a watcher process (best effort) on macOS. The guard
+//! module's documentation has the table of what holds where, and what ran where.
 
 #![warn(missing_docs)]
 
 pub mod container;
 pub mod error;
-#[cfg(target_os = "linux")]
 pub mod guard;
 pub mod kill;
 pub mod model;

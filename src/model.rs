@@ -303,6 +303,15 @@ pub enum Isolation {
     /// orderly stop; a SIGKILLed guard takes only the command itself along
     /// (`PR_SET_PDEATHSIG`), not what the command started.
     Subreaper,
+    /// Windows: a Job Object with `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` that the command joined
+    /// before it ran: every descendant is in the job, and the kernel ends the job when the
+    /// guard's process exits, however it dies.
+    JobObject,
+    /// macOS (any Unix without PID namespaces): the command leads a session of its own, under
+    /// a watcher process forked from the guard's; when the guard's process dies (SIGKILL
+    /// included), the watcher ends the command's process group. Best effort: a process that
+    /// left the group and was orphaned before that escapes it.
+    SessionWatcher,
 }
 
 impl fmt::Display for Isolation {
@@ -310,6 +319,8 @@ impl fmt::Display for Isolation {
         f.write_str(match self {
             Isolation::PidNamespace => "pid namespace",
             Isolation::Subreaper => "subreaper",
+            Isolation::JobObject => "job object",
+            Isolation::SessionWatcher => "session watcher",
         })
     }
 }

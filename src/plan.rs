@@ -333,8 +333,7 @@ impl Plan {
 /// A plan whose targets are the processes of `skipped` that still run as the same processes
 /// (pid and start time), whatever the rails say. Only for the guard, after a plan of its own
 /// tree: every process of that tree is the guard's to end, also what the rails spare for every
-/// other caller (another reaper process: a nested `reaper run`). The guard exists on Linux only.
-#[cfg(target_os = "linux")]
+/// other caller (another reaper process: a nested `reaper run`).
 pub(crate) fn plan_skipped(skipped: &[Skipped]) -> Plan {
     let mut snap = Snapshot::new();
     snap.load_processes(skipped.iter().map(|s| s.pid));

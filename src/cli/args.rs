@@ -365,7 +365,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
     pub watch_pid: Vec<u32>,
     /// Do not start the command in a PID namespace: it sees its real pid, but if reaper is
-    /// SIGKILLed only the command itself dies, not what it started.
+    /// SIGKILLed only the command itself dies, not what it started. Linux only (no effect on
+    /// macOS and Windows).
     #[arg(long)]
     pub no_pid_namespace: bool,
     /// Restart the command when it exits.

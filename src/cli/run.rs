@@ -9,7 +9,6 @@ use super::config::Style;
 use super::exit::Exit;
 
 /// Runs `reaper run`.
-#[cfg(target_os = "linux")]
 pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
     use super::args::RestartArg;
     use reaper::guard::{self, GuardEvent, GuardOptions, Restart};
@@ -56,14 +55,7 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
 
 /// One line on stderr; a failed write is ignored (`eprintln!` would panic, and the guard
 /// would SIGKILL the tree while unwinding instead of stopping it).
-#[cfg(target_os = "linux")]
 fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// Runs `reaper run`: not available on this platform yet.
-#[cfg(not(target_os = "linux"))]
-pub fn run(_a: &RunArgs, _style: &Style) -> Result<Exit> {
-    Err(reaper::Error::Unsupported("reaper run is implemented on Linux only".into()).into())
 }

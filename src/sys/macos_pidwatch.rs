@@ -1,4 +1,4 @@
-//! macOS (unverified: no toolchain here): waiting for a process to exit with kqueue
+//! macOS (cross-compiled and clippy-checked here, never run): waiting for a process to exit with kqueue
 //! `EVFILT_PROC`/`NOTE_EXIT`, the event macOS gives instead of a pidfd.
 
 use std::io;
@@ -9,9 +9,10 @@ use nix::libc;
 
 use crate::error::{Error, Result};
 
-/// Waits until `pid` has exited, at most `timeout` (`None`: forever). A pid that does not
-/// exist (or is already a zombie, which kqueue refuses) has exited: `Ok(true)`.
-pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> Result<bool> {
+/// A kqueue with `EVFILT_PROC`/`NOTE_EXIT` registered for `pid`: it reads (and polls) ready
+/// once the process has exited. `Ok(None)` when the pid does not exist (or is already a zombie,
+/// which kqueue refuses): it has exited.
+pub(crate) fn exit_queue(pid: u32) -> Result<Option<OwnedFd>> {
     // SAFETY: kqueue returns a new fd or -1.
     let kq = unsafe { libc::kqueue() };
     if kq < 0 {
@@ -30,11 +31,20 @@ pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> Result<bool> {
     if r < 0 {
         let err = io::Error::last_os_error();
         return if err.raw_os_error() == Some(libc::ESRCH) {
-            Ok(true)
+            Ok(None)
         } else {
             Err(Error::io(format!("watching pid {pid} with kqueue"), err))
         };
     }
+    Ok(Some(kq))
+}
+
+/// Waits until `pid` has exited, at most `timeout` (`None`: forever). A pid that does not
+/// exist (or is already a zombie, which kqueue refuses) has exited: `Ok(true)`.
+pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> Result<bool> {
+    let Some(kq) = exit_queue(pid)? else {
+        return Ok(true);
+    };
     let deadline = timeout.map(|t| Instant::now() + t);
     loop {
         let ts = deadline.map(|d| {

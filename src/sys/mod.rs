@@ -1,6 +1,7 @@
 //! Platform code behind one interface. Linux is built and tested; macOS and Windows are compiled
 //! and linted in CI, their shared backend (`portable`) also runs on Linux under the `portable`
-//! feature and the Windows build under Wine; neither has run on a real Mac or Windows machine.
+//! feature, and the Windows build (its guard and graceful close too) runs under Wine; neither has
+//! run on a real Mac or Windows machine.
 //!
 //! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
 //! the module interface below, which every backend provides with exactly these signatures
@@ -10,7 +11,8 @@
 //!
 //! Backends: `linux` (`/proc`, netlink, pidfds, ptrace); `portable` (sysinfo and netstat2) with
 //! `macos` or `windows` for what differs, `unix_common` for what every Unix shares, and
-//! `portable_signal` for signalling without pidfds.
+//! `portable_signal` for signalling without pidfds. The guard (`reaper run`) has a backend per
+//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
 
 mod contract;
 pub use contract::{Control, Pin};
@@ -25,7 +27,7 @@ pub mod linux;
 #[cfg(all(target_os = "linux", not(feature = "portable")))]
 use linux as backend;
 #[cfg(target_os = "linux")]
-pub use linux::{guard, pidwatch};
+pub use linux::guard;
 
 #[cfg(any(target_os = "macos", windows, feature = "portable"))]
 mod portable;
@@ -38,6 +40,16 @@ mod portable_linux;
 mod macos;
 #[cfg(target_os = "macos")]
 mod macos_pidwatch;
+// The guard (`reaper run`, `reaper::guard`) on each platform: the same items, see
+// `linux/guard.rs`. The session watcher is plain POSIX, so Linux builds it for its unit tests.
+#[cfg(target_os = "macos")]
+pub use unix_guard as guard;
+#[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
+pub mod unix_guard;
+#[cfg(windows)]
+pub use windows_guard as guard;
+#[cfg(windows)]
+pub mod windows_guard;
 
 #[cfg(windows)]
 mod windows;

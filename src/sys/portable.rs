@@ -40,9 +40,9 @@ use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, S
 pub use super::linux::wait_pid_exit;
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
-#[cfg(windows)]
-pub use super::portable_signal::wait_pid_exit;
 pub use super::portable_signal::{Signaller, scan_tree};
+#[cfg(windows)]
+pub use super::windows_guard::wait_pid_exit;
 pub use platform::is_session_subreaper;
 
 /// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and

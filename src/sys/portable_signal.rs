@@ -2,10 +2,11 @@
 //! `portable` feature, which runs this code in CI): written to be small and careful rather than
 //! fast.
 //!
-//! On Windows there are no signals: every signal of the sequence ends the process with
-//! `TerminateProcess` (through sysinfo), so there is no graceful stage, and SIGSTOP/SIGCONT (the
-//! engine's freeze) do nothing: Windows does not reparent orphans, so a tree cannot escape by
-//! forking while it is being killed the way it can on Unix.
+//! On Windows there are no signals: TERM, INT and BREAK are a graceful close (`WM_CLOSE` to the
+//! process's windows, `CTRL_BREAK_EVENT` to a console group reaper created), KILL is
+//! `TerminateProcess` (`windows::deliver`), and SIGSTOP/SIGCONT (the engine's freeze) do
+//! nothing: Windows does not reparent orphans, so a tree cannot escape by forking while it is
+//! being killed the way it can on Unix.
 //!
 //! Identity is re-checked (pid + start time, from the platform's `read_process`) right before
 //! every `kill(2)`, which leaves only the microseconds between the check and the call for a pid
@@ -124,42 +125,9 @@ fn deliver(pid: u32, sig: i32) -> Sent {
     }
 }
 
-/// Ends `pid` with `TerminateProcess` for every signal but SIGSTOP/SIGCONT, which do nothing.
+/// Windows' meaning of each signal (a graceful close, `TerminateProcess`): see
+/// `windows::deliver`.
 #[cfg(windows)]
 fn deliver(pid: u32, sig: i32) -> Sent {
-    use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, Signal, System};
-
-    if sig == super::SIGSTOP || sig == super::SIGCONT {
-        return Sent::Ok;
-    }
-    let pid = Pid::from_u32(pid);
-    // sysinfo 0.40: `System::new` is fallible (no process table to read at all).
-    let Ok(mut sys) = System::new() else {
-        return Sent::Failed("cannot read the process table".into());
-    };
-    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, ProcessRefreshKind::nothing());
-    match sys.process(pid).map(|p| p.kill_with(Signal::Kill)) {
-        None => Sent::Gone,
-        Some(Some(true)) => Sent::Ok,
-        // OpenProcess or TerminateProcess refused: access denied is by far the common cause.
-        Some(Some(false)) => Sent::Denied,
-        Some(None) => Sent::Failed("TerminateProcess is not available".into()),
-    }
-}
-
-/// Waits until `pid` has exited (a zombie counts), at most `timeout` (`None`: forever): Windows
-/// gives no event that this crate uses, so the process table is read again every 20 ms. A pid
-/// that does not exist has already exited: `Ok(true)`.
-#[cfg(windows)]
-pub fn wait_pid_exit(pid: u32, timeout: Option<Duration>) -> crate::error::Result<bool> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    loop {
-        if super::read_process(pid).is_none_or(|p| p.is_zombie()) {
-            return Ok(true);
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    super::windows::deliver(pid, sig)
 }

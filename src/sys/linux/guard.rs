@@ -20,10 +20,85 @@
 //! The caller may have threads, so nothing between the fork and `execve()` allocates, locks or
 //! touches libc state: everything is prepared before the fork and the children make only raw
 //! system calls. The network namespace is not touched: the command's ports are the host's.
-
 //!
 //! The parent side is in `spawn.rs`, the children's code in `shim.rs`; this file is the guard's
-//! door to them and to the fd-wait layer (`pidwatch.rs`).
+//! door to them and to the fd-wait layer (`pidwatch.rs`), with the items every platform's guard
+//! backend provides (`Waitable`, `wait_any`, `Watched`, `Notifier`, `Signals`, `Child`, `spawn`).
+
+use std::ffi::OsString;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 pub use super::pidwatch::{Notifier, Signals};
-pub use super::spawn::{Child, descendants, spawn};
+use super::pidwatch::{open_pidfd, poll_readable};
+pub use super::spawn::{Child, descendants};
+use crate::error::Result;
+
+/// What the guard's event loop waits on: an fd.
+pub type Waitable<'a> = BorrowedFd<'a>;
+
+/// Waits until one of `w` is ready or `timeout` passes; one flag per item.
+pub fn wait_any(w: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<bool>> {
+    poll_readable(w, timeout)
+}
+
+/// A watched process (`--watch-pid`): a pidfd, readable once it has exited.
+#[derive(Debug)]
+pub struct Watched(OwnedFd);
+
+impl Watched {
+    /// Starts watching `pid`; `None` when there is no such process.
+    pub fn open(pid: u32) -> Result<Option<Watched>> {
+        Ok(open_pidfd(pid)?.map(Watched))
+    }
+
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl Notifier {
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.fd()
+    }
+}
+
+impl Signals {
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.fd()
+    }
+}
+
+impl Child {
+    /// What to wait on for news of the command: the shim's exit and its status pipe.
+    pub fn waitables(&self) -> Vec<Waitable<'_>> {
+        vec![self.exit_fd(), self.status_fd()]
+    }
+
+    /// Every process of the tree: the shim's descendants.
+    pub fn tree_pids(&self) -> Result<Vec<u32>> {
+        descendants(self.shim_pid())
+    }
+
+    /// The tree's processes for the kill engine: `None`, meaning exactly the shim's
+    /// descendants (read again by the engine itself).
+    pub fn members(&self) -> Result<Option<Vec<u32>>> {
+        Ok(None)
+    }
+}
+
+/// Starts `argv` under a shim: see the module documentation. With `isolate`, a PID namespace
+/// if it can; the second value says what is not guaranteed when it could not.
+pub fn spawn(argv: &[OsString], isolate: bool) -> Result<(Child, Option<String>)> {
+    let (child, why) = super::spawn::spawn(argv, isolate)?;
+    let note = why.map(|why| {
+        format!(
+            "no PID namespace ({why}): the tree is ended when reaper is signalled or its anchor exits, \
+             but if reaper is SIGKILLed only the command itself dies and processes it started keep running"
+        )
+    });
+    Ok((child, note))
+}

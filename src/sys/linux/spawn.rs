@@ -144,9 +144,9 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
     match child.read_message(true)? {
         Some((Some(Msg::Started), cmd)) => {
             child.cmd = match isolation {
-                Isolation::Subreaper => u32::try_from(cmd).ok(),
                 // Inside the namespace the command has another pid; the shim has one child.
                 Isolation::PidNamespace => first_child(child.shim),
+                _ => u32::try_from(cmd).ok(),
             };
             set_nonblocking(child.status_r.as_fd())?;
             Ok(Attempt::Started(child))

@@ -1,0 +1,859 @@
+//! macOS side of `reaper run` and `reaper::guard`: the command in a session of its own, held by
+//! a watcher process that ends it when reaper dies.
+//!
+//! macOS has no PID namespace, no parent-death signal and no subreaper, so no kernel mechanism
+//! ends a tree with reaper. What it has is POSIX: reaper forks a small watcher process first; the
+//! watcher forks the command, which calls `setsid()` (leader of a new session and process group,
+//! whose id is its pid) and execs. The watcher holds the read end of a pipe whose only write end
+//! reaper holds: when reaper's process exits, however it dies (SIGKILL included), the pipe reads
+//! EOF and the watcher ends the command's process group (SIGTERM, up to [`GRACE`] for the command
+//! to exit, then SIGKILL) and exits. A pipe, not the watcher's parent pid: `getppid()` would name
+//! the thread's process only after reparenting, and kqueue on a pid can be registered too late.
+//!
+//! The group id cannot be taken by another process meanwhile: the watcher does not reap the
+//! command until the end (it learns the exit status with `waitid(WNOWAIT)`), and a pid stays
+//! reserved while it names a process or group. The tree, for an orderly end through the kill
+//! engine and for `--ready-port`, is the watcher's descendants plus every member of the
+//! command's process group (orphans reparented to launchd included).
+//!
+//! Best effort, and said so (`Isolation::SessionWatcher`): a process that left the group
+//! (`setsid`, `setpgid`) and was orphaned escapes the watcher's end; SIGKILLing the watcher
+//! itself leaves the tree to the orderly path. The caller may have threads, so between `fork()`
+//! and `execve()` the children only make async-signal-safe calls on what [`Prep`] built before
+//! the fork.
+//!
+//! Nothing here is macOS-specific but the group listing and the kqueue [`Watched`]: Linux builds
+//! this file for its unit tests (the watcher, the group, the owner's SIGKILL). macOS itself is
+//! cross-compiled and clippy-checked here, never run.
+
+#![cfg_attr(target_os = "linux", allow(dead_code))]
+
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::libc::{self, c_char, c_int};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+
+use crate::error::{Error, Result};
+use crate::model::{Isolation, Status};
+
+/// What the guard's event loop waits on: an fd.
+pub type Waitable<'a> = BorrowedFd<'a>;
+
+/// How long the watcher gives the command, after SIGTERM to its group, before SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+fn errno() -> c_int {
+    io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Waits until at least one of `w` is readable (or hung up), or `timeout` passes (`None`:
+/// forever). One flag per fd; all false at the timeout. Interrupted calls resume.
+pub fn wait_any(w: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<bool>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut fds: Vec<libc::pollfd> =
+        w.iter().map(|fd| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+    loop {
+        let ms = deadline.map_or(-1, |d| {
+            d.saturating_duration_since(Instant::now()).as_micros().div_ceil(1000).min(i32::MAX as u128) as c_int
+        });
+        // SAFETY: `fds` is a live array of pollfd of the length given.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if n > 0 {
+            return Ok(fds.iter().map(|p| p.revents != 0).collect());
+        }
+        if n < 0 && errno() != libc::EINTR {
+            return Err(Error::io("waiting with poll()", io::Error::last_os_error()));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(vec![false; fds.len()]);
+        }
+    }
+}
+
+fn set_flags(fd: RawFd, nonblock: bool) {
+    // SAFETY: fcntl on an fd we own; flags only.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        if nonblock {
+            let fl = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+        }
+    }
+}
+
+/// A pipe (both ends close-on-exec; `std::io::pipe` sets it atomically where it can).
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = std::io::pipe().map_err(|e| Error::io("creating a pipe", e))?;
+    Ok((r.into(), w.into()))
+}
+
+/// A readable fd that another thread can make readable: `guard::Stopper` here (a pipe).
+#[derive(Debug)]
+pub struct Notifier {
+    r: OwnedFd,
+    w: OwnedFd,
+}
+
+impl Notifier {
+    /// A pipe, its write end non-blocking.
+    pub fn new() -> Result<Notifier> {
+        let (r, w) = pipe()?;
+        set_flags(w.as_raw_fd(), true);
+        Ok(Notifier { r, w })
+    }
+
+    /// Makes the read end readable (for good: it is never drained).
+    pub fn notify(&self) {
+        // SAFETY: one byte from a static to a non-blocking fd we own; a full pipe is readable
+        // already, so a failed write loses nothing.
+        unsafe { libc::write(self.w.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    }
+
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.r.as_fd()
+    }
+}
+
+/// The write end of the [`Signals`] self-pipe (-1: none).
+static SIGNAL_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_signal(sig: c_int) {
+    let saved = nix::errno::Errno::last_raw();
+    let fd = SIGNAL_PIPE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        let b = sig as u8;
+        // SAFETY: write(2) is async-signal-safe; one byte from the stack.
+        unsafe { libc::write(fd, std::ptr::from_ref(&b).cast(), 1) };
+    }
+    nix::errno::Errno::set_raw(saved);
+}
+
+/// SIGINT, SIGTERM and SIGHUP as a readable fd: a handler writes each signal's number to a
+/// non-blocking pipe. One at a time; dropping it restores the previous handlers.
+#[derive(Debug)]
+pub struct Signals {
+    r: OwnedFd,
+    _w: OwnedFd,
+    old: Vec<(Signal, SigAction)>,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    pub fn new() -> Result<Signals> {
+        let (r, w) = pipe()?;
+        set_flags(r.as_raw_fd(), true);
+        set_flags(w.as_raw_fd(), true);
+        if SIGNAL_PIPE.compare_exchange(-1, w.as_raw_fd(), Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            return Err(Error::io("catching signals", io::Error::other("already caught by another guard")));
+        }
+        let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART, SigSet::empty());
+        let mut me = Signals { r, _w: w, old: Vec::new() };
+        for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            // SAFETY: the handler only makes async-signal-safe calls.
+            let old = unsafe { sigaction(sig, &action) }.map_err(|e| Error::io("catching signals", e.into()))?;
+            me.old.push((sig, old));
+        }
+        Ok(me)
+    }
+
+    /// The signal that arrived, if any.
+    pub fn take(&self) -> Option<i32> {
+        let mut b = 0u8;
+        // SAFETY: reads at most one byte into a live local from a non-blocking fd we own.
+        let n = unsafe { libc::read(self.r.as_raw_fd(), std::ptr::from_mut(&mut b).cast(), 1) };
+        (n == 1).then_some(i32::from(b))
+    }
+
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.r.as_fd()
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        for (sig, old) in &self.old {
+            // SAFETY: restores the action that was there before `new`.
+            let _ = unsafe { sigaction(*sig, old) };
+        }
+        SIGNAL_PIPE.store(-1, Ordering::SeqCst);
+    }
+}
+
+/// A watched process (`--watch-pid`): a kqueue with `EVFILT_PROC`/`NOTE_EXIT` registered for
+/// it, which `poll()` sees readable once the process has exited.
+#[cfg(target_os = "macos")]
+#[derive(Debug)]
+pub struct Watched(OwnedFd);
+
+#[cfg(target_os = "macos")]
+impl Watched {
+    /// Starts watching `pid`; `None` when there is no such process (or it is a zombie).
+    pub fn open(pid: u32) -> Result<Option<Watched>> {
+        Ok(super::macos_pidwatch::exit_queue(pid)?.map(Watched))
+    }
+
+    /// What to wait on.
+    pub fn waitable(&self) -> Waitable<'_> {
+        self.0.as_fd()
+    }
+}
+
+/// What the watcher says on the status pipe: a tag and a value, 8 bytes per message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+enum Msg {
+    /// The command started; the value is its pid.
+    Started = 1,
+    /// `fork()` or `execve()` failed; the value is errno.
+    ExecFailed = 2,
+    /// The command exited; the value is a raw wait status.
+    Exited = 3,
+}
+
+impl Msg {
+    fn from_tag(t: u32) -> Option<Msg> {
+        [Msg::Started, Msg::ExecFailed, Msg::Exited].into_iter().find(|m| *m as u32 == t)
+    }
+}
+
+/// `siginfo_t.si_code` values for a child's end (the same on macOS and Linux); any other
+/// (`CLD_KILLED`, 2) means killed by the signal in `si_status`.
+const CLD_EXITED: c_int = 1;
+const CLD_DUMPED: c_int = 3;
+
+/// Everything the children need, built before the fork.
+struct Prep {
+    path: CString,
+    _argv: Vec<CString>,
+    argv_ptrs: Vec<*const c_char>,
+    _envp: Vec<CString>,
+    envp_ptrs: Vec<*const c_char>,
+    grace_ms: c_int,
+}
+
+fn cstring(s: &OsStr) -> Result<CString> {
+    CString::new(s.as_bytes())
+        .map_err(|_| Error::Usage(format!("argument contains a NUL byte: {}", s.to_string_lossy())))
+}
+
+/// Finds `program` the way a shell does: as given when it contains `/`, else in `$PATH`.
+fn resolve(program: &OsStr) -> Result<PathBuf> {
+    let not_found =
+        || Error::spawn(program.to_string_lossy(), io::Error::new(io::ErrorKind::NotFound, "command not found"));
+    if program.is_empty() {
+        return Err(not_found());
+    }
+    if program.as_bytes().contains(&b'/') {
+        return Ok(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    for dir in std::env::split_paths(&path) {
+        let candidate = if dir.as_os_str().is_empty() { Path::new(".").join(program) } else { dir.join(program) };
+        if candidate.is_file() && nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(not_found())
+}
+
+impl Prep {
+    fn new(argv: &[OsString]) -> Result<Prep> {
+        let program = argv.first().ok_or_else(|| Error::Usage("no command given".into()))?;
+        let path = cstring(resolve(program)?.as_os_str())?;
+        let argv: Vec<CString> = argv.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
+        let envp: Vec<CString> = std::env::vars_os()
+            .filter_map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                CString::new(kv).ok()
+            })
+            .collect();
+        let ptrs = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect::<Vec<_>>();
+        Ok(Prep {
+            path,
+            argv_ptrs: ptrs(&argv),
+            _argv: argv,
+            envp_ptrs: ptrs(&envp),
+            _envp: envp,
+            grace_ms: GRACE.as_millis() as c_int,
+        })
+    }
+}
+
+/// The watcher's SIGCHLD self-pipe (its own process, after the fork).
+static CHLD_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_chld(_: c_int) {
+    let saved = nix::errno::Errno::last_raw();
+    // SAFETY: write(2) is async-signal-safe; one byte from a static.
+    unsafe { libc::write(CHLD_PIPE.load(Ordering::Relaxed), b"c".as_ptr().cast(), 1) };
+    nix::errno::Errno::set_raw(saved);
+}
+
+/// Sets `sig`'s disposition with a raw `sigaction` (no allocation).
+///
+/// # Safety
+/// `handler` is `SIG_DFL`, `SIG_IGN` or an async-signal-safe handler.
+unsafe fn set_action(sig: c_int, handler: libc::sighandler_t, flags: c_int) {
+    // SAFETY: sigaction is plain data; the mask is emptied by sigemptyset.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler;
+        sa.sa_flags = flags;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Writes one message; a failed write is ignored (reaper is gone, or reads later).
+///
+/// # Safety
+/// `fd` is the status pipe's write end.
+unsafe fn send(fd: RawFd, msg: Msg, value: i32) {
+    let mut buf = [0u8; 8];
+    buf[..4].copy_from_slice(&(msg as u32).to_ne_bytes());
+    buf[4..].copy_from_slice(&value.to_ne_bytes());
+    // SAFETY: 8 bytes from the stack to an fd the caller names; pipes write 8 bytes atomically.
+    unsafe { libc::write(fd, buf.as_ptr().cast(), 8) };
+}
+
+/// A raw wait status (as `waitpid` gives) from a `waitid` answer.
+fn raw_status(code: c_int, status: c_int) -> i32 {
+    match code {
+        CLD_EXITED => (status & 0xff) << 8,
+        CLD_DUMPED => (status & 0x7f) | 0x80,
+        _ => status & 0x7f,
+    }
+}
+
+/// The command, in the forked child: a new session, default signal handling, then `execve`.
+/// On failure errno goes to `err_w` (close-on-exec, so a successful exec closes it).
+///
+/// # Safety
+/// Runs in a freshly forked child of a possibly multi-threaded process: only
+/// async-signal-safe calls, on `p` built before the fork.
+unsafe fn command_main(p: &Prep, err_w: RawFd) -> ! {
+    // SAFETY: raw, async-signal-safe calls only (see the function's contract).
+    unsafe {
+        libc::setsid();
+        for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGCHLD, libc::SIGPIPE] {
+            set_action(sig, libc::SIG_DFL, 0);
+        }
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::execve(p.path.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
+        let e = errno();
+        libc::write(err_w, std::ptr::from_ref(&e).cast(), 4);
+        libc::_exit(127)
+    }
+}
+
+/// The highest fd the watcher closes up to (`sysconf(_SC_OPEN_MAX)`, bounded).
+fn max_fd() -> c_int {
+    // SAFETY: plain call.
+    let n = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) };
+    n.clamp(256, 65536) as c_int
+}
+
+/// The watcher, in the forked child: see the module documentation.
+///
+/// # Safety
+/// As [`command_main`]; `life_r` and `status_w` are the pipes' ends it keeps.
+unsafe fn watcher_main(p: &Prep, life_r: RawFd, status_w: RawFd, max_fd: c_int) -> ! {
+    // SAFETY: raw, async-signal-safe calls only (see the function's contract).
+    unsafe {
+        // Hold nothing of reaper's open (its sockets, pipes; above all the life pipe's write
+        // end, which would keep the pipe from reading EOF).
+        for fd in 3..max_fd {
+            if fd != life_r && fd != status_w {
+                libc::close(fd);
+            }
+        }
+        // The terminal's Ctrl+C reaches this process too (it stays in reaper's process group):
+        // reaper decides what it means.
+        for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
+            set_action(sig, libc::SIG_IGN, 0);
+        }
+        let mut sp = [0 as c_int; 2];
+        let mut ep = [0 as c_int; 2];
+        if libc::pipe(sp.as_mut_ptr()) != 0 || libc::pipe(ep.as_mut_ptr()) != 0 {
+            send(status_w, Msg::ExecFailed, errno());
+            libc::_exit(127);
+        }
+        for fd in sp {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK);
+        }
+        for fd in ep {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+        CHLD_PIPE.store(sp[1], Ordering::Relaxed);
+        let handler = on_chld as extern "C" fn(c_int) as libc::sighandler_t;
+        set_action(libc::SIGCHLD, handler, libc::SA_RESTART | libc::SA_NOCLDSTOP);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+
+        let cmd = libc::fork();
+        if cmd == 0 {
+            libc::close(ep[0]);
+            command_main(p, ep[1]);
+        }
+        libc::close(ep[1]);
+        if cmd < 0 {
+            send(status_w, Msg::ExecFailed, errno());
+            libc::_exit(127);
+        }
+        let mut e: c_int = 0;
+        let n = loop {
+            let n = libc::read(ep[0], std::ptr::from_mut(&mut e).cast(), 4);
+            if n >= 0 || errno() != libc::EINTR {
+                break n;
+            }
+        };
+        libc::close(ep[0]);
+        if n == 4 {
+            let mut st = 0;
+            libc::waitpid(cmd, &mut st, 0);
+            send(status_w, Msg::ExecFailed, e);
+            libc::_exit(127);
+        }
+        send(status_w, Msg::Started, cmd);
+
+        // Until reaper's end of the life pipe closes (or it writes): report the command's exit
+        // without reaping it, so that its pid, the group's id, stays reserved.
+        let mut exited = false;
+        let check_exit = |exited: &mut bool| {
+            let mut drain = [0u8; 64];
+            while libc::read(sp[0], drain.as_mut_ptr().cast(), drain.len()) > 0 {}
+            if *exited {
+                return;
+            }
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let r =
+                libc::waitid(libc::P_PID, cmd as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
+            if r == 0 && info.si_pid() == cmd {
+                *exited = true;
+                send(status_w, Msg::Exited, raw_status(info.si_code, info.si_status()));
+            }
+        };
+        loop {
+            let mut fds = [
+                libc::pollfd { fd: life_r, events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: sp[0], events: libc::POLLIN, revents: 0 },
+            ];
+            if libc::poll(fds.as_mut_ptr(), 2, -1) < 0 {
+                if errno() == libc::EINTR {
+                    continue;
+                }
+                break; // cannot watch reaper: never hold a tree blind
+            }
+            if fds[1].revents != 0 {
+                check_exit(&mut exited);
+            }
+            if fds[0].revents != 0 {
+                break;
+            }
+        }
+
+        // Reaper is gone (or done): end the group, gracefully first.
+        libc::kill(-cmd, libc::SIGTERM);
+        let mut left = p.grace_ms;
+        check_exit(&mut exited);
+        while !exited && left > 0 {
+            let mut fds = [libc::pollfd { fd: sp[0], events: libc::POLLIN, revents: 0 }];
+            // Whole slices of at most 50 ms: a SIGCHLD between the check and the poll wakes
+            // the next slice, not only the end of the grace.
+            let slice = left.min(50);
+            libc::poll(fds.as_mut_ptr(), 1, slice);
+            left -= slice;
+            check_exit(&mut exited);
+        }
+        libc::kill(-cmd, libc::SIGKILL);
+        let mut st = 0;
+        libc::waitpid(cmd, &mut st, 0);
+        libc::_exit(0)
+    }
+}
+
+/// A command started under a session watcher.
+#[derive(Debug)]
+pub struct Child {
+    watcher: u32,
+    cmd: u32,
+    /// Reaper's end of the life pipe: closing it tells the watcher to end the group and exit.
+    life: Option<OwnedFd>,
+    status_r: OwnedFd,
+    cmd_status: Option<Status>,
+    watcher_status: Option<Status>,
+}
+
+/// Starts `argv` under a session watcher: see the module documentation. `isolate` (a PID
+/// namespace, Linux's) means nothing here; the second value always says what the watcher
+/// does not guarantee.
+pub fn spawn(argv: &[OsString], _isolate: bool) -> Result<(Child, Option<String>)> {
+    let p = Prep::new(argv)?;
+    let (life_r, life_w) = pipe()?;
+    let (status_r, status_w) = pipe()?;
+    let max = max_fd();
+    // SAFETY: the child runs watcher_main, which only makes raw calls on `p` (built above).
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: in the child; see watcher_main.
+        unsafe { watcher_main(&p, life_r.as_raw_fd(), status_w.as_raw_fd(), max) }
+    }
+    if pid < 0 {
+        return Err(Error::io("starting the watcher process (fork)", io::Error::last_os_error()));
+    }
+    drop(life_r);
+    drop(status_w);
+    let mut child =
+        Child { watcher: pid as u32, cmd: 0, life: Some(life_w), status_r, cmd_status: None, watcher_status: None };
+    // The first message says whether the command started. Blocking: the watcher answers at once.
+    match child.read_message()? {
+        Some((Some(Msg::Started), cmd)) => {
+            child.cmd = cmd as u32;
+            set_flags(child.status_r.as_raw_fd(), true);
+            let note = "no kernel guarantee on this platform: a watcher process ends the command's process \
+                        group when reaper exits, even by SIGKILL, but a process that leaves the group and is \
+                        orphaned escapes it";
+            Ok((child, Some(note.to_string())))
+        }
+        Some((Some(Msg::ExecFailed), e)) => {
+            child.release();
+            child.reap_blocking();
+            let prog = String::from_utf8_lossy(p.path.as_bytes()).into_owned();
+            Err(Error::spawn(prog, io::Error::from_raw_os_error(e)))
+        }
+        _ => {
+            child.release();
+            child.reap_blocking();
+            Err(Error::io("starting the watcher process", io::Error::other("it exited before starting the command")))
+        }
+    }
+}
+
+/// The members of process group `pgid` (macOS: `proc_listpgrppids`).
+#[cfg(target_os = "macos")]
+fn group_members(pgid: u32) -> Vec<u32> {
+    let mut buf = vec![0 as libc::pid_t; 4096];
+    // SAFETY: `buf` is live and as long as the byte size given.
+    let n = unsafe {
+        libc::proc_listpgrppids(
+            pgid as libc::pid_t,
+            buf.as_mut_ptr().cast(),
+            (buf.len() * size_of::<libc::pid_t>()) as c_int,
+        )
+    };
+    let count = (n.max(0) as usize / size_of::<libc::pid_t>()).min(buf.len());
+    buf[..count].iter().filter(|&&p| p > 0).map(|&p| p as u32).collect()
+}
+
+/// The members of process group `pgid` (elsewhere: from the process table).
+#[cfg(not(target_os = "macos"))]
+fn group_members(pgid: u32) -> Vec<u32> {
+    super::list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&pid| super::read_process(pid).is_some_and(|p| p.pgid == pgid))
+        .collect()
+}
+
+impl Child {
+    /// Whether the watcher has exited and been reaped.
+    pub fn is_reaped(&self) -> bool {
+        self.watcher_status.is_some()
+    }
+
+    /// The watcher's pid: the command is its child.
+    pub fn shim_pid(&self) -> u32 {
+        self.watcher
+    }
+
+    /// The command's pid (its session's and process group's id).
+    pub fn cmd_pid(&self) -> Option<u32> {
+        Some(self.cmd)
+    }
+
+    /// How the tree is held.
+    pub fn isolation(&self) -> Isolation {
+        Isolation::SessionWatcher
+    }
+
+    /// What to wait on for news of the command: the status pipe (a message, or EOF when the
+    /// watcher has exited).
+    pub fn waitables(&self) -> Vec<Waitable<'_>> {
+        vec![self.status_r.as_fd()]
+    }
+
+    /// The command's status once it has exited (or, if the watcher was killed first, the
+    /// watcher's own).
+    pub fn status(&self) -> Option<Status> {
+        self.cmd_status.or(self.watcher_status)
+    }
+
+    /// One message: `Ok(None)` when there is none now, or at EOF.
+    fn read_message(&mut self) -> Result<Option<(Option<Msg>, i32)>> {
+        let mut buf = [0u8; 8];
+        loop {
+            // SAFETY: reads at most 8 bytes into a live buffer from an fd we own.
+            let n = unsafe { libc::read(self.status_r.as_raw_fd(), buf.as_mut_ptr().cast(), 8) };
+            if n < 0 {
+                match errno() {
+                    libc::EINTR => continue,
+                    libc::EAGAIN => return Ok(None),
+                    _ => return Err(Error::io("reading the watcher's status pipe", io::Error::last_os_error())),
+                }
+            }
+            if n != 8 {
+                return Ok(None); // EOF (a pipe does not tear 8-byte writes)
+            }
+            let tag = Msg::from_tag(u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]));
+            let value = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
+            if tag == Some(Msg::Exited) {
+                self.cmd_status = Some(Status::from_raw(value));
+            }
+            return Ok(Some((tag, value)));
+        }
+    }
+
+    /// Reads whatever the watcher has said; true when the command has exited.
+    pub fn poll_status(&mut self) -> Result<bool> {
+        while self.read_message()?.is_some() {}
+        Ok(self.cmd_status.is_some())
+    }
+
+    /// Tells the watcher to end the group and exit (closes the life pipe).
+    fn release(&mut self) {
+        self.life = None;
+    }
+
+    fn waitpid(&mut self, flags: c_int) -> bool {
+        if self.watcher_status.is_some() {
+            return true;
+        }
+        let mut st: c_int = 0;
+        loop {
+            // SAFETY: our own child; `st` is a live out-parameter.
+            let r = unsafe { libc::waitpid(self.watcher as libc::pid_t, &mut st, flags) };
+            if r < 0 && errno() == libc::EINTR {
+                continue;
+            }
+            if r == self.watcher as libc::pid_t {
+                self.watcher_status = Some(Status::from_raw(st));
+            } else if r < 0 {
+                // ECHILD: reaped elsewhere (a SIGCHLD set to SIG_IGN): gone, status unknown.
+                self.watcher_status = Some(Status::Exited(0));
+            }
+            return self.watcher_status.is_some();
+        }
+    }
+
+    fn reap_blocking(&mut self) {
+        self.waitpid(0);
+    }
+
+    /// Reaps the watcher if it has exited.
+    pub fn try_reap(&mut self) -> Result<bool> {
+        let done = self.waitpid(libc::WNOHANG);
+        if done {
+            let _ = self.poll_status();
+        }
+        Ok(done)
+    }
+
+    /// Releases the watcher (it ends what is left of the group, SIGTERM then after at most
+    /// [`GRACE`] SIGKILL) and waits up to `timeout` for it to exit.
+    pub fn wait_reap(&mut self, timeout: Duration) -> Result<bool> {
+        self.release();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.try_reap()? {
+                return Ok(true);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            if wait_any(&[self.status_r.as_fd()], Some(left))?[0] && self.read_message()?.is_none() {
+                // EOF: the watcher closed its end by exiting.
+                self.reap_blocking();
+            }
+        }
+    }
+
+    /// SIGKILLs the watcher (its pid is ours until reaped). Only after the tree was ended
+    /// through the kill engine: the command's group does not die with it.
+    pub fn kill_shim(&self) {
+        if self.watcher_status.is_none() {
+            // SAFETY: plain call on our own unreaped child.
+            unsafe { libc::kill(self.watcher as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+
+    /// Every process of the tree: the watcher's descendants and the command's process group
+    /// (orphans included), zombies left out.
+    pub fn tree_pids(&self) -> Result<Vec<u32>> {
+        let mut out: Vec<u32> = super::scan_tree(&[self.watcher])
+            .into_iter()
+            .filter(|s| s.pid != self.watcher && s.state != 'Z' && s.state != 'X')
+            .map(|s| s.pid)
+            .collect();
+        if self.watcher_status.is_none() {
+            // While the watcher runs, the command is unreaped: the group id is still its own.
+            for pid in group_members(self.cmd) {
+                if !out.contains(&pid) && super::read_process(pid).is_some_and(|p| !p.is_zombie()) {
+                    out.push(pid);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The tree's processes for the kill engine.
+    pub fn members(&self) -> Result<Option<Vec<u32>>> {
+        self.tree_pids().map(Some)
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        // The watcher ends what is left of the group, then exits.
+        self.release();
+        self.reap_blocking();
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// A `sleep` duration unique to this test run, to find its processes by command line.
+    fn token() -> String {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        format!("1000.{}{:09}", std::process::id(), nanos)
+    }
+
+    /// Pids of the running (not zombie) processes whose command line holds `token`.
+    fn with_token(token: &str) -> Vec<u32> {
+        crate::sys::list_pids()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&p| crate::sys::read_process(p).is_some_and(|p| !p.is_zombie()))
+            .filter(|&p| crate::sys::read_cmdline(p).is_some_and(|c| c.iter().any(|a| a.contains(token))))
+            .collect()
+    }
+
+    /// SIGKILLs what is left with `token` (our own processes) when a test ends.
+    struct Reap(String);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            for pid in with_token(&self.0) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::SIGKILL);
+            }
+        }
+    }
+
+    fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The command: a shell that leaves an orphan in its group, then a sleep in the foreground.
+    fn orphaning(token: &str) -> Vec<OsString> {
+        ["sh", "-c", &format!("(sleep {token} &); exec sleep {token}")].iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_tree_includes_the_orphan_left_in_the_group_and_ends_with_the_child() {
+        let token = token();
+        let _reap = Reap(token.clone());
+        let (child, note) = spawn(&orphaning(&token), true).expect("spawning");
+        assert!(note.is_some_and(|n| n.contains("watcher")));
+        wait_for("both sleeps", || with_token(&token).len() == 2);
+        let tree = child.tree_pids().expect("the tree");
+        for pid in with_token(&token) {
+            assert!(tree.contains(&pid), "{pid} not in {tree:?}");
+            let p = crate::sys::read_process(pid).expect("running");
+            assert_eq!((p.pgid, p.sid), (child.cmd, child.cmd), "the command leads a session of its own");
+        }
+        drop(child);
+        // SIGKILL is sent, not yet acted on, when the watcher exits: the orphan dies just after.
+        wait_for("the group to end", || with_token(&token).is_empty());
+    }
+
+    #[test]
+    fn the_exit_status_comes_from_the_watcher_and_the_group_still_ends() {
+        let token = token();
+        let _reap = Reap(token.clone());
+        let cmd: Vec<OsString> =
+            ["sh", "-c", &format!("(sleep {token} &); exit 3")].iter().map(OsString::from).collect();
+        let (mut child, _) = spawn(&cmd, true).expect("spawning");
+        wait_any(&child.waitables(), Some(Duration::from_secs(30))).expect("waiting");
+        wait_for("the exit status", || child.poll_status().expect("reading"));
+        assert_eq!(child.status(), Some(Status::Exited(3)));
+        wait_for("the orphan", || with_token(&token).len() == 1);
+        assert!(child.wait_reap(Duration::from_secs(30)).expect("reaping"));
+        wait_for("the orphan to end", || with_token(&token).is_empty());
+    }
+
+    #[test]
+    fn a_command_that_is_not_there_is_a_spawn_error() {
+        let cmd = [OsString::from("/nonexistent/reaper-test-command")];
+        let e = spawn(&cmd, true).expect_err("no such command");
+        assert!(matches!(&e, Error::Spawn { source, .. } if source.kind() == io::ErrorKind::NotFound), "{e}");
+    }
+
+    /// Not a test: run by `a_sigkilled_owner_takes_the_group_along` as the owner it kills.
+    /// Starts the orphaning command under a watcher, says so in the file named by
+    /// `REAPER_TEST_OWNER_LOG`, then waits to be killed.
+    #[test]
+    #[ignore = "a helper, run by another test"]
+    fn owner_helper() {
+        let (Some(token), Some(log)) =
+            (std::env::var_os("REAPER_TEST_TOKEN"), std::env::var_os("REAPER_TEST_OWNER_LOG"))
+        else {
+            return;
+        };
+        let (child, _) = spawn(&orphaning(&token.to_string_lossy()), true).expect("spawning");
+        std::fs::write(log, format!("{}\n", child.cmd)).expect("the log");
+        loop {
+            std::thread::park();
+        }
+    }
+
+    // The founding bug: the app is SIGKILLed and its sidecar's tree (an orphan one level down
+    // included) keeps running. The watcher must end the group.
+    #[test]
+    fn a_sigkilled_owner_takes_the_group_along() {
+        let token = token();
+        let _reap = Reap(token.clone());
+        let log = std::env::temp_dir().join(format!("reaper-owner-{token}.log"));
+        let mut owner = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+            .args(["sys::unix_guard::tests::owner_helper", "--exact", "--ignored", "--quiet", "--test-threads=1"])
+            .env("REAPER_TEST_TOKEN", &token)
+            .env("REAPER_TEST_OWNER_LOG", &log)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the owner");
+        wait_for("the owner's log", || std::fs::read_to_string(&log).is_ok_and(|s| s.ends_with('\n')));
+        let _ = std::fs::remove_file(&log);
+        wait_for("both sleeps", || with_token(&token).len() == 2);
+        owner.kill().expect("SIGKILL the owner");
+        owner.wait().expect("reaping the owner");
+        wait_for("the group to end", || with_token(&token).is_empty());
+    }
+}
