@@ -354,9 +354,12 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     let mut table = owners();
     table.clear();
     for (s, p) in out.iter_mut().zip(pids) {
-        if p.is_empty() {
-            // No process holds it (a connection closing after its process exited): inode 0,
-            // as Linux reports such a socket, so it is lingering, never a hidden holder's.
+        if p.is_empty() && !s.is_listening() {
+            // A connection no process holds (closing after its process exited; Windows says
+            // pid 0): inode 0, as Linux reports it, so it lingers, never a hidden holder's. A
+            // listener always has one: without pids, its holder could not be read (another
+            // user's, another namespace's) and is reported so. (A connection of a process whose
+            // fds cannot be read looks ownerless too: only where netstat2 reads fd tables.)
             s.inode = 0;
         } else {
             table.insert(s.inode, p);
