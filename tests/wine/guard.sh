@@ -152,6 +152,7 @@ BG=$!
 until_ok 30 grep -qsE "^(ready|nowindow) " "$L"
 if grep -q "^nowindow " "$L"; then
   note "4: SKIPPED: Wine could not create a window here (no display)"
+  [ "${CI:-}" = true ] && { echo "wine-guard: FAILED: no display under CI=true (install xvfb)"; fail=1; }
 else
   R kill --signature "window .*$T" --yes --sequence TERM:10s,KILL >"$LOGS/4.out" 2>&1
   rc=$?
@@ -179,6 +180,7 @@ echo "== 6. run --watch-pid, a command with a window: WM_CLOSE is run's graceful
 T=${TOK}f; L=$LOGS/6.log
 if grep -qs "^nowindow " "$LOGS/4.log"; then
   note "6: SKIPPED: no display"
+  [ "${CI:-}" = true ] && fail=1
 else
   W "$C" exit-after 5000 "$T-anchor" &
   until_ok 30 anchor "exit-after.*$T-anchor"
