@@ -2,8 +2,6 @@
 //! sockets come from the shared sysinfo/netstat2 backend (`portable.rs`, which imports this file); this file adds
 //! what is particular to macOS. Signals, users and our own identity are in `unix_common`.
 
-use nix::unistd::{Pid as NixPid, getpgid, getsid};
-
 use crate::model::Process;
 
 /// The real uid of a process, or `u32::MAX` (no user) when sysinfo could not read it, so that
@@ -14,11 +12,7 @@ pub(crate) fn uid_of(p: &sysinfo::Process) -> u32 {
 
 /// Process group and session of `pid` (0 when they cannot be read).
 pub(crate) fn group_and_session(pid: u32, _p: &sysinfo::Process) -> (u32, u32) {
-    let Ok(raw) = i32::try_from(pid) else {
-        return (0, 0);
-    };
-    let id = |r: nix::Result<NixPid>| r.ok().and_then(|p| u32::try_from(p.as_raw()).ok()).unwrap_or(0);
-    (id(getpgid(Some(NixPid::from_raw(raw)))), id(getsid(Some(NixPid::from_raw(raw)))))
+    super::unix_common::group_and_session(pid)
 }
 
 /// `kernel_task` is pid 0.

@@ -2,8 +2,6 @@
 //! sysinfo/netstat2 backend (`portable.rs`), for Linux, so that backend runs and is tested here.
 //! Signals and users come from `unix_common`, as on macOS.
 
-use nix::unistd::{Pid as NixPid, getpgid, getsid};
-
 /// The real uid of a process, or `u32::MAX` (no user) when sysinfo could not read it, so that
 /// an unknown owner is never taken for the caller.
 pub(crate) fn uid_of(p: &sysinfo::Process) -> u32 {
@@ -12,11 +10,7 @@ pub(crate) fn uid_of(p: &sysinfo::Process) -> u32 {
 
 /// Process group and session of `pid` (0 when they cannot be read): sysinfo has neither.
 pub(crate) fn group_and_session(pid: u32, _p: &sysinfo::Process) -> (u32, u32) {
-    let Ok(raw) = i32::try_from(pid) else {
-        return (0, 0);
-    };
-    let id = |r: nix::Result<NixPid>| r.ok().and_then(|p| u32::try_from(p.as_raw()).ok()).unwrap_or(0);
-    (id(getpgid(Some(NixPid::from_raw(raw)))), id(getsid(Some(NixPid::from_raw(raw)))))
+    super::unix_common::group_and_session(pid)
 }
 
 /// No pid is the kernel's by number on Linux: sysinfo marks kernel threads (see `portable.rs`).

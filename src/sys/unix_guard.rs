@@ -28,17 +28,16 @@
 
 #![cfg_attr(target_os = "linux", allow(dead_code))]
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::libc::{self, c_char, c_int};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
+use super::unix_common::{exec_args, nul_terminated};
 use crate::error::{Error, Result};
 use crate::model::{Isolation, Status};
 
@@ -239,50 +238,14 @@ struct Prep {
     grace_ms: c_int,
 }
 
-fn cstring(s: &OsStr) -> Result<CString> {
-    CString::new(s.as_bytes())
-        .map_err(|_| Error::Usage(format!("argument contains a NUL byte: {}", s.to_string_lossy())))
-}
-
-/// Finds `program` the way a shell does: as given when it contains `/`, else in `$PATH`.
-fn resolve(program: &OsStr) -> Result<PathBuf> {
-    let not_found =
-        || Error::spawn(program.to_string_lossy(), io::Error::new(io::ErrorKind::NotFound, "command not found"));
-    if program.is_empty() {
-        return Err(not_found());
-    }
-    if program.as_bytes().contains(&b'/') {
-        return Ok(PathBuf::from(program));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
-    for dir in std::env::split_paths(&path) {
-        let candidate = if dir.as_os_str().is_empty() { Path::new(".").join(program) } else { dir.join(program) };
-        if candidate.is_file() && nix::unistd::access(&candidate, nix::unistd::AccessFlags::X_OK).is_ok() {
-            return Ok(candidate);
-        }
-    }
-    Err(not_found())
-}
-
 impl Prep {
     fn new(argv: &[OsString]) -> Result<Prep> {
-        let program = argv.first().ok_or_else(|| Error::Usage("no command given".into()))?;
-        let path = cstring(resolve(program)?.as_os_str())?;
-        let argv: Vec<CString> = argv.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
-        let envp: Vec<CString> = std::env::vars_os()
-            .filter_map(|(k, v)| {
-                let mut kv = k.as_bytes().to_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                CString::new(kv).ok()
-            })
-            .collect();
-        let ptrs = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect::<Vec<_>>();
+        let (path, argv, envp) = exec_args(argv)?;
         Ok(Prep {
             path,
-            argv_ptrs: ptrs(&argv),
+            argv_ptrs: nul_terminated(&argv),
             _argv: argv,
-            envp_ptrs: ptrs(&envp),
+            envp_ptrs: nul_terminated(&envp),
             _envp: envp,
             grace_ms: GRACE.as_millis() as c_int,
         })

@@ -3,11 +3,9 @@
 //! namespace, subreaper, in that order of preference), then reading its status pipe and reaping
 //! it through its pidfd. The children's code is in `shim.rs`.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::libc::{self, c_int};
@@ -16,46 +14,11 @@ use super::pidwatch::{open_pidfd, pidfd_signal, poll_readable};
 use super::shim::{Msg, Prep, ShimSetup, clone3, errno, shim_main};
 use crate::error::{Error, Result};
 use crate::model::{Isolation, Status};
-
-fn cstring(s: &OsStr) -> Result<CString> {
-    CString::new(s.as_bytes())
-        .map_err(|_| Error::Usage(format!("argument contains a NUL byte: {}", s.to_string_lossy())))
-}
-
-/// Finds `program` the way a shell does: as given when it contains `/`, else in `$PATH`.
-fn resolve(program: &OsStr) -> Result<PathBuf> {
-    let not_found =
-        || Error::spawn(program.to_string_lossy(), io::Error::new(io::ErrorKind::NotFound, "command not found"));
-    if program.is_empty() {
-        return Err(not_found());
-    }
-    if program.as_bytes().contains(&b'/') {
-        return Ok(PathBuf::from(program));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
-    for dir in std::env::split_paths(&path) {
-        let candidate = if dir.as_os_str().is_empty() { Path::new(".").join(program) } else { dir.join(program) };
-        if candidate.is_file() && rustix::fs::access(&candidate, rustix::fs::Access::EXEC_OK).is_ok() {
-            return Ok(candidate);
-        }
-    }
-    Err(not_found())
-}
+use crate::sys::unix_common::{exec_args, nul_terminated};
 
 impl Prep {
     fn new(argv: &[OsString]) -> Result<Prep> {
-        let program = argv.first().ok_or_else(|| Error::Usage("no command given".into()))?;
-        let path = cstring(resolve(program)?.as_os_str())?;
-        let argv: Vec<CString> = argv.iter().map(|a| cstring(a)).collect::<Result<_>>()?;
-        let envp: Vec<CString> = std::env::vars_os()
-            .filter_map(|(k, v)| {
-                let mut kv = k.as_bytes().to_vec();
-                kv.push(b'=');
-                kv.extend_from_slice(v.as_bytes());
-                CString::new(kv).ok()
-            })
-            .collect();
-        let ptrs = |v: &[CString]| v.iter().map(|c| c.as_ptr()).chain([std::ptr::null()]).collect::<Vec<_>>();
+        let (path, argv, envp) = exec_args(argv)?;
         let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
         // SAFETY: sigset_t is plain data; sigfillset/sigemptyset/sigaddset initialise it.
         let (full_mask, empty_mask, chld_mask) = unsafe {
@@ -70,9 +33,9 @@ impl Prep {
         };
         Ok(Prep {
             path,
-            argv_ptrs: ptrs(&argv),
+            argv_ptrs: nul_terminated(&argv),
             _argv: argv,
-            envp_ptrs: ptrs(&envp),
+            envp_ptrs: nul_terminated(&envp),
             _envp: envp,
             // The command keeps its own uid and gid inside the user namespace.
             uid_map: CString::new(format!("{uid} {uid} 1\n")).map_err(|_| Error::Usage("uid".into()))?,
