@@ -495,7 +495,8 @@ impl Drop for Lines {
 fn proc_probe_script() -> String {
     format!(
         r#"(exec -a "$0-victim" sleep 600) & bg=$!
-pg=$(pgrep -f "^$0-victim 600\$" | tr '\n' ,)
+# Until the subshell has exec'd (bounded): before that it is still bash, and pgrep finds nothing.
+pg=; i=0; while [ -z "$pg" ] && [ $i -lt 1000 ]; do pg=$(pgrep -f "^$0-victim 600\$" | tr '\n' ,); i=$((i+1)); [ -n "$pg" ] || sleep 0.01; done
 while read -r key val; do [ "$key" = NSpid: ] && nspid=$(echo $val | tr ' ' /); done < /proc/self/status
 "{REAPER}" kill -s "$0-victim" --yes --timeout 10s >&2; k=$?
 kill -KILL $bg 2>/dev/null; wait $bg; w=$?
