@@ -133,7 +133,9 @@ const INTERFACE: () = {
 };
 const _: () = INTERFACE;
 
-/// The kernel's TCP state as netstat2 reports it (every platform's socket source).
+/// The kernel's TCP state as netstat2 reports it (the socket source of macOS, Windows and the
+/// `portable` feature; Linux reads `sock_diag` itself).
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
 pub(crate) fn tcp_state(s: &netstat2::TcpState) -> crate::model::SocketState {
     use crate::model::SocketState;
     use netstat2::TcpState;

@@ -1,9 +1,9 @@
-//! TCP sockets by state from netlink `sock_diag`, for queries about listeners.
+//! TCP and UDP sockets by state from netlink `sock_diag`: Linux's socket table.
 //!
-//! netstat2 asks for every TCP state, and for that the kernel walks its whole established-
-//! connection hash table, empty buckets included: on an idle machine with a large table that
-//! walk was a quarter of `reaper list --port`. Asked for `LISTEN` only, the kernel walks the
-//! listener table alone (`inet_diag_dump_icsk` skips the rest), which is what `ss -l` does.
+//! A dump of every TCP state makes the kernel walk its whole established-connection hash
+//! table, empty buckets included: on an idle machine with a large table that walk was a quarter
+//! of `reaper list --port`. Asked for `LISTEN` only, the kernel walks the listener table alone
+//! (`inet_diag_dump_icsk` skips the rest), which is what `ss -l` does.
 //!
 //! The messages are `struct nlmsghdr`, `struct inet_diag_req_v2` and `struct inet_diag_msg`
 //! from `<linux/netlink.h>` and `<linux/inet_diag.h>`, built and parsed as bytes (no `unsafe`).
@@ -23,6 +23,7 @@ const NLM_F_DUMP: u16 = 0x300; // NLM_F_ROOT | NLM_F_MATCH
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 /// `TCP_LISTEN` in the kernel's state numbering.
@@ -34,8 +35,17 @@ const MESSAGE: usize = 72; // struct inet_diag_msg
 /// Appends the TCP sockets of IP version `family` (4 or 6) whose state is in `states` (a bit
 /// per kernel state number, such as [`LISTEN_ONLY`]) to `out`.
 pub fn tcp_dump(family: u8, states: u32, out: &mut Vec<Socket>) -> io::Result<()> {
-    dump(family, states, &mut |m| {
-        out.push(socket(m, family).ok_or_else(malformed)?.0);
+    dump(Proto::Tcp, family, states, &mut |m| {
+        out.push(socket(m, Proto::Tcp, family).ok_or_else(malformed)?.0);
+        Ok(())
+    })
+}
+
+/// Appends every UDP socket of IP version `family` (4 or 6) to `out`: bound ones are
+/// [`SocketState::Unconn`], connected ones [`SocketState::Established`].
+pub fn udp_dump(family: u8, out: &mut Vec<Socket>) -> io::Result<()> {
+    dump(Proto::Udp, family, ALL_STATES, &mut |m| {
+        out.push(socket(m, Proto::Udp, family).ok_or_else(malformed)?.0);
         Ok(())
     })
 }
@@ -43,12 +53,14 @@ pub fn tcp_dump(family: u8, states: u32, out: &mut Vec<Socket>) -> io::Result<()
 /// Like [`tcp_dump`], with each socket's timer: how long until the kernel lets it go (TIME_WAIT
 /// and the closing states of sockets whose process is gone run on such a timer).
 pub fn tcp_timers(family: u8, states: u32, out: &mut Vec<(Socket, Duration)>) -> io::Result<()> {
-    dump(family, states, &mut |m| {
-        out.push(socket(m, family).ok_or_else(malformed)?);
+    dump(Proto::Tcp, family, states, &mut |m| {
+        out.push(socket(m, Proto::Tcp, family).ok_or_else(malformed)?);
         Ok(())
     })
 }
 
+/// Every state the kernel names in `sock_diag` requests (ESTABLISHED to NEW_SYN_RECV).
+pub const ALL_STATES: u32 = 0x1ffe;
 /// TCP listeners only.
 pub const LISTEN_ONLY: u32 = 1 << TCP_LISTEN;
 /// The states a TCP socket can linger in once its process is gone: FIN_WAIT1, FIN_WAIT2,
@@ -59,9 +71,9 @@ fn malformed() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, "malformed sock_diag message")
 }
 
-/// One `SOCK_DIAG_BY_FAMILY` dump of TCP sockets of `family` in `states` (a bit per state),
+/// One `SOCK_DIAG_BY_FAMILY` dump of `proto` sockets of `family` in `states` (a bit per state),
 /// each `inet_diag_msg` handed to `each`.
-fn dump(family: u8, states: u32, each: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+fn dump(proto: Proto, family: u8, states: u32, each: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
     let af = if family == 6 { AF_INET6 } else { AF_INET };
     let fd = rustix::net::socket_with(
         AddressFamily::NETLINK,
@@ -69,7 +81,7 @@ fn dump(family: u8, states: u32, each: &mut dyn FnMut(&[u8]) -> io::Result<()>) 
         SocketFlags::CLOEXEC,
         Some(netlink::SOCK_DIAG),
     )?;
-    rustix::net::sendto(&fd, &request(af, states), SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
+    rustix::net::sendto(&fd, &request(af, proto, states), SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let (n, _) = rustix::net::recv(&fd, &mut buf[..], RecvFlags::empty())?;
@@ -82,7 +94,7 @@ fn dump(family: u8, states: u32, each: &mut dyn FnMut(&[u8]) -> io::Result<()>) 
     }
 }
 
-fn request(af: u8, states: u32) -> [u8; HEADER + REQUEST] {
+fn request(af: u8, proto: Proto, states: u32) -> [u8; HEADER + REQUEST] {
     let mut req = [0u8; HEADER + REQUEST];
     req[0..4].copy_from_slice(&((HEADER + REQUEST) as u32).to_ne_bytes());
     req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
@@ -90,7 +102,10 @@ fn request(af: u8, states: u32) -> [u8; HEADER + REQUEST] {
     req[8..12].copy_from_slice(&1u32.to_ne_bytes()); // sequence number
     // inet_diag_req_v2: family, protocol, ext, pad, states, then a zeroed sockid (any socket).
     req[HEADER] = af;
-    req[HEADER + 1] = IPPROTO_TCP;
+    req[HEADER + 1] = match proto {
+        Proto::Tcp => IPPROTO_TCP,
+        Proto::Udp => IPPROTO_UDP,
+    };
     req[HEADER + 4..HEADER + 8].copy_from_slice(&states.to_ne_bytes());
     req
 }
@@ -122,7 +137,7 @@ fn parse(mut data: &[u8], each: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::
 }
 
 /// An `inet_diag_msg`: the socket and its timer (`idiag_expires`, milliseconds).
-fn socket(m: &[u8], family: u8) -> Option<(Socket, Duration)> {
+fn socket(m: &[u8], proto: Proto, family: u8) -> Option<(Socket, Duration)> {
     let m = m.get(..MESSAGE)?;
     let word = |at: usize| u32::from_ne_bytes([m[at], m[at + 1], m[at + 2], m[at + 3]]);
     let local_addr = if m[0] == AF_INET6 {
@@ -132,12 +147,16 @@ fn socket(m: &[u8], family: u8) -> Option<(Socket, Duration)> {
     } else {
         IpAddr::V4(Ipv4Addr::new(m[8], m[9], m[10], m[11]))
     };
+    let state = match proto {
+        Proto::Tcp => tcp_state_num(m[1]),
+        Proto::Udp => udp_state_num(m[1]),
+    };
     let socket = Socket {
-        proto: Proto::Tcp,
+        proto,
         family,
         local_addr,
         local_port: u16::from_be_bytes([m[4], m[5]]),
-        state: tcp_state_num(m[1]),
+        state,
         inode: u64::from(word(68)),
         uid: word(64),
     };
@@ -160,6 +179,11 @@ pub(super) fn tcp_state_num(n: u8) -> SocketState {
         11 => SocketState::Closing,
         _ => SocketState::Unknown,
     }
+}
+
+/// A UDP socket's state from the kernel's number: connected (`TCP_ESTABLISHED`) or not.
+pub(super) fn udp_state_num(n: u8) -> SocketState {
+    if n == 1 { SocketState::Established } else { SocketState::Unconn }
 }
 
 #[cfg(test)]
@@ -193,10 +217,39 @@ mod tests {
     }
 
     #[test]
+    fn finds_our_own_udp_sockets_bound_and_connected() {
+        let bound = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let connected = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        connected.connect(bound.local_addr().unwrap()).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut out = Vec::new();
+        udp_dump(4, &mut out).unwrap();
+        let find = |port: u16| out.iter().filter(|s| s.local_port == port).collect::<Vec<_>>();
+        let b = find(bound.local_addr().unwrap().port());
+        assert_eq!(b.len(), 1, "{out:?}");
+        assert_eq!((b[0].proto, b[0].state, b[0].family), (Proto::Udp, SocketState::Unconn, 4));
+        assert_eq!(b[0].uid, nix::unistd::geteuid().as_raw());
+        assert!(b[0].inode != 0);
+        let c = find(connected.local_addr().unwrap().port());
+        assert_eq!(c.len(), 1, "{out:?}");
+        assert_eq!(c[0].state, SocketState::Established);
+        // A TCP listener is not in the UDP table, and every TCP state is in the full TCP dump.
+        let tport = listener.local_addr().unwrap().port();
+        assert!(find(tport).is_empty());
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut tcp = Vec::new();
+        tcp_dump(4, ALL_STATES, &mut tcp).unwrap();
+        let cport = client.local_addr().unwrap().port();
+        assert!(tcp.iter().any(|s| s.local_port == tport && s.state == SocketState::Listen), "{tcp:?}");
+        assert!(tcp.iter().any(|s| s.local_port == cport && s.state == SocketState::Established), "{tcp:?}");
+        assert!(tcp.iter().all(|s| s.proto == Proto::Tcp));
+    }
+
+    #[test]
     fn malformed_messages_are_errors_not_panics() {
         let mut out = Vec::new();
         let mut push = |m: &[u8]| {
-            out.push(socket(m, 4).ok_or_else(malformed)?.0);
+            out.push(socket(m, Proto::Tcp, 4).ok_or_else(malformed)?.0);
             Ok(())
         };
         assert!(parse(&[0xff; 20], &mut push).is_err());
@@ -240,7 +293,7 @@ mod tests {
             for family in [4, 6] {
                 let mut out = Vec::new();
                 let _ = parse(&data, &mut |m| {
-                    out.push(socket(m, family).ok_or_else(malformed)?);
+                    out.push(socket(m, Proto::Udp, family).ok_or_else(malformed)?);
                     Ok(())
                 });
             }

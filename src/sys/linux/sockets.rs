@@ -1,16 +1,14 @@
-//! Linux socket tables: netlink `sock_diag` first (`sockdiag.rs` for TCP, netstat2 for UDP),
+//! Linux socket tables: netlink `sock_diag` first (`sockdiag.rs`),
 //! `/proc/net/{tcp,udp}{,6}` where netlink cannot answer, and the kernel's timers on ended
 //! connections.
 
 use std::fs;
 use std::time::Duration;
 
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
-
 use super::procfs;
-use super::sockdiag::{self, tcp_state_num};
+use super::sockdiag::{self, tcp_state_num, udp_state_num};
 use crate::error::{Error, Result};
-use crate::model::{Proto, Socket, SocketFilter, SocketState};
+use crate::model::{Proto, Socket, SocketFilter};
 
 /// The socket table, from netlink `sock_diag` (well under a millisecond); each family and
 /// protocol that netlink cannot answer is read from `/proc/net` instead. A table that neither
@@ -28,36 +26,27 @@ const OWN_TABLES: &str = "/proc/net";
 /// netlink sockets answer for that namespace; or a member process's (`/proc/PID/net`).
 pub(super) fn sockets_at(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
-    let combos = [
-        (Proto::Tcp, 4u8, AddressFamilyFlags::IPV4, ProtocolFlags::TCP, "tcp"),
-        (Proto::Tcp, 6, AddressFamilyFlags::IPV6, ProtocolFlags::TCP, "tcp6"),
-        (Proto::Udp, 4, AddressFamilyFlags::IPV4, ProtocolFlags::UDP, "udp"),
-        (Proto::Udp, 6, AddressFamilyFlags::IPV6, ProtocolFlags::UDP, "udp6"),
-    ];
-    for (proto, family, af, pf, table) in combos {
+    let combos = [(Proto::Tcp, 4u8, "tcp"), (Proto::Tcp, 6, "tcp6"), (Proto::Udp, 4, "udp"), (Proto::Udp, 6, "udp6")];
+    for (proto, family, table) in combos {
         let wanted = match proto {
             Proto::Tcp => filter.tcp,
             Proto::Udp => filter.udp,
         };
         if wanted {
-            table_sockets(af, pf, family, table, proto, proc_net, &mut out)?;
+            table_sockets(family, table, proto, proc_net, &mut out)?;
         }
     }
     Ok(out)
 }
 
 /// One table: netlink, else `/proc/net/TABLE`. A dump that failed midway is discarded whole.
-fn table_sockets(
-    af: AddressFamilyFlags,
-    pf: ProtocolFlags,
-    family: u8,
-    table: &str,
-    proto: Proto,
-    proc_net: &str,
-    out: &mut Vec<Socket>,
-) -> Result<()> {
+fn table_sockets(family: u8, table: &str, proto: Proto, proc_net: &str, out: &mut Vec<Socket>) -> Result<()> {
     let mut got = Vec::new();
-    if netlink_sockets(af, pf, family, &mut got).is_err() {
+    let dumped = match proto {
+        Proto::Tcp => sockdiag::tcp_dump(family, sockdiag::ALL_STATES, &mut got),
+        Proto::Udp => sockdiag::udp_dump(family, &mut got),
+    };
+    if dumped.is_err() {
         got.clear();
         proc_net_sockets(proc_net, table, proto, family, &mut got)?;
     }
@@ -76,13 +65,12 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
 pub(super) fn listening_sockets_at(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
     let mut out = Vec::new();
     if filter.tcp {
-        let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
-        for (family, af, table) in combos {
+        for (family, table) in [(4u8, "tcp"), (6, "tcp6")] {
             let mut got = Vec::new();
             if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
                 // A dump that failed midway is discarded and the table read the general way.
                 got.clear();
-                table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, proc_net, &mut got)?;
+                table_sockets(family, table, Proto::Tcp, proc_net, &mut got)?;
                 got.retain(Socket::is_listening);
             }
             out.append(&mut got);
@@ -113,20 +101,6 @@ pub fn lingering_expiry(ports: &dyn Fn(u16) -> bool) -> Option<Duration> {
     longest
 }
 
-fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> Result<()> {
-    let failed = |e: netstat2::error::Error| Error::Sockets(format!("netlink: {e}"));
-    let iter = netstat2::iterate_sockets_info_without_pids(af, pf).map_err(failed)?;
-    for item in iter {
-        let info = item.map_err(failed)?;
-        let (proto, local_addr, local_port, state) = match &info.protocol_socket_info {
-            ProtocolSocketInfo::Tcp(t) => (Proto::Tcp, t.local_addr, t.local_port, crate::sys::tcp_state(&t.state)),
-            ProtocolSocketInfo::Udp(u) => (Proto::Udp, u.local_addr, u.local_port, SocketState::Unconn),
-        };
-        out.push(Socket { proto, family, local_addr, local_port, state, inode: u64::from(info.inode), uid: info.uid });
-    }
-    Ok(())
-}
-
 /// Only the `/proc/net` tables (`proc_net`), no netlink: how a member process's tables are read
 /// when entering its namespace is not permitted.
 pub(super) fn proc_sockets(filter: SocketFilter, proc_net: &str) -> Result<Vec<Socket>> {
@@ -151,8 +125,7 @@ fn proc_net_sockets(proc_net: &str, table: &str, proto: Proto, family: u8, out: 
     for row in procfs::parse_net_table(&buf) {
         let state = match proto {
             Proto::Tcp => tcp_state_num(row.state),
-            Proto::Udp if row.state == 1 => SocketState::Established,
-            Proto::Udp => SocketState::Unconn,
+            Proto::Udp => udp_state_num(row.state),
         };
         out.push(Socket {
             proto,
