@@ -103,7 +103,49 @@ fn scan_threads(pids: usize) -> usize {
 
 /// Scans fd tables for the sockets in `inodes`: every process when `among` is `None`. Every
 /// holder is found (a socket shared across fork has several).
+///
+/// The leaders' tables (`/proc/PID/fd`) first. A thread that called `unshare(CLONE_FILES)` has
+/// a table of its own, which its leader's does not show: only when some inode is still without
+/// a holder are the other threads' tables (`/proc/PID/task/TID/fd`) read, and only those that
+/// are not the leader's (`kcmp`), so the common case costs nothing more.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
+    let mut scan = scan_leaders(inodes, among);
+    let missing: InodeSet = inodes.iter().filter(|i| !scan.holders.contains_key(i)).copied().collect();
+    if missing.is_empty() || scan.error.is_some() {
+        return scan;
+    }
+    let Ok(proc_dir) = proc_dir() else { return scan };
+    let mut w = Scanner::new(proc_dir, &missing);
+    let mut tids = Vec::new();
+    for &pid in &scan.scanned {
+        w.scan_private_tables(pid, &mut tids);
+    }
+    let found = w.finish();
+    scan.denied |= found.denied;
+    for (inode, pids) in found.holders {
+        let holders = scan.holders.entry(inode).or_default();
+        holders.extend(pids);
+        holders.sort_unstable();
+        holders.dedup();
+    }
+    scan
+}
+
+/// `KCMP_FILES`: whether two tasks share one fd table.
+const KCMP_FILES: nix::libc::c_int = 2;
+
+/// Whether task `tid` of process `pid` has an fd table of its own (`unshare(CLONE_FILES)`);
+/// `true` when the kernel cannot say (no `kcmp`), so that its table is read.
+fn has_own_fd_table(pid: u32, tid: u32) -> bool {
+    // SAFETY: kcmp takes two pids, a type and two integer indices (unused for KCMP_FILES); it
+    // reads no memory of ours.
+    let rc = unsafe {
+        nix::libc::syscall(nix::libc::SYS_kcmp, pid as nix::libc::pid_t, tid as nix::libc::pid_t, KCMP_FILES, 0, 0)
+    };
+    rc != 0
+}
+
+fn scan_leaders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
     let proc_dir = match proc_dir() {
         Ok(dir) => dir,
         Err(e) => return HolderScan::failed(format!("opening /proc: {e}")),
@@ -195,18 +237,57 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Reads `/proc/PID/fd`: one `getdents64` for the names (procfs returns them all at once
-    /// when they fit), then one `readlinkat` per fd, relative to the directory.
+    /// Reads `/proc/PID/fd`, see [`Scanner::scan_table`]; `pid` counts as scanned when it
+    /// could be read.
     fn scan(&mut self, pid: u32) {
+        if self.scan_table(pid, b"fd") {
+            self.scan.scanned.push(pid);
+        }
+    }
+
+    /// Reads the tables of `pid`'s threads that do not share its own (`tids` is a reused
+    /// buffer); what they hold is held by `pid`.
+    fn scan_private_tables(&mut self, pid: u32, tids: &mut Vec<u32>) {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd_dir = match rustix::fs::openat(self.proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) {
+        let Ok(dir) = rustix::fs::openat(self.proc_dir, PidPath::new(pid, b"task").as_cstr(), flags, Mode::empty())
+        else {
+            return;
+        };
+        tids.clear();
+        while let Ok(n) = self.dents.fill(&dir) {
+            if n == 0 {
+                break;
+            }
+            tids.extend(self.dents.names(n).filter_map(|name| std::str::from_utf8(name).ok()?.parse::<u32>().ok()));
+        }
+        for &tid in tids.iter().filter(|&&t| t != pid) {
+            if has_own_fd_table(pid, tid) {
+                let mut leaf = *b"task/0000000000/fd";
+                let digits = tid.to_string();
+                let len = 5 + digits.len();
+                leaf[5..len].copy_from_slice(digits.as_bytes());
+                leaf.copy_within(15..18, len);
+                self.scan_table(pid, &leaf[..len + 3]);
+            }
+        }
+    }
+
+    /// Reads the fd table `/proc/PID/LEAF` (`fd`, or a thread's `task/TID/fd`): one
+    /// `getdents64` for the names (procfs returns them all at once when they fit), then one
+    /// `readlinkat` per fd, relative to the directory. `false` when it could not be read.
+    fn scan_table(&mut self, pid: u32, leaf: &[u8]) -> bool {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd_dir = match rustix::fs::openat(self.proc_dir, PidPath::new(pid, leaf).as_cstr(), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::ACCESS | Errno::PERM) => {
                 self.scan.denied = true;
-                return;
+                return false;
             }
-            Err(Errno::NOENT | Errno::SRCH) => return, // vanished mid-scan: nothing to report
-            Err(e) => return self.fail(pid, e),
+            Err(Errno::NOENT | Errno::SRCH) => return false, // vanished mid-scan: nothing to report
+            Err(e) => {
+                self.fail(pid, e);
+                return false;
+            }
         };
         let mut link = [0u8; 64];
         loop {
@@ -214,10 +295,13 @@ impl<'a> Scanner<'a> {
                 Ok(n) => n,
                 Err(Errno::ACCESS | Errno::PERM) => {
                     self.scan.denied = true;
-                    return;
+                    return false;
                 }
                 Err(Errno::NOENT | Errno::SRCH) => break, // exited while we read: what was read stands
-                Err(e) => return self.fail(pid, e),
+                Err(e) => {
+                    self.fail(pid, e);
+                    return false;
+                }
             };
             if n == 0 {
                 break;
@@ -240,7 +324,7 @@ impl<'a> Scanner<'a> {
                     Err(Errno::ACCESS | Errno::PERM) => {
                         // The table exists but its links are hidden from us.
                         self.scan.denied = true;
-                        return;
+                        return false;
                     }
                     Err(_) => continue, // closed since the listing
                 };
@@ -260,7 +344,7 @@ impl<'a> Scanner<'a> {
                 break;
             }
         }
-        self.scan.scanned.push(pid);
+        true
     }
 }
 
