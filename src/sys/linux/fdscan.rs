@@ -23,14 +23,6 @@ pub struct PipeEnd {
     pub write: bool,
 }
 
-impl PipeEnd {
-    /// Whether `other` is the far end of the same pipe: it reads what this end writes, or
-    /// writes what this end reads.
-    pub fn faces(&self, other: &PipeEnd) -> bool {
-        self.inode == other.inode && ((self.write && other.read) || (self.read && other.write))
-    }
-}
-
 /// The pipe end behind `/proc/PID/fd/FD`, if that fd is a pipe.
 fn pipe_end(pid: u32, fd_name: &[u8]) -> Option<PipeEnd> {
     let dir = proc_dir().ok()?;
@@ -53,17 +45,13 @@ pub fn own_pipe_ends() -> Vec<PipeEnd> {
     out
 }
 
-/// Whether `pid` holds the far end of one of the pipes in `mine` (see [`PipeEnd::faces`]):
-/// it reads what we write or writes what we read. Reads its fd table; `false` when that is
-/// unreadable.
-pub fn holds_far_end(pid: u32, mine: &[PipeEnd]) -> bool {
-    if mine.is_empty() {
-        return false;
-    }
-    let Ok(proc_dir) = proc_dir() else { return false };
+/// Every pipe end in `pid`'s fd table, with its fd number; empty when the table is unreadable.
+fn pipe_ends_of(pid: u32) -> Vec<(u32, PipeEnd)> {
+    let mut out = Vec::new();
+    let Ok(proc_dir) = proc_dir() else { return out };
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let Ok(fd_dir) = rustix::fs::openat(proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) else {
-        return false;
+        return out;
     };
     let mut dents = DirentBuf::new();
     let mut link = [0u8; 64];
@@ -79,18 +67,63 @@ pub fn holds_far_end(pid: u32, mine: &[PipeEnd]) -> bool {
             let Ok(len) = rustix::fs::readlinkat_raw(&fd_dir, cname, &mut link) else {
                 continue;
             };
-            let Some(inode) = procfs::parse_pipe_link(&link[..len.min(link.len())]) else { continue };
-            if !mine.iter().any(|m| m.inode == inode) {
+            if procfs::parse_pipe_link(&link[..len.min(link.len())]).is_none() {
                 continue;
             }
-            if let Some(end) = pipe_end(pid, name)
-                && mine.iter().any(|m| m.faces(&end))
-            {
-                return true;
+            let fd = std::str::from_utf8(name).ok().and_then(|n| n.parse().ok());
+            if let (Some(fd), Some(end)) = (fd, pipe_end(pid, name)) {
+                out.push((fd, end));
             }
         }
     }
-    false
+    out
+}
+
+/// Which of `members` (the processes of our process group) are in our pipeline: connected to
+/// the pipes in `mine` (our stdin, stdout, stderr) directly or through other stages, as in
+/// `reaper kill ... | tee log | cat`, where `cat` reads what `tee` writes.
+///
+/// The pipeline is followed one way from each end: downstream, a member that reads a pipe the
+/// pipeline writes is a stage, and what its stdout and stderr write is the pipeline's too;
+/// upstream, a member that writes a pipe the pipeline reads is a stage, and its stdin is the
+/// pipeline's. Direction matters: a background job that writes to the same pipe as reaper
+/// (a script's log) faces none of the pipeline's ends and is not a stage. Only stdio carries
+/// the pipeline on (fds 0-2): other pipes a stage holds (a make jobserver's) do not join it.
+pub fn pipeline_partners(mine: &[PipeEnd], members: &[u32]) -> Vec<u32> {
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let tables: Vec<(u32, Vec<(u32, PipeEnd)>)> =
+        members.iter().map(|&pid| (pid, pipe_ends_of(pid))).filter(|(_, ends)| !ends.is_empty()).collect();
+    let mut down: Vec<u64> = mine.iter().filter(|e| e.write).map(|e| e.inode).collect();
+    let mut up: Vec<u64> = mine.iter().filter(|e| e.read).map(|e| e.inode).collect();
+    let mut partners: Vec<u32> = Vec::new();
+    loop {
+        let mut grew = false;
+        for (pid, ends) in &tables {
+            if partners.contains(pid) {
+                continue;
+            }
+            let reads_down = ends.iter().any(|(_, e)| e.read && down.contains(&e.inode));
+            let writes_up = ends.iter().any(|(_, e)| e.write && up.contains(&e.inode));
+            if !reads_down && !writes_up {
+                continue;
+            }
+            partners.push(*pid);
+            grew = true;
+            for (_, e) in ends.iter().filter(|(fd, _)| *fd <= 2) {
+                if reads_down && e.write && !down.contains(&e.inode) {
+                    down.push(e.inode);
+                }
+                if writes_up && e.read && !up.contains(&e.inode) {
+                    up.push(e.inode);
+                }
+            }
+        }
+        if !grew {
+            return partners;
+        }
+    }
 }
 
 /// How many threads scan fd tables: the scan is system-call bound and processes are
@@ -363,11 +396,9 @@ mod tests {
         let (re, we) = (end(&r), end(&w));
         assert_eq!(re.inode, we.inode);
         assert!(re.read && !re.write && we.write && !we.read);
-        assert!(re.faces(&we) && we.faces(&re));
-        assert!(!we.faces(&we) && !re.faces(&re));
-        // We hold both ends, so we hold the far end of each.
-        assert!(holds_far_end(me, &[we]));
-        assert!(!holds_far_end(me, &[PipeEnd { inode: we.inode + 1, read: false, write: true }]));
+        // We hold both ends, so we read what the write end writes.
+        assert_eq!(pipeline_partners(&[we], &[me]), vec![me]);
+        assert!(pipeline_partners(&[PipeEnd { inode: we.inode + 1, read: false, write: true }], &[me]).is_empty());
     }
 
     /// The inode of a socket we hold, the way sock_diag reports it.
