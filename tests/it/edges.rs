@@ -14,7 +14,7 @@ use crate::util::*;
 
 /// A listener in C: `prog TOKEN NAME_HEX`. Sets its kernel name to the bytes of NAME_HEX
 /// (`prctl(PR_SET_NAME)`, unless `-`), forks a child that pauses, listens on 127.0.0.1:0 and
-/// prints `READY pid=P child=C port=N`.
+/// prints `READY pid=P child=C port=N`. The child dies with it (`PR_SET_PDEATHSIG`).
 const LISTENER_C: &str = r#"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,7 +33,6 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < n && i < 15; i++) { unsigned v; sscanf(argv[2] + 2 * i, "%2x", &v); name[i] = (char)v; }
         prctl(PR_SET_NAME, name, 0, 0, 0);
     }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     pid_t child = fork();
     if (child == 0) { prctl(PR_SET_PDEATHSIG, SIGKILL); for (;;) pause(); }
     int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -50,13 +49,13 @@ int main(int argc, char **argv) {
 const CUT_NAME: &str = "app_サーバー起動";
 
 /// Compiles [`LISTENER_C`] to `dir/name`; `None` (a skip) without gcc.
-fn compile_listener(dir: &Path, name: &str) -> Option<PathBuf> {
+fn compile_listener(dir: &Path, name: impl AsRef<std::ffi::OsStr>) -> Option<PathBuf> {
     if !have("gcc") {
         return None;
     }
     let src = dir.join("listener.c");
     std::fs::write(&src, LISTENER_C).expect("writing listener.c");
-    let bin = dir.join(name);
+    let bin = dir.join(name.as_ref());
     let run = run_bounded(Command::new("gcc").arg("-O0").arg("-o").arg(&bin).arg(&src), "gcc listener.c".into());
     run.expect(0);
     Some(bin)
@@ -90,10 +89,12 @@ fn num(info: &std::collections::HashMap<String, String>, key: &str) -> u32 {
 #[test]
 fn a_name_that_is_not_utf8_never_hides_a_process() {
     let tmp = TempDir::new("hostile-name");
-    let Some(prog) = compile_listener(&tmp.0, CUT_NAME) else { return };
+    let Some(cut) = compile_listener(&tmp.0, CUT_NAME) else { return };
+    // A file name that is not UTF-8 at all: the executable's path, argv[0] and the name.
+    let raw = compile_listener(&tmp.0, std::ffi::OsStr::from_bytes(b"srv_\xff\xfe_listener")).expect("gcc");
     let token = token("hostile");
-    for name_hex in ["-", "fffe1b5b33316d41c3"] {
-        let (_guard, info) = start_listener(&prog, &token, name_hex);
+    for (prog, name_hex) in [(&cut, "-"), (&cut, "fffe1b5b33316d41c3"), (&raw, "-")] {
+        let (_guard, info) = start_listener(prog, &token, name_hex);
         let (pid, child, port) = (num(&info, "pid"), num(&info, "child"), num(&info, "port"));
         let comm = std::fs::read(format!("/proc/{pid}/comm")).expect("comm");
         assert!(std::str::from_utf8(&comm).is_err(), "the fixture's name should not be UTF-8: {comm:?}");
@@ -102,11 +103,19 @@ fn a_name_that_is_not_utf8_never_hides_a_process() {
         assert_eq!(by_port.expect(0).pids(), vec![pid], "list --port");
         let by_sig = reaper(&["list", "--signature", &token, "--format", "pid"]);
         assert_eq!(by_sig.expect(0).pids(), vec![pid, child], "list --signature");
-        let exe = prog.to_str().expect("path");
-        let by_exe = reaper(&["list", "--exe", exe, "--signature", &token, "--format", "pid"]);
-        assert_eq!(by_exe.expect(0).pids(), vec![pid, child], "list --exe");
-        let by_name = reaper(&["list", "--name", CUT_NAME, "--signature", &token, "--format", "pid"]);
-        assert_eq!(by_name.expect(0).pids(), vec![pid, child], "list --name");
+        // The executable by its full path (a glob over the directory for the raw name, which no
+        // argument can spell as UTF-8) and by its file name.
+        let exe =
+            if prog == &cut { prog.to_str().expect("path").to_string() } else { format!("{}/srv_*", tmp.0.display()) };
+        let by_exe = reaper(&["list", "--exe", &exe, "--signature", &token, "--format", "pid"]);
+        assert_eq!(by_exe.expect(0).pids(), vec![pid, child], "list --exe {exe}");
+        let by_glob = reaper(&["list", "--exe", "*_listener", "--signature", &token, "--format", "pid"]);
+        if prog == &raw {
+            assert_eq!(by_glob.expect(0).pids(), vec![pid, child], "list --exe *_listener");
+        } else {
+            let by_name = reaper(&["list", "--name", CUT_NAME, "--signature", &token, "--format", "pid"]);
+            assert_eq!(by_name.expect(0).pids(), vec![pid, child], "list --name");
+        }
         let tree = reaper(&["list", "--descendants-of", &pid.to_string(), "--format", "pid"]);
         assert_eq!(tree.expect(0).pids(), vec![child], "list --descendants-of");
         // What reaches the terminal is sanitized: the name's escape sequence is shown, not sent.
@@ -120,6 +129,28 @@ fn a_name_that_is_not_utf8_never_hides_a_process() {
         wait_for("the listener to be gone", || is_dead(pid) || is_zombie(pid));
         wait_for("its child to be gone", || is_dead(child) || is_zombie(child));
     }
+}
+
+// `reaper run --no-pid-namespace` ends what its command left running, also a process whose name
+// is not UTF-8. Regression: the engine could not read such a process, skipped it, and it ran on
+// after `run` exited 0.
+#[test]
+fn run_ends_a_leftover_whose_name_is_not_utf8() {
+    let tmp = TempDir::new("hostile-run");
+    let Some(prog) = compile_listener(&tmp.0, CUT_NAME) else { return };
+    let tok = token("hostile-run");
+    let _guard = TokenReaper(tok.clone());
+    let out = tmp.0.join("ready");
+    let script = r#""$1" "$2" - >"$3" & while ! grep -q READY "$3"; do sleep 0.05; done; exit 0"#;
+    let mut cmd = reaper_cmd();
+    cmd.args(["run", "--no-pid-namespace", "--timeout", "3s", "--", "sh", "-c", script, "sh"])
+        .arg(&prog)
+        .arg(&tok)
+        .arg(&out);
+    let run = run_bounded(&mut cmd, "reaper run --no-pid-namespace -- sh -c 'hostile &'".into());
+    let left = pids_with_token(&tok);
+    run.expect(0);
+    assert!(left.is_empty(), "the leftover outlived reaper run: {left:?}");
 }
 
 // A script whose name is not UTF-8 sits between the caller's shell and reaper: the ancestor walk
