@@ -281,9 +281,16 @@ impl<'a> Scanner<'a> {
     /// Reads the tables of `pid`'s threads that do not share its own (`tids` is a reused
     /// buffer); what they hold is held by `pid`.
     fn scan_private_tables(&mut self, pid: u32, tids: &mut Vec<u32>) {
+        use rustix::fs::{AtFlags, StatxFlags};
+        let task = PidPath::new(pid, b"task");
+        // procfs counts the threads in the link count of `task` (2 + threads): one `statx`
+        // tells a single-threaded process, most of them, which has no other table.
+        match rustix::fs::statx(self.proc_dir, task.as_cstr(), AtFlags::empty(), StatxFlags::NLINK) {
+            Ok(st) if st.stx_nlink <= 3 => return,
+            _ => {}
+        }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let Ok(dir) = rustix::fs::openat(self.proc_dir, PidPath::new(pid, b"task").as_cstr(), flags, Mode::empty())
-        else {
+        let Ok(dir) = rustix::fs::openat(self.proc_dir, task.as_cstr(), flags, Mode::empty()) else {
             return;
         };
         tids.clear();
@@ -292,6 +299,9 @@ impl<'a> Scanner<'a> {
                 break;
             }
             tids.extend(self.dents.names(n).filter_map(|name| std::str::from_utf8(name).ok()?.parse::<u32>().ok()));
+            if n + MAX_DIRENT <= self.dents.capacity() {
+                break; // procfs had nothing more to give (see `scan_table`)
+            }
         }
         for &tid in tids.iter().filter(|&&t| t != pid) {
             if has_own_fd_table(pid, tid) {
