@@ -44,8 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
@@ -78,7 +77,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;tree' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`pid` lists every pid of the tree)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`pid` lists the process and its descendants, never its ancestors)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -95,8 +94,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
@@ -117,7 +115,8 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--started-before', '--started-before', [CompletionResultType]::ParameterName, 'Started before WHEN (same forms as --started-after)')
             [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
-            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('--no-tree', '--no-tree', [CompletionResultType]::ParameterName, 'Only the matched processes, not their descendants')
@@ -145,7 +144,8 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--ready-port', '--ready-port', [CompletionResultType]::ParameterName, 'Report on stderr once the tree listens on this TCP port')
             [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'End the tree and exit 1 if it is not listening on --ready-port by then')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
-            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('--no-pid-namespace', '--no-pid-namespace', [CompletionResultType]::ParameterName, 'Do not start the command in a PID namespace: it sees its real pid, but if reaper is SIGKILLed only the command itself dies, not what it started. Linux only (no effect on macOS and Windows)')
@@ -178,7 +178,8 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
         }
         'reaper;pick' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
-            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')

@@ -233,7 +233,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__kill)
-            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-y -p -n -x -u -s -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,10 +264,6 @@ _reaper() {
                     return 0
                     ;;
                 --signature)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -355,6 +351,10 @@ _reaper() {
                     COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
+                -s)
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
+                    return 0
+                    ;;
                 --sequence)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -371,7 +371,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__list)
-            opts="-p -s -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
+            opts="-p -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,10 +398,6 @@ _reaper() {
                     return 0
                     ;;
                 --signature)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -493,7 +489,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__pick)
-            opts="-9 -q -h -V --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-s -9 -q -h -V --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,6 +500,10 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;
@@ -523,7 +523,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__run)
-            opts="-9 -q -h -V --watch-pid --no-pid-namespace --restart --max-restarts --ready-port --ready-timeout --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-s -9 -q -h -V --watch-pid --no-pid-namespace --restart --max-restarts --ready-port --ready-timeout --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,6 +554,10 @@ _reaper() {
                     return 0
                     ;;
                 --signal)
+                    COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -W "TERM INT HUP KILL QUIT USR1 USR2 ABRT ALRM BUS CHLD CONT FPE ILL IO PIPE PROF SEGV STOP SYS TRAP TSTP TTIN TTOU URG VTALRM WINCH XCPU" -- "${cur}"))
                     return 0
                     ;;

@@ -46,7 +46,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand list" -l proto -d 'Only th
 udp\t'UDP only'"
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l state -d 'Which TCP sockets a port matches: listeners only, or also connected ones' -r -f -a "listen\t'TCP sockets in LISTEN (and bound UDP sockets)'
 any\t'Also connected sockets whose local port matches (accepted connections)'"
-complete -c reaper -n "__fish_reaper_using_subcommand list" -s s -l signature -d 'Regex over the full command line (arguments joined by single spaces)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l signature -d 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s n -l name -d 'Exact process name (the kernel\'s name, argv[0]\'s file name or the executable\'s)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l exe -d 'Executable path or glob (matched against the file name when it has no \'/\')' -r
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s x -l exclude -d 'Regex over the command line of processes never to match (repeatable)' -r
@@ -72,7 +72,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand list" -l all-netns -d 'Loo
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s V -l version -d 'Print version'
-complete -c reaper -n "__fish_reaper_using_subcommand tree" -l format -d 'Output format (`pid` lists every pid of the tree)' -r -f -a "table\t'A table for people'
+complete -c reaper -n "__fish_reaper_using_subcommand tree" -l format -d 'Output format (`pid` lists the process and its descendants, never its ancestors)' -r -f -a "table\t'A table for people'
 json\t'JSON for programs'
 pid\t'One pid per line, nothing else'"
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
@@ -90,7 +90,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l proto -d 'Only th
 udp\t'UDP only'"
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l state -d 'Which TCP sockets a port matches: listeners only, or also connected ones' -r -f -a "listen\t'TCP sockets in LISTEN (and bound UDP sockets)'
 any\t'Also connected sockets whose local port matches (accepted connections)'"
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -s s -l signature -d 'Regex over the full command line (arguments joined by single spaces)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signature -d 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s n -l name -d 'Exact process name (the kernel\'s name, argv[0]\'s file name or the executable\'s)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l exe -d 'Executable path or glob (matched against the file name when it has no \'/\')' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s x -l exclude -d 'Regex over the command line of processes never to match (repeatable)' -r
@@ -108,7 +108,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-after -d 
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -s s -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))' -r -f -a "TERM\t''
 INT\t''
 HUP\t''
 KILL\t''
@@ -159,7 +159,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand run" -l max-restarts -d 'A
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-port -d 'Report on stderr once the tree listens on this TCP port' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-timeout -d 'End the tree and exit 1 if it is not listening on --ready-port by then' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
-complete -c reaper -n "__fish_reaper_using_subcommand run" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+complete -c reaper -n "__fish_reaper_using_subcommand run" -s s -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))' -r -f -a "TERM\t''
 INT\t''
 HUP\t''
 KILL\t''
@@ -209,7 +209,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand wait" -s q -l quiet -d 'Pr
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s V -l version -d 'Print version'
 complete -c reaper -n "__fish_reaper_using_subcommand pick" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
-complete -c reaper -n "__fish_reaper_using_subcommand pick" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -s s -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))' -r -f -a "TERM\t''
 INT\t''
 HUP\t''
 KILL\t''

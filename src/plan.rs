@@ -116,6 +116,23 @@ pub struct Rails {
     /// Our process group, and the pipes on our stdin/stdout/stderr: our pipeline.
     pgid: Option<u32>,
     pipes: Vec<sys::PipeEnd>,
+    /// The members of our process group in our pipeline, found when first needed.
+    partners: std::sync::OnceLock<HashSet<u32>>,
+    /// Where the walk up our ancestry stopped short of the root, when it did.
+    gap: Option<Gap>,
+}
+
+/// What is known when the ancestor walk cannot reach the root: an ancestor could not be read
+/// (`/proc` mounted `hidepid=2` hides a root-owned `sudo` or `su` between the user's shell and
+/// reaper; a non-dumpable process is hidden the same way), so its own ancestors are unknown.
+#[derive(Clone, Copy, Debug)]
+struct Gap {
+    /// Start time of the last process of the chain that could be read (reaper itself, or an
+    /// ancestor): an ancestor of the hidden part started no later than this.
+    before: u64,
+    /// Our session: the caller's shell, its session leader and whatever runs on our
+    /// controlling terminal (a terminal belongs to one session) are in it.
+    sid: u32,
 }
 
 impl Rails {
@@ -125,9 +142,20 @@ impl Rails {
         let me = sys::self_pid();
         let mut ancestors = HashSet::new();
         let myself = sys::read_process(me);
+        let mut last = myself.as_ref().map(|p| p.start_ticks);
         let mut cur = myself.as_ref().map(|p| p.ppid);
+        let mut gap = None;
         while let Some(pid) = cur.filter(|&p| p != 0 && ancestors.insert(p)) {
-            cur = sys::read_process(pid).map(|p| p.ppid);
+            match sys::read_process(pid) {
+                Some(p) => {
+                    cur = Some(p.ppid);
+                    last = Some(p.start_ticks);
+                }
+                None => {
+                    gap = last.zip(myself.as_ref()).map(|(before, m)| Gap { before, sid: m.sid });
+                    cur = None;
+                }
+            }
         }
         Rails {
             me,
@@ -136,6 +164,8 @@ impl Rails {
             my_exe_id: sys::exe_identity(me),
             pgid: myself.map(|p| p.pgid),
             pipes: sys::own_pipe_ends(),
+            partners: std::sync::OnceLock::new(),
+            gap,
         }
     }
 
@@ -149,13 +179,27 @@ impl Rails {
             Some("it is reaper itself")
         } else if self.ancestors.contains(&p.pid) {
             Some("it is an ancestor of reaper (the shell or script running it)")
+        } else if self.may_be_hidden_ancestor(p) {
+            Some(
+                "it may be an ancestor of reaper: /proc hides part of reaper's ancestry (hidepid, or a non-dumpable \
+                 process), and it is in reaper's session and older than the hidden part",
+            )
         } else if self.is_reaper(p) {
             Some("it is another reaper process (it runs the same executable)")
         } else if self.is_pipeline_partner(p) {
-            Some("it is in reaper's own pipeline (it reads reaper's output or writes its input)")
+            Some(
+                "it is in reaper's own pipeline (it reads reaper's output or writes its input, directly or through other stages)",
+            )
         } else {
             None
         }
+    }
+
+    /// Whether `p` cannot be ruled out as an ancestor beyond the part of our ancestry that
+    /// could not be read: it is in our session (the caller's shell, the session leader, what
+    /// runs on our terminal) and started no later than the last ancestor read.
+    fn may_be_hidden_ancestor(&self, p: &Process) -> bool {
+        self.gap.is_some_and(|g| p.sid == g.sid && p.start_ticks <= g.before)
     }
 
     /// Whether `p` runs our executable: the same file (device and inode), which a process can
@@ -168,12 +212,25 @@ impl Rails {
         }
     }
 
-    /// Whether `p` is a member of our process group that holds the far end of a pipe on our
-    /// stdin, stdout or stderr: `tee` in `reaper kill --orphans | tee log`. Members that merely
-    /// share the pipe we write to (a script's background job writing to the same log) are not
-    /// partners: without job control a script's background jobs are in its process group.
+    /// Whether `p` is a member of our process group in our pipeline ([`sys::pipeline_partners`]):
+    /// `tee` and `cat` in `reaper kill --orphans | tee log | cat`. Members that merely share the
+    /// pipe we write to (a script's background job writing to the same log) are not partners:
+    /// without job control a script's background jobs are in its process group. The members
+    /// are read once, and only when reaper's stdio has a pipe and `p` is in its group.
     fn is_pipeline_partner(&self, p: &Process) -> bool {
-        !self.pipes.is_empty() && self.pgid == Some(p.pgid) && sys::holds_far_end(p.pid, &self.pipes)
+        if self.pipes.is_empty() || self.pgid != Some(p.pgid) {
+            return false;
+        }
+        self.partners
+            .get_or_init(|| {
+                let members: Vec<u32> = sys::list_pids()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|&pid| pid != self.me && sys::read_process(pid).is_some_and(|q| Some(q.pgid) == self.pgid))
+                    .collect();
+                sys::pipeline_partners(&self.pipes, &members).into_iter().collect()
+            })
+            .contains(&p.pid)
     }
 }
 

@@ -34,7 +34,8 @@ impl ExePattern {
 
     fn matches(&self, exe: &std::path::Path) -> bool {
         if self.full_path {
-            self.glob.matches_path(exe)
+            // Not `matches_path`, which never matches a path that is not UTF-8.
+            self.glob.matches(&exe.to_string_lossy())
         } else {
             exe.file_name().is_some_and(|n| self.glob.matches(&n.to_string_lossy()))
         }

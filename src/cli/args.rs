@@ -16,7 +16,7 @@ Examples:
   reaper tree 1234                     ancestry and descendants of 1234, with ports
   reaper kill --port 3000 --dry-run    show what would be signalled
   reaper kill --port 3000 --yes        end the holder of 3000 and what it spawned
-  reaper kill -s 'chromedriver|geckodriver' --timeout 2s
+  reaper kill --signature 'chromedriver|geckodriver' --timeout 2s
   reaper run --watch-pid $$ -- ./server --port 5700
   reaper wait --port 5700 --free --timeout 10s";
 
@@ -189,8 +189,8 @@ pub struct SelectArgs {
     /// Which TCP sockets a port matches: listeners only, or also connected ones.
     #[arg(long, value_enum, default_value_t = StateArg::Listen)]
     pub state: StateArg,
-    /// Regex over the full command line (arguments joined by single spaces).
-    #[arg(short, long, value_name = "REGEX", value_parser = parse_regex)]
+    /// Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1)).
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex)]
     pub signature: Vec<Regex>,
     /// Exact process name (the kernel's name, argv[0]'s file name or the executable's).
     #[arg(short, long, value_name = "NAME")]
@@ -273,7 +273,7 @@ pub struct TreeArgs {
     /// The process to show.
     #[arg(value_name = "PID", value_parser = parse_pid)]
     pub pid: u32,
-    /// Output format (`pid` lists every pid of the tree).
+    /// Output format (`pid` lists the process and its descendants, never its ancestors).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -285,8 +285,8 @@ pub struct SequenceArgs {
     /// How long to wait after the first signal before SIGKILL.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5s")]
     pub timeout: Duration,
-    /// The first signal: TERM, SIGTERM, 15, INT, HUP, ...
-    #[arg(long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
+    /// The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1)).
+    #[arg(short = 's', long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
     pub signal: Signal,
     /// The whole sequence, e.g. 'TERM:5s,INT:2s,KILL' (overrides --signal and --timeout).
     #[arg(long, value_name = "SEQ", value_parser = parse_sequence, conflicts_with_all = ["signal", "timeout"])]

@@ -143,8 +143,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
 
 /// `skipping 812 (redis-server): it belongs to uid 65534 (nobody), ...; --all-users includes it`.
 pub(crate) fn skipped_line(s: &Skipped) -> String {
-    let flag = s.flag.as_ref().map_or_else(String::new, |f| format!("; {f} includes it"));
-    format!("skipping {} ({}): {}{flag}", s.pid, sanitize(&s.name), s.why)
+    // The reason may quote another process's arguments (a port proxy's `-container-ip`).
+    let flag = s.flag.as_ref().map_or_else(String::new, |f| format!("; {} includes it", sanitize(f)));
+    format!("skipping {} ({}): {}{flag}", s.pid, sanitize(&s.name), sanitize(&s.why))
 }
 
 /// Why a port is still held by a process that was not a target, when the reason is that it

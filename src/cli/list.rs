@@ -130,7 +130,10 @@ pub fn tree(args: &TreeArgs, style: &Style) -> Result<Exit> {
         return Err(reaper::Error::NoSuchProcess(args.pid).into());
     }
     snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })?;
-    let mut shown: BTreeSet<u32> = snap.ancestors(args.pid).into_iter().collect();
+    // The ancestry belongs to the drawing only: `kill $(reaper tree P --format pid)` must name
+    // P and its descendants, never P's parents, the caller's shells or PID 1.
+    let mut shown: BTreeSet<u32> =
+        if args.format == Format::Pid { BTreeSet::new() } else { snap.ancestors(args.pid).into_iter().collect() };
     shown.insert(args.pid);
     shown.extend(snap.descendants(args.pid));
     let shown: Vec<u32> = shown.into_iter().collect();

@@ -71,10 +71,10 @@ pub use unix_common::{
 };
 
 pub use backend::{
-    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, holds_far_end,
-    is_session_subreaper, lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cgroup,
-    read_cmdline, read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets,
-    thread_group, wait_pid_exit,
+    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, is_session_subreaper,
+    lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, pipeline_partners, read_cgroup, read_cmdline,
+    read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets, thread_group,
+    wait_pid_exit,
 };
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
@@ -112,7 +112,7 @@ const INTERFACE: () = {
     let _: fn(u64) -> SystemTime = backend::ticks_to_time;
     let _: fn(u32) -> Option<u64> = backend::start_ticks;
     let _: fn() -> Vec<PipeEnd> = own_pipe_ends;
-    let _: fn(u32, &[PipeEnd]) -> bool = holds_far_end;
+    let _: fn(&[PipeEnd], &[u32]) -> Vec<u32> = pipeline_partners;
     let _: fn(&Process) -> bool = is_session_subreaper;
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = sockets;
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = listening_sockets;

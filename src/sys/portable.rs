@@ -285,9 +285,9 @@ pub fn own_pipe_ends() -> Vec<PipeEnd> {
     Vec::new()
 }
 
-/// Whether `pid` holds the far end of one of `mine`: not read on these platforms.
-pub fn holds_far_end(_pid: u32, _mine: &[PipeEnd]) -> bool {
-    false
+/// Which of `members` are in our pipeline: not read on these platforms.
+pub fn pipeline_partners(_mine: &[PipeEnd], _members: &[u32]) -> Vec<u32> {
+    Vec::new()
 }
 
 /// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.

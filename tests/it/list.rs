@@ -170,26 +170,35 @@ fn daemon_is_an_orphan_and_a_live_child_is_not() {
 fn signature_name_exclude_and_user() {
     let fx = Fixture::start("sig", "listen", &["tcp", "127.0.0.1"]);
     let tok = fx.token.as_str();
-    assert_eq!(reaper(&["list", "-s", tok, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
+    assert_eq!(reaper(&["list", "--signature", tok, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
     // reaper never matches itself, though its own command line carries the token.
     // Regression (issue 12): this asserted a non-empty list, which a self-match passes too.
-    let (own, run) = reaper_with_pid(&["list", "-s", tok, "--format", "pid"]);
+    let (own, run) = reaper_with_pid(&["list", "--signature", tok, "--format", "pid"]);
     assert!(!run.expect(0).pids().contains(&own), "reaper {own} matched itself: {}", run.stdout());
     assert_eq!(run.pids(), vec![fx.pid()]);
-    reaper(&["list", "-s", tok, "-x", "fixture"]).expect(1);
-    assert_eq!(reaper(&["list", "-s", tok, "-n", "python3", "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
-    reaper(&["list", "-s", tok, "-n", "python"]).expect(1);
-    assert_eq!(reaper(&["list", "-s", tok, "--exe", "python3*", "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
-    reaper(&["list", "-s", tok, "--exe", "/nonexistent/*"]).expect(1);
-    let uid = nix::unistd::getuid().to_string();
-    assert_eq!(reaper(&["list", "-s", tok, "-u", &uid, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
-    reaper(&["list", "-s", tok, "--older-than", "1h"]).expect(1);
+    reaper(&["list", "--signature", tok, "-x", "fixture"]).expect(1);
     assert_eq!(
-        reaper(&["list", "-s", tok, "--younger-than", "1h", "--format", "pid"]).expect(0).pids(),
+        reaper(&["list", "--signature", tok, "-n", "python3", "--format", "pid"]).expect(0).pids(),
+        vec![fx.pid()]
+    );
+    reaper(&["list", "--signature", tok, "-n", "python"]).expect(1);
+    assert_eq!(
+        reaper(&["list", "--signature", tok, "--exe", "python3*", "--format", "pid"]).expect(0).pids(),
+        vec![fx.pid()]
+    );
+    reaper(&["list", "--signature", tok, "--exe", "/nonexistent/*"]).expect(1);
+    let uid = nix::unistd::getuid().to_string();
+    assert_eq!(reaper(&["list", "--signature", tok, "-u", &uid, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
+    reaper(&["list", "--signature", tok, "--older-than", "1h"]).expect(1);
+    assert_eq!(
+        reaper(&["list", "--signature", tok, "--younger-than", "1h", "--format", "pid"]).expect(0).pids(),
         vec![fx.pid()]
     );
     let pgid = nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(fx.pid() as i32))).unwrap().to_string();
-    assert_eq!(reaper(&["list", "--pgid", &pgid, "-s", tok, "--format", "pid"]).expect(0).pids(), vec![fx.pid()]);
+    assert_eq!(
+        reaper(&["list", "--pgid", &pgid, "--signature", tok, "--format", "pid"]).expect(0).pids(),
+        vec![fx.pid()]
+    );
 }
 
 #[test]
@@ -207,7 +216,7 @@ fn kernel_threads_are_never_listed() {
 
 #[test]
 fn nothing_matched_exits_1_and_prints_nothing() {
-    let run = reaper(&["list", "-s", &token("nothing")]);
+    let run = reaper(&["list", "--signature", &token("nothing")]);
     run.expect(1);
     assert_eq!(run.stdout(), "");
 }

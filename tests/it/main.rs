@@ -9,6 +9,7 @@
 mod adversarial;
 mod adversarial_kill;
 mod docs;
+mod edges;
 mod engine;
 #[cfg(target_os = "linux")]
 mod guard_thread;

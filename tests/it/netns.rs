@@ -81,10 +81,10 @@ impl Drop for ContainerCgroup {
     }
 }
 
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
         let dir = std::env::temp_dir().join(token(tag));
         std::fs::create_dir_all(&dir).expect("temp dir");
         TempDir(dir)
@@ -98,24 +98,24 @@ impl Drop for TempDir {
 }
 
 /// What each reaper run of a scenario said: exit code, stdout, stderr, by the run's name.
-struct Runs(HashMap<String, (i32, String, String)>, String);
+pub(crate) struct Runs(HashMap<String, (i32, String, String)>, String);
 
 impl Runs {
     #[track_caller]
-    fn get(&self, name: &str) -> (i32, &str, &str) {
+    pub(crate) fn get(&self, name: &str) -> (i32, &str, &str) {
         let (code, out, err) = self.0.get(name).unwrap_or_else(|| panic!("no run {name}; scenario said:\n{}", self.1));
         (*code, out, err)
     }
 
     #[track_caller]
-    fn expect(&self, name: &str, code: i32) -> (&str, &str) {
+    pub(crate) fn expect(&self, name: &str, code: i32) -> (&str, &str) {
         let (c, out, err) = self.get(name);
         assert_eq!(c, code, "{name}\nstdout:\n{out}\nstderr:\n{err}\nscenario:\n{}", self.1);
         (out, err)
     }
 
     #[track_caller]
-    fn json(&self, name: &str) -> serde_json::Value {
+    pub(crate) fn json(&self, name: &str) -> serde_json::Value {
         let (_, out, _) = self.get(name);
         serde_json::from_str(out).unwrap_or_else(|e| panic!("{name}: not JSON ({e}):\n{out}"))
     }
@@ -139,7 +139,7 @@ open(sys.argv[1]+".t","w").write(str(s.getsockname()[1])); os.rename(sys.argv[1]
 
 /// Runs `script` (after [`PRELUDE`]) as PID 1 of a new PID namespace, with `$D` a directory of
 /// its own, `$0` the token and `args` as `$1...`; returns every run it recorded.
-fn scenario(token: &str, script: &str, args: &[&str]) -> Runs {
+pub(crate) fn scenario(token: &str, script: &str, args: &[&str]) -> Runs {
     let tmp = TempDir::new("netns-runs");
     let mut cmd = wrapper_cmd("unshare");
     let body = format!("{PRELUDE}\n{script}");

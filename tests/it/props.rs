@@ -152,3 +152,86 @@ fn sequence_display_keeps_sub_millisecond_waits() {
     assert!(parse_duration("87601h").is_err());
     assert_eq!(parse_duration("87600h").unwrap(), Duration::from_secs(315_360_000));
 }
+
+// Names are bytes: whatever a process calls itself, every /proc parser still reads the rest of
+// its record, and a real process named so is read whole (never dropped for its name).
+#[cfg(target_os = "linux")]
+mod names_are_bytes {
+    use proptest::prelude::*;
+    use reaper::procfs;
+
+    /// `/proc/PID/status` as the kernel writes it for a process named `name` (it escapes `\n`
+    /// and `\\` in the name, and nothing else).
+    fn status_file(name: &[u8], tgid: u32, uid: u32) -> Vec<u8> {
+        let mut out = b"Name:\t".to_vec();
+        for &b in name {
+            match b {
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                _ => out.push(b),
+            }
+        }
+        out.extend_from_slice(
+            format!(
+                "\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t{tgid}\nNgid:\t0\nPid:\t{tgid}\nPPid:\t1\n\
+                 Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t0\t0\t0\t0\nNSpid:\t{tgid}\n"
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    /// Writes `name` as this process's kernel name (`/proc/self/comm` names the thread-group
+    /// leader, which a process may rename); `false` if the kernel refused.
+    fn rename_self(name: &[u8]) -> bool {
+        std::fs::write("/proc/self/comm", name).is_ok()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_name_leaves_status_readable(
+            name in proptest::collection::vec(any::<u8>(), 0..=64),
+            tgid in 1u32..,
+            uid in any::<u32>(),
+        ) {
+            let status = status_file(&name, tgid, uid);
+            prop_assert_eq!(procfs::parse_status_uid(&status), Some(uid));
+            prop_assert_eq!(procfs::parse_status_tgid(&status), Some(tgid));
+            prop_assert_eq!(procfs::parse_status_nspid(&status), Some(vec![tgid]));
+        }
+
+        #[test]
+        fn status_and_fd_parsers_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = procfs::parse_status_tgid(&buf);
+            let _ = procfs::parse_status_nspid(&buf);
+            let _ = procfs::status_field(&buf, b"Uid");
+            let _ = procfs::parse_stat_usage(&buf);
+            let _ = procfs::parse_pipe_link(&buf);
+            let _ = procfs::parse_fdinfo_flags(&buf);
+            let _ = procfs::parse_uptime(&buf);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        // The real thing: this test process takes arbitrary bytes as its kernel name (cut
+        // mid-character, `)`, blanks, escapes, anything but NUL), and reaper reads it whole.
+        #[test]
+        fn a_real_process_is_never_dropped_for_its_name(name in proptest::collection::vec(1u8..=255, 1..=15)) {
+            let me = std::process::id();
+            let before = std::fs::read("/proc/self/comm").unwrap_or_default();
+            prop_assume!(rename_self(&name));
+            let read = reaper::read_process(me);
+            let stat_name = std::fs::read("/proc/self/comm").unwrap_or_default();
+            rename_self(before.strip_suffix(b"\n").unwrap_or(&before));
+            let p = read.ok_or_else(|| TestCaseError::fail(format!("pid {me} dropped for the name {name:?}")))?;
+            prop_assert_eq!(p.pid, me);
+            prop_assert_eq!(p.uid, nix::unistd::getuid().as_raw());
+            let kernel = stat_name.strip_suffix(b"\n").unwrap_or(&stat_name);
+            prop_assert_eq!(p.name, String::from_utf8_lossy(kernel).into_owned());
+        }
+    }
+}

@@ -498,7 +498,7 @@ fn proc_probe_script() -> String {
 # Until the subshell has exec'd (bounded): before that it is still bash, and pgrep finds nothing.
 pg=; i=0; while [ -z "$pg" ] && [ $i -lt 1000 ]; do pg=$(pgrep -f "^$0-victim 600\$" | tr '\n' ,); i=$((i+1)); [ -n "$pg" ] || sleep 0.01; done
 while read -r key val; do [ "$key" = NSpid: ] && nspid=$(echo $val | tr ' ' /); done < /proc/self/status
-"{REAPER}" kill -s "$0-victim" --yes --timeout 10s >&2; k=$?
+"{REAPER}" kill --signature "$0-victim" --yes --timeout 10s >&2; k=$?
 kill -KILL $bg 2>/dev/null; wait $bg; w=$?
 echo "PROBE bg=$bg pgrep=$pg self=$$ nspid=$nspid kill=$k wait=$w""#,
         REAPER = REAPER
@@ -557,8 +557,8 @@ fn reaper_refuses_a_proc_of_another_pid_namespace() {
     let script = format!(
         r#"(exec -a "$0-victim" sleep 600) & v=$!
 R="{REAPER}"
-"$R" kill -s "$0-victim" --yes --timeout 1s; echo "kill=$?"
-"$R" list -s "$0-victim"; echo "list=$?"
+"$R" kill --signature "$0-victim" --yes --timeout 1s; echo "kill=$?"
+"$R" list --signature "$0-victim"; echo "list=$?"
 "$R" tree "$v"; echo "tree=$?"
 "$R" wait --pid "$v" --timeout 10s; echo "wait=$?"
 "$R" run -- echo "$0-ran"; echo "run=$?"

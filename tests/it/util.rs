@@ -332,8 +332,10 @@ pub struct Stat {
 
 /// `/proc/PID/stat`, if the process exists.
 pub fn stat(pid: u32) -> Option<Stat> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+    // Bytes: the name between the parentheses need not be UTF-8; what follows it is ASCII.
+    let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let s = String::from_utf8_lossy(&b[b.iter().rposition(|&c| c == b')')? + 1..]).into_owned();
+    let rest: Vec<&str> = s.split_whitespace().collect();
     Some(Stat {
         state: rest.first()?.chars().next()?,
         ppid: rest.get(1)?.parse().ok()?,
@@ -358,7 +360,7 @@ pub fn frozen(pid: u32) -> bool {
 
 /// `/proc/PID/comm`, trimmed (empty when it is gone).
 pub fn comm(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_string()
+    String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/comm")).unwrap_or_default()).trim().to_string()
 }
 
 /// The pids of `pid`'s children (of its main thread).

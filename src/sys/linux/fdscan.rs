@@ -23,14 +23,6 @@ pub struct PipeEnd {
     pub write: bool,
 }
 
-impl PipeEnd {
-    /// Whether `other` is the far end of the same pipe: it reads what this end writes, or
-    /// writes what this end reads.
-    pub fn faces(&self, other: &PipeEnd) -> bool {
-        self.inode == other.inode && ((self.write && other.read) || (self.read && other.write))
-    }
-}
-
 /// The pipe end behind `/proc/PID/fd/FD`, if that fd is a pipe.
 fn pipe_end(pid: u32, fd_name: &[u8]) -> Option<PipeEnd> {
     let dir = proc_dir().ok()?;
@@ -53,17 +45,13 @@ pub fn own_pipe_ends() -> Vec<PipeEnd> {
     out
 }
 
-/// Whether `pid` holds the far end of one of the pipes in `mine` (see [`PipeEnd::faces`]):
-/// it reads what we write or writes what we read. Reads its fd table; `false` when that is
-/// unreadable.
-pub fn holds_far_end(pid: u32, mine: &[PipeEnd]) -> bool {
-    if mine.is_empty() {
-        return false;
-    }
-    let Ok(proc_dir) = proc_dir() else { return false };
+/// Every pipe end in `pid`'s fd table, with its fd number; empty when the table is unreadable.
+fn pipe_ends_of(pid: u32) -> Vec<(u32, PipeEnd)> {
+    let mut out = Vec::new();
+    let Ok(proc_dir) = proc_dir() else { return out };
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let Ok(fd_dir) = rustix::fs::openat(proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) else {
-        return false;
+        return out;
     };
     let mut dents = DirentBuf::new();
     let mut link = [0u8; 64];
@@ -79,18 +67,63 @@ pub fn holds_far_end(pid: u32, mine: &[PipeEnd]) -> bool {
             let Ok(len) = rustix::fs::readlinkat_raw(&fd_dir, cname, &mut link) else {
                 continue;
             };
-            let Some(inode) = procfs::parse_pipe_link(&link[..len.min(link.len())]) else { continue };
-            if !mine.iter().any(|m| m.inode == inode) {
+            if procfs::parse_pipe_link(&link[..len.min(link.len())]).is_none() {
                 continue;
             }
-            if let Some(end) = pipe_end(pid, name)
-                && mine.iter().any(|m| m.faces(&end))
-            {
-                return true;
+            let fd = std::str::from_utf8(name).ok().and_then(|n| n.parse().ok());
+            if let (Some(fd), Some(end)) = (fd, pipe_end(pid, name)) {
+                out.push((fd, end));
             }
         }
     }
-    false
+    out
+}
+
+/// Which of `members` (the processes of our process group) are in our pipeline: connected to
+/// the pipes in `mine` (our stdin, stdout, stderr) directly or through other stages, as in
+/// `reaper kill ... | tee log | cat`, where `cat` reads what `tee` writes.
+///
+/// The pipeline is followed one way from each end: downstream, a member that reads a pipe the
+/// pipeline writes is a stage, and what its stdout and stderr write is the pipeline's too;
+/// upstream, a member that writes a pipe the pipeline reads is a stage, and its stdin is the
+/// pipeline's. Direction matters: a background job that writes to the same pipe as reaper
+/// (a script's log) faces none of the pipeline's ends and is not a stage. Only stdio carries
+/// the pipeline on (fds 0-2): other pipes a stage holds (a make jobserver's) do not join it.
+pub fn pipeline_partners(mine: &[PipeEnd], members: &[u32]) -> Vec<u32> {
+    if mine.is_empty() {
+        return Vec::new();
+    }
+    let tables: Vec<(u32, Vec<(u32, PipeEnd)>)> =
+        members.iter().map(|&pid| (pid, pipe_ends_of(pid))).filter(|(_, ends)| !ends.is_empty()).collect();
+    let mut down: Vec<u64> = mine.iter().filter(|e| e.write).map(|e| e.inode).collect();
+    let mut up: Vec<u64> = mine.iter().filter(|e| e.read).map(|e| e.inode).collect();
+    let mut partners: Vec<u32> = Vec::new();
+    loop {
+        let mut grew = false;
+        for (pid, ends) in &tables {
+            if partners.contains(pid) {
+                continue;
+            }
+            let reads_down = ends.iter().any(|(_, e)| e.read && down.contains(&e.inode));
+            let writes_up = ends.iter().any(|(_, e)| e.write && up.contains(&e.inode));
+            if !reads_down && !writes_up {
+                continue;
+            }
+            partners.push(*pid);
+            grew = true;
+            for (_, e) in ends.iter().filter(|(fd, _)| *fd <= 2) {
+                if reads_down && e.write && !down.contains(&e.inode) {
+                    down.push(e.inode);
+                }
+                if writes_up && e.read && !up.contains(&e.inode) {
+                    up.push(e.inode);
+                }
+            }
+        }
+        if !grew {
+            return partners;
+        }
+    }
 }
 
 /// How many threads scan fd tables: the scan is system-call bound and processes are
@@ -103,7 +136,49 @@ fn scan_threads(pids: usize) -> usize {
 
 /// Scans fd tables for the sockets in `inodes`: every process when `among` is `None`. Every
 /// holder is found (a socket shared across fork has several).
+///
+/// The leaders' tables (`/proc/PID/fd`) first. A thread that called `unshare(CLONE_FILES)` has
+/// a table of its own, which its leader's does not show: only when some inode is still without
+/// a holder are the other threads' tables (`/proc/PID/task/TID/fd`) read, and only those that
+/// are not the leader's (`kcmp`), so the common case costs nothing more.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
+    let mut scan = scan_leaders(inodes, among);
+    let missing: InodeSet = inodes.iter().filter(|i| !scan.holders.contains_key(i)).copied().collect();
+    if missing.is_empty() || scan.error.is_some() {
+        return scan;
+    }
+    let Ok(proc_dir) = proc_dir() else { return scan };
+    let mut w = Scanner::new(proc_dir, &missing);
+    let mut tids = Vec::new();
+    for &pid in &scan.scanned {
+        w.scan_private_tables(pid, &mut tids);
+    }
+    let found = w.finish();
+    scan.denied |= found.denied;
+    for (inode, pids) in found.holders {
+        let holders = scan.holders.entry(inode).or_default();
+        holders.extend(pids);
+        holders.sort_unstable();
+        holders.dedup();
+    }
+    scan
+}
+
+/// `KCMP_FILES`: whether two tasks share one fd table.
+const KCMP_FILES: nix::libc::c_int = 2;
+
+/// Whether task `tid` of process `pid` has an fd table of its own (`unshare(CLONE_FILES)`);
+/// `true` when the kernel cannot say (no `kcmp`), so that its table is read.
+fn has_own_fd_table(pid: u32, tid: u32) -> bool {
+    // SAFETY: kcmp takes two pids, a type and two integer indices (unused for KCMP_FILES); it
+    // reads no memory of ours.
+    let rc = unsafe {
+        nix::libc::syscall(nix::libc::SYS_kcmp, pid as nix::libc::pid_t, tid as nix::libc::pid_t, KCMP_FILES, 0, 0)
+    };
+    rc != 0
+}
+
+fn scan_leaders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
     let proc_dir = match proc_dir() {
         Ok(dir) => dir,
         Err(e) => return HolderScan::failed(format!("opening /proc: {e}")),
@@ -195,18 +270,67 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Reads `/proc/PID/fd`: one `getdents64` for the names (procfs returns them all at once
-    /// when they fit), then one `readlinkat` per fd, relative to the directory.
+    /// Reads `/proc/PID/fd`, see [`Scanner::scan_table`]; `pid` counts as scanned when it
+    /// could be read.
     fn scan(&mut self, pid: u32) {
+        if self.scan_table(pid, b"fd") {
+            self.scan.scanned.push(pid);
+        }
+    }
+
+    /// Reads the tables of `pid`'s threads that do not share its own (`tids` is a reused
+    /// buffer); what they hold is held by `pid`.
+    fn scan_private_tables(&mut self, pid: u32, tids: &mut Vec<u32>) {
+        use rustix::fs::{AtFlags, StatxFlags};
+        let task = PidPath::new(pid, b"task");
+        // procfs counts the threads in the link count of `task` (2 + threads): one `statx`
+        // tells a single-threaded process, most of them, which has no other table.
+        match rustix::fs::statx(self.proc_dir, task.as_cstr(), AtFlags::empty(), StatxFlags::NLINK) {
+            Ok(st) if st.stx_nlink <= 3 => return,
+            _ => {}
+        }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd_dir = match rustix::fs::openat(self.proc_dir, PidPath::new(pid, b"fd").as_cstr(), flags, Mode::empty()) {
+        let Ok(dir) = rustix::fs::openat(self.proc_dir, task.as_cstr(), flags, Mode::empty()) else {
+            return;
+        };
+        tids.clear();
+        while let Ok(n) = self.dents.fill(&dir) {
+            if n == 0 {
+                break;
+            }
+            tids.extend(self.dents.names(n).filter_map(|name| std::str::from_utf8(name).ok()?.parse::<u32>().ok()));
+            if n + MAX_DIRENT <= self.dents.capacity() {
+                break; // procfs had nothing more to give (see `scan_table`)
+            }
+        }
+        for &tid in tids.iter().filter(|&&t| t != pid) {
+            if has_own_fd_table(pid, tid) {
+                let mut leaf = *b"task/0000000000/fd";
+                let digits = tid.to_string();
+                let len = 5 + digits.len();
+                leaf[5..len].copy_from_slice(digits.as_bytes());
+                leaf.copy_within(15..18, len);
+                self.scan_table(pid, &leaf[..len + 3]);
+            }
+        }
+    }
+
+    /// Reads the fd table `/proc/PID/LEAF` (`fd`, or a thread's `task/TID/fd`): one
+    /// `getdents64` for the names (procfs returns them all at once when they fit), then one
+    /// `readlinkat` per fd, relative to the directory. `false` when it could not be read.
+    fn scan_table(&mut self, pid: u32, leaf: &[u8]) -> bool {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd_dir = match rustix::fs::openat(self.proc_dir, PidPath::new(pid, leaf).as_cstr(), flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::ACCESS | Errno::PERM) => {
                 self.scan.denied = true;
-                return;
+                return false;
             }
-            Err(Errno::NOENT | Errno::SRCH) => return, // vanished mid-scan: nothing to report
-            Err(e) => return self.fail(pid, e),
+            Err(Errno::NOENT | Errno::SRCH) => return false, // vanished mid-scan: nothing to report
+            Err(e) => {
+                self.fail(pid, e);
+                return false;
+            }
         };
         let mut link = [0u8; 64];
         loop {
@@ -214,10 +338,13 @@ impl<'a> Scanner<'a> {
                 Ok(n) => n,
                 Err(Errno::ACCESS | Errno::PERM) => {
                     self.scan.denied = true;
-                    return;
+                    return false;
                 }
                 Err(Errno::NOENT | Errno::SRCH) => break, // exited while we read: what was read stands
-                Err(e) => return self.fail(pid, e),
+                Err(e) => {
+                    self.fail(pid, e);
+                    return false;
+                }
             };
             if n == 0 {
                 break;
@@ -240,7 +367,7 @@ impl<'a> Scanner<'a> {
                     Err(Errno::ACCESS | Errno::PERM) => {
                         // The table exists but its links are hidden from us.
                         self.scan.denied = true;
-                        return;
+                        return false;
                     }
                     Err(_) => continue, // closed since the listing
                 };
@@ -260,7 +387,7 @@ impl<'a> Scanner<'a> {
                 break;
             }
         }
-        self.scan.scanned.push(pid);
+        true
     }
 }
 
@@ -279,11 +406,9 @@ mod tests {
         let (re, we) = (end(&r), end(&w));
         assert_eq!(re.inode, we.inode);
         assert!(re.read && !re.write && we.write && !we.read);
-        assert!(re.faces(&we) && we.faces(&re));
-        assert!(!we.faces(&we) && !re.faces(&re));
-        // We hold both ends, so we hold the far end of each.
-        assert!(holds_far_end(me, &[we]));
-        assert!(!holds_far_end(me, &[PipeEnd { inode: we.inode + 1, read: false, write: true }]));
+        // We hold both ends, so we read what the write end writes.
+        assert_eq!(pipeline_partners(&[we], &[me]), vec![me]);
+        assert!(pipeline_partners(&[PipeEnd { inode: we.inode + 1, read: false, write: true }], &[me]).is_empty());
     }
 
     /// The inode of a socket we hold, the way sock_diag reports it.

@@ -24,7 +24,7 @@ mod sockets;
 mod spawn;
 
 pub use cgroup::finish_cgroup;
-pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
+pub use fdscan::{PipeEnd, own_pipe_ends, pipeline_partners, scan_socket_holders};
 #[cfg(not(feature = "portable"))]
 pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
 #[cfg(not(feature = "portable"))]

@@ -251,14 +251,15 @@ pub fn read_environ(pid: u32) -> Option<Vec<String>> {
 /// cgroup namespace). `None` when it is gone or has no v2 line.
 pub fn read_cgroup(pid: u32) -> Option<String> {
     with_proc_file(pid, b"cgroup", |b| {
-        std::str::from_utf8(b).ok()?.lines().find_map(|l| l.strip_prefix("0::")).map(str::to_string)
+        // Bytes first: one path that is not UTF-8 must not hide the v2 line.
+        b.split(|&c| c == b'\n').find_map(|l| l.strip_prefix(b"0::")).map(|p| String::from_utf8_lossy(p).into_owned())
     })
 }
 
 /// The whole of `/proc/PID/cgroup`: every hierarchy's line (v1 ones included, where a container
 /// runtime may name the container too).
 pub fn read_cgroup_file(pid: u32) -> Option<String> {
-    with_proc_file(pid, b"cgroup", |b| std::str::from_utf8(b).ok().map(str::to_string))
+    with_proc_file(pid, b"cgroup", |b| Some(String::from_utf8_lossy(b).into_owned()))
 }
 
 /// The executable of `pid` (unreadable for other users' processes when not root).

@@ -67,18 +67,36 @@ pub fn parse_stat_usage(buf: &[u8]) -> Option<(u64, u64)> {
     Some((utime.saturating_add(stime), u64::try_from(rss).unwrap_or(0)))
 }
 
+/// The value of the `KEY:` line of a `/proc/PID/status` file, as bytes. The file is read as
+/// bytes, never as text: its `Name:` line is the kernel's name of the process, which can be any
+/// bytes (a file name cut mid-character at 15 bytes, or whatever `prctl(PR_SET_NAME)` set), and
+/// must never make the other lines unreadable. A name cannot forge a line: the kernel escapes
+/// a newline in it.
+pub fn status_field<'a>(buf: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    buf.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(key)?.strip_prefix(b":"))
+}
+
+/// A decimal number among ASCII blanks (` `, `\t`).
+fn number<T: std::str::FromStr>(field: &[u8]) -> Option<T> {
+    std::str::from_utf8(field.trim_ascii()).ok()?.parse().ok()
+}
+
 /// The real uid from `/proc/PID/status` (`Uid:` line, first number).
 pub fn parse_status_uid(buf: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(buf).ok()?;
-    let line = text.lines().find(|l| l.starts_with("Uid:"))?;
-    line["Uid:".len()..].split_ascii_whitespace().next()?.parse().ok()
+    let field = status_field(buf, b"Uid")?;
+    number(field.trim_ascii().split(u8::is_ascii_whitespace).next()?)
 }
 
 /// The thread-group id (the process a task belongs to) from `/proc/PID/status` (`Tgid:`).
 pub fn parse_status_tgid(buf: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(buf).ok()?;
-    let line = text.lines().find(|l| l.starts_with("Tgid:"))?;
-    line["Tgid:".len()..].trim().parse().ok()
+    number(status_field(buf, b"Tgid")?)
+}
+
+/// The pids of the process in each PID namespace from `/proc`'s down to its own (`NSpid:`,
+/// outermost first); `None` when there is no such line (Linux < 4.1).
+pub fn parse_status_nspid(buf: &[u8]) -> Option<Vec<u32>> {
+    let field = status_field(buf, b"NSpid")?;
+    Some(field.split(u8::is_ascii_whitespace).filter(|f| !f.is_empty()).filter_map(number).collect())
 }
 
 /// Splits `/proc/PID/cmdline` into arguments. Invalid UTF-8 is replaced (for matching and
@@ -212,6 +230,12 @@ mod tests {
     fn status_uid() {
         assert_eq!(parse_status_uid(b"Name:\tx\nUid:\t1000\t1000\t1000\t1000\n"), Some(1000));
         assert_eq!(parse_status_uid(b"Name:\tx\n"), None);
+        // A name that is not UTF-8 (a file name cut mid-character) leaves the other lines readable.
+        let cut = b"Name:\tapp_\xe3\x82\xb5\xe3\x83\xbc\xe3\x83\x90\xe3\x83\nTgid:\t77\nUid:\t0\t0\t0\t0\n";
+        assert_eq!(parse_status_uid(cut), Some(0));
+        assert_eq!(parse_status_tgid(cut), Some(77));
+        assert_eq!(parse_status_nspid(b"Name:\t\xff\nNSpid:\t4242\t7\n"), Some(vec![4242, 7]));
+        assert_eq!(parse_status_nspid(b"Name:\tx\n"), None);
     }
 
     #[test]

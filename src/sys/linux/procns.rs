@@ -20,7 +20,8 @@ use crate::error::{Error, Result};
 /// `/proc/self/status`.
 pub fn check_own_proc() -> Result<()> {
     let own = std::process::id();
-    let status = match std::fs::read_to_string("/proc/self/status") {
+    // Bytes, not text: the `Name:` line is whatever name reaper was started under.
+    let status = match std::fs::read("/proc/self/status") {
         Ok(s) => s,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(Error::ForeignProc(format!(
@@ -30,8 +31,8 @@ pub fn check_own_proc() -> Result<()> {
         }
         Err(e) => return Err(Error::io("reading /proc/self/status", e)),
     };
-    let shown: Vec<u32> = match status.lines().find_map(|l| l.strip_prefix("NSpid:")) {
-        Some(list) => list.split_whitespace().filter_map(|p| p.parse().ok()).collect(),
+    let shown: Vec<u32> = match super::procfs::parse_status_nspid(&status) {
+        Some(list) => list,
         // No NSpid line (Linux < 4.1): where /proc/self points is the pid /proc knows us by.
         None => std::fs::read_link("/proc/self")
             .ok()
