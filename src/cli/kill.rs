@@ -312,6 +312,9 @@ pub(crate) fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
         let mark = if t.matched { "* " } else { "  " };
         let indent = "   ".repeat(node.last.len());
         let _ = writeln!(s, "{indent}{mark}{} {}  ({}){}", t.pid, command(t), sanitize(&t.user), note(t));
+        if let Some(o) = &t.origin {
+            s.push_str(&super::why::chain_text(o, &format!("{indent}     ")));
+        }
     }
     s
 }

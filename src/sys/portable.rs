@@ -44,6 +44,7 @@ pub use super::portable_signal::{Signaller, scan_tree};
 #[cfg(windows)]
 pub use super::windows_guard::wait_pid_exit;
 pub use platform::is_session_subreaper;
+pub use super::portable_origin::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
 
 /// What pins a process for a plan: nothing where there are no pidfds (the engine checks pid and
 /// start time again before every signal).

@@ -11,6 +11,7 @@ pub mod guard;
 // Under `portable` the portable backend answers for sockets (stubs for namespaces there).
 #[cfg(not(feature = "portable"))]
 mod netns;
+mod origin;
 // The kill engine's `Control` of pidfds pins `sys::PinHandle`: the portable backend's then.
 #[cfg(not(feature = "portable"))]
 pub mod pidfd;
@@ -35,5 +36,6 @@ pub use proc::{
     exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cgroup_file, read_cmdline, read_environ, read_exe,
     read_process, read_stat, read_usage, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
+pub use origin::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
 pub use procns::check_own_proc;
 pub use sockets::{lingering_expiry, listening_sockets, sockets};

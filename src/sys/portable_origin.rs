@@ -1,0 +1,50 @@
+//! Provenance records on the sysinfo backend (macOS, Windows, and Linux under the `portable`
+//! feature). Read here: the working directory (sysinfo). Not read here: the controlling
+//! terminal (sysinfo has none), cgroups and so systemd units and containers (Linux's), engine
+//! API sockets. The platform's own service manager is asked in its own file: launchd jobs in
+//! `macos_origin.rs`, Windows services in `windows_origin.rs`.
+
+use std::path::PathBuf;
+
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+
+use crate::model::ServiceRecord;
+
+/// No controlling terminal is read on this backend.
+pub fn read_tty(_pid: u32) -> Option<String> {
+    None
+}
+
+/// The working directory of `pid`, when sysinfo can read it.
+pub fn read_cwd(pid: u32) -> Option<PathBuf> {
+    let mut sys = System::new();
+    let spid = Pid::from_u32(pid);
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[spid]),
+        false,
+        ProcessRefreshKind::nothing().with_cwd(UpdateKind::Always),
+    );
+    sys.process(spid)?.cwd().map(PathBuf::from)
+}
+
+/// systemd is Linux's init: never running here.
+pub fn systemd_running() -> bool {
+    false
+}
+
+/// Containers are Linux's: no engine socket is asked here.
+pub fn container_restart_policy(_runtime: &str, _id: &str) -> Option<String> {
+    None
+}
+
+/// The launchd job (macOS) or Windows service that runs `pid`.
+#[cfg(target_os = "macos")]
+pub use super::macos_origin::service_of;
+#[cfg(windows)]
+pub use super::windows_origin::service_of;
+
+/// Linux under the `portable` feature: no launchd, no service control manager.
+#[cfg(target_os = "linux")]
+pub fn service_of(_pid: u32) -> Option<ServiceRecord> {
+    None
+}
