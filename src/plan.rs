@@ -366,7 +366,12 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
 
 /// `p` skipped because `by` starts it again when it ends: signalling it is in vain. The reason
 /// names the supervisor, its policy and the command that stops it the right way.
-fn skipped_supervised(snap: &mut Snapshot, p: &Process, origin: &crate::origin::Origin, by: &crate::origin::Cause) -> Skipped {
+fn skipped_supervised(
+    snap: &mut Snapshot,
+    p: &Process,
+    origin: &crate::origin::Origin,
+    by: &crate::origin::Cause,
+) -> Skipped {
     let flag = format!("--pid {}", p.pid);
     let policy = by.policy.as_ref().map_or_else(String::new, |x| format!(" ({x})"));
     let stop = by.stop.clone().or_else(|| origin.stop.clone());

@@ -118,9 +118,9 @@ fn includes(conf: &Path, files: &str) -> Vec<PathBuf> {
                 .filter_map(|e| e.ok())
                 .map(|e| e.path())
                 .filter(|p| {
-                    p.file_name().map(|n| n.to_string_lossy().into_owned()).is_some_and(|n| {
-                        n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post)
-                    })
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .is_some_and(|n| n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post))
                 })
                 .collect();
             found.sort();
@@ -183,13 +183,17 @@ fn supervisord(sup: &Process, child: &Process, env: Option<&Env>, unread: &mut V
     if let Some(conf) = &conf {
         c.source = format!("{}, {}", c.source, conf.display());
     }
-    let policy = section.map(|kv| kv.iter().find(|(k, _)| k == "autorestart").map_or("unexpected", |(_, v)| v.as_str()));
+    let policy =
+        section.map(|kv| kv.iter().find(|(k, _)| k == "autorestart").map_or("unexpected", |(_, v)| v.as_str()));
     (c.restarts, c.policy) = match policy.map(str::to_ascii_lowercase).as_deref() {
         Some("true") => (Restarts::Yes, Some("autorestart=true".to_string())),
         Some("false") => (Restarts::No, Some("autorestart=false".to_string())),
         Some("unexpected") => (
             Restarts::Yes,
-            Some("autorestart=unexpected (the default): it restarts after an exit it did not expect, a signal included".into()),
+            Some(
+                "autorestart=unexpected (the default): it restarts after an exit it did not expect, a signal included"
+                    .into(),
+            ),
         ),
         Some(other) => (Restarts::Unknown, Some(format!("autorestart={other}"))),
         None => (Restarts::Unknown, None),
@@ -270,7 +274,8 @@ fn watcher(anc: &Process) -> Option<Cause> {
         "cargo-watch"
     } else if prog == "watchexec" {
         "watchexec"
-    } else if (prog == "dotnet" && a.get(1).is_some_and(|x| x == "watch")) || a.iter().any(|x| x.ends_with("dotnet-watch.dll"))
+    } else if (prog == "dotnet" && a.get(1).is_some_and(|x| x == "watch"))
+        || a.iter().any(|x| x.ends_with("dotnet-watch.dll"))
     {
         "dotnet watch"
     } else {
@@ -289,7 +294,9 @@ mod tests {
 
     #[test]
     fn ini_sections_and_includes() {
-        let s = ini("[supervisord]\nlogfile=/x ; comment\n[program:web]\ncommand = python3 -m http.server 8000\nautorestart=true\n");
+        let s = ini(
+            "[supervisord]\nlogfile=/x ; comment\n[program:web]\ncommand = python3 -m http.server 8000\nautorestart=true\n",
+        );
         assert_eq!(s[0].1, [("logfile".to_string(), "/x".to_string())]);
         assert_eq!(s[1].0, "program:web");
         assert!(s[1].1.contains(&("autorestart".into(), "true".into())));

@@ -37,7 +37,8 @@ pub(super) fn interactive_tty(p: &Process) -> Option<String> {
 /// The session `anc` is, if it is one.
 pub(super) fn classify(anc: &Process, env: Option<&Env>) -> Option<Cause> {
     let prog = program(anc);
-    if anc.name.starts_with("tmux") && (anc.name.contains("server") || args(anc).first().is_some_and(|a| a.contains("server")))
+    if anc.name.starts_with("tmux")
+        && (anc.name.contains("server") || args(anc).first().is_some_and(|a| a.contains("server")))
         || (prog == "tmux" && anc.ppid == 1)
     {
         return Some(tmux(Some(anc.pid), env));
@@ -151,7 +152,8 @@ fn ci(env: &Env) -> Option<Cause> {
         ("GitHub Actions", format!("RUNNER_TRACKING_ID={id}"), detail)
     } else if let Some(id) = env.get("CI_JOB_ID") {
         ("GitLab CI", format!("CI_JOB_ID={id}"), env.get("CI_JOB_NAME").map(|n| format!("job {n}")).unwrap_or_default())
-    } else if let Some(tag) = env.get("BUILD_TAG").filter(|_| env.get("JENKINS_URL").is_some() || env.get("JENKINS_HOME").is_some())
+    } else if let Some(tag) =
+        env.get("BUILD_TAG").filter(|_| env.get("JENKINS_URL").is_some() || env.get("JENKINS_HOME").is_some())
     {
         ("Jenkins", format!("BUILD_TAG={tag}"), String::new())
     } else if let Some(id) = env.get("BUILDKITE_JOB_ID") {

@@ -33,12 +33,12 @@ pub use linux::guard;
 mod portable;
 #[cfg(any(target_os = "macos", windows, feature = "portable"))]
 use portable as backend;
+#[cfg(target_os = "macos")]
+mod macos_origin;
 #[cfg(all(target_os = "linux", feature = "portable"))]
 mod portable_linux;
 #[cfg(any(target_os = "macos", windows, feature = "portable"))]
 mod portable_origin;
-#[cfg(target_os = "macos")]
-mod macos_origin;
 #[cfg(windows)]
 mod windows_origin;
 

@@ -139,6 +139,7 @@ fn failure_actions(scm: &Handle, name: &str) -> (Option<bool>, Option<String>) {
         })
         .collect();
     let restarts = actions.contains(&SC_ACTION_RESTART);
-    let policy = if words.is_empty() { "no failure actions".to_string() } else { format!("on failure: {}", words.join(", ")) };
+    let policy =
+        if words.is_empty() { "no failure actions".to_string() } else { format!("on failure: {}", words.join(", ")) };
     (Some(restarts), Some(policy))
 }

@@ -25,3 +25,4 @@ mod teardown;
 mod trust;
 mod util;
 mod wait;
+mod why;

@@ -28,6 +28,7 @@ pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
 #[cfg(not(feature = "portable"))]
 pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
+pub use origin::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
 #[cfg(not(feature = "portable"))]
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
@@ -36,6 +37,5 @@ pub use proc::{
     exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cgroup_file, read_cmdline, read_environ, read_exe,
     read_process, read_stat, read_usage, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
-pub use origin::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
 pub use procns::check_own_proc;
 pub use sockets::{lingering_expiry, listening_sockets, sockets};
