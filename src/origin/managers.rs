@@ -82,9 +82,12 @@ fn supervisord_conf(sup: &Process) -> Option<PathBuf> {
     places.into_iter().find(|p| p.is_file())
 }
 
-/// The sections of an INI file: `(section, [(key, value)])`.
-fn ini(text: &str) -> Vec<(String, Vec<(String, String)>)> {
-    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+/// One section of an INI file: its name and its `(key, value)` lines, keys in lowercase.
+type Section = (String, Vec<(String, String)>);
+
+/// The sections of an INI file.
+fn ini(text: &str) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
@@ -133,7 +136,7 @@ fn includes(conf: &Path, files: &str) -> Vec<PathBuf> {
 }
 
 /// Every `[program:NAME]` section of supervisord's configuration and its includes.
-fn programs(conf: &Path) -> Option<Vec<(String, Vec<(String, String)>)>> {
+fn programs(conf: &Path) -> Option<Vec<Section>> {
     let text = std::fs::read_to_string(conf).ok()?;
     let mut sections = ini(&text);
     let extra: Vec<PathBuf> = sections

@@ -84,7 +84,7 @@ pub use backend::{
 };
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
-// Provenance (`crate::origin`): the records a process's origin is read from.
+// Provenance (`reaper why`): the records a process's origin is read from.
 pub use backend::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
 
 use std::path::PathBuf;

@@ -17,7 +17,7 @@ pub fn read_tty(_pid: u32) -> Option<String> {
 
 /// The working directory of `pid`, when sysinfo can read it.
 pub fn read_cwd(pid: u32) -> Option<PathBuf> {
-    let mut sys = System::new();
+    let mut sys = System::new().ok()?;
     let spid = Pid::from_u32(pid);
     sys.refresh_processes_specifics(
         ProcessesToUpdate::Some(&[spid]),

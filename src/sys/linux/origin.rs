@@ -81,7 +81,7 @@ fn restart_policy_at(socket: &Path, id: &str) -> Option<String> {
     stream.take(4 << 20).read_to_end(&mut body).ok()?;
     let text = String::from_utf8_lossy(&body);
     let (head, json) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.") || !head.split_whitespace().nth(1).is_some_and(|c| c == "200") {
+    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1).is_none_or(|c| c != "200") {
         return None;
     }
     let value: serde_json::Value = serde_json::from_str(json).ok()?;
