@@ -7,9 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Cause, Env, Kind, Restarts, args, program};
+use super::{Cause, Env, Kind, Restarts, args, program, quote};
 use crate::model::Process;
 use crate::sys;
+
+/// The most of a configuration file read (supervisord's, an included one).
+const CONFIG_LIMIT: u64 = 1 << 20;
 
 /// The supervisor `anc` is, seen from `child` (the process right below it in the ancestry)
 /// and the explained process's environment.
@@ -28,7 +31,7 @@ pub(super) fn classify(anc: &Process, child: &Process, env: Option<&Env>, unread
         let mut c = Cause::new(Kind::Runit, Some(anc.pid), dir.display().to_string(), "runsv's command line");
         c.restarts = Restarts::Yes;
         c.policy = Some("runsv starts the service again whenever it exits".into());
-        c.stop = Some(format!("sv down {}", dir.display()));
+        c.stop = Some(format!("sv down {}", quote(&dir.display().to_string())));
         return Some(c);
     }
     if anc.name == "s6-supervise" {
@@ -36,7 +39,7 @@ pub(super) fn classify(anc: &Process, child: &Process, env: Option<&Env>, unread
         let mut c = Cause::new(Kind::S6, Some(anc.pid), dir.display().to_string(), "s6-supervise's command line");
         c.restarts = Restarts::Yes;
         c.policy = Some("s6-supervise starts the service again whenever it exits".into());
-        c.stop = Some(format!("s6-svc -d {}", dir.display()));
+        c.stop = Some(format!("s6-svc -d {}", quote(&dir.display().to_string())));
         return Some(c);
     }
     watcher(anc)
@@ -137,7 +140,7 @@ fn includes(conf: &Path, files: &str) -> Vec<PathBuf> {
 
 /// Every `[program:NAME]` section of supervisord's configuration and its includes.
 fn programs(conf: &Path) -> Option<Vec<Section>> {
-    let text = std::fs::read_to_string(conf).ok()?;
+    let text = sys::read_regular_file(conf, CONFIG_LIMIT)?;
     let mut sections = ini(&text);
     let extra: Vec<PathBuf> = sections
         .iter()
@@ -145,7 +148,7 @@ fn programs(conf: &Path) -> Option<Vec<Section>> {
         .flat_map(|(_, kv)| kv.iter().filter(|(k, _)| k == "files").flat_map(|(_, v)| includes(conf, v)))
         .collect();
     for f in extra {
-        if let Ok(t) = std::fs::read_to_string(&f) {
+        if let Some(t) = sys::read_regular_file(&f, CONFIG_LIMIT) {
             sections.extend(ini(&t));
         }
     }
@@ -202,9 +205,9 @@ fn supervisord(sup: &Process, child: &Process, env: Option<&Env>, unread: &mut V
         None => (Restarts::Unknown, None),
     };
     if !name.is_empty() {
-        let target = if group != name { format!("{group}:{name}") } else { name };
+        let target = quote(&if group != name { format!("{group}:{name}") } else { name });
         c.stop = Some(match &conf {
-            Some(conf) => format!("supervisorctl -c {} stop {target}", conf.display()),
+            Some(conf) => format!("supervisorctl -c {} stop {target}", quote(&conf.display().to_string())),
             None => format!("supervisorctl stop {target}"),
         });
     }
@@ -228,7 +231,7 @@ fn pm2(god: &Process, child: &Process, env: Option<&Env>, unread: &mut Vec<Strin
                 for e in rd.filter_map(|e| e.ok()) {
                     let file = e.file_name().to_string_lossy().into_owned();
                     let Some(stem) = file.strip_suffix(".pid") else { continue };
-                    let held = std::fs::read_to_string(e.path()).ok().and_then(|t| t.trim().parse::<u32>().ok());
+                    let held = sys::read_regular_file(&e.path(), 64).and_then(|t| t.trim().parse::<u32>().ok());
                     if held == Some(child.pid)
                         && let Some((name, id)) = stem.rsplit_once('-')
                     {
@@ -258,10 +261,10 @@ fn pm2(god: &Process, child: &Process, env: Option<&Env>, unread: &mut Vec<Strin
     c.restart_count = env.and_then(|e| e.get("restart_time")).and_then(|v| v.parse().ok());
     if !name.is_empty() {
         let prefix = match &home {
-            Some(h) if !h.ends_with(".pm2") => format!("PM2_HOME={} ", h.display()),
+            Some(h) if !h.ends_with(".pm2") => format!("PM2_HOME={} ", quote(&h.display().to_string())),
             _ => String::new(),
         };
-        c.stop = Some(format!("{prefix}pm2 stop {name}"));
+        c.stop = Some(format!("{prefix}pm2 stop {}", quote(&name)));
     }
     c
 }

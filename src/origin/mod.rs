@@ -27,9 +27,6 @@ mod managers;
 mod sessions;
 mod units;
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use serde::Serialize;
 
 use crate::model::Process;
@@ -231,6 +228,15 @@ impl Env {
     }
 }
 
+/// `s` as one word of a POSIX shell command line: as it is when it holds only characters no
+/// shell gives a meaning to, else in single quotes. A stop command is meant to be pasted into a
+/// shell, and the names in it (a program's, a unit's, a path) are chosen by whoever started
+/// the process.
+pub fn quote(s: &str) -> String {
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b));
+    if plain { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
+}
+
 /// The file name of a process's argv[0] (a login shell's leading `-` dropped), or its kernel
 /// name.
 pub(crate) fn program(p: &Process) -> String {
@@ -242,27 +248,6 @@ pub(crate) fn program(p: &Process) -> String {
 /// The arguments of a process (empty when not read).
 pub(crate) fn args(p: &Process) -> &[String] {
     p.cmdline.as_deref().unwrap_or_default()
-}
-
-/// Runs a tool the system provides (`systemctl`, `tmux`) and returns its standard output, or
-/// `None` when it is missing, fails or takes longer than `timeout` (then it is ended: it is
-/// reaper's own child).
-pub(crate) fn run_tool(argv: &[&str], timeout: Duration) -> Option<String> {
-    let (first, rest) = argv.split_first()?;
-    let mut child = Command::new(first)
-        .args(rest)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    if !sys::wait_pid_exit(child.id(), Some(timeout)).unwrap_or(false) {
-        let _ = child.kill();
-        let _ = child.wait();
-        return None;
-    }
-    let out = child.wait_with_output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Explains process `pid`: loads what it needs into `snap` (the process, its ancestors, their
@@ -352,6 +337,15 @@ mod tests {
 
     fn cause(kind: Kind, restarts: Restarts, stop: Option<&str>) -> Cause {
         Cause { restarts, stop: stop.map(str::to_string), ..Cause::new(kind, Some(7), "x", "test") }
+    }
+
+    #[test]
+    fn stop_commands_quote_what_a_process_chose() {
+        assert_eq!(quote("web-1:api_2"), "web-1:api_2");
+        assert_eq!(quote("/etc/supervisor/supervisord.conf"), "/etc/supervisor/supervisord.conf");
+        assert_eq!(quote("x; rm -rf ~"), "'x; rm -rf ~'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote(""), "''");
     }
 
     #[test]

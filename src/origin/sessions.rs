@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Cause, Env, Kind, Restarts, args, program, run_tool};
+use super::{Cause, Env, Kind, Restarts, args, program};
 use crate::model::Process;
 use crate::sys;
 
@@ -70,8 +70,11 @@ fn tmux(pid: Option<u32>, env: Option<&Env>) -> Cause {
     let pane = env.and_then(|e| e.get("TMUX_PANE"));
     let socket = var.and_then(|v| v.split(',').next()).filter(|s| !s.is_empty());
     let server = var.and_then(|v| v.split(',').nth(1)).and_then(|s| s.parse::<u32>().ok());
+    // Only a server of the caller's own is asked: a tmux client takes orders from its server,
+    // and the socket's path comes from the process's environment, which it chose.
+    let own = socket.is_some_and(|s| sys::file_owner(std::path::Path::new(s)) == Some(sys::caller_uid()));
     let answer = match (socket, pane) {
-        (Some(s), Some(p)) => run_tool(
+        (Some(s), Some(p)) if own => sys::run_tool(
             &["tmux", "-S", s, "display-message", "-p", "-t", p, "#{session_name}\t#{window_index}\t#{window_name}"],
             TMUX_TIMEOUT,
         ),
@@ -85,6 +88,9 @@ fn tmux(pid: Option<u32>, env: Option<&Env>) -> Cause {
     let mut c = Cause::new(Kind::Tmux, pid.or(server), name, source);
     c.detail = match fields.as_slice() {
         [_, i, w] => Some(format!("window {i} ({w}){}", pane.map_or_else(String::new, |p| format!(", pane {p}")))),
+        _ if socket.is_some() && !own => {
+            Some("session not asked: its tmux server is another user's (run as that user to name it)".into())
+        }
         _ => Some("session unknown (its TMUX variables could not be read or asked)".into()),
     };
     c

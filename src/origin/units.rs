@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Cause, Kind, Restarts, run_tool};
+use super::{Cause, Kind, Restarts, quote};
 use crate::container::{self, Container};
 use crate::model::ServiceRecord;
 use crate::sys;
@@ -86,7 +86,7 @@ fn service(name: &str, user: Option<u32>) -> Cause {
         }
         None => "",
     };
-    c.stop = Some(format!("systemctl {scope}stop {name}"));
+    c.stop = Some(format!("systemctl {scope}stop {}", quote(name)));
     c.restarts = Restarts::Unknown;
     if !sys::systemd_running() {
         c.policy = Some("unknown: systemd is not running here (the cgroup names the unit)".into());
@@ -98,7 +98,7 @@ fn service(name: &str, user: Option<u32>) -> Cause {
         argv.extend(["--user", m.as_str()]);
     }
     argv.extend(["show", "-p", "Restart", "-p", "NRestarts", "--", name]);
-    let Some(out) = run_tool(&argv, SYSTEMCTL_TIMEOUT) else {
+    let Some(out) = sys::run_tool(&argv, SYSTEMCTL_TIMEOUT) else {
         c.policy = Some("unknown: systemctl show did not answer".into());
         return c;
     };
@@ -124,6 +124,7 @@ pub(super) fn platform_service(s: ServiceRecord) -> Cause {
         None => Restarts::Unknown,
     };
     c.policy = s.policy;
+    // The platform layer builds the command; a name the service chose is quoted there too.
     c.stop = Some(s.stop);
     c
 }

@@ -13,7 +13,8 @@ pub fn service_of(pid: u32) -> Option<ServiceRecord> {
     let env = super::read_environ(pid)?;
     let var = |name: &str| env.iter().find_map(|e| e.strip_prefix(name)?.strip_prefix('=').map(str::to_string));
     let label = var("XPC_SERVICE_NAME").filter(|l| !l.is_empty() && l != "0")?;
-    if label.contains('/') || label.starts_with('.') {
+    // Labels are reverse-DNS names; anything else is not put into a command to paste.
+    if label.starts_with('.') || !label.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
         return None;
     }
     let home = var("HOME").map(PathBuf::from);
@@ -28,12 +29,12 @@ pub fn service_of(pid: u32) -> Option<ServiceRecord> {
     }
     let found = places.into_iter().find_map(|(dir, daemon)| {
         let path = dir.join(format!("{label}.plist"));
-        std::fs::read(&path).ok().map(|b| (path, daemon, b))
+        super::read_regular_file(&path, 1 << 20).map(|b| (path, daemon, b))
     });
     let uid = super::read_process(pid).map_or(0, |p| p.uid);
     let (restarts, policy, stop, source) = match found {
         Some((path, daemon, bytes)) => {
-            let keep = keep_alive(&String::from_utf8_lossy(&bytes));
+            let keep = keep_alive(&bytes);
             let stop = if daemon {
                 format!("sudo launchctl bootout system/{label}")
             } else {

@@ -16,7 +16,9 @@
 
 mod contract;
 pub use contract::{Control, Pin};
+mod tool;
 pub(crate) mod tree;
+pub use tool::run_tool;
 
 // With the `portable` feature, Linux builds the macOS/Windows backend instead of its own (so
 // that code runs here); `run`'s guard and the `/proc` parsers stay Linux's, the rest of `linux`
@@ -85,7 +87,9 @@ pub use backend::{
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 // Provenance (`reaper why`): the records a process's origin is read from.
-pub use backend::{container_restart_policy, read_cwd, read_tty, service_of, systemd_running};
+pub use backend::{
+    container_restart_policy, file_owner, read_cwd, read_regular_file, read_tty, service_of, systemd_running,
+};
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -115,6 +119,8 @@ const INTERFACE: () = {
     let _: fn() -> bool = systemd_running;
     let _: fn(&str, &str) -> Option<String> = container_restart_policy;
     let _: fn(u32) -> Option<ServiceRecord> = service_of;
+    let _: fn(&std::path::Path, u64) -> Option<String> = read_regular_file;
+    let _: fn(&std::path::Path) -> Option<u32> = file_owner;
     let _: fn(u32) -> Option<u64> = netns_inode;
     let _: fn(u32) -> Option<NetNs> = net_namespace_of;
     let _: fn() -> Result<Vec<NetNs>> = net_namespaces;

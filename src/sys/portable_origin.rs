@@ -27,6 +27,31 @@ pub fn read_cwd(pid: u32) -> Option<PathBuf> {
     sys.process(spid)?.cwd().map(PathBuf::from)
 }
 
+/// The text of a regular file of at most `limit` bytes read, or `None` (anything but a regular
+/// file is not opened).
+pub fn read_regular_file(path: &std::path::Path, limit: u64) -> Option<String> {
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let mut text = Vec::new();
+    std::fs::File::open(path).ok()?.take(limit).read_to_end(&mut text).ok()?;
+    Some(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The uid that owns `path`.
+#[cfg(unix)]
+pub fn file_owner(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|m| m.uid())
+}
+
+/// Files have no uid owner here.
+#[cfg(windows)]
+pub fn file_owner(_path: &std::path::Path) -> Option<u32> {
+    None
+}
+
 /// systemd is Linux's init: never running here.
 pub fn systemd_running() -> bool {
     false

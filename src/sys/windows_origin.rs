@@ -56,7 +56,11 @@ pub fn service_of(pid: u32) -> Option<ServiceRecord> {
     let (restarts, policy) = failure_actions(&scm, &name);
     Some(ServiceRecord {
         manager: "windows-service".into(),
-        stop: format!("sc stop {name}"),
+        stop: if name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            format!("sc stop {name}")
+        } else {
+            format!("sc stop \"{}\"", name.replace('"', ""))
+        },
         name,
         restarts,
         policy,

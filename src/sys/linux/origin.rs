@@ -47,6 +47,30 @@ pub fn read_cwd(pid: u32) -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsStr::from_bytes(&target.into_bytes())))
 }
 
+/// The text of a regular file of at most `limit` bytes read (a configuration, a pid file), or
+/// `None`. Opened non-blocking and checked to be a regular file before any read: a path a
+/// process chose (a supervisor's `-c`) can name a FIFO or a device, which must not hang reaper.
+pub fn read_regular_file(path: &Path, limit: u64) -> Option<String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32 | rustix::fs::OFlags::NOCTTY.bits() as i32)
+        .open(path)
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut text = Vec::new();
+    file.take(limit).read_to_end(&mut text).ok()?;
+    Some(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The uid that owns `path` (a tmux socket), without following it if it is a link.
+pub fn file_owner(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|m| m.uid())
+}
+
 /// Whether systemd is the init that runs this machine's services.
 pub fn systemd_running() -> bool {
     Path::new("/run/systemd/system").is_dir()
