@@ -112,12 +112,33 @@ fn supervisord_program_is_explained_and_not_killed_in_vain() {
     assert!(out.contains(&format!("program {program}")) && out.contains("autorestart=true"), "{out}");
     assert!(out.contains("restarts: yes") && out.contains(&format!("stop it with: {stop}")), "{out}");
 
+    // The picker: the highlighted process's origin is shown, and Enter refuses it with the
+    // stop command instead of planning a signal.
+    if have("tmux") {
+        // A token of its own: the guard's sweep must not reach supervisord's processes.
+        let picker = crate::util::token("why-pick");
+        let t = TmuxServer { socket: picker.clone(), token: picker.clone() };
+        let line = format!("env NO_COLOR=1 '{REAPER}' pick # {picker}");
+        let out = t.run(&["-f", "/dev/null", "new-session", "-d", "-x", "220", "-y", "40", &line]);
+        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        t.screen_shows("the picker", "filter>");
+        t.run(&["send-keys", "-l", &format!(":{port}")]);
+        t.screen_shows(
+            "the origin of the highlighted process",
+            &format!("origin: supervisord (pid {})", sup.child.id()),
+        );
+        t.run(&["send-keys", "Enter"]);
+        t.screen_shows("the refusal with the stop command", "stop it with: supervisorctl");
+        t.run(&["send-keys", "Escape"]);
+    }
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the picker signalled nothing");
+
     let kill = reaper(&["kill", "--port", &port.to_string(), "--yes"]);
     kill.expect(1);
     let all = kill.stdout() + &kill.stderr();
     assert!(all.contains(&stop), "the stop command is printed:\n{all}");
     assert!(all.contains("supervisord"), "{all}");
-    assert_eq!(stat(pid).map(|s| s.start), Some(started), "the holder was not signalled:\n{all}");
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the holder was not signalled:\n{all}");
 
     // The printed command is the right way: the port is free afterwards, for good.
     let out = Command::new("sh").args(["-c", &stop]).output().expect("supervisorctl");
@@ -192,7 +213,7 @@ fn pm2_app_is_explained_and_not_killed_in_vain() {
     kill.expect(1);
     let all = kill.stdout() + &kill.stderr();
     assert!(all.contains(&format!("pm2 stop {app}")) && all.contains("PM2"), "{all}");
-    assert_eq!(stat(pid).map(|s| s.start), Some(started), "the holder was not signalled:\n{all}");
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the holder was not signalled:\n{all}");
 }
 
 /// The cgroup v2 mount point (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host).
@@ -278,6 +299,23 @@ struct TmuxServer {
 impl TmuxServer {
     fn run(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux").arg("-L").arg(&self.socket).args(args).stdin(Stdio::null()).output().expect("tmux")
+    }
+}
+
+impl TmuxServer {
+    /// Waits until the (only) pane's screen contains `text`.
+    #[track_caller]
+    fn screen_shows(&self, what: &str, text: &str) {
+        let mut last = String::new();
+        let start = std::time::Instant::now();
+        while start.elapsed() < DEADLINE {
+            last = String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned();
+            if last.contains(text) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{what}: {text:?} never showed; the screen:\n{last}");
     }
 }
 
