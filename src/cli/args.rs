@@ -271,7 +271,7 @@ pub struct ListArgs {
 /// `reaper why`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit status: 0 every match explained; 1 nothing matched; 2 bad input; 3 a record of a match could not be read (its chain is shown as far as it goes, and the unread records are named).\n\nExamples:\n  reaper why --port 5432\n  reaper why --pid 4242 --format json\n  reaper why --signature 'node .*vite'"
+    after_help = "Exit status: 0 every match explained; 1 nothing matched; 2 bad input; 3 a record of a match could not be read (its chain is shown as far as it goes, and the unread records are named), or a selected port's holder is not visible.\n\nExamples:\n  reaper why --port 5432\n  reaper why --pid 4242 --format json\n  reaper why --signature 'node .*vite'"
 )]
 pub struct WhyArgs {
     /// Output format.

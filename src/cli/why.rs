@@ -33,7 +33,7 @@ pub struct WhyRecord {
 
 /// Runs `reaper why`. Exit 0: every match explained; 1: nothing matched; 3: some record of a
 /// match could not be read (its chain is shown as far as it goes, and what was not read is
-/// named).
+/// named), or a selected port is held by a process that is not visible.
 pub fn why(args: &WhyArgs, style: &Style) -> Result<Exit> {
     let sel = config::selection(&args.select)?;
     let mut snap = Snapshot::new();
@@ -70,13 +70,14 @@ pub fn why(args: &WhyArgs, style: &Style) -> Result<Exit> {
     for s in &matches.unresolved {
         output::warn(output::unresolved(s, "explain"));
     }
-    if records.is_empty() && !style.quiet && args.format == Format::Table {
+    if records.is_empty() && matches.unresolved.is_empty() && !style.quiet && args.format == Format::Table {
         output::warn("no process matches");
     }
-    Ok(if records.is_empty() {
-        Exit::Failure
-    } else if records.iter().any(|r| !r.origin.unread.is_empty()) {
+    // A held port whose process is not visible is not "nothing matched": it cannot be explained.
+    Ok(if !matches.unresolved.is_empty() || records.iter().any(|r| !r.origin.unread.is_empty()) {
         Exit::Error
+    } else if records.is_empty() {
+        Exit::Failure
     } else {
         Exit::Success
     })
