@@ -214,6 +214,15 @@ fn pm2_app_is_explained_and_not_killed_in_vain() {
     let all = kill.stdout() + &kill.stderr();
     assert!(all.contains(&format!("pm2 stop {app}")) && all.contains("PM2"), "{all}");
     assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the holder was not signalled:\n{all}");
+
+    // `--pid` naming it overrides the refusal, and says what will happen; PM2 is watched.
+    let run = reaper(&["kill", "--pid", &pid.to_string(), "--yes", "--format", "json"]);
+    let json = run.json();
+    let note = json["targets"][0]["note"].as_str().unwrap_or_else(|| panic!("a note: {json:#}"));
+    assert!(note.contains("starts it again") && note.contains(&format!("pm2 stop {app}")), "{note}");
+    let god = json["targets"][0]["origin"]["chain"][0]["pid"].clone();
+    assert!(json["supervisors"].as_array().is_some_and(|s| s.iter().any(|x| x["pid"] == god)), "{json:#}");
+    wait_for("the holder to end", || is_dead(pid));
 }
 
 /// The cgroup v2 mount point (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host).
