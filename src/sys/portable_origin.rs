@@ -8,8 +8,6 @@ use std::path::PathBuf;
 
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
-use crate::model::ServiceRecord;
-
 /// No controlling terminal is read on this backend.
 pub fn read_tty(_pid: u32) -> Option<String> {
     None
@@ -70,6 +68,6 @@ pub use super::windows_origin::service_of;
 
 /// Linux under the `portable` feature: no launchd, no service control manager.
 #[cfg(target_os = "linux")]
-pub fn service_of(_pid: u32) -> Option<ServiceRecord> {
+pub fn service_of(_pid: u32) -> Option<crate::model::ServiceRecord> {
     None
 }
