@@ -131,13 +131,20 @@ pub(crate) fn chain_text(o: &Origin, indent: &str) -> String {
 /// starts it again (`origin: supervisord (pid 4200) program web; restarts: yes`).
 pub(crate) fn picker_line(pid: u32) -> Option<String> {
     let o = origin::explain(&mut Snapshot::new(), pid)?;
+    Some(format!("origin: {}", summary(&o)))
+}
+
+/// One line about an origin: the nearest cause, whether something starts it again, and the
+/// stop command (`supervisord (pid 4200) program web; restarts: yes, by ...; stop it with: ...`).
+pub(crate) fn summary(o: &Origin) -> String {
     let first = o.chain.first().map_or_else(|| "unknown".to_string(), |c| c.label());
     let by = match (&o.restarts, &o.restarted_by) {
         (Restarts::Yes, Some(by)) => format!("restarts: yes, by {by}"),
+        (Restarts::Unknown, Some(by)) => format!("restarts: unknown ({by} may)"),
         (r, _) => format!("restarts: {}", r.as_str()),
     };
     let stop = o.stop.as_ref().map_or_else(String::new, |s| format!("; stop it with: {s}"));
-    Some(sanitize(&format!("origin: {first}; {by}{stop}")))
+    sanitize(&format!("{first}; {by}{stop}"))
 }
 
 /// Why the picker refuses to signal `pid`: something starts it again; what to run instead.
