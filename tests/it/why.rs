@@ -296,6 +296,11 @@ fn a_systemd_service_cgroup_names_the_unit() {
         assert_eq!(c["restarts"], "unknown", "{list:#}");
         assert_eq!(list[0]["origin"]["restarts"], "unknown", "{list:#}");
     }
+    // kill's plan says it too, and its JSON carries the origin of the match.
+    let dry = reaper(&["kill", "--port", &port.to_string(), "--dry-run"]).expect(0).stdout();
+    assert!(dry.contains(&format!("origin of {pid}: ")) && dry.contains(&format!("systemctl stop {unit}")), "{dry}");
+    let plan = reaper(&["kill", "--port", &port.to_string(), "--dry-run", "--format", "json"]).expect(0).json();
+    assert_eq!(plan["targets"][0]["origin"]["stop"], format!("systemctl stop {unit}").as_str(), "{plan:#}");
     drop(guard);
 }
 
