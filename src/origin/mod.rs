@@ -305,7 +305,7 @@ pub fn explain(snap: &mut Snapshot, pid: u32) -> Option<Origin> {
         chain.extend(sessions::from_environment(env, &chain));
     }
     if let Some(cgroup) = sys::read_cgroup_file(pid) {
-        chain.extend(units::from_cgroup(&cgroup));
+        chain.extend(units::from_cgroup(pid, &cgroup));
     }
     if let Some(s) = sys::service_of(pid) {
         chain.push(units::platform_service(s));

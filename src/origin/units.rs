@@ -16,20 +16,22 @@ const SYSTEMCTL_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The container and the systemd unit (or scope) a `/proc/PID/cgroup` text names, the
 /// container first (it is inside the unit that runs it).
-pub(super) fn from_cgroup(cgroup: &str) -> Vec<Cause> {
+pub(super) fn from_cgroup(pid: u32, cgroup: &str) -> Vec<Cause> {
     let mut out = Vec::new();
     let container = container::parse(cgroup);
     if let Some(c) = &container {
-        out.push(container_cause(c));
+        out.push(container_cause(pid, c));
     }
-    if let Some(u) = unit(cgroup, container.is_some()) {
+    if let Some(u) = unit(pid, cgroup, container.is_some()) {
         out.push(u);
     }
     out
 }
 
-/// A container, with its engine's restart policy when the API socket answers.
-fn container_cause(c: &Container) -> Cause {
+/// A container, with its engine's restart policy when the API socket answers. The policy
+/// restarts the container when its main process (pid 1 inside it) exits: for any other
+/// process of the container it does not apply.
+fn container_cause(pid: u32, c: &Container) -> Cause {
     let mut cause = Cause::new(Kind::Container, None, c.label(), "/proc/PID/cgroup");
     cause.stop = Some(c.stop_command());
     cause.restarts = Restarts::Unknown;
@@ -41,6 +43,11 @@ fn container_cause(c: &Container) -> Cause {
         };
         cause.source = format!("/proc/PID/cgroup, {}'s API socket", c.runtime);
         cause.policy = Some(format!("restart policy {policy}"));
+        if sys::pid_in_namespace(pid).is_some_and(|p| p != 1) {
+            cause.restarts = Restarts::No;
+            cause.policy =
+                Some(format!("restart policy {policy}, which applies to the container's main process, not this one"));
+        }
     }
     cause
 }
@@ -53,7 +60,7 @@ fn systemd_path(cgroup: &str) -> Option<&str> {
 
 /// The systemd unit a cgroup path names: the innermost service (a user unit below
 /// `user@UID.service`), else the innermost scope (a login session, a `systemd-run --scope`).
-fn unit(cgroup: &str, in_container: bool) -> Option<Cause> {
+fn unit(pid: u32, cgroup: &str, in_container: bool) -> Option<Cause> {
     let path = systemd_path(cgroup)?;
     let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     let user_of = |upto: usize| {
@@ -62,7 +69,7 @@ fn unit(cgroup: &str, in_container: bool) -> Option<Cause> {
     if let Some(i) = parts.iter().rposition(|c| c.ends_with(".service")) {
         let name = parts[i];
         let user = if name.starts_with("user@") { None } else { user_of(i) };
-        return Some(service(name, user));
+        return Some(service(pid, name, user));
     }
     if in_container {
         return None; // the container's scope (docker-ID.scope) is the container
@@ -76,8 +83,9 @@ fn unit(cgroup: &str, in_container: bool) -> Option<Cause> {
     Some(c)
 }
 
-/// A systemd service, with its policy and restart count from systemd when it runs.
-fn service(name: &str, user: Option<u32>) -> Cause {
+/// A systemd service, with its policy and restart count from systemd when it runs. systemd
+/// restarts a service when its main process exits: the policy applies to that process only.
+fn service(pid: u32, name: &str, user: Option<u32>) -> Cause {
     let mut c = Cause::new(Kind::SystemdUnit, None, name, "/proc/PID/cgroup");
     let scope = match user {
         Some(uid) => {
@@ -97,7 +105,7 @@ fn service(name: &str, user: Option<u32>) -> Cause {
     if let Some(m) = &machine {
         argv.extend(["--user", m.as_str()]);
     }
-    argv.extend(["show", "-p", "Restart", "-p", "NRestarts", "--", name]);
+    argv.extend(["show", "-p", "Restart", "-p", "NRestarts", "-p", "MainPID", "--", name]);
     let Some(out) = sys::run_tool(&argv, SYSTEMCTL_TIMEOUT) else {
         c.policy = Some("unknown: systemctl show did not answer".into());
         return c;
@@ -109,6 +117,15 @@ fn service(name: &str, user: Option<u32>) -> Cause {
         } else if let Some(v) = line.strip_prefix("NRestarts=") {
             c.restart_count = v.trim().parse().ok();
         }
+    }
+    let main = out.lines().find_map(|l| l.strip_prefix("MainPID=")).and_then(|v| v.trim().parse::<u32>().ok());
+    if c.restarts == Restarts::Yes && main.is_some_and(|m| m != pid) {
+        c.restarts = Restarts::No;
+        c.detail = Some(format!(
+            "{}its policy applies to the unit's main process{}, not this one",
+            c.detail.as_ref().map_or_else(String::new, |d| format!("{d}; ")),
+            main.filter(|&m| m > 0).map_or_else(String::new, |m| format!(" (pid {m})"))
+        ));
     }
     c.source = "/proc/PID/cgroup, systemctl show".into();
     c
@@ -135,7 +152,7 @@ mod tests {
 
     #[test]
     fn units_from_cgroup_paths() {
-        let u = |cg: &str| unit(cg, false).map(|c| (c.kind, c.name, c.stop));
+        let u = |cg: &str| unit(0, cg, false).map(|c| (c.kind, c.name, c.stop));
         assert_eq!(
             u("0::/system.slice/nginx.service"),
             Some((Kind::SystemdUnit, "nginx.service".into(), Some("systemctl stop nginx.service".into())))
@@ -147,6 +164,6 @@ mod tests {
         assert_eq!(u("0::/user.slice/user-1000.slice/session-4.scope").map(|x| x.0), Some(Kind::SystemdScope));
         assert_eq!(u("1:name=systemd:/system.slice/cron.service\n0::/").map(|x| x.1), Some("cron.service".into()));
         assert_eq!(u("0::/"), None);
-        assert_eq!(unit("0::/system.slice/docker-0123.scope", true), None);
+        assert_eq!(unit(0, "0::/system.slice/docker-0123.scope", true), None);
     }
 }

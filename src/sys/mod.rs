@@ -88,7 +88,8 @@ pub use backend::{
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 // Provenance (`reaper why`): the records a process's origin is read from.
 pub use backend::{
-    container_restart_policy, file_owner, read_cwd, read_regular_file, read_tty, service_of, systemd_running,
+    container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
+    systemd_running,
 };
 
 use std::path::PathBuf;
@@ -121,6 +122,7 @@ const INTERFACE: () = {
     let _: fn(u32) -> Option<ServiceRecord> = service_of;
     let _: fn(&std::path::Path, u64) -> Option<String> = read_regular_file;
     let _: fn(&std::path::Path) -> Option<u32> = file_owner;
+    let _: fn(u32) -> Option<u32> = pid_in_namespace;
     let _: fn(u32) -> Option<u64> = netns_inode;
     let _: fn(u32) -> Option<NetNs> = net_namespace_of;
     let _: fn() -> Result<Vec<NetNs>> = net_namespaces;

@@ -50,6 +50,11 @@ pub fn file_owner(_path: &std::path::Path) -> Option<u32> {
     None
 }
 
+/// PID namespaces are Linux's: every pid is the one the system knows.
+pub fn pid_in_namespace(pid: u32) -> Option<u32> {
+    Some(pid)
+}
+
 /// systemd is Linux's init: never running here.
 pub fn systemd_running() -> bool {
     false

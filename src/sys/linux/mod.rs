@@ -29,7 +29,8 @@ pub use fdscan::{PipeEnd, holds_far_end, own_pipe_ends, scan_socket_holders};
 #[cfg(not(feature = "portable"))]
 pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
 pub use origin::{
-    container_restart_policy, file_owner, read_cwd, read_regular_file, read_tty, service_of, systemd_running,
+    container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
+    systemd_running,
 };
 #[cfg(not(feature = "portable"))]
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};

@@ -39,6 +39,16 @@ fn tty_name(nr: u64) -> Option<String> {
     })
 }
 
+/// The pid of `pid` in its own (innermost) PID namespace, from `NSpid` in `/proc/PID/status`:
+/// 1 for a container's main process.
+pub fn pid_in_namespace(pid: u32) -> Option<u32> {
+    with_proc_file(pid, b"status", |buf| {
+        let text = std::str::from_utf8(buf).ok()?;
+        let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+        line.split_whitespace().last()?.parse().ok()
+    })
+}
+
 /// The working directory of `pid` (unreadable for other users' processes when not root).
 pub fn read_cwd(pid: u32) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
