@@ -19,7 +19,10 @@ const CONFIG_LIMIT: u64 = 1 << 20;
 pub(super) fn classify(anc: &Process, child: &Process, env: Option<&Env>, unread: &mut Vec<String>) -> Option<Cause> {
     let prog = program(anc);
     let a = args(anc);
-    let runs = |name: &str| prog == name || a.iter().take(3).any(|x| x.rsplit('/').next() == Some(name));
+    // The program itself, or a Python interpreter running it (`python3 /usr/bin/supervisord`).
+    let runs = |name: &str| {
+        prog == name || (prog.starts_with("python") && a.get(1).is_some_and(|x| x.rsplit('/').next() == Some(name)))
+    };
     if anc.name == "supervisord" || runs("supervisord") {
         return Some(supervisord(anc, child, env, unread));
     }
