@@ -7,9 +7,9 @@
 
 use windows_sys::Win32::System::Services::{
     CloseServiceHandle, ENUM_SERVICE_STATUS_PROCESSW, EnumServicesStatusExW, OpenSCManagerW, OpenServiceW,
-    QueryServiceConfig2W, SC_ACTION_RESTART, SC_ENUM_PROCESS_INFO, SC_HANDLE, SC_MANAGER_CONNECT,
-    SC_MANAGER_ENUMERATE_SERVICE, SERVICE_ACTIVE, SERVICE_CONFIG_FAILURE_ACTIONS, SERVICE_FAILURE_ACTIONSW,
-    SERVICE_QUERY_CONFIG, SERVICE_WIN32,
+    QueryServiceConfig2W, SC_ACTION_OWN_RESTART, SC_ACTION_REBOOT, SC_ACTION_RESTART, SC_ACTION_RUN_COMMAND,
+    SC_ENUM_PROCESS_INFO, SC_HANDLE, SC_MANAGER_CONNECT, SC_MANAGER_ENUMERATE_SERVICE, SERVICE_ACTIVE,
+    SERVICE_CONFIG_FAILURE_ACTIONS, SERVICE_FAILURE_ACTIONSW, SERVICE_QUERY_CONFIG, SERVICE_WIN32,
 };
 
 use crate::model::ServiceRecord;
@@ -138,11 +138,13 @@ fn failure_actions(scm: &Handle, name: &str) -> (Option<bool>, Option<String>) {
         .iter()
         .map(|&t| match t {
             SC_ACTION_RESTART => "restart",
-            1..=4 => "other",
+            SC_ACTION_REBOOT => "reboot",
+            SC_ACTION_RUN_COMMAND => "run a command",
+            SC_ACTION_OWN_RESTART => "restart",
             _ => "none",
         })
         .collect();
-    let restarts = actions.contains(&SC_ACTION_RESTART);
+    let restarts = actions.iter().any(|&t| t == SC_ACTION_RESTART || t == SC_ACTION_OWN_RESTART);
     let policy =
         if words.is_empty() { "no failure actions".to_string() } else { format!("on failure: {}", words.join(", ")) };
     (Some(restarts), Some(policy))
