@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
             [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Explain matching processes: who started them, who restarts them, and how to stop them')
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
@@ -79,6 +80,44 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
         'reaper;tree' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`pid` lists the process and its descendants, never its ancestors)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'reaper;why' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
+            [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Regex over the command line of processes never to match (repeatable)')
+            [CompletionResult]::new('--pid', '--pid', [CompletionResultType]::ParameterName, 'Exact pid (repeatable)')
+            [CompletionResult]::new('--descendants-of', '--descendants-of', [CompletionResultType]::ParameterName, 'Every descendant of PID')
+            [CompletionResult]::new('--children-of', '--children-of', [CompletionResultType]::ParameterName, 'The direct children of PID')
+            [CompletionResult]::new('--pgid', '--pgid', [CompletionResultType]::ParameterName, 'Process group id')
+            [CompletionResult]::new('--sid', '--sid', [CompletionResultType]::ParameterName, 'Session id')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Owner, by name or uid')
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)')
+            [CompletionResult]::new('--younger-than', '--younger-than', [CompletionResultType]::ParameterName, 'Started less than DUR ago')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...')
+            [CompletionResult]::new('--cgroup', '--cgroup', [CompletionResultType]::ParameterName, 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)')
+            [CompletionResult]::new('--started-after', '--started-after', [CompletionResultType]::ParameterName, 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)')
+            [CompletionResult]::new('--started-before', '--started-before', [CompletionResultType]::ParameterName, 'Started before WHEN (same forms as --started-after)')
+            [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
+            [CompletionResult]::new('--all-netns', '--all-netns', [CompletionResultType]::ParameterName, 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -205,6 +244,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
         'reaper;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
             [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
+            [CompletionResult]::new('why', 'why', [CompletionResultType]::ParameterValue, 'Explain matching processes: who started them, who restarts them, and how to stop them')
             [CompletionResult]::new('kill', 'kill', [CompletionResultType]::ParameterValue, 'End matching processes and their descendants: a graceful signal, then SIGKILL')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and end its whole tree when an anchor process dies or reaper is signalled')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
@@ -217,6 +257,9 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;help;tree' {
+            break
+        }
+        'reaper;help;why' {
             break
         }
         'reaper;help;kill' {

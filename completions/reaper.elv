@@ -27,6 +27,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --version 'Print version'
             cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
             cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
+            cand why 'Explain matching processes: who started them, who restarts them, and how to stop them'
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
@@ -74,6 +75,43 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;tree'= {
             cand --format 'Output format (`pid` lists the process and its descendants, never its ancestors)'
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'reaper;why'= {
+            cand --format 'Output format'
+            cand -p 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
+            cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
+            cand --proto 'Only this protocol''s sockets'
+            cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
+            cand -s 'Regex over the full command line (arguments joined by single spaces)'
+            cand --signature 'Regex over the full command line (arguments joined by single spaces)'
+            cand -n 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --name 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
+            cand --exe 'Executable path or glob (matched against the file name when it has no ''/'')'
+            cand -x 'Regex over the command line of processes never to match (repeatable)'
+            cand --exclude 'Regex over the command line of processes never to match (repeatable)'
+            cand --pid 'Exact pid (repeatable)'
+            cand --descendants-of 'Every descendant of PID'
+            cand --children-of 'The direct children of PID'
+            cand --pgid 'Process group id'
+            cand --sid 'Session id'
+            cand -u 'Owner, by name or uid'
+            cand --user 'Owner, by name or uid'
+            cand --older-than 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)'
+            cand --younger-than 'Started less than DUR ago'
+            cand --env 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users'' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...'
+            cand --cgroup 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)'
+            cand --started-after 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)'
+            cand --started-before 'Started before WHEN (same forms as --started-after)'
+            cand --container 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)'
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+            cand --all-netns 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
             cand -h 'Print help (see more with ''--help'')'
@@ -194,6 +232,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help'= {
             cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
             cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
+            cand why 'Explain matching processes: who started them, who restarts them, and how to stop them'
             cand kill 'End matching processes and their descendants: a graceful signal, then SIGKILL'
             cand run 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
             cand wait 'Wait until a port is free or listening, or a process has exited'
@@ -204,6 +243,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help;list'= {
         }
         &'reaper;help;tree'= {
+        }
+        &'reaper;help;why'= {
         }
         &'reaper;help;kill'= {
         }

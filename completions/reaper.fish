@@ -32,6 +32,7 @@ complete -c reaper -n "__fish_reaper_needs_command" -s h -l help -d 'Print help 
 complete -c reaper -n "__fish_reaper_needs_command" -s V -l version -d 'Print version'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "list" -d 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "tree" -d 'Show one process\'s ancestry and descendants, with the ports each holds'
+complete -c reaper -n "__fish_reaper_needs_command" -f -a "why" -d 'Explain matching processes: who started them, who restarts them, and how to stop them'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
 complete -c reaper -n "__fish_reaper_needs_command" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
@@ -81,6 +82,39 @@ never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -s V -l version -d 'Print version'
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'JSON for programs'
+pid\t'One pid per line, nothing else'"
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s p -l port -d 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l proto -d 'Only this protocol\'s sockets' -r -f -a "tcp\t'TCP only'
+udp\t'UDP only'"
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l state -d 'Which TCP sockets a port matches: listeners only, or also connected ones' -r -f -a "listen\t'TCP sockets in LISTEN (and bound UDP sockets)'
+any\t'Also connected sockets whose local port matches (accepted connections)'"
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s s -l signature -d 'Regex over the full command line (arguments joined by single spaces)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s n -l name -d 'Exact process name (the kernel\'s name, argv[0]\'s file name or the executable\'s)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l exe -d 'Executable path or glob (matched against the file name when it has no \'/\')' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s x -l exclude -d 'Regex over the command line of processes never to match (repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l pid -d 'Exact pid (repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l descendants-of -d 'Every descendant of PID' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l children-of -d 'The direct children of PID' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l pgid -d 'Process group id' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l sid -d 'Session id' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s u -l user -d 'Owner, by name or uid' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l older-than -d 'Started more than DUR ago (500ms, 5s, 2m, 1h; a bare number is seconds)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l younger-than -d 'Started less than DUR ago' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l env -d 'Environment has NAME, or NAME=VALUE exactly (repeatable; other users\' need root). A CI job marker: RUNNER_TRACKING_ID=..., BUILD_ID=...' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l cgroup -d 'In this cgroup v2 path or below it, as /proc/PID/cgroup shows it (absolute, repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l color -d 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is unset or empty'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
+complete -c reaper -n "__fish_reaper_using_subcommand why" -l all-netns -d 'Look ports up in every network namespace (containers, `ip netns`), not only reaper\'s own'
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s q -l quiet -d 'Print nothing but errors'
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c reaper -n "__fish_reaper_using_subcommand why" -s V -l version -d 'Print version'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l settle -d 'After the ports are free, watch them this long for a supervisor that starts the holder again (only when a target\'s parent lives on); 0 skips it' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'JSON for programs'
@@ -251,11 +285,12 @@ never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "list" -d 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "tree" -d 'Show one process\'s ancestry and descendants, with the ports each holds'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "pick" -d 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "generate" -d 'Print shell completions or the man page'
-complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree kill run wait pick generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "list" -d 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "tree" -d 'Show one process\'s ancestry and descendants, with the ports each holds'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "why" -d 'Explain matching processes: who started them, who restarts them, and how to stop them'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "kill" -d 'End matching processes and their descendants: a graceful signal, then SIGKILL'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "run" -d 'Run a command and end its whole tree when an anchor process dies or reaper is signalled'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "wait" -d 'Wait until a port is free or listening, or a process has exited'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "pick" -d 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "generate" -d 'Print shell completions or the man page'
+complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

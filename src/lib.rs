@@ -147,6 +147,7 @@ pub mod error;
 pub mod guard;
 pub mod kill;
 pub mod model;
+pub mod origin;
 pub mod plan;
 pub mod ports;
 pub mod record;

@@ -93,6 +93,7 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
             reaper::check_own_proc()?; // the library checks in select::find and plan::plan
             cli::list::tree(a, style)
         }
+        Command::Why(a) => cli::why::why(a, style),
         Command::Generate(a) => cli::generate::generate(a),
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),

@@ -367,3 +367,23 @@ pub struct Usage {
     /// Resident memory in bytes.
     pub rss_bytes: u64,
 }
+
+/// A service of the platform's own service manager that runs a process, as that manager
+/// records it: a launchd job on macOS, a service of the service control manager on Windows
+/// (systemd units are named by the cgroup instead, on Linux).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceRecord {
+    /// `launchd` or `windows-service`.
+    pub manager: String,
+    /// The job's label, or the service's name.
+    pub name: String,
+    /// Whether the manager starts it again when it exits (`KeepAlive`, a restart recovery
+    /// action); `None` when that could not be read.
+    pub restarts: Option<bool>,
+    /// The policy as the manager spells it (`KeepAlive=true`, `on failure: restart`).
+    pub policy: Option<String>,
+    /// The command that stops it through the manager.
+    pub stop: String,
+    /// What was read to find it.
+    pub source: String,
+}

@@ -271,6 +271,7 @@ pub(crate) fn target_report(p: &Process, user: String, matched: bool, signals: V
         elapsed_ms: None,
         matched,
         note: None,
+        origin: None,
         start_ticks: p.start_ticks,
         uid: p.uid,
     }
@@ -331,6 +332,27 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
             roots.push(pid);
         }
     }
+    // Provenance: a match that a supervisor outside the selection starts again is not signalled
+    // (the same rule as a port proxy: only `--pid` naming it overrides, and then says so).
+    let mut origins = HashMap::new();
+    let mut restarters = Vec::new();
+    let mut overridden = HashSet::new();
+    for pid in roots.clone() {
+        let Some(origin) = crate::origin::explain(snap, pid) else { continue };
+        let Some(by) = origin.restarter().filter(|c| c.pid.is_none_or(|sp| !roots.contains(&sp))).cloned() else {
+            origins.insert(pid, origin);
+            continue;
+        };
+        let Some(p) = snap.process(pid).cloned() else { continue };
+        if sel.pids.contains(&pid) {
+            overridden.insert(pid);
+            restarters.extend(by.pid.map(|sp| (sp, pid)));
+        } else {
+            out.skipped.push(skipped_supervised(snap, &p, &origin, &by));
+            roots.retain(|&r| r != pid);
+        }
+        origins.insert(pid, origin);
+    }
     // Then every descendant of a root, parents before children.
     let mut chosen: Vec<(u32, bool)> = roots.iter().map(|&p| (p, true)).collect();
     if !opts.no_tree && !roots.is_empty() {
@@ -366,9 +388,61 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
             }
         }
         out.add(snap, &p, matched, signals.clone());
+        if let Some(t) = out.targets.last_mut() {
+            t.origin = origins.remove(&pid);
+            if overridden.contains(&pid) {
+                t.note = t.origin.as_ref().and_then(restart_note);
+            }
+        }
     }
     out.supervisors = supervisors(snap, &out.targets, &rails);
+    // A supervised target that `--pid` named: its supervisor is watched (the settle time) too.
+    for (sp, pid) in restarters {
+        if out.targets.iter().any(|t| t.pid == sp) {
+            continue;
+        }
+        if let Some(s) = out.supervisors.iter_mut().find(|s| s.pid == sp) {
+            if !s.children.contains(&pid) {
+                s.children.push(pid);
+            }
+            continue;
+        }
+        snap.load_processes([sp]);
+        snap.load_details([sp]);
+        if let Some(p) = snap.process(sp) {
+            out.supervisors.push(Supervisor {
+                pid: sp,
+                name: p.name.clone(),
+                cmdline: p.cmdline.clone().unwrap_or_default(),
+                children: vec![pid],
+            });
+        }
+    }
     Ok(out)
+}
+
+/// `p` skipped because `by` starts it again when it ends: signalling it is in vain. The reason
+/// names the supervisor, its policy and the command that stops it the right way.
+fn skipped_supervised(
+    snap: &mut Snapshot,
+    p: &Process,
+    origin: &crate::origin::Origin,
+    by: &crate::origin::Cause,
+) -> Skipped {
+    let flag = format!("--pid {}", p.pid);
+    let policy = by.policy.as_ref().map_or_else(String::new, |x| format!(" ({x})"));
+    let stop = by.stop.clone().or_else(|| origin.stop.clone());
+    let how = stop.as_ref().map_or_else(String::new, |s| format!("; stop it with: {s}"));
+    let why = format!("{} starts it again when it ends{policy}: a signal would be in vain{how}", by.label());
+    Skipped { stop, ..skipped(snap, p, why, Some(&flag), true) }
+}
+
+/// What a target that something starts again will do once signalled (`--pid` named it).
+fn restart_note(origin: &crate::origin::Origin) -> Option<String> {
+    let by = origin.restarter()?;
+    let policy = by.policy.as_ref().map_or_else(String::new, |x| format!(" ({x})"));
+    let how = origin.stop.as_ref().map_or_else(String::new, |s| format!("; to stop it for good: {s}"));
+    Some(format!("{} starts it again{policy}: it will be back after the signal{how}", by.label()))
 }
 
 /// The port proxy `p` is ([`crate::container::port_proxy`]), unless `--pid` names it.
@@ -419,7 +493,11 @@ fn supervisors(snap: &mut Snapshot, targets: &[TargetReport], rails: &Rails) -> 
         }
         snap.load_processes([t.ppid]);
         snap.load_details([t.ppid]);
-        let Some(p) = snap.process(t.ppid).filter(|p| !p.kernel_thread && !p.is_zombie()) else {
+        // An interactive shell on a terminal waits for its job; it never starts it again.
+        let Some(p) = snap
+            .process(t.ppid)
+            .filter(|p| !p.kernel_thread && !p.is_zombie() && !crate::origin::is_interactive_shell(p))
+        else {
             continue;
         };
         out.push(Supervisor {

@@ -44,6 +44,10 @@ pub struct ProcessRecord {
     pub children: Vec<u32>,
     /// The container it runs in (from its cgroup path), `null` when none.
     pub container: Option<Container>,
+    /// Where it comes from, who starts it again and how to stop it ([`crate::origin`]): filled
+    /// by [`ProcessRecord::with_origin`] (`list --format json` does), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::origin::Origin>,
 }
 
 impl ProcessRecord {
@@ -62,6 +66,7 @@ impl ProcessRecord {
             ports,
             children,
             container: Container::of_pid(pid),
+            origin: None,
             start_time: rfc3339(p.start_time),
             age_ms: p.age(now).as_millis(),
             exe: p.exe.as_ref().map(|e| e.to_string_lossy().into_owned()),
@@ -74,6 +79,15 @@ impl ProcessRecord {
             sid: p.sid,
             uid: p.uid,
         })
+    }
+}
+
+impl ProcessRecord {
+    /// The record with its [`crate::origin::Origin`] read (the process, its ancestors and the
+    /// records named there).
+    pub fn with_origin(mut self, snap: &mut Snapshot) -> ProcessRecord {
+        self.origin = crate::origin::explain(snap, self.pid);
+        self
     }
 }
 

@@ -62,6 +62,10 @@ pub struct TargetReport {
     /// drops (the init of a PID namespace without a handler for it). Absent when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where it comes from and who starts it again ([`crate::origin`]), for a matched target;
+    /// absent for descendants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::origin::Origin>,
     /// Start time in the platform's units: with `pid`, the identity every signal is checked
     /// against.
     #[serde(skip)]

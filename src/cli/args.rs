@@ -44,6 +44,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one process's ancestry and descendants, with the ports each holds.
     Tree(TreeArgs),
+    /// Explain matching processes: who started them, who restarts them, and how to stop them.
+    Why(WhyArgs),
     /// End matching processes and their descendants: a graceful signal, then SIGKILL.
     Kill(KillArgs),
     /// Run a command and end its whole tree when an anchor process dies or reaper is signalled.
@@ -176,7 +178,7 @@ fn parse_id(s: &str) -> Result<u32, reaper::Error> {
     s.trim().parse::<u32>().map_err(|_| reaper::Error::InvalidPid(s.to_string()))
 }
 
-/// The selectors shared by `list` and `kill`.
+/// The selectors shared by `list`, `kill` and `why`.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
 pub struct SelectArgs {
@@ -259,6 +261,19 @@ pub struct ListArgs {
     /// Show each match within its ancestry and descendants.
     #[arg(long)]
     pub tree: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// `reaper why`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 every match explained; 1 nothing matched; 2 bad input; 3 a record of a match could not be read (its chain is shown as far as it goes, and the unread records are named), or a selected port's holder is not visible.\n\nExamples:\n  reaper why --port 5432\n  reaper why --pid 4242 --format json\n  reaper why --signature 'node .*vite'"
+)]
+pub struct WhyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -314,6 +314,13 @@ pub(crate) fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
         let indent = "   ".repeat(node.last.len());
         let _ = writeln!(s, "{indent}{mark}{} {}  ({}){}", t.pid, command(t), sanitize(&t.user), note(t));
     }
+    // Under the tree (which stays one line a process): the origin of each match that something
+    // may start again or that has a better way to stop (`reaper why` has the whole chain).
+    for t in &plan.targets {
+        if let Some(o) = t.origin.as_ref().filter(|o| o.stop.is_some() || o.restarted_by.is_some()) {
+            let _ = writeln!(s, "origin of {}: {}", t.pid, super::why::summary(o));
+        }
+    }
     s
 }
 

@@ -11,3 +11,4 @@ pub mod output;
 pub mod pick;
 pub mod run;
 pub mod wait;
+pub mod why;

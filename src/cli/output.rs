@@ -412,6 +412,7 @@ mod tests {
             },
             children: Vec::new(),
             container: None,
+            origin: None,
         }
     }
 

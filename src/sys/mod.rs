@@ -16,7 +16,9 @@
 
 mod contract;
 pub use contract::{Control, Pin};
+mod tool;
 pub(crate) mod tree;
+pub use tool::run_tool;
 
 // With the `portable` feature, Linux builds the macOS/Windows backend instead of its own (so
 // that code runs here); `run`'s guard and the `/proc` parsers stay Linux's, the rest of `linux`
@@ -33,8 +35,14 @@ pub use linux::guard;
 mod portable;
 #[cfg(any(target_os = "macos", windows, feature = "portable"))]
 use portable as backend;
+#[cfg(target_os = "macos")]
+mod macos_origin;
 #[cfg(all(target_os = "linux", feature = "portable"))]
 mod portable_linux;
+#[cfg(any(target_os = "macos", windows, feature = "portable"))]
+mod portable_origin;
+#[cfg(windows)]
+mod windows_origin;
 
 #[cfg(target_os = "macos")]
 mod macos;
@@ -78,12 +86,17 @@ pub use backend::{
 };
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
+// Provenance (`reaper why`): the records a process's origin is read from.
+pub use backend::{
+    container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
+    systemd_running,
+};
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crate::error::Result;
-use crate::model::{HolderScan, InodeSet, NetNs, Process, Seen, Socket, SocketFilter, Usage};
+use crate::model::{HolderScan, InodeSet, NetNs, Process, Seen, ServiceRecord, Socket, SocketFilter, Usage};
 
 /// Requires `C` to be the kill engine's OS and to be made without arguments.
 const fn control<C: Control + Default>() {}
@@ -102,6 +115,14 @@ const INTERFACE: () = {
     let _: fn(u32) -> Option<String> = read_cgroup;
     let _: fn(&str, bool, Duration) -> (bool, Option<bool>) = finish_cgroup;
     let _: fn(u32) -> Option<String> = read_cgroup_file;
+    let _: fn(u32) -> Option<String> = read_tty;
+    let _: fn(u32) -> Option<PathBuf> = read_cwd;
+    let _: fn() -> bool = systemd_running;
+    let _: fn(&str, &str) -> Option<String> = container_restart_policy;
+    let _: fn(u32) -> Option<ServiceRecord> = service_of;
+    let _: fn(&std::path::Path, u64) -> Option<String> = read_regular_file;
+    let _: fn(&std::path::Path) -> Option<u32> = file_owner;
+    let _: fn(u32) -> Option<u32> = pid_in_namespace;
     let _: fn(u32) -> Option<u64> = netns_inode;
     let _: fn(u32) -> Option<NetNs> = net_namespace_of;
     let _: fn() -> Result<Vec<NetNs>> = net_namespaces;

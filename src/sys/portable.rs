@@ -40,6 +40,10 @@ use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, S
 pub use super::linux::wait_pid_exit;
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
+pub use super::portable_origin::{
+    container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
+    systemd_running,
+};
 pub use super::portable_signal::{Signaller, scan_tree};
 #[cfg(windows)]
 pub use super::windows_guard::wait_pid_exit;

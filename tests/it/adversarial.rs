@@ -541,12 +541,14 @@ fn adversarial_never_shells_out_to_process_tools() {
     }
     let port = fx.port().to_string();
     let pid = fx.pid().to_string();
-    let runs: [&[&str]; 5] = [
+    let runs: [&[&str]; 7] = [
         &["list", "--port", &port, "--format", "json"],
         &["list"],
         &["list", "--signature", &fx.token, "--tree"],
         &["list", "--pid", &pid, "--format", "json"],
         &["tree", &pid],
+        &["why", "--port", &port],
+        &["why", "--pid", &pid, "--format", "json"],
     ];
     for args in runs {
         let mut cmd = reaper_cmd();

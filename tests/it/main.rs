@@ -26,3 +26,4 @@ mod teardown;
 mod trust;
 mod util;
 mod wait;
+mod why;

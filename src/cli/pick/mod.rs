@@ -56,6 +56,7 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     let mut exit = Exit::Failure;
     let mut pending: Option<Pending> = None;
     let mut job: Option<Job> = None;
+    let mut origin_shown: Option<((u32, u64), Option<String>)> = None;
     loop {
         if let Some(j) = &job
             && let Some(code) = j.drain(&mut app)
@@ -63,6 +64,7 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
             exit = code;
             job = None;
         }
+        show_origin(&mut app, &mut origin_shown);
         term.0.draw(|f| view::draw(f, &app, style.color))?;
         let wait = if job.is_some() { Duration::from_millis(50) } else { REFRESH.saturating_sub(last_read.elapsed()) };
         if event::poll(wait)?
@@ -105,6 +107,19 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     Ok(exit)
 }
 
+/// The origin of the highlighted process (`reaper why` for it), on the message line while
+/// nothing else is there; read again only when the highlight moves to another process.
+fn show_origin(app: &mut App, cache: &mut Option<((u32, u64), Option<String>)>) {
+    if app.screen != Screen::List || app.message.is_some() || matches!(app.filter, filter::Filter::Bad(_)) {
+        return;
+    }
+    let Some(id) = app.current().map(|r| (r.pid, r.start_ticks)) else { return };
+    if cache.as_ref().is_none_or(|c| c.0 != id) {
+        *cache = Some((id, super::why::picker_line(id.0)));
+    }
+    app.message = cache.as_ref().and_then(|c| c.1.clone());
+}
+
 /// The terminal in raw mode on the alternate screen, given back as it was on drop (also on an
 /// error; ratatui's panic hook restores it on a panic).
 struct Term(DefaultTerminal);
@@ -144,6 +159,10 @@ impl Pending {
 /// Returns the plan and its text (as `reaper kill` shows it before asking), or what to say.
 fn plan_kill(app: &App, sequence: &Sequence) -> std::result::Result<(Pending, Vec<String>), String> {
     let picked = app.picked();
+    // What a supervisor starts again is not signalled from here: the stop command instead.
+    if let Some(why) = picked.iter().find_map(|r| super::why::picker_refusal(r.pid)) {
+        return Err(why);
+    }
     let sel = Selection { pids: picked.iter().map(|r| r.pid).collect(), ..Selection::new() };
     let opts = KillOptions { sequence: sequence.clone(), ..KillOptions::default() };
     let plan = kill::plan(&sel, &mut Snapshot::new(), &opts).map_err(|e| format!("{e:#}"))?;

@@ -11,6 +11,7 @@ pub mod guard;
 // Under `portable` the portable backend answers for sockets (stubs for namespaces there).
 #[cfg(not(feature = "portable"))]
 mod netns;
+mod origin;
 // The kill engine's `Control` of pidfds pins `sys::PinHandle`: the portable backend's then.
 #[cfg(not(feature = "portable"))]
 pub mod pidfd;
@@ -27,6 +28,10 @@ pub use cgroup::finish_cgroup;
 pub use fdscan::{PipeEnd, own_pipe_ends, pipeline_partners, scan_socket_holders};
 #[cfg(not(feature = "portable"))]
 pub use netns::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets};
+pub use origin::{
+    container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
+    systemd_running,
+};
 #[cfg(not(feature = "portable"))]
 pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;

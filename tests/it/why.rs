@@ -1,0 +1,435 @@
+//! `reaper why` (provenance) and the kill that consults it, against real software: a real
+//! supervisord and a real PM2 restarting a real HTTP-ish listener, a cgroup named like a systemd
+//! service, a tmux window, an interactive bash on a terminal (`script`), and the processes that
+//! have no starter to name (PID 1, a kernel thread) or cannot be read (another user's).
+//!
+//! Every fixture carries a unique token (supervisord's and PM2's directories too) and is ended
+//! in a `Drop` guard, also when the test fails.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+/// A port nothing listens on right now (the kernel's pick).
+fn unused_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// The fixture's listener command line, for a supervisor's configuration.
+fn listener(token: &str, port: u16) -> String {
+    format!("python3 {FIXTURE} {token} listen tcp 127.0.0.1 {port}")
+}
+
+/// The pid holding `port`, as the test reads it (through reaper's list: one holder).
+fn holder(port: u16) -> u32 {
+    let pids = reaper(&["list", "--port", &port.to_string(), "--format", "pid"]).expect(0).pids();
+    assert_eq!(pids.len(), 1, "one holder of {port}: {pids:?}");
+    pids[0]
+}
+
+/// A directory of the test's own under the temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(token: &str) -> TempDir {
+        let d = std::env::temp_dir().join(token);
+        std::fs::create_dir_all(&d).expect("temp dir");
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A supervisord of the test's own (configuration, socket and logs in a temp dir), run in the
+/// foreground as the test's child; on drop it is killed with everything carrying the token.
+struct Supervisord {
+    child: Child,
+    token: String,
+    conf: PathBuf,
+    _dir: TempDir,
+}
+
+impl Drop for Supervisord {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        kill_token(&self.token);
+    }
+}
+
+fn supervisord(program: &str, command: &str, token: &str) -> Supervisord {
+    let dir = TempDir::new(token);
+    let d = dir.0.display();
+    let conf = dir.0.join("supervisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[unix_http_server]\nfile={d}/supervisor.sock\n\n[supervisord]\nlogfile={d}/supervisord.log\npidfile={d}/supervisord.pid\nchildlogdir={d}\nnodaemon=true\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n[supervisorctl]\nserverurl=unix://{d}/supervisor.sock\n\n[program:{program}]\ncommand={command}\nautorestart=true\nstartsecs=0\n"
+        ),
+    )
+    .expect("writing supervisord.conf");
+    let child = Command::new("supervisord")
+        .args(["-n", "-c"])
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting supervisord");
+    Supervisord { child, token: token.to_string(), conf, _dir: dir }
+}
+
+// A program supervisord restarts (autorestart=true) holds a port: `why` names supervisord and
+// the program with the stop command; `kill --port` signals nothing, says who restarts it and
+// how to stop it, and exits 1; the stop command it prints works.
+#[test]
+fn supervisord_program_is_explained_and_not_killed_in_vain() {
+    if !is_root() || !have("supervisord") || !have("supervisorctl") {
+        return;
+    }
+    let token = token("why-supervisord");
+    let port = unused_port();
+    let program = format!("web{}", std::process::id());
+    let sup = supervisord(&program, &listener(&token, port), &token);
+    wait_for("supervisord's program to listen", || port_held(port));
+    let pid = holder(port);
+    let started = stat(pid).expect("the holder").start;
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    let stop = format!("supervisorctl -c {} stop {program}", sup.conf.display());
+    assert!(out.contains(&format!("supervisord (pid {})", sup.child.id())), "{out}");
+    assert!(out.contains(&format!("program {program}")) && out.contains("autorestart=true"), "{out}");
+    assert!(out.contains("restarts: yes") && out.contains(&format!("stop it with: {stop}")), "{out}");
+
+    // The picker: the highlighted process's origin is shown, and Enter refuses it with the
+    // stop command instead of planning a signal.
+    if have("tmux") {
+        // A token of its own: the guard's sweep must not reach supervisord's processes.
+        let picker = crate::util::token("why-pick");
+        let t = TmuxServer { socket: picker.clone(), token: picker.clone() };
+        let line = format!("env NO_COLOR=1 '{REAPER}' pick # {picker}");
+        let out = t.run(&["-f", "/dev/null", "new-session", "-d", "-x", "220", "-y", "40", &line]);
+        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        t.screen_shows("the picker", "filter>");
+        t.run(&["send-keys", "-l", &format!(":{port}")]);
+        t.screen_shows(
+            "the origin of the highlighted process",
+            &format!("origin: supervisord (pid {})", sup.child.id()),
+        );
+        t.run(&["send-keys", "Enter"]);
+        t.screen_shows("the refusal with the stop command", "stop it with: supervisorctl");
+        t.run(&["send-keys", "Escape"]);
+    }
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the picker signalled nothing");
+
+    let kill = reaper(&["kill", "--port", &port.to_string(), "--yes"]);
+    kill.expect(1);
+    let all = kill.stdout() + &kill.stderr();
+    assert!(all.contains(&stop), "the stop command is printed:\n{all}");
+    assert!(all.contains("supervisord"), "{all}");
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the holder was not signalled:\n{all}");
+
+    // The printed command is the right way: the port is free afterwards, for good.
+    let out = Command::new("sh").args(["-c", &stop]).output().expect("supervisorctl");
+    assert!(out.status.success(), "{stop}: {}", String::from_utf8_lossy(&out.stdout));
+    wait_for("the program to stop", || !port_held(port));
+}
+
+/// A PM2 of the test's own: its own PM2_HOME (with the token in its path), `pm2 kill` on drop.
+struct Pm2 {
+    bin: PathBuf,
+    home: TempDir,
+    token: String,
+}
+
+impl Pm2 {
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.env("PM2_HOME", &self.home.0).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    }
+}
+
+impl Drop for Pm2 {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill").status();
+        kill_token(&self.token);
+    }
+}
+
+/// PM2: on PATH, or where `.ci/provenance-deps` installs it (an npm prefix in the temp dir).
+fn pm2_bin() -> Option<PathBuf> {
+    let cached = std::env::temp_dir().join("reaper-ci-npm/node_modules/.bin/pm2");
+    if cached.exists() {
+        return Some(cached);
+    }
+    have("pm2").then(|| PathBuf::from("pm2"))
+}
+
+// A PM2 app (autorestart, PM2's default) holds a port: `why` names PM2 and the app; `kill`
+// exits 1 without signalling it and prints `pm2 stop NAME`.
+#[test]
+fn pm2_app_is_explained_and_not_killed_in_vain() {
+    if !is_root() {
+        return;
+    }
+    let Some(bin) = pm2_bin() else { return };
+    let token = token("why-pm2");
+    let pm2 = Pm2 { bin, home: TempDir::new(&token), token: token.clone() };
+    let port = unused_port();
+    let app = format!("app{}", std::process::id());
+    let status = pm2
+        .cmd()
+        .args(["start", FIXTURE, "--interpreter", "python3", "--name", &app, "--"])
+        .args([token.as_str(), "listen", "tcp", "127.0.0.1", &port.to_string()])
+        .status()
+        .expect("pm2 start");
+    assert!(status.success(), "pm2 start failed");
+    wait_for("the PM2 app to listen", || port_held(port));
+    let pid = holder(port);
+    let started = stat(pid).expect("the holder").start;
+
+    let why = reaper(&["why", "--port", &port.to_string(), "--format", "json"]);
+    why.expect(0);
+    let json = why.json();
+    let origin = &json[0]["origin"];
+    assert_eq!(origin["chain"][0]["kind"], "pm2", "{json:#}");
+    assert_eq!(origin["chain"][0]["name"], app.as_str(), "{json:#}");
+    assert_eq!(origin["restarts"], "yes", "{json:#}");
+    assert!(origin["stop"].as_str().is_some_and(|s| s.ends_with(&format!("pm2 stop {app}"))), "{json:#}");
+
+    let kill = reaper(&["kill", "--port", &port.to_string(), "--yes"]);
+    kill.expect(1);
+    let all = kill.stdout() + &kill.stderr();
+    assert!(all.contains(&format!("pm2 stop {app}")) && all.contains("PM2"), "{all}");
+    assert!(!is_dead(pid) && stat(pid).map(|s| s.start) == Some(started), "the holder was not signalled:\n{all}");
+
+    // `--pid` naming it overrides the refusal, and says what will happen; PM2 is watched.
+    let run = reaper(&["kill", "--pid", &pid.to_string(), "--yes", "--format", "json"]);
+    let json = run.json();
+    let note = json["targets"][0]["note"].as_str().unwrap_or_else(|| panic!("a note: {json:#}"));
+    assert!(note.contains("starts it again") && note.contains(&format!("pm2 stop {app}")), "{note}");
+    let god = json["targets"][0]["origin"]["chain"][0]["pid"].clone();
+    assert!(json["supervisors"].as_array().is_some_and(|s| s.iter().any(|x| x["pid"] == god)), "{json:#}");
+    wait_for("the holder to end", || is_dead(pid));
+}
+
+/// The cgroup v2 mount point (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host).
+fn cgroup2_mount() -> Option<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        let point = pre.split_whitespace().nth(4)?;
+        (post.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(point))
+    })
+}
+
+/// A cgroup `system.slice/NAME.service` of the test's own, with a listener in it; on drop the
+/// listener is killed and the cgroup removed.
+struct FakeUnit {
+    fixture: Option<Fixture>,
+    dir: PathBuf,
+}
+
+impl Drop for FakeUnit {
+    fn drop(&mut self) {
+        drop(self.fixture.take());
+        let procs = self.dir.join("cgroup.procs");
+        wait_for("the unit's cgroup to empty", || {
+            std::fs::read_to_string(&procs).map_or(true, |s| s.trim().is_empty())
+        });
+        let _ = std::fs::remove_dir(&self.dir);
+        let _ = std::fs::remove_dir(self.dir.parent().unwrap_or(Path::new("/")));
+    }
+}
+
+// A server in a cgroup named like a systemd service (systemd need not run): `why` names the
+// unit with its `systemctl stop`, list's JSON carries it, and without a running systemd the
+// restart policy is said to be unknown, not invented.
+#[test]
+fn a_systemd_service_cgroup_names_the_unit() {
+    if !is_root() {
+        return;
+    }
+    let Some(mount) = cgroup2_mount() else {
+        skip("no cgroup2 mount");
+        return;
+    };
+    let unit = format!("{}.service", token("why-unit"));
+    let dir = mount.join("system.slice").join(&unit);
+    if std::fs::create_dir_all(&dir).is_err() {
+        skip("cannot create a cgroup under the cgroup2 mount");
+        return;
+    }
+    let fx = Fixture::start("why-unit", "listen", &["tcp", "127.0.0.1"]);
+    let (pid, port) = (fx.pid(), fx.port());
+    let guard = FakeUnit { fixture: Some(fx), dir: dir.clone() };
+    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).expect("moving the fixture into the unit's cgroup");
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    assert!(out.contains(&format!("systemd unit {unit}")), "{out}");
+    assert!(out.contains(&format!("stop it with: systemctl stop {unit}")), "{out}");
+    let systemd = Path::new("/run/systemd/system").is_dir();
+    if !systemd {
+        assert!(out.contains("unknown: systemd is not running"), "{out}");
+    }
+
+    let list = reaper(&["list", "--port", &port.to_string(), "--format", "json"]).expect(0).json();
+    let chain = list[0]["origin"]["chain"].as_array().unwrap_or_else(|| panic!("no origin: {list:#}")).clone();
+    let c = chain.iter().find(|c| c["kind"] == "systemd-unit").unwrap_or_else(|| panic!("no unit: {list:#}"));
+    assert_eq!(c["name"], unit.as_str());
+    assert_eq!(c["stop"], format!("systemctl stop {unit}").as_str());
+    if !systemd {
+        assert_eq!(c["restarts"], "unknown", "{list:#}");
+        assert_eq!(list[0]["origin"]["restarts"], "unknown", "{list:#}");
+    }
+    // kill's plan says it too, and its JSON carries the origin of the match.
+    let dry = reaper(&["kill", "--port", &port.to_string(), "--dry-run"]).expect(0).stdout();
+    assert!(dry.contains(&format!("origin of {pid}: ")) && dry.contains(&format!("systemctl stop {unit}")), "{dry}");
+    let plan = reaper(&["kill", "--port", &port.to_string(), "--dry-run", "--format", "json"]).expect(0).json();
+    assert_eq!(plan["targets"][0]["origin"]["stop"], format!("systemctl stop {unit}").as_str(), "{plan:#}");
+    drop(guard);
+}
+
+/// A tmux server of the test's own (`-L` a unique socket), killed on drop with the token.
+struct TmuxServer {
+    socket: String,
+    token: String,
+}
+
+impl TmuxServer {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).stdin(Stdio::null()).output().expect("tmux")
+    }
+}
+
+impl TmuxServer {
+    /// Waits until the (only) pane's screen contains `text`.
+    #[track_caller]
+    fn screen_shows(&self, what: &str, text: &str) {
+        let mut last = String::new();
+        let start = std::time::Instant::now();
+        while start.elapsed() < DEADLINE {
+            last = String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-J"]).stdout).into_owned();
+            if last.contains(text) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("{what}: {text:?} never showed; the screen:\n{last}");
+    }
+}
+
+impl Drop for TmuxServer {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+        kill_token(&self.token);
+    }
+}
+
+// A dev server in a tmux window: `why` names tmux, the session and the window.
+#[test]
+fn a_dev_server_in_tmux_names_the_session() {
+    if !have("tmux") {
+        return;
+    }
+    let token = token("why-tmux");
+    let t = TmuxServer { socket: token.clone(), token: token.clone() };
+    let port = unused_port();
+    let session = format!("dev{}", std::process::id());
+    let out = t.run(&["-f", "/dev/null", "new-session", "-d", "-s", &session, "-n", "vite", &listener(&token, port)]);
+    assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    wait_for("the server in tmux to listen", || port_held(port));
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    assert!(out.contains("tmux (pid ") && out.contains(&format!("session {session}")), "{out}");
+    assert!(out.contains("window 0 (vite)"), "{out}");
+    assert!(!out.contains("stop it with"), "a signal is the right way here: {out}");
+}
+
+// A server started from an interactive bash on another terminal (`script` gives it one): `why`
+// names the shell and its terminal; `kill` ends it with no settle wait (no supervisor in the
+// report) and no "may restart" note.
+#[test]
+fn a_server_from_an_interactive_shell_is_killed_without_supervisor_note() {
+    if !have("script") || !have("bash") {
+        return;
+    }
+    let token = token("why-shell");
+    let port = unused_port();
+    let mut child = Command::new("script")
+        .args(["-qfc", &format!("bash --norc --noprofile -i # {token}"), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let _guard = Started { token: token.clone(), child };
+    writeln!(stdin, "{}", listener(&token, port)).expect("typing into the terminal");
+    wait_for("the server from the shell to listen", || port_held(port));
+    let pid = holder(port);
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    assert!(out.contains("interactive shell (pid ") && out.contains("bash: on pts/"), "{out}");
+    assert!(out.contains("restarts: no"), "{out}");
+
+    let kill = reaper(&["kill", "--port", &port.to_string(), "--yes", "--format", "json"]);
+    kill.expect(0);
+    let report = kill.json();
+    assert_eq!(report["supervisors"], Value::Array(Vec::new()), "no supervisor, so no settle wait: {report:#}");
+    assert!(!kill.stderr().contains("note:") && !kill.stderr().contains("supervisor"), "{}", kill.stderr());
+    assert!(is_dead(pid) || !port_held(port), "{report:#}");
+    drop(stdin);
+}
+
+// PID 1 (a dummy of ours in a fresh PID namespace) and a kernel thread are explained honestly
+// (exit 0: nothing started them that could be named, and that is said); another user's process
+// that cannot be read is shown as far as it can be, with what was not read, and exit 3.
+#[test]
+fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
+    if !is_root() || !have("unshare") || !have("setpriv") {
+        return;
+    }
+    let token = token("why-pid1");
+    let script = format!("exec 3>&-; sleep 60 & '{REAPER}' why --pid 1 --format json # {token}");
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "sh", "-c", &script]);
+    let run = run_bounded(&mut cmd, "why --pid 1 in a PID namespace".into());
+    run.expect(0);
+    let json = run.json();
+    assert_eq!(json[0]["pid"], 1, "{json:#}");
+    assert_eq!(json[0]["origin"]["chain"][0]["kind"], "init", "{json:#}");
+    assert_eq!(json[0]["origin"]["restarts"], "no", "{json:#}");
+
+    // pid 2 is kthreadd in the initial PID namespace.
+    let k = reaper(&["why", "--pid", "2"]);
+    k.expect(0);
+    assert!(k.stdout().contains("kernel") && k.stdout().contains("restarts: no"), "{}", k.stdout());
+
+    // root's process, asked by nobody: its environment cannot be read.
+    let fx = Fixture::start("why-unreadable", "idle", &[]);
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER, "why", "--pid", &fx.pid().to_string()]);
+    let run = run_bounded(&mut cmd, "why as nobody".into());
+    run.expect(3);
+    assert!(run.stdout().contains(&format!("{} ", fx.pid())), "{}", run.stdout());
+    assert!(run.stdout().contains("not read: its environment"), "{}", run.stdout());
+}
