@@ -61,6 +61,9 @@ pub use windows::{
 
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 mod portable_signal;
+// The freeze's resumer (SIGSTOP that does not outlive reaper): macOS, and Linux under `portable`.
+#[cfg(all(unix, any(not(target_os = "linux"), feature = "portable")))]
+mod unix_freeze;
 
 #[cfg(unix)]
 mod unix_common;
