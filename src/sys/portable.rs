@@ -42,7 +42,6 @@ use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, S
 pub use super::linux::wait_pid_exit;
 #[cfg(target_os = "macos")]
 pub use super::macos_pidwatch::wait_pid_exit;
-pub use super::portable_signal::{Signaller, scan_tree};
 #[cfg(windows)]
 pub use super::windows_guard::wait_pid_exit;
 pub use platform::is_session_subreaper;
@@ -143,9 +142,9 @@ pub(crate) fn bulk_table() -> Vec<(u32, crate::model::Seen)> {
 pub(crate) fn fresh_seen(pid: u32) -> Option<crate::model::Seen> {
     #[cfg(windows)]
     {
-        // A handle answers without a snapshot of every process (see `windows::fresh_start`).
-        let start_ticks = platform::fresh_start(pid)?;
-        let state = if platform::has_exited(pid) { 'Z' } else { 'R' };
+        // A handle answers without a snapshot of every process (see `windows_job::fresh_start`).
+        let start_ticks = super::windows_job::fresh_start(pid)?;
+        let state = if super::windows_job::has_exited(pid) { 'Z' } else { 'R' };
         Some(crate::model::Seen { pid, start_ticks, state })
     }
     #[cfg(not(windows))]
@@ -237,10 +236,10 @@ pub fn read_process(pid: u32) -> Option<Process> {
     // whether it still runs.
     #[cfg(windows)]
     {
-        let start = platform::fresh_start(pid)?;
+        let start = super::windows_job::fresh_start(pid)?;
         if let Some(p) = sys.process(spid).filter(|p| p.start_time().saturating_mul(1_000_000) == start) {
             let mut out = process_of(pid, p);
-            if platform::has_exited(pid) {
+            if super::windows_job::has_exited(pid) {
                 out.state = 'Z';
             }
             return Some(out);

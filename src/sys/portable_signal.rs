@@ -6,7 +6,7 @@
 //! process's windows, `CTRL_BREAK_EVENT` to a console group reaper created), KILL is
 //! `TerminateProcess` (`windows::deliver`), and SIGSTOP/SIGCONT (the engine's freeze) do
 //! nothing: there, every pinned target is assigned to a Job Object, which catches every process
-//! they create from then on, and the KILL step ends the job (`windows::KillJob`).
+//! they create from then on, and the KILL step ends the job (`windows_job`).
 //!
 //! On Unix the freeze is SIGSTOP, each recorded first with a resumer process that continues
 //! whatever is still stopped if reaper dies, even by SIGKILL (`unix_freeze`).
@@ -30,11 +30,11 @@ pub struct Handle {
     pid: u32,
     start_ticks: u64,
     #[cfg(windows)]
-    pinned: std::sync::Arc<super::windows::Pinned>,
+    pinned: std::sync::Arc<super::windows_job::Pinned>,
 }
 
 /// The portable [`Control`]: identity re-checked before each `kill(2)` (on Windows a handle
-/// pins each target, and a Job Object holds the tree: see `windows::KillJob`).
+/// pins each target, and a Job Object holds the tree: see `windows_job`).
 #[derive(Debug, Default)]
 pub struct Signaller {
     /// The freeze's safety net, started at the first stop (see `unix_freeze`).
@@ -42,7 +42,9 @@ pub struct Signaller {
     resumer: Option<super::unix_freeze::Resumer>,
     /// The kill's job, made at the first pin.
     #[cfg(windows)]
-    job: Option<super::windows::KillJob>,
+    job: Option<super::windows_job::KillJob>,
+    /// User names by uid, looked up once each (on Windows a lookup lists every account).
+    users: HashMap<u32, String>,
 }
 
 impl Signaller {
@@ -75,9 +77,9 @@ impl Control for Signaller {
     fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Unpinned> {
         #[cfg(windows)]
         {
-            let pinned = super::windows::Pinned::open(pid, start_ticks)?;
+            let pinned = super::windows_job::Pinned::open(pid, start_ticks)?;
             if self.job.is_none() {
-                self.job = super::windows::KillJob::new();
+                self.job = super::windows_job::KillJob::new();
             }
             if let Some(job) = &self.job {
                 // Refused (see `KillJob`): ended by `TerminateProcess` and the tree walk instead.
@@ -103,7 +105,7 @@ impl Control for Signaller {
             if let Some(job) = &mut self.job {
                 job.terminate();
             }
-            return super::windows::terminate(&h.pinned);
+            return super::windows_job::terminate(&h.pinned);
         }
         deliver(h.pid, sig)
     }
@@ -174,6 +176,10 @@ impl Control for Signaller {
             .is_none_or(|p| p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X'))
     }
 
+    fn user_name(&mut self, uid: u32) -> String {
+        self.users.entry(uid).or_insert_with(|| super::user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+    }
+
     /// From the table the last scan read (it read new processes whole): no question to the
     /// system per process.
     fn describe(&mut self, pid: u32) -> Option<Process> {
@@ -191,7 +197,7 @@ impl Signaller {
     /// on Windows, where a handle answers), else one read of the whole table.
     fn exited_of(&mut self, handles: &[&Handle]) -> Vec<usize> {
         #[cfg(windows)]
-        if self.job.as_ref().is_some_and(super::windows::KillJob::emptied) {
+        if self.job.as_ref().is_some_and(super::windows_job::KillJob::emptied) {
             // The job was ended and its accounting says no member runs: every assigned target
             // has exited (those that could not be assigned are asked below).
             return (0..handles.len()).filter(|&i| handles[i].pinned.exited()).collect();
