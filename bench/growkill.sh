@@ -7,30 +7,34 @@
 #
 #   bench/growkill.sh [W] [RUNS]     env: WINE=1 also runs the Windows build under Wine
 #                                         (tests/wine/tree.sh with a tree of the same size)
-# Builds debug binaries (the Linux engine and `--features portable`, in target/ and
-# target/portable). Everything it starts carries a unique token; run by hand, as root, never in CI.
+# Builds debug binaries (the Linux engine, and `--features portable` copied to
+# target/debug/reaper-portable). Everything it starts carries a unique token; run by hand, as root, never in CI.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 W=${1:-22} RUNS=${2:-3}
 TOTAL=$((1 + W + W * W))
+cargo build -q --features portable --bin reaper && cp target/debug/reaper target/debug/reaper-portable || exit 1
 cargo build -q --bin reaper || exit 1
-cargo build -q --features portable --target-dir target/portable --bin reaper || exit 1
 TOK=reaper-growkill-$$-$RANDOM
 trap 'pkill -9 -f "$TOK" 2>/dev/null' EXIT
-live() { local n=0 p; for p in $(pgrep -f "$TOK-$1"); do [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ] && n=$((n + 1)); done; echo $n; }
-stopped() { local n=0 p; for p in $(pgrep -f "$TOK-$1"); do case $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) in T|t) n=$((n + 1));; esac; done; echo $n; }
+count() { pgrep -fc "$TOK-$1\b" || true; } # quick, zombies included: for the start threshold
+# live RUN / stopped RUN: processes of run RUN that are not zombies / that are stopped (one ps).
+live() { ps -eo stat=,args= | awk -v t="$TOK-$1 " 'index($0, t) && !/awk/ && $1 !~ /^Z/' | wc -l; }
+stopped() { ps -eo stat=,args= | awk -v t="$TOK-$1 " 'index($0, t) && !/awk/ && $1 ~ /^[Tt]/' | wc -l; }
 
 echo "| backend | tree (final size) | processes when the kill started | targets | time | exit | left | stopped |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 run=0
-for bin in target/debug/reaper target/portable/debug/reaper; do
-  name=linux; [ "$bin" = target/portable/debug/reaper ] && name=portable
+for bin in target/debug/reaper target/debug/reaper-portable; do
+  name=linux; [ "$bin" = target/debug/reaper-portable ] && name=portable
   for _ in $(seq "$RUNS"); do
     run=$((run + 1))
-    setsid python3 tests/fixtures/fixture.py "$TOK-$run" grow "$W" 2 >/dev/null &
-    until [ "$(live $run)" -ge $((TOTAL / 2)) ]; do sleep 0.01; done
-    root=$(pgrep -f "$TOK-$run" | head -1)
-    seen=$(live $run)
+    ready=$(mktemp)
+    setsid python3 tests/fixtures/fixture.py "$TOK-$run" grow "$W" 2 >"$ready" &
+    until [ "$(count $run)" -ge $((TOTAL / 2)) ]; do :; done
+    seen=$(count $run)
+    root=$(sed -n 's/^READY pid=\([0-9]*\).*/\1/p' "$ready")
+    rm -f "$ready"
     s=$(date +%s%N)
     out=$("$bin" kill --pid "$root" --yes --timeout 2s --format json 2>/dev/null)
     rc=$?

@@ -31,6 +31,9 @@ pub struct Handle {
     start_ticks: u64,
     #[cfg(windows)]
     pinned: std::sync::Arc<super::windows_job::Pinned>,
+    /// Assigned to the kill's job: `TerminateJobObject` ends it.
+    #[cfg(windows)]
+    in_job: bool,
 }
 
 /// The portable [`Control`]: identity re-checked before each `kill(2)` (on Windows a handle
@@ -81,11 +84,9 @@ impl Control for Signaller {
             if self.job.is_none() {
                 self.job = super::windows_job::KillJob::new();
             }
-            if let Some(job) = &self.job {
-                // Refused (see `KillJob`): ended by `TerminateProcess` and the tree walk instead.
-                let _ = job.assign(&pinned);
-            }
-            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned) })
+            // Refused (see `KillJob`): ended by `TerminateProcess` and the tree walk instead.
+            let in_job = self.job.as_ref().is_some_and(|job| job.assign(&pinned));
+            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned), in_job })
         }
         #[cfg(not(windows))]
         {
@@ -100,12 +101,14 @@ impl Control for Signaller {
         }
         #[cfg(windows)]
         if sig == super::SIGKILL {
-            // The deadline: the whole job at once (members reaper has not seen included),
-            // then this process in case it could not be assigned.
+            // The deadline: the whole job at once (members reaper has not seen included); a
+            // process that could not be assigned gets `TerminateProcess` of its own. (Asking
+            // `TerminateProcess` of a job member already being ended can fail with "access
+            // denied" before it has exited: the job's end is the answer for members.)
             if let Some(job) = &mut self.job {
                 job.terminate();
             }
-            return super::windows_job::terminate(&h.pinned);
+            return if h.in_job { Sent::Ok } else { super::windows_job::terminate(&h.pinned) };
         }
         deliver(h.pid, sig)
     }
