@@ -6,6 +6,7 @@
 # processes when the kill started, targets, wall time, exit code, processes left (and stopped).
 #
 #   bench/growkill.sh [W] [RUNS]     env: WINE=1 also runs the Windows build under Wine
+#                                         BINS="NAME=PATH ..." compares these binaries instead
 #                                         (tests/wine/tree.sh with a tree of the same size)
 # Builds debug binaries (the Linux engine, and `--features portable` copied to
 # target/debug/reaper-portable). Everything it starts carries a unique token; run by hand, as root, never in CI.
@@ -13,8 +14,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 W=${1:-22} RUNS=${2:-3}
 TOTAL=$((1 + W + W * W))
-cargo build -q --features portable --bin reaper && cp target/debug/reaper target/debug/reaper-portable || exit 1
-cargo build -q --bin reaper || exit 1
+if [ -z "${BINS:-}" ]; then
+  cargo build -q --features portable --bin reaper && cp target/debug/reaper target/debug/reaper-portable || exit 1
+  cargo build -q --bin reaper || exit 1
+  BINS="linux=target/debug/reaper portable=target/debug/reaper-portable"
+fi
 TOK=reaper-growkill-$$-$RANDOM
 trap 'pkill -9 -f "$TOK" 2>/dev/null' EXIT
 count() { pgrep -fc "$TOK-$1\b" || true; } # quick, zombies included: for the start threshold
@@ -25,8 +29,8 @@ stopped() { ps -eo stat=,args= | awk -v t="$TOK-$1 " 'index($0, t) && !/awk/ && 
 echo "| backend | tree (final size) | processes when the kill started | targets | time | exit | left | stopped |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 run=0
-for bin in target/debug/reaper target/debug/reaper-portable; do
-  name=linux; [ "$bin" = target/debug/reaper-portable ] && name=portable
+for nb in $BINS; do
+  name=${nb%%=*} bin=${nb#*=}
   for _ in $(seq "$RUNS"); do
     run=$((run + 1))
     ready=$(mktemp)

@@ -171,7 +171,8 @@ unsafe fn resumer_main(r: libc::c_int, w: libc::c_int, slots: *mut u32, cap: usi
     }
 }
 
-#[cfg(test)]
+// Read from /proc: Linux only.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use std::process::{Command, Stdio};
@@ -193,7 +194,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(target_os = "linux")]
     fn dropping_the_resumer_continues_what_is_still_recorded_stopped() {
         let mut kids: Vec<_> =
             (0..2).map(|_| Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("sleep")).collect();
