@@ -204,13 +204,16 @@ fn adversarial_kill_growing_tree_by_root_pid_leaves_nothing_5_rounds() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "portable"),
+    ignore = "the Linux engine's freeze is a ptrace-stop, undone by the kernel when reaper dies, and too brief to catch from here"
+)]
 fn adversarial_kill_sigkilled_mid_freeze_leaves_nothing_stopped() {
     // reaper is SIGKILLed while it holds part of a growing tree stopped (the tree ignores
     // SIGTERM, so the kill waits and freezes each new generation): whatever it stopped must run
-    // again, without reaper (the kernel's ptrace detach on Linux; the resumer process where the
-    // freeze is SIGSTOP).
+    // again, without reaper (the resumer process, where the freeze is SIGSTOP).
     for round in 0..5 {
-        let fx = Fixture::start("grow-sigkill", "grow", &["4", "4", "term"]);
+        let fx = Fixture::start("grow-sigkill", "grow", &["4", "4", "term", "0.02"]);
         wait_for("the tree to start growing", || fx.live_pids().len() >= 3);
         let mut guard = Spawned(
             reaper_cmd()
