@@ -163,9 +163,9 @@ impl Control for Signaller {
         if let Some(job) = &self.job {
             // Every member of the job descends from a target, whatever its parent pid says
             // now (its parent may have exited, and the pid been reused).
-            let mut roots = roots.to_vec();
-            roots.extend(job.members().into_iter().filter(|p| !roots.contains(p)));
-            return scan_tree(&roots);
+            let mut all = roots.to_vec();
+            all.extend(job.members().into_iter().filter(|p| !roots.contains(p)));
+            return scan_tree(&all);
         }
         scan_tree(roots)
     }
