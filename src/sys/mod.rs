@@ -62,6 +62,8 @@ pub mod windows_guard;
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
+mod windows_job;
+#[cfg(windows)]
 pub use windows::{
     SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, caller_uid, self_pid, signal_by_name, signal_name, uid_by_name,
     user_name,
@@ -69,6 +71,9 @@ pub use windows::{
 
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 mod portable_signal;
+// The freeze's resumer (SIGSTOP that does not outlive reaper): macOS, and Linux under `portable`.
+#[cfg(all(unix, any(not(target_os = "linux"), feature = "portable")))]
+mod unix_freeze;
 
 #[cfg(unix)]
 mod unix_common;
@@ -79,11 +84,16 @@ pub use unix_common::{
 };
 
 pub use backend::{
-    PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, is_session_subreaper,
+    PinHandle, PipeEnd, check_own_proc, drops_signal, exe_identity, finish_cgroup, is_session_subreaper,
     lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, pipeline_partners, read_cgroup, read_cmdline,
-    read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets, thread_group,
-    wait_pid_exit,
+    read_environ, read_exe, read_process, read_usage, scan_socket_holders, sockets, thread_group, wait_pid_exit,
 };
+// The kill engine's OS and the tree walk: Linux's pidfds, or the portable signaller (which reads
+// the portable backend's table).
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+pub use linux::{Signaller, scan_tree};
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
+pub use portable_signal::{Signaller, scan_tree};
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 // Provenance (`reaper why`): the records a process's origin is read from.

@@ -9,8 +9,10 @@
 //! [`read_process`] and [`start_ticks`] always ask the system afresh: identity and liveness
 //! checks before signalling go through them. Command lines and executables are taken from the
 //! table kept since the last refresh. On both platforms sysinfo lists every pid even to refresh
-//! one (cheap on macOS; on Windows a process snapshot each time, so reading every process one by
-//! one costs O(n²): a bulk read is the obvious next step there).
+//! one (cheap on macOS; on Windows a process snapshot each time): the kill engine's tree walks
+//! therefore read the whole table once per round ([`bulk_table`]) and describe new processes
+//! from it ([`kept_process`]), and on Windows [`read_process`] answers from the table once a
+//! process handle has confirmed the start time (nothing else of a process changes there).
 //!
 //! These platforms have no socket inodes. [`sockets`] numbers each socket of its table (from 1)
 //! and keeps the owning pids netstat2 reported under that number; [`scan_socket_holders`]
@@ -44,7 +46,6 @@ pub use super::portable_origin::{
     container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
     systemd_running,
 };
-pub use super::portable_signal::{Signaller, scan_tree};
 #[cfg(windows)]
 pub use super::windows_guard::wait_pid_exit;
 pub use platform::is_session_subreaper;
@@ -95,6 +96,84 @@ fn known(sys: &mut System, pid: Pid) -> bool {
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, refresh_kind());
     }
     sys.process(pid).is_some()
+}
+
+/// The light refresh: parent, state and start time only (what a tree walk and a liveness
+/// check need), never the user, command line or executable.
+fn light_kind() -> ProcessRefreshKind {
+    ProcessRefreshKind::nothing().without_tasks()
+}
+
+/// One process of the table as the kill engine walks it: (parent pid, identity and state).
+fn seen_of(pid: Pid, p: &sysinfo::Process) -> (u32, crate::model::Seen) {
+    let seen = crate::model::Seen {
+        pid: pid.as_u32(),
+        start_ticks: p.start_time().saturating_mul(1_000_000),
+        state: state_letter(p.status()),
+    };
+    (p.parent().map_or(0, Pid::as_u32), seen)
+}
+
+/// The whole process table in one read (one snapshot on Windows, one pass over `/proc` or
+/// the pid list elsewhere): every process's parent, identity and state. Processes that were
+/// not in the previous read get their user, command line and executable read too (one more
+/// bulk read, for those pids only), so that [`kept_process`] can describe any of them without
+/// asking the system once per process.
+pub(crate) fn bulk_table() -> Vec<(u32, crate::model::Seen)> {
+    let Ok(mut sys) = table() else {
+        return Vec::new();
+    };
+    let before: HashMap<Pid, u64> = sys.processes().iter().map(|(&pid, p)| (pid, p.start_time())).collect();
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, light_kind());
+    let new: Vec<Pid> = sys
+        .processes()
+        .iter()
+        .filter(|(pid, p)| before.get(pid) != Some(&p.start_time()))
+        .map(|(&pid, _)| pid)
+        .collect();
+    if !new.is_empty() {
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&new), false, refresh_kind());
+    }
+    sys.processes()
+        .iter()
+        .filter(|(_, p)| p.thread_kind() != Some(ThreadKind::Userland))
+        .map(|(&pid, p)| seen_of(pid, p))
+        .collect()
+}
+
+/// The identity and state of `pid` asked of the system now, with the light refresh (no
+/// command line): what a check right before a signal needs. `None` when it does not exist.
+pub(crate) fn fresh_seen(pid: u32) -> Option<crate::model::Seen> {
+    #[cfg(windows)]
+    {
+        // A handle answers without a snapshot of every process (see `windows_job::fresh_start`).
+        let start_ticks = super::windows_job::fresh_start(pid)?;
+        let state = if super::windows_job::has_exited(pid) { 'Z' } else { 'R' };
+        Some(crate::model::Seen { pid, start_ticks, state })
+    }
+    #[cfg(not(windows))]
+    {
+        let mut sys = table().ok()?;
+        let spid = Pid::from_u32(pid);
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, light_kind());
+        sys.process(spid).map(|p| seen_of(spid, p).1)
+    }
+}
+
+/// `pid` as the last [`bulk_table`] read it, with its command line and executable: no
+/// question to the system (the caller checks identity against what it scanned).
+pub(crate) fn kept_process(pid: u32) -> Option<Process> {
+    let sys = table().ok()?;
+    let spid = Pid::from_u32(pid);
+    let p = sys.process(spid)?;
+    let mut out = process_of(pid, p);
+    let mut args: Vec<String> = p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    while args.last().is_some_and(String::is_empty) {
+        args.pop();
+    }
+    out.cmdline = Some(args);
+    out.exe = p.exe().map(PathBuf::from);
+    Some(out)
 }
 
 /// Every pid (threads are not processes here).
@@ -154,11 +233,32 @@ pub fn read_usage(pid: u32) -> Option<crate::model::Usage> {
 pub fn read_process(pid: u32) -> Option<Process> {
     let mut sys = table().ok()?;
     let spid = Pid::from_u32(pid);
+    // Windows: sysinfo reads one process by taking a snapshot of all of them, so reading every
+    // process one by one cost O(n²) (minutes for a few hundred under Wine). A process's parent,
+    // name, user and session never change there (Windows does not reparent): when the table has
+    // this pid with the start time a handle gives now, the table answers, and the handle says
+    // whether it still runs.
+    #[cfg(windows)]
+    {
+        let start = super::windows_job::fresh_start(pid)?;
+        if let Some(p) = sys.process(spid).filter(|p| p.start_time().saturating_mul(1_000_000) == start) {
+            let mut out = process_of(pid, p);
+            if super::windows_job::has_exited(pid) {
+                out.state = 'Z';
+            }
+            return Some(out);
+        }
+    }
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
     let p = sys.process(spid)?;
+    Some(process_of(pid, p))
+}
+
+/// A process of the table as the crate's [`Process`] (without command line and executable).
+fn process_of(pid: u32, p: &sysinfo::Process) -> Process {
     let (pgid, sid) = platform::group_and_session(pid, p);
     let start_ticks = p.start_time().saturating_mul(1_000_000);
-    Some(Process {
+    Process {
         pid,
         ppid: p.parent().map_or(0, Pid::as_u32),
         pgid,
@@ -171,7 +271,7 @@ pub fn read_process(pid: u32) -> Option<Process> {
         kernel_thread: platform::is_kernel(pid) || p.thread_kind() == Some(ThreadKind::Kernel),
         cmdline: None,
         exe: None,
-    })
+    }
 }
 
 /// The arguments of `pid`.

@@ -5,56 +5,135 @@
 //! On Windows there are no signals: TERM, INT and BREAK are a graceful close (`WM_CLOSE` to the
 //! process's windows, `CTRL_BREAK_EVENT` to a console group reaper created), KILL is
 //! `TerminateProcess` (`windows::deliver`), and SIGSTOP/SIGCONT (the engine's freeze) do
-//! nothing: Windows does not reparent orphans, so a tree cannot escape by forking while it is
-//! being killed the way it can on Unix.
+//! nothing: there, every pinned target is assigned to a Job Object, which catches every process
+//! they create from then on, and the KILL step ends the job (`windows_job`).
+//!
+//! On Unix the freeze is SIGSTOP, each recorded first with a resumer process that continues
+//! whatever is still stopped if reaper dies, even by SIGKILL (`unix_freeze`).
 //!
 //! Identity is re-checked (pid + start time, from the platform's `read_process`) right before
 //! every `kill(2)`, which leaves only the microseconds between the check and the call for a pid
-//! to be recycled. Exits are waited for by re-reading each process every 10 ms until the
-//! deadline: kqueue `EVFILT_PROC`/`NOTE_EXIT` would be the event-driven way on macOS. Interrupts
+//! to be recycled. Exits are waited for by re-reading the processes every 10 ms until the
+//! deadline (one read of the whole table when there are many): kqueue `EVFILT_PROC`/`NOTE_EXIT`
+//! would be the event-driven way on macOS. Tree walks read the whole table once per round. Interrupts
 //! are not intercepted here (no signalfd): SIGINT keeps its usual effect.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::Control;
-use crate::model::{Seen, Sent, Unpinned, Waited};
+use crate::model::{Process, Seen, Sent, Unpinned, Waited};
 
-/// A process named by its identity.
-#[derive(Clone, Copy, Debug)]
+/// A process named by its identity; on Windows also a handle that pins it.
+#[derive(Clone, Debug)]
 pub struct Handle {
     pid: u32,
     start_ticks: u64,
+    #[cfg(windows)]
+    pinned: std::sync::Arc<super::windows_job::Pinned>,
+    /// Assigned to the kill's job: `TerminateJobObject` ends it.
+    #[cfg(windows)]
+    in_job: bool,
 }
 
-/// The portable [`Control`]: identity re-checked before each `kill(2)`.
+/// The portable [`Control`]: identity re-checked before each `kill(2)` (on Windows a handle
+/// pins each target, and a Job Object holds the tree: see `windows_job`).
 #[derive(Debug, Default)]
-pub struct Signaller;
+pub struct Signaller {
+    /// The freeze's safety net, started at the first stop (see `unix_freeze`).
+    #[cfg(unix)]
+    resumer: Option<super::unix_freeze::Resumer>,
+    /// The kill's job, made at the first pin.
+    #[cfg(windows)]
+    job: Option<super::windows_job::KillJob>,
+    /// User names by uid, looked up once each (on Windows a lookup lists every account).
+    users: HashMap<u32, String>,
+}
 
 impl Signaller {
     /// A signaller.
     pub fn new() -> Signaller {
-        Signaller
+        Signaller::default()
     }
 }
 
-/// Whether the process with this identity is still there and not a zombie.
+/// Whether the process with this identity is still there and not a zombie: asked of the
+/// system now (on Windows, of the handle that pins it).
 fn is_alive(h: &Handle) -> bool {
-    super::read_process(h.pid).is_some_and(|p| p.start_ticks == h.start_ticks && !p.is_zombie())
+    #[cfg(windows)]
+    {
+        !h.pinned.exited()
+    }
+    #[cfg(not(windows))]
+    {
+        super::portable::fresh_seen(h.pid).is_some_and(|s| s.start_ticks == h.start_ticks && s.state != 'Z')
+    }
 }
+
+/// Above this many handles a wait reads the whole table once per round instead of asking for
+/// each process (Unix; a Windows handle is asked directly).
+const BULK_WAIT: usize = 16;
 
 impl Control for Signaller {
     type Handle = Handle;
 
     fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Unpinned> {
-        let h = Handle { pid, start_ticks };
-        if is_alive(&h) { Ok(h) } else { Err(Unpinned::Gone) }
+        #[cfg(windows)]
+        {
+            let pinned = super::windows_job::Pinned::open(pid, start_ticks)?;
+            if self.job.is_none() {
+                self.job = super::windows_job::KillJob::new();
+            }
+            // Refused (see `KillJob`): ended by `TerminateProcess` and the tree walk instead.
+            let in_job = self.job.as_ref().is_some_and(|job| job.assign(&pinned));
+            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned), in_job })
+        }
+        #[cfg(not(windows))]
+        {
+            let h = Handle { pid, start_ticks };
+            if is_alive(&h) { Ok(h) } else { Err(Unpinned::Gone) }
+        }
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
         if !is_alive(h) {
             return Sent::Gone;
         }
+        #[cfg(windows)]
+        if sig == super::SIGKILL {
+            // The deadline: the whole job at once (members reaper has not seen included); a
+            // process that could not be assigned gets `TerminateProcess` of its own. (Asking
+            // `TerminateProcess` of a job member already being ended can fail with "access
+            // denied" before it has exited: the job's end is the answer for members.)
+            if let Some(job) = &mut self.job {
+                job.terminate();
+            }
+            return if h.in_job { Sent::Ok } else { super::windows_job::terminate(&h.pinned) };
+        }
         deliver(h.pid, sig)
+    }
+
+    /// SIGSTOP, recorded first with the resumer (see `unix_freeze`), so that it does not
+    /// outlive reaper. Not stopped (and said delivered) when no resumer can run.
+    #[cfg(unix)]
+    fn stop(&mut self, h: &Handle) -> Sent {
+        if !is_alive(h) {
+            return Sent::Gone;
+        }
+        if self.resumer.is_none() {
+            self.resumer = super::unix_freeze::Resumer::start().ok();
+        }
+        let recorded = self.resumer.as_mut().is_some_and(|r| r.stopping(h.pid));
+        if recorded { deliver(h.pid, super::SIGSTOP) } else { Sent::Ok }
+    }
+
+    #[cfg(unix)]
+    fn resume(&mut self, h: &Handle) -> Sent {
+        let sent = if is_alive(h) { deliver(h.pid, super::SIGCONT) } else { Sent::Gone };
+        if let Some(r) = &mut self.resumer {
+            r.resumed(h.pid);
+        }
+        sent
     }
 
     fn exited(&mut self, h: &Handle) -> bool {
@@ -63,7 +142,7 @@ impl Control for Signaller {
 
     fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
         loop {
-            let exited: Vec<usize> = (0..handles.len()).filter(|&i| !is_alive(handles[i])).collect();
+            let exited = self.exited_of(handles);
             if !exited.is_empty() {
                 return Waited::Exited(exited);
             }
@@ -80,6 +159,14 @@ impl Control for Signaller {
     }
 
     fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
+        #[cfg(windows)]
+        if let Some(job) = &self.job {
+            // Every member of the job descends from a target, whatever its parent pid says
+            // now (its parent may have exited, and the pid been reused).
+            let mut all = roots.to_vec();
+            all.extend(job.members().into_iter().filter(|p| !roots.contains(p)));
+            return scan_tree(&all);
+        }
         scan_tree(roots)
     }
 
@@ -88,19 +175,62 @@ impl Control for Signaller {
             // The freeze is a no-op there (see the module docs).
             return true;
         }
-        super::read_process(pid)
+        super::portable::fresh_seen(pid)
             .is_none_or(|p| p.start_ticks != start_ticks || matches!(p.state, 'T' | 't' | 'Z' | 'X'))
+    }
+
+    fn user_name(&mut self, uid: u32) -> String {
+        self.users.entry(uid).or_insert_with(|| super::user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+    }
+
+    /// From the table the last scan read (it read new processes whole): no question to the
+    /// system per process.
+    fn describe(&mut self, pid: u32) -> Option<Process> {
+        super::portable::kept_process(pid).or_else(|| {
+            let mut p = super::read_process(pid)?;
+            p.cmdline = super::read_cmdline(pid);
+            p.exe = super::read_exe(pid);
+            Some(p)
+        })
+    }
+}
+
+impl Signaller {
+    /// The indexes of `handles` that have exited: each asked directly when they are few (or
+    /// on Windows, where a handle answers), else one read of the whole table.
+    fn exited_of(&mut self, handles: &[&Handle]) -> Vec<usize> {
+        #[cfg(windows)]
+        if self.job.as_ref().is_some_and(super::windows_job::KillJob::emptied) {
+            // The job was ended and its accounting says no member runs: every assigned target
+            // has exited (those that could not be assigned are asked below).
+            return (0..handles.len()).filter(|&i| handles[i].pinned.exited()).collect();
+        }
+        if cfg!(windows) || handles.len() <= BULK_WAIT {
+            return (0..handles.len()).filter(|&i| !is_alive(handles[i])).collect();
+        }
+        let table: HashMap<u32, Seen> = super::portable::bulk_table().into_iter().map(|(_, s)| (s.pid, s)).collect();
+        (0..handles.len())
+            .filter(|&i| {
+                table.get(&handles[i].pid).is_none_or(|s| s.start_ticks != handles[i].start_ticks || s.state == 'Z')
+            })
+            .collect()
     }
 }
 
 /// `roots` (those that exist) and every current descendant of them, parents before children:
-/// one read of the process table, then the one tree walk ([`super::tree::walk`]).
+/// one read of the whole process table ([`super::portable::bulk_table`]), then the one tree walk
+/// ([`super::tree::walk`]). On Windows a parent pid can be stale (the parent exited and its
+/// pid was reused): a "parent" that started after its "child" is not its parent.
 pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
-    let table = super::list_pids()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(super::read_process)
-        .map(|p| (p.ppid, Seen { pid: p.pid, start_ticks: p.start_ticks, state: p.state }));
+    let mut table = super::portable::bulk_table();
+    if cfg!(windows) {
+        let starts: HashMap<u32, u64> = table.iter().map(|(_, s)| (s.pid, s.start_ticks)).collect();
+        for (ppid, s) in &mut table {
+            if starts.get(ppid).is_some_and(|&t| t > s.start_ticks) {
+                *ppid = 0;
+            }
+        }
+    }
     super::tree::walk(roots, table)
 }
 

@@ -62,12 +62,12 @@ fn last_error(what: impl Into<String>) -> Error {
 }
 
 /// Takes ownership of a handle a call returned; `None` for NULL (or `INVALID_HANDLE_VALUE`).
-fn owned(h: HANDLE) -> Option<OwnedHandle> {
+pub(crate) fn owned(h: HANDLE) -> Option<OwnedHandle> {
     // SAFETY: `h` is a handle just returned to us by the system, owned by nothing else.
     (!h.is_null() && h != INVALID_HANDLE_VALUE).then(|| unsafe { OwnedHandle::from_raw_handle(h) })
 }
 
-fn raw(h: &impl AsRawHandle) -> HANDLE {
+pub(crate) fn raw(h: &impl AsRawHandle) -> HANDLE {
     h.as_raw_handle()
 }
 
@@ -78,7 +78,7 @@ fn millis(timeout: Option<Duration>) -> u32 {
 }
 
 /// Whether `h` is signalled now.
-fn is_signalled(h: HANDLE) -> bool {
+pub(crate) fn is_signalled(h: HANDLE) -> bool {
     // SAFETY: a live handle borrowed by the caller; a zero timeout only tests it.
     unsafe { WaitForSingleObject(h, 0) == WAIT_OBJECT_0 }
 }
@@ -100,6 +100,56 @@ pub fn wait_any(w: &[Waitable<'_>], timeout: Option<Duration>) -> Result<Vec<boo
     }
     // Several may be signalled: ask each (manual-reset events and processes stay signalled).
     Ok(handles.iter().map(|&h| is_signalled(h)).collect())
+}
+
+/// How many processes of `job` are running (its basic accounting's `ActiveProcesses`).
+pub(crate) fn job_active(job: &OwnedHandle) -> Result<u32> {
+    // SAFETY: plain data, filled by the call.
+    let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a live struct of the size given, of the class named.
+    let ok = unsafe {
+        QueryInformationJobObject(
+            raw(job),
+            JobObjectBasicAccountingInformation,
+            std::ptr::from_mut(&mut info).cast(),
+            size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
+            std::ptr::null_mut(),
+        )
+    };
+    if ok == 0 { Err(last_error("reading the job's accounting")) } else { Ok(info.ActiveProcesses) }
+}
+
+/// The pids of `job`'s processes.
+pub(crate) fn job_pids(job: &OwnedHandle) -> Result<Vec<u32>> {
+    let mut cap = 64usize;
+    loop {
+        // Two u32 counts, then the pids (usize): a usize buffer is aligned for it.
+        let mut buf = vec![0usize; 2 + cap];
+        // SAFETY: `buf` is live and as long as the size given; the class names this layout.
+        let ok = unsafe {
+            QueryInformationJobObject(
+                raw(job),
+                JobObjectBasicProcessIdList,
+                buf.as_mut_ptr().cast(),
+                (buf.len() * size_of::<usize>()) as u32,
+                std::ptr::null_mut(),
+            )
+        };
+        // SAFETY: plain call, right after the one it describes.
+        if ok == 0 && unsafe { GetLastError() } != ERROR_MORE_DATA {
+            return Err(last_error("listing the job's processes"));
+        }
+        // SAFETY: the buffer is aligned for and at least as long as the struct, which the
+        // call filled (at least its counts).
+        let head = unsafe { &*buf.as_ptr().cast::<JOBOBJECT_BASIC_PROCESS_ID_LIST>() };
+        let (assigned, listed) = (head.NumberOfAssignedProcesses as usize, head.NumberOfProcessIdsInList as usize);
+        if ok != 0 && listed <= cap {
+            // SAFETY: the call wrote `listed` pids from `ProcessIdList` on, inside `buf`.
+            let ids = unsafe { std::slice::from_raw_parts(head.ProcessIdList.as_ptr(), listed) };
+            return Ok(ids.iter().map(|&p| p as u32).collect());
+        }
+        cap = (assigned + 16).max(cap * 2);
+    }
 }
 
 /// A manual-reset event, not signalled.
@@ -406,52 +456,12 @@ impl Child {
 
     /// How many processes of the job are running.
     fn active(&self) -> Result<u32> {
-        // SAFETY: plain data, filled by the call.
-        let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
-        // SAFETY: `info` is a live struct of the size given, of the class named.
-        let ok = unsafe {
-            QueryInformationJobObject(
-                raw(&self.job),
-                JobObjectBasicAccountingInformation,
-                std::ptr::from_mut(&mut info).cast(),
-                size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
-                std::ptr::null_mut(),
-            )
-        };
-        if ok == 0 { Err(last_error("reading the job's accounting")) } else { Ok(info.ActiveProcesses) }
+        job_active(&self.job)
     }
 
     /// Every process of the tree: the job's processes, exactly.
     pub fn tree_pids(&self) -> Result<Vec<u32>> {
-        let mut cap = 64usize;
-        loop {
-            // Two u32 counts, then the pids (usize): a usize buffer is aligned for it.
-            let mut buf = vec![0usize; 2 + cap];
-            // SAFETY: `buf` is live and as long as the size given; the class names this layout.
-            let ok = unsafe {
-                QueryInformationJobObject(
-                    raw(&self.job),
-                    JobObjectBasicProcessIdList,
-                    buf.as_mut_ptr().cast(),
-                    (buf.len() * size_of::<usize>()) as u32,
-                    std::ptr::null_mut(),
-                )
-            };
-            // SAFETY: plain call, right after the one it describes.
-            if ok == 0 && unsafe { GetLastError() } != ERROR_MORE_DATA {
-                return Err(last_error("listing the job's processes"));
-            }
-            // SAFETY: the buffer is aligned for and at least as long as the struct, which the
-            // call filled (at least its counts).
-            let head = unsafe { &*buf.as_ptr().cast::<JOBOBJECT_BASIC_PROCESS_ID_LIST>() };
-            let (assigned, listed) = (head.NumberOfAssignedProcesses as usize, head.NumberOfProcessIdsInList as usize);
-            if ok != 0 && listed <= cap {
-                // SAFETY: the call wrote `listed` pids from `ProcessIdList` on, inside `buf`.
-                let ids = unsafe { std::slice::from_raw_parts(head.ProcessIdList.as_ptr(), listed) };
-                return Ok(ids.iter().map(|&p| p as u32).collect());
-            }
-            cap = (assigned + 16).max(cap * 2);
-        }
+        job_pids(&self.job)
     }
 
     /// The tree's processes for the kill engine: the job's.

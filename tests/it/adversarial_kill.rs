@@ -172,10 +172,6 @@ fn repeated_fork_storm_kills(rounds: usize) {
 }
 
 #[test]
-#[cfg_attr(
-    feature = "portable",
-    ignore = "portable backend: no quiet freeze; SIGSTOP only when a look sees the tree grow, and a storm slips through"
-)]
 fn adversarial_kill_repeated_fork_storms_leave_nothing() {
     repeated_fork_storm_kills(5);
 }
@@ -184,4 +180,54 @@ fn adversarial_kill_repeated_fork_storms_leave_nothing() {
 #[ignore = "long: 100 fork storms"]
 fn adversarial_long_kill_100_fork_storms_leave_nothing() {
     repeated_fork_storm_kills(100);
+}
+
+/// The fixture's processes that are stopped (`T`, or `t`: a ptrace-stop).
+fn stopped_of(fx: &Fixture) -> Vec<u32> {
+    fx.live_pids().into_iter().filter(|&p| frozen(p)).collect()
+}
+
+#[test]
+fn adversarial_kill_growing_tree_by_root_pid_leaves_nothing_5_rounds() {
+    // Every process keeps forking children that stay alive, 4 levels deep, while `kill --pid
+    // ROOT` ends the tree: nothing may escape (a child forked between the last look and its
+    // parent's end is reparented and no descendant any more), and nothing may stay stopped.
+    for round in 0..5 {
+        let fx = Fixture::start("grow-rep", "grow", &["4", "4"]);
+        wait_for("the tree to grow", || fx.live_pids().len() >= 40);
+        let run = reaper(&["kill", "--pid", &fx.pid().to_string(), "--timeout", "2s", "--format", "json"]);
+        let left = fx.live_pids();
+        let stopped: Vec<u32> = left.iter().copied().filter(|&p| frozen(p)).collect();
+        assert!(left.is_empty(), "round {round}: {} left, stopped {stopped:?}\n{}", left.len(), run.stdout());
+        run.expect(0);
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "portable"),
+    ignore = "the Linux engine's freeze is a ptrace-stop, undone by the kernel when reaper dies, and too brief to catch from here"
+)]
+fn adversarial_kill_sigkilled_mid_freeze_leaves_nothing_stopped() {
+    // reaper is SIGKILLed while it holds part of a growing tree stopped (the tree ignores
+    // SIGTERM, so the kill waits and freezes each new generation): whatever it stopped must run
+    // again, without reaper (the resumer process, where the freeze is SIGSTOP).
+    for round in 0..5 {
+        let fx = Fixture::start("grow-sigkill", "grow", &["4", "4", "term", "0.02"]);
+        wait_for("the tree to start growing", || fx.live_pids().len() >= 3);
+        let mut guard = Spawned(
+            reaper_cmd()
+                .args(["kill", "--pid", &fx.pid().to_string(), "--timeout", "60s"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("reaper"),
+        );
+        wait_for("reaper to stop part of the tree", || !stopped_of(&fx).is_empty());
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(guard.pid() as i32), nix::sys::signal::SIGKILL);
+        wait_exit(&mut guard.0, "the SIGKILLed reaper");
+        wait_for(&format!("round {round}: every stopped process to run again"), || stopped_of(&fx).is_empty());
+        // Nobody stops them any more: they stay running.
+        assert!(fx.live_pids().len() >= 3);
+    }
 }

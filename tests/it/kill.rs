@@ -162,10 +162,6 @@ fn respawning_shell_loop_leaves_nothing() {
 }
 
 #[test]
-#[cfg_attr(
-    feature = "portable",
-    ignore = "portable backend: no quiet freeze; SIGSTOP only when a look sees the tree grow, and a storm slips through"
-)]
 fn bounded_fork_storm_leaves_nothing() {
     let fx = Fixture::start("kill-storm", "storm", &["3", "3"]);
     wait_for("the storm to grow", || fx.live_pids().len() >= 13);

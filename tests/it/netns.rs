@@ -172,6 +172,7 @@ fn ready_to_run() -> bool {
 // there say nothing holds it), never free inside the namespace that holds it, and found with
 // --all-netns; `list -s` shows the server's port with the namespace's name.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
 fn a_port_in_another_netns_is_not_the_hosts_and_all_netns_finds_it() {
     if !ready_to_run() {
         return;
@@ -244,6 +245,7 @@ fn a_port_in_another_netns_is_not_the_hosts_and_all_netns_finds_it() {
 // (`docker-<id>.scope`); the column is left out when no row is in a container; `--container`
 // selects by id prefix (case aside, at least 4 hex digits: fewer is bad input, exit 2).
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
 fn container_column_json_and_selector_from_a_real_cgroup() {
     if !ready_to_run() {
         return;
@@ -312,6 +314,7 @@ fn container_column_json_and_selector_from_a_real_cgroup() {
 // a `docker-<id>.scope` cgroup): kill names the container and `docker stop`, signals nothing
 // and exits 1; named with --pid, it is signalled.
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
 fn docker_proxy_is_refused_with_the_container_named_unless_pid_names_it() {
     if !ready_to_run() {
         return;
@@ -431,6 +434,7 @@ fn podman_container_is_named_and_its_conmon_is_refused() {
 // network namespace of its own is found with --all-netns and its port shown by `list -s`; a
 // root namespace the user cannot read is counted on stderr (it once made the whole query fail).
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
 fn without_root_a_namespace_is_read_from_its_members_proc_net() {
     if !ready_to_run() || !have("setpriv") {
         return;

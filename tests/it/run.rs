@@ -276,6 +276,7 @@ fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
 }
 
 #[test]
+#[cfg_attr(feature = "portable", ignore = "portable backend: interrupts are not caught during a kill")]
 fn a_second_signal_during_the_stop_kills_at_once() {
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         // A 60 s grace period: only the second signal can end this test within the deadline.
@@ -545,6 +546,10 @@ fn run_gives_its_pid_namespace_a_proc_of_its_own() {
 }
 
 #[test]
+#[cfg_attr(
+    feature = "portable",
+    ignore = "portable backend: /proc is not read, so a /proc of another PID namespace is not detected"
+)]
 fn reaper_refuses_a_proc_of_another_pid_namespace() {
     // Regression: under `unshare --pid --fork` without --mount-proc, reaper read host pids from
     // /proc and signalled the namespace's processes with those numbers.
