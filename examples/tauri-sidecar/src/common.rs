@@ -34,6 +34,8 @@ pub fn app_name() -> String {
 }
 
 /// Where the sidecar is: beside the app's executable (as Tauri installs an `externalBin`).
+/// (The baseline lets the plugin's `sidecar()` find it there.)
+#[allow(dead_code)]
 pub fn sidecar_path() -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?.with_file_name(SIDECAR_NAME);
     Ok(if cfg!(windows) { exe.with_extension("exe") } else { exe })
