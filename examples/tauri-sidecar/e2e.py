@@ -227,7 +227,7 @@ class Test:
         self.apps = []  # (Popen) every app started
         self.others = []  # (Popen) the foreign listeners
         self.x = X()
-        self.failures = []
+        self.timings = []  # (variant, event, mode, seconds until freed or None)
 
     def env(self, port, sidecar_log, ignore_term, group):
         e = dict(os.environ)
@@ -294,6 +294,7 @@ class Test:
                 return "the sidecar did not log its start", False
             tree = token_processes(self.token, self.sidecar)
             kinds = classify(tree)
+            role = roles(tree)
             if event == "window closed":
                 win = None
 
@@ -330,6 +331,7 @@ class Test:
             except subprocess.TimeoutExpired:
                 pass
             left = [(p, s) for p, s in tree if alive(p, s)]
+            self.timings.append((variant, event, "ignores" if ignore_term else "ends on", took if freed else None))
             graceful = "graceful shutdown" in read(sidecar_log)
             log(
                 f"{variant} | {event} | {'ignores' if ignore_term else 'ends on'} SIGTERM: tree {kinds}, "
@@ -337,13 +339,13 @@ class Test:
                 f"graceful logged: {graceful}, app exit {app.returncode}, left {left}, port free {port_free(port)}"
             )
             if freed:
-                cell = "✓ freed, graceful stop logged" if graceful else "✓ freed (SIGKILLed)"
+                cell = "✓ freed, graceful stop logged" if graceful else "✓ freed, no graceful stop"
                 want_graceful = graceful_event and not ignore_term
                 passed = graceful or not want_graceful
                 if not passed:
-                    cell = "✗ freed, no graceful stop"
+                    cell = "✗ freed, but no graceful stop"
             else:
-                cell = "✗ orphaned: " + describe(left, port)
+                cell = "✗ orphaned: " + describe(left, port, role)
                 passed = False
             return cell, passed
         finally:
@@ -374,7 +376,9 @@ class Test:
                 h = holders(port)
                 return bool(h) and not (h & stale_pids) and serves(port)
 
-            ok = wait_for(new_sidecar_serves, READY)
+            # The baseline's new sidecar cannot bind: it logs that and exits.
+            wait_for(lambda: new_sidecar_serves() or "cannot listen" in read(sidecar_log), READY)
+            ok = new_sidecar_serves()
             stale_gone = not any(alive(p, s) for p, s in stale)
             log(
                 f"{variant} | stale sidecar: new sidecar serves: {ok}, stale gone: {stale_gone}, "
@@ -430,16 +434,29 @@ def read(path):
         return ""
 
 
+def ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2 :].split()[1])
+
+
+def roles(tree):
+    """{pid: "launcher" or "Python child"}: the launcher is the one whose parent is not a sidecar process."""
+    pids = {p for p, _ in tree}
+    return {p: ("Python child" if ppid(p) in pids else "launcher") for p, _ in tree}
+
+
 def classify(tree):
-    return f"{len(tree)} processes"
+    return ", ".join(f"{r} {p}" for p, r in sorted(roles(tree).items()))
 
 
-def describe(left, port):
+def describe(left, port, role):
     held = "port held" if not port_free(port) else "port free"
-    n = len(left)
-    if n == 0:
-        return held
-    return f"{n} process{'es' if n > 1 else ''} of the sidecar left, {held}"
+    names = sorted({role.get(p, "?") for p, _ in left}, key=lambda r: r != "launcher")
+    return (" + ".join(names) + " left, " if names else "") + held
 
 
 def table(results, variants):
@@ -502,6 +519,9 @@ def main():
         f.write(measured)
     print(measured, end="")
     log(f"the table is in {out}; logs in {t.tmp}")
+    for variant, event, mode, took in t.timings:
+        log(f"time to a free port and no sidecar process: {variant}, {event}, sidecar {mode} SIGTERM: "
+            + (f"{took:.2f} s" if took is not None else "never (orphaned)"))
     status = 0
     if failed:
         log("reaper::guard failed: " + "; ".join(failed))

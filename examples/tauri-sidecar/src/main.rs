@@ -104,7 +104,13 @@ fn free_port(port: u16, sidecar: &Path) -> Result<(), String> {
     let named: Vec<String> = holders
         .iter()
         .map(|&pid| match ProcessRecord::new(&mut snap, pid) {
-            Some(r) => format!("pid {} ({}, user {}: {})", r.pid, r.exe.as_deref().unwrap_or(&r.name), r.user, r.cmdline.join(" ")),
+            Some(r) => format!(
+                "pid {} ({}, user {}: {})",
+                r.pid,
+                r.exe.as_deref().unwrap_or(&r.name),
+                r.user,
+                r.cmdline.join(" ").escape_debug()
+            ),
             None => format!("pid {pid}"),
         })
         .collect();
