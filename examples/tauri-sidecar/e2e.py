@@ -67,8 +67,8 @@ def alive(pid, start):
     return start is not None and start_time(pid) == start
 
 
-def token_processes(token, exe):
-    """(pid, start) of every live process whose environment has the token and whose executable is `exe`."""
+def token_processes(token, exe=None):
+    """(pid, start) of every live process whose environment has the token (and whose executable is `exe`)."""
     found = []
     want = f"{TOKEN_VAR}={token}".encode()
     for d in os.listdir("/proc"):
@@ -76,7 +76,7 @@ def token_processes(token, exe):
             continue
         pid = int(d)
         try:
-            if os.readlink(f"/proc/{pid}/exe") != exe:
+            if exe is not None and os.readlink(f"/proc/{pid}/exe") != exe:
                 continue
             with open(f"/proc/{pid}/environ", "rb") as f:
                 env = f.read().split(b"\0")
@@ -268,13 +268,13 @@ class Test:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        for pid, st in token_processes(self.token, self.sidecar):
+        for pid, st in token_processes(self.token):
             if alive(pid, st):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        wait_for(lambda: not token_processes(self.token, self.sidecar), 5)
+        wait_for(lambda: not token_processes(self.token), 5)
 
     def stop(self):
         self.cleanup()
@@ -318,8 +318,19 @@ class Test:
             graceful_event = event in ("window closed", "SIGTERM")
             bound = (GRACE + SLACK) if graceful_event else 3.0
 
+            app_exe = os.path.realpath(exe)
+
+            def guards():
+                """Processes of the app's executable other than the app: reaper's guard process."""
+                return [(p, s) for p, s in token_processes(self.token, app_exe) if p != app.pid]
+
             def gone():
-                return port_free(port) and not any(alive(p, s) for p, s in tree) and not token_processes(self.token, self.sidecar)
+                return (
+                    port_free(port)
+                    and not any(alive(p, s) for p, s in tree)
+                    and not token_processes(self.token, self.sidecar)
+                    and not guards()
+                )
 
             freed = wait_for(gone, bound)
             took = time.monotonic() - t0
@@ -330,7 +341,8 @@ class Test:
                 app.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-            left = [(p, s) for p, s in tree if alive(p, s)]
+            left = [(p, s) for p, s in tree if alive(p, s)] + guards()
+            role.update({p: "guard process" for p, _ in guards()})
             self.timings.append((variant, event, "ignores" if ignore_term else "ends on", took if freed else None))
             graceful = "graceful shutdown" in read(sidecar_log)
             log(
@@ -492,6 +504,12 @@ def main():
         variants = [v for v in variants if v[0] == args.only]
     results = {}
     failed = []
+
+    def interrupted(signum, _frame):
+        raise SystemExit(f"e2e: interrupted by signal {signum}")  # runs the cleanup below
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     t = Test(args)
     try:
         for variant, exe, group in variants:
