@@ -83,7 +83,7 @@ fn glob_literal(path: &Path) -> String {
 fn free_port(port: u16, sidecar: &Path) -> Result<(), String> {
     let spec = PortSpec::tcp(port);
     let own = Selection::new()
-        .port(spec.clone())
+        .port(spec)
         .exe(&glob_literal(sidecar))
         .and_then(|s| s.signature(&format!(r"(^|\s)--port\s+{port}(\s|$)")))
         .map_err(|e| e.to_string())?;
