@@ -33,7 +33,7 @@ fi
 # The apps.
 release=()
 [ "$profile" = release ] && release=(--release)
-(cd "$here" && cargo build --locked "${release[@]}" --bins >&2)
+(cd "$here" && cargo build "${release[@]}" --bins >&2)
 out="$CARGO_TARGET_DIR/$profile"
 # Replaced only when it changed: a running (or stale) sidecar keeps its executable's identity.
 cmp -s "$py/dist/tauri-sidecar-server" "$out/tauri-sidecar-server" ||
