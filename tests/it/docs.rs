@@ -264,3 +264,29 @@ fn every_subcommand_help_shows_examples() {
     let top = reaper(&["--help"]).expect(0).stdout();
     assert!(top.contains("Examples:"), "{top}");
 }
+
+// The README's excerpts of the example apps (a code block right after a line
+// `<!-- excerpt: PATH -->`) are not compiled with the README: each must be the file's code,
+// verbatim, so that the recipe the README shows is the one the example builds and CI runs.
+#[test]
+fn readme_excerpts_are_the_examples_code() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("reading README.md");
+    let mut lines = readme.lines();
+    let mut checked = 0;
+    while let Some(line) = lines.next() {
+        let Some(path) = line.trim().strip_prefix("<!-- excerpt: ").and_then(|l| l.strip_suffix(" -->")) else {
+            continue;
+        };
+        let fence = lines.next().unwrap_or_default();
+        assert!(fence.starts_with("```"), "README: `{line}` is not followed by a code block");
+        let block: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+        let source = std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("README excerpt of {path}: {e}"));
+        let excerpt = block.join("\n") + "\n";
+        assert!(
+            source.contains(&excerpt),
+            "README's excerpt of {path} is not verbatim in that file (copy it again):\n{excerpt}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "README has no excerpt of the Tauri example (<!-- excerpt: PATH --> before a code block)");
+}
