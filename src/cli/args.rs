@@ -106,8 +106,34 @@ pub enum StateArg {
     Any,
 }
 
+/// `--port`'s parser: [`PortSpec::parse_named`], also with the leading `:` people type for a
+/// port (`:3000`, as in `host:port` and the picker's filter).
 fn parse_port(s: &str) -> Result<PortSpec, reaper::Error> {
-    PortSpec::parse_named(s)
+    let t = s.trim();
+    PortSpec::parse_named(t.strip_prefix(':').filter(|r| !r.is_empty()).unwrap_or(t))
+}
+
+/// A plain argument of `list`, `kill` and `wait`: a port, as killport and fkill take it. A bare
+/// number is a port, never a pid (`--pid` names a pid); anything that is not a port is an error
+/// saying what was expected.
+fn parse_port_arg(s: &str) -> Result<PortSpec, reaper::Error> {
+    parse_port(s).map_err(|e| {
+        let why = match e {
+            reaper::Error::InvalidPort { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        let t = s.trim();
+        let hint = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            format!("; --pid {t} selects a process by pid")
+        } else if t.starts_with(|c: char| c.is_ascii_alphabetic()) && !t.contains(':') {
+            format!("; --name {t} or --signature {t} selects processes by name or command line")
+        } else {
+            String::new()
+        };
+        reaper::Error::Usage(format!(
+            "{why}; a plain argument is a port: 3000, :3000, 3000-3010, udp:53 or a service name such as http{hint}"
+        ))
+    })
 }
 
 fn parse_signal(s: &str) -> Result<Signal, reaper::Error> {
@@ -180,6 +206,9 @@ fn parse_id(s: &str) -> Result<u32, reaper::Error> {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
 pub struct SelectArgs {
+    /// Ports as plain arguments, as --port takes them: 3000, :3000, 3000-3010, udp:53, http. A bare number is a port; --pid selects a pid.
+    #[arg(value_name = "PORT", value_delimiter = ',', value_parser = parse_port_arg)]
+    pub ports: Vec<PortSpec>,
     /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists).
     #[arg(short, long = "port", value_name = "SPEC", value_delimiter = ',', value_parser = parse_port)]
     pub port: Vec<PortSpec>,
@@ -246,6 +275,9 @@ pub struct SelectArgs {
     /// Look ports up in every network namespace (containers, `ip netns`), not only reaper's own.
     #[arg(long)]
     pub all_netns: bool,
+    /// Let signature, name and ancestry selectors match other users' processes (without it a broad selector matches only yours; `list` shows what `kill` would take).
+    #[arg(long)]
+    pub all_users: bool,
 }
 
 /// `reaper list`.
@@ -278,13 +310,16 @@ pub struct TreeArgs {
     pub format: Format,
 }
 
+/// `--timeout`'s default: how long the graceful signal has before SIGKILL.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The kill sequence options shared by `kill` and `run`.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Kill sequence")]
 pub struct SequenceArgs {
-    /// How long to wait after the first signal before SIGKILL.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5s")]
-    pub timeout: Duration,
+    /// How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub timeout: Option<Duration>,
     /// The first signal: TERM, SIGTERM, 15, INT, HUP, ...
     #[arg(long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
     pub signal: Signal,
@@ -304,7 +339,11 @@ impl SequenceArgs {
         } else if let Some(s) = &self.sequence {
             s.clone()
         } else {
-            Sequence::graceful(self.signal, self.timeout)
+            match (self.signal, self.timeout) {
+                // `--signal 9` is `-9`: the same plan, the same 2 s for the kernel to finish.
+                (Signal::KILL, None) => Sequence::force(),
+                (signal, timeout) => Sequence::graceful(signal, timeout.unwrap_or(DEFAULT_TIMEOUT)),
+            }
         }
     }
 }
@@ -318,9 +357,6 @@ pub struct KillArgs {
     /// Only the matched processes, not their descendants.
     #[arg(long)]
     pub no_tree: bool,
-    /// Let signature, name and ancestry selectors match other users' processes.
-    #[arg(long)]
-    pub all_users: bool,
     /// Print the plan and signal nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -381,8 +417,8 @@ pub struct RunArgs {
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
-    /// The command and its arguments.
-    #[arg(required = true, last = true, value_name = "CMD")]
+    /// The command and its arguments: everything from the first word that is not one of reaper's options (as with timeout and nohup); `--` before it also works.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
     #[command(flatten)]
     pub sequence: SequenceArgs,
@@ -390,13 +426,17 @@ pub struct RunArgs {
 
 /// `reaper wait`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["port", "pid"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["port_arg", "port", "pid"])))]
+#[command(override_usage = "reaper wait [OPTIONS] <PORT|--port SPEC> <--free|--listening>\n       reaper wait [OPTIONS] --pid PID")]
 #[command(
-    after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
+    after_help = "Examples:\n  reaper wait 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
 )]
 pub struct WaitArgs {
+    /// The port to watch, as a plain argument (3000, :3000, udp:53, http; the same as --port).
+    #[arg(value_name = "PORT", value_parser = parse_port_arg, conflicts_with = "port")]
+    pub port_arg: Option<PortSpec>,
     /// The port to watch.
-    #[arg(short, long, value_name = "SPEC", value_parser = parse_port, requires = "condition")]
+    #[arg(short, long, value_name = "SPEC", value_parser = parse_port)]
     pub port: Option<PortSpec>,
     /// Wait until nothing holds the port.
     #[arg(long, group = "condition")]

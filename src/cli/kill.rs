@@ -23,7 +23,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     let opts = KillOptions {
         sequence: args.sequence.sequence(),
         no_tree: args.no_tree,
-        all_users: args.all_users,
+        all_users: args.select.all_users,
         dry_run: args.dry_run,
         strict: args.strict,
         settle: args.settle,
