@@ -458,25 +458,70 @@ pub struct WaitArgs {
 
 /// `reaper pick`.
 #[derive(Debug, Args)]
-#[command(after_help = PICK_HELP)]
+#[command(after_help = pick_help())]
 pub struct PickArgs {
     #[command(flatten)]
     pub sequence: SequenceArgs,
 }
 
-const PICK_HELP: &str = "\
-Keys:
-  type            filter: :3000 a port (3000-3010, udp:53, http), 4242 a pid, else fuzzy over the command line
-  up/down ^J/^K   move (and j/k while the filter is empty; then q quits too)
-  space, tab      mark (several)
-  enter           show the plan for the marked processes (or the highlighted one); y runs it
-  k               while it runs: SIGKILL now
-  ^A              everyone's processes or yours (root sees everyone's)
-  esc             leave, signalling nothing
+/// The picker's keys: the one source of `pick --help`, the man page and the README's table.
+pub const PICK_KEYS: [(&str, &str); 9] = [
+    (
+        "typing",
+        "filters, q, j and k included: :3000 a port (3000-3010, udp:53, http), 4242 a pid, anything else fuzzily over the command line",
+    ),
+    ("up, down, ^P/^N, ^K/^J", "move"),
+    ("PgUp/PgDn, Home/End", "move by a page, to either end"),
+    ("space, tab", "mark (several); the count of marks is always shown, also of marks the filter hides"),
+    ("enter", "show the plan for the marked processes (or the highlighted one); y runs it, any other key goes back"),
+    ("k (or 9, !)", "while it runs: SIGKILL now"),
+    ("^A", "everyone's processes or yours (root sees everyone's)"),
+    ("^U, backspace", "clear the filter, delete a character"),
+    ("esc, ^C", "leave, signalling nothing"),
+];
 
-Examples:
-  reaper pick
-  reaper pick --timeout 2s";
+/// `pick`'s exit statuses: the one source of `pick --help` and the man page.
+pub const PICK_EXIT: [(&str, &str); 4] = [
+    ("0", "the last kill reached its end state (every target gone, its ports free)"),
+    ("1", "it did not, or nothing was signalled (esc)"),
+    ("2", "no terminal on stdin and stdout, or bad usage"),
+    ("3", "reaper could not read the process or socket table"),
+];
+
+/// `rows` as an indented two-column list, the second column wrapped to `width` and its
+/// continuation lines indented under it (clap does not re-wrap lines that fit).
+pub fn two_columns(rows: &[(&str, &str)], width: usize) -> String {
+    let key_width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0) + 2;
+    let room = width.saturating_sub(key_width + 2).max(20);
+    let mut out = String::new();
+    for (key, text) in rows {
+        let mut line = String::new();
+        let mut first = true;
+        for word in text.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+                let lead = if first { format!("  {key:<key_width$}") } else { " ".repeat(key_width + 2) };
+                out.push_str(&format!("{lead}{line}\n"));
+                first = false;
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let lead = if first { format!("  {key:<key_width$}") } else { " ".repeat(key_width + 2) };
+        out.push_str(&format!("{lead}{line}\n"));
+    }
+    out
+}
+
+fn pick_help() -> String {
+    format!(
+        "Keys:\n{}\nExit status:\n{}\nExamples:\n  reaper pick\n  reaper pick --timeout 2s",
+        two_columns(&PICK_KEYS, 78),
+        two_columns(&PICK_EXIT, 78)
+    )
+}
 
 /// What `generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -493,6 +538,9 @@ pub enum GenerateTarget {
     Elvish,
     /// The man page (roff).
     Man,
+    /// The README's table of the picker's keys (Markdown).
+    #[value(hide = true)]
+    MarkdownKeys,
 }
 
 /// `reaper generate`.

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::args::{Cli, GenerateArgs, GenerateTarget};
+use super::args::{Cli, GenerateArgs, GenerateTarget, PICK_EXIT, PICK_KEYS};
 use super::exit::Exit;
 use super::output;
 
@@ -23,6 +23,7 @@ pub fn generate(args: &GenerateArgs) -> Result<Exit> {
         GenerateTarget::Powershell => completions(Shell::PowerShell, &mut buf),
         GenerateTarget::Elvish => completions(Shell::Elvish, &mut buf),
         GenerateTarget::Man => man(&mut buf).context("rendering the man page")?,
+        GenerateTarget::MarkdownKeys => buf.extend_from_slice(markdown_keys().as_bytes()),
     }
     output::emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Success)
@@ -77,11 +78,31 @@ fn man(out: &mut Vec<u8>) -> io::Result<()> {
             }
         }
     }
-    out.extend_from_slice(MAN_SECTIONS.as_bytes());
+    // The picker's keys and exit statuses, from the table `pick --help` prints.
+    out.extend_from_slice(b".SH \"PICKER KEYS\"\n");
+    for (key, text) in PICK_KEYS {
+        writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff_text(key), roff_text(text))?;
+    }
+    out.extend_from_slice(MAN_SECTIONS.replace("@PICK_EXIT@", &pick_exit_roff()).as_bytes());
     let mut version = Vec::new();
     page.render_version_section(&mut version)?;
     out.extend_from_slice(strip_preamble(&version).as_bytes());
     Ok(())
+}
+
+/// `pick`'s exit statuses as one roff paragraph.
+fn pick_exit_roff() -> String {
+    let parts: Vec<String> = PICK_EXIT.iter().map(|(code, text)| format!("{code} {}", roff_text(text))).collect();
+    parts.join("; ") + "."
+}
+
+/// The README's table of the picker's keys.
+fn markdown_keys() -> String {
+    let mut s = String::from("| key | does |\n|---|---|\n");
+    for (key, text) in PICK_KEYS {
+        s.push_str(&format!("| {} | {} |\n", key.replace('|', "\\|"), text.replace('|', "\\|")));
+    }
+    s
 }
 
 /// What every clap_mangen render starts with (defines `\*(Aq`); written once at the top.
@@ -145,6 +166,13 @@ usage.
 .TP
 \fBreaper wait\fR
 0 when the condition was met, 1 on timeout, 2 on bad input.
+.TP
+\fBreaper pick\fR
+@PICK_EXIT@
+.PP
+Every subcommand exits 3 when reaper could not find out (the socket table or /proc could not be
+read): nothing can be concluded then, neither "free" nor "nothing matched". \fBreaper run\fR
+exits 127 when its command is not found and 126 when it cannot be run, as a shell does.
 .SH ENVIRONMENT
 .TP
 \fBNO_COLOR\fR

@@ -264,3 +264,30 @@ fn every_subcommand_help_shows_examples() {
     let top = reaper(&["--help"]).expect(0).stdout();
     assert!(top.contains("Examples:"), "{top}");
 }
+
+#[test]
+fn readme_picker_keys_are_the_generated_table() {
+    // One source: the table `pick --help` and the man page print is the README's.
+    let run = reaper(&["generate", "markdown-keys"]);
+    run.expect(0);
+    let table = run.stdout();
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    assert!(readme.contains(&table), "README.md's picker keys differ from `reaper generate markdown-keys`:\n{table}");
+    let man = reaper(&["generate", "man"]).expect(0).stdout();
+    let help = reaper(&["pick", "--help"]).expect(0).stdout();
+    for line in table.lines().skip(2) {
+        let key = line.split(" | ").next().unwrap_or_default().trim_start_matches("| ");
+        assert!(help.contains(key), "pick --help lacks {key:?}");
+        assert!(man.contains(&key.replace('-', "\\-")), "the man page lacks {key:?}");
+    }
+    for text in ["reaper pick\\fR", "127", "126", "exits 3"] {
+        assert!(man.contains(text), "the man page lacks {text:?}");
+    }
+}
+
+#[test]
+fn readme_first_screen_shows_a_bare_port() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let first: String = readme.lines().take(24).collect::<Vec<_>>().join("\n");
+    assert!(first.contains("reaper kill 3000"), "{first}");
+}

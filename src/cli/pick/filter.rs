@@ -112,6 +112,7 @@ mod tests {
                 })
                 .collect(),
             command: cmd.into(),
+            short: cmd.into(),
             haystack: cmd.to_lowercase(),
         }
     }

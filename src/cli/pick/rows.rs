@@ -27,6 +27,10 @@ pub struct Row {
     pub ports: Vec<PortEntry>,
     /// The command line for display (sanitised).
     pub command: String,
+    /// The same with the executable's base name instead of its path (`python3 app.py` for
+    /// `/home/u/.pyenv/versions/3.11.7/bin/python3 app.py`): what tells rows apart on a
+    /// narrow screen.
+    pub short: String,
     /// Name and command line, lower case: what the fuzzy filter searches.
     pub haystack: String,
 }
@@ -91,12 +95,25 @@ impl Reader {
                 rss: usage.rss_bytes,
                 ports: snap.ports_of(pid),
                 command: output::command(&cmdline, &p.name),
+                short: short_command(&cmdline, &p.name),
                 haystack: format!("{} {}", p.name, cmdline.join(" ")).to_lowercase(),
             });
         }
         self.last = last;
         rows.sort_by(|a, b| a.ports.is_empty().cmp(&b.ports.is_empty()).then(a.age.cmp(&b.age)));
         Ok(rows)
+    }
+}
+
+/// The command line with the executable's base name (`python3 app.py`), sanitised.
+pub fn short_command(cmdline: &[String], name: &str) -> String {
+    match cmdline.split_first() {
+        Some((exe, args)) => {
+            let base = exe.rsplit('/').find(|s| !s.is_empty()).unwrap_or(exe);
+            let argv: Vec<String> = std::iter::once(base.to_string()).chain(args.iter().cloned()).collect();
+            output::command(&argv, name)
+        }
+        None => output::command(cmdline, name),
     }
 }
 
@@ -116,6 +133,17 @@ pub fn memory(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_short_command_is_the_base_name_and_the_arguments() {
+        let argv = |a: &[&str]| a.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            short_command(&argv(&["/root/.pyenv/versions/3.11.7/bin/python3", "-m", "http.server"]), "python3"),
+            "python3 -m http.server"
+        );
+        assert_eq!(short_command(&argv(&["nginx: worker process"]), "nginx"), "nginx: worker process");
+        assert_eq!(short_command(&[], "kworker"), "[kworker]");
+    }
 
     #[test]
     fn memory_is_short() {

@@ -20,7 +20,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
             .areas(frame.area());
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let whose = if app.everyone { "everyone's" } else { "yours" };
-    let title = format!("reaper pick: {} of {} processes ({whose})", app.shown.len(), app.rows.len());
+    // The marks are always counted, also those the filter hides (fzf's `(2)`).
+    let hidden = app.marked_hidden();
+    let hidden = if hidden > 0 { format!(", {hidden} not shown by the filter") } else { String::new() };
+    let title = format!(
+        "reaper pick: {} of {} processes ({whose}); {} marked{hidden}",
+        app.shown.len(),
+        app.rows.len(),
+        app.marked.len()
+    );
     frame.render_widget(Paragraph::new(Line::styled(title, bold)), head);
     let cursor = if matches!(app.screen, Screen::List) { "_" } else { "" };
     let filter_line = Line::from(vec![
@@ -63,6 +71,10 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
         foot_lines.push(Line::styled(m.clone(), style));
     } else if let super::filter::Filter::Bad(m) = &app.filter {
         foot_lines.push(Line::styled(m.clone(), bold));
+    } else if let (Screen::List, Some(r)) = (&app.screen, app.current()) {
+        // The detail line: the highlighted process's whole command line, path and all.
+        let detail = format!("{}: {}", r.pid, r.command);
+        foot_lines.push(Line::raw(output::truncate(&detail, usize::from(foot.width))));
     } else {
         foot_lines.push(Line::raw(""));
     }
@@ -70,10 +82,20 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
     frame.render_widget(Paragraph::new(foot_lines), foot);
 }
 
-/// The process list: the columns that fit the width (USER and MEM from 80 columns, CPU from 64).
+/// From this width the list shows whole command lines, paths and all; below it the executable's
+/// base name and the arguments (the whole line is on the detail line).
+const FULL_COMMAND_WIDTH: u16 = 160;
+
+/// The process list: the columns that fit the width (USER and MEM from 80 columns, CPU from 64),
+/// PID and USER as wide as their widest value.
 fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
     let w = area.width;
     let wide = w >= 80;
+    let full = w >= FULL_COMMAND_WIDTH;
+    let widest = |f: &dyn Fn(&Row) -> usize| app.shown.iter().map(|&i| f(&app.rows[i])).max().unwrap_or(0);
+    // One more than the digits: the mark.
+    let pid_width = (widest(&|r| r.pid.to_string().len()) + 1).max(3) as u16;
+    let user_width = widest(&|r| r.user.chars().count()).clamp(4, 8) as u16;
     let cpu = w >= 64;
     let ports_width = app
         .shown
@@ -83,10 +105,10 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
         .unwrap_or(0)
         .clamp(5, if wide { 24 } else { 12 }) as u16;
     let mut header = vec!["PID"];
-    let mut widths = vec![Constraint::Length(8)];
+    let mut widths = vec![Constraint::Length(pid_width)];
     if wide {
         header.push("USER");
-        widths.push(Constraint::Length(9));
+        widths.push(Constraint::Length(user_width));
     }
     header.push("AGE");
     widths.push(Constraint::Length(5));
@@ -113,7 +135,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
             let pid = format!("{}{}", if marked { "*" } else { " " }, r.pid);
             let mut cells = vec![Cell::from(pid).style(if marked { mark_style } else { Style::new() })];
             if wide {
-                cells.push(Cell::from(output::truncate(&r.user, 8)));
+                cells.push(Cell::from(output::truncate(&r.user, usize::from(user_width))));
             }
             cells.push(Cell::from(output::age(r.age)));
             if cpu {
@@ -123,7 +145,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
                 cells.push(Cell::from(rows::memory(r.rss)));
             }
             cells.push(Cell::from(output::truncate(&r.ports_text(), usize::from(ports_width))).style(port_style));
-            cells.push(Cell::from(r.command.clone()));
+            cells.push(Cell::from(if full { r.command.clone() } else { r.short.clone() }));
             TableRow::new(cells)
         })
         .collect();
