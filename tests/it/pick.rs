@@ -208,6 +208,9 @@ fn pick_force_key_sends_sigkill_without_waiting_out_the_timeout() {
     t.wait_screen("the graceful wait", |s| s.contains("waiting ") && s.contains("for 3 processes"));
     let pressed = Instant::now();
     t.keys(&["k"]);
+    // The progress line ends with the last target, not when the engine is done checking ports.
+    let ended = t.wait_screen("every target's line", |s| s.matches("-> killed").count() == 3);
+    assert!(!ended.contains("waiting "), "the progress line outlived the targets:\n{ended}");
     let done = t.wait_screen("the result", |s| s.contains("3 targets: 3 killed"));
     assert!(pressed.elapsed() < std::time::Duration::from_secs(30), "SIGKILL waited for the 60 s timeout");
     assert!(done.contains("SIGTERM, SIGKILL -> killed"), "{done}");
