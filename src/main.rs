@@ -60,7 +60,11 @@ fn usage_error(rendered: &str, sub: Option<&str>) -> String {
         } else if let Some(u) = joined.strip_prefix("Usage: ") {
             // A usage of several lines (one per form) reads as alternatives.
             let forms: Vec<&str> = para.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            usage = Some(if forms.len() > 1 { forms.join(" or ").trim_start_matches("Usage: ").to_string() } else { u.to_string() });
+            usage = Some(if forms.len() > 1 {
+                forms.join(" or ").trim_start_matches("Usage: ").to_string()
+            } else {
+                u.to_string()
+            });
         } else if !joined.is_empty() && !joined.starts_with("For more information") {
             tips.push(joined);
         }

@@ -427,7 +427,9 @@ pub struct RunArgs {
 /// `reaper wait`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["port_arg", "port", "pid"])))]
-#[command(override_usage = "reaper wait [OPTIONS] <PORT|--port SPEC> <--free|--listening>\n       reaper wait [OPTIONS] --pid PID")]
+#[command(
+    override_usage = "reaper wait [OPTIONS] <PORT|--port SPEC> <--free|--listening>\n       reaper wait [OPTIONS] --pid PID"
+)]
 #[command(
     after_help = "Examples:\n  reaper wait 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
 )]

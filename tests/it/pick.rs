@@ -380,12 +380,11 @@ fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
     // line the whole path.
     let token = token("pick80");
     let argv0 = format!("/opt/{token}/versions/3.11.7/bin/python3");
-    let p = Started::spawn(
-        token.clone(),
-        Command::new("bash").args(["-c", r#"exec -a "$0" sleep 1000"#, &argv0]),
-    );
+    let p = Started::spawn(token.clone(), Command::new("bash").args(["-c", r#"exec -a "$0" sleep 1000"#, &argv0]));
     let pid = p.pid().to_string();
-    wait_for("the exec", || std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(argv0.as_bytes())));
+    wait_for("the exec", || {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(argv0.as_bytes()))
+    });
     let Some(t) = Tmux::start(80, 20, &["pick"]) else {
         return;
     };

@@ -1,10 +1,12 @@
 //! The picker's rows: one per process, read through the library's snapshot (the same reads as
-//! `reaper list`), with the CPU use measured between two refreshes.
+//! `reaper list`), with the CPU use measured between two refreshes; what did not change since
+//! the last refresh is not read again (see [`Reader`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
-use reaper::{PortEntry, Selection, Snapshot, select};
+use reaper::snapshot::SocketFilter;
+use reaper::{PortEntry, Selection, Snapshot, Socket};
 
 use crate::cli::output;
 
@@ -49,59 +51,176 @@ impl Row {
     }
 }
 
-/// Reads rows, remembering each process's CPU time to measure the next read against.
+/// Reads rows, keeping what does not change between refreshes. Each refresh reads, per
+/// process, only its CPU time and memory (one `/proc/PID/stat` on Linux, as `top` does); the
+/// command line, owner and identity only of a process not seen before; the socket table's
+/// listeners, and their owners (an fd scan of every process, the expensive part) only when the
+/// set of listening sockets changed.
 #[derive(Default)]
 pub struct Reader {
-    last: HashMap<(u32, u64), (Duration, Instant)>,
+    /// Every process seen, by pid.
+    known: HashMap<u32, Known>,
+    /// User names by uid.
+    users: HashMap<u32, String>,
+    /// The listening sockets' inodes at the last fd scan.
+    inodes: HashSet<u64>,
+    /// The listening sockets at the last fd scan.
+    listeners: Vec<Socket>,
+    /// The ports each process held at the last fd scan.
+    ports: HashMap<u32, Vec<PortEntry>>,
+}
+
+/// A process seen before.
+struct Known {
+    /// Its row, but for the fields read each refresh.
+    row: Row,
+    uid: u32,
+    start_time: SystemTime,
+    /// Left out for good: a kernel thread.
+    skip: bool,
+    /// CPU time at the last refresh, and when it was read.
+    cpu: Duration,
+    at: Instant,
 }
 
 impl Reader {
     /// Every process (everyone's, or the caller's own), sorted: holders of ports first, then the
     /// youngest first. Kernel threads, zombies and the picker itself are left out.
     pub fn read(&mut self, everyone: bool) -> reaper::Result<Vec<Row>> {
-        let mut snap = Snapshot::new();
-        // Who holds a listening port: what `reaper list` without a selector finds.
-        let holders = select::find(&Selection::new(), &mut snap)?;
-        snap.find_ports_of(&holders.pids)?;
-        snap.load_all_processes()?;
+        let rescanned = self.read_ports()?;
         let me = reaper::caller_uid();
         let own = std::process::id();
-        let pids: Vec<u32> = snap
-            .processes()
-            .filter(|p| !p.kernel_thread && !p.is_zombie() && p.pid != own && (everyone || p.uid == me))
-            .map(|p| p.pid)
-            .collect();
-        snap.load_details(pids.iter().copied());
         let now = SystemTime::now();
-        let at = Instant::now();
-        let mut rows = Vec::with_capacity(pids.len());
-        let mut last = HashMap::with_capacity(pids.len());
-        for pid in pids {
-            let Some(p) = snap.process(pid).cloned() else { continue };
-            let usage = reaper::read_usage(pid).unwrap_or_default();
-            let key = (pid, p.start_ticks);
-            let cpu = self.last.get(&key).and_then(|&(before, when)| {
-                let wall = at.duration_since(when).as_secs_f64();
-                (wall > 0.0).then(|| usage.cpu.saturating_sub(before).as_secs_f64() / wall * 100.0)
-            });
-            last.insert(key, (usage.cpu, at));
-            let cmdline = p.cmdline.clone().unwrap_or_default();
-            rows.push(Row {
-                pid,
-                start_ticks: p.start_ticks,
-                user: output::sanitize(&snap.user_name(p.uid)),
-                age: p.age(now),
-                cpu,
-                rss: usage.rss_bytes,
-                ports: snap.ports_of(pid),
-                command: output::command(&cmdline, &p.name),
-                short: short_command(&cmdline, &p.name),
-                haystack: format!("{} {}", p.name, cmdline.join(" ")).to_lowercase(),
-            });
+        let pids = reaper::list_pids()?;
+        let mut fresh = Vec::new();
+        let mut alive: HashSet<u32> = HashSet::with_capacity(pids.len());
+        for &pid in &pids {
+            alive.insert(pid);
+            if pid == own {
+                continue;
+            }
+            let Some(k) = self.known.get_mut(&pid) else {
+                fresh.push(pid);
+                continue;
+            };
+            if k.skip {
+                continue;
+            }
+            let Some(usage) = reaper::read_usage(pid) else { continue };
+            if usage.cpu < k.cpu {
+                // Less CPU time than before: another process with a reused pid.
+                fresh.push(pid);
+                continue;
+            }
+            let at = Instant::now();
+            let wall = at.duration_since(k.at).as_secs_f64();
+            k.row.cpu = (wall > 0.0).then(|| usage.cpu.saturating_sub(k.cpu).as_secs_f64() / wall * 100.0);
+            k.row.rss = usage.rss_bytes;
+            k.row.age = now.duration_since(k.start_time).unwrap_or_default();
+            k.cpu = usage.cpu;
+            k.at = at;
         }
-        self.last = last;
-        rows.sort_by(|a, b| a.ports.is_empty().cmp(&b.ports.is_empty()).then(a.age.cmp(&b.age)));
+        self.known.retain(|pid, _| alive.contains(pid));
+        if !fresh.is_empty() && !rescanned {
+            self.ports_of_fresh(&fresh)?;
+        }
+        if !fresh.is_empty() {
+            let mut snap = Snapshot::new();
+            snap.load_processes(fresh.iter().copied());
+            let keep: Vec<u32> =
+                fresh.iter().copied().filter(|&pid| snap.process(pid).is_some_and(|p| !p.is_zombie())).collect();
+            snap.load_details(keep.iter().copied());
+            for pid in fresh {
+                self.known.remove(&pid);
+                let Some(p) = snap.process(pid).cloned() else { continue };
+                if p.is_zombie() {
+                    continue; // not remembered: read again next time (it is reaped soon)
+                }
+                let usage = reaper::read_usage(pid).unwrap_or_default();
+                let user = self.users.entry(p.uid).or_insert_with(|| output::sanitize(&snap.user_name(p.uid))).clone();
+                let cmdline = p.cmdline.clone().unwrap_or_default();
+                let row = Row {
+                    pid,
+                    start_ticks: p.start_ticks,
+                    user,
+                    age: p.age(now),
+                    cpu: None,
+                    rss: usage.rss_bytes,
+                    ports: Vec::new(),
+                    command: output::command(&cmdline, &p.name),
+                    short: short_command(&cmdline, &p.name),
+                    haystack: format!("{} {}", p.name, cmdline.join(" ")).to_lowercase(),
+                };
+                let k = Known {
+                    row,
+                    uid: p.uid,
+                    start_time: p.start_time,
+                    skip: p.kernel_thread,
+                    cpu: usage.cpu,
+                    at: Instant::now(),
+                };
+                self.known.insert(pid, k);
+            }
+        }
+        let mut rows: Vec<Row> = self
+            .known
+            .iter()
+            .filter(|(_, k)| !k.skip && (everyone || k.uid == me))
+            .map(|(pid, k)| Row { ports: self.ports.get(pid).cloned().unwrap_or_default(), ..k.row.clone() })
+            .collect();
+        rows.sort_by(|a, b| {
+            a.ports.is_empty().cmp(&b.ports.is_empty()).then(a.age.cmp(&b.age)).then(a.pid.cmp(&b.pid))
+        });
         Ok(rows)
+    }
+
+    /// Reads the listening sockets (TCP listeners, bound UDP sockets: what `reaper list` with no
+    /// selector finds), and who holds them when they are not the ones of the last scan.
+    fn read_ports(&mut self) -> reaper::Result<bool> {
+        let mut snap = Snapshot::new();
+        snap.load_listening_sockets(SocketFilter { tcp: true, udp: true })?;
+        let all = Selection::new();
+        let inodes: HashSet<u64> = snap.sockets().iter().filter(|s| all.socket_matches(s)).map(|s| s.inode).collect();
+        if inodes == self.inodes {
+            return Ok(false);
+        }
+        snap.find_holders(&inodes, None)?;
+        let mut ports: HashMap<u32, Vec<PortEntry>> = HashMap::new();
+        for s in snap.sockets().iter().filter(|s| inodes.contains(&s.inode)) {
+            for &pid in snap.holders(s.inode) {
+                ports.entry(pid).or_default().push(PortEntry::of(s));
+            }
+        }
+        for v in ports.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        self.ports = ports;
+        self.inodes = inodes;
+        self.listeners = snap.sockets().iter().filter(|s| self.inodes.contains(&s.inode)).cloned().collect();
+        Ok(true)
+    }
+
+    /// The listening sockets that processes not seen before hold (a worker forked with its
+    /// server's listener, say): their fd tables alone are scanned.
+    fn ports_of_fresh(&mut self, fresh: &[u32]) -> reaper::Result<()> {
+        for pid in fresh {
+            self.ports.remove(pid);
+        }
+        if self.inodes.is_empty() {
+            return Ok(());
+        }
+        let mut snap = Snapshot::new();
+        snap.find_holders(&self.inodes, Some(fresh))?;
+        for s in &self.listeners {
+            for &pid in snap.holders(s.inode) {
+                let v = self.ports.entry(pid).or_default();
+                v.push(PortEntry::of(s));
+                v.sort();
+                v.dedup();
+            }
+        }
+        Ok(())
     }
 }
 
