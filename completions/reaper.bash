@@ -89,7 +89,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__generate)
-            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man"
+            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man markdown-keys"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,7 +233,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__kill)
-            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-y -p -s -n -x -u -9 -q -h -V --no-tree --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --all-users --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -371,7 +371,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__list)
-            opts="-p -s -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
+            opts="-p -s -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --all-users --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -69,6 +69,7 @@ never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l tree -d 'Show each match within its ancestry and descendants'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -l all-netns -d 'Look ports up in every network namespace (containers, `ip netns`), not only reaper\'s own'
+complete -c reaper -n "__fish_reaper_using_subcommand list" -l all-users -d 'Let signature, name and ancestry selectors match other users\' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand list" -s V -l version -d 'Print version'
@@ -107,7 +108,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l cgroup -d 'In thi
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-after -d 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l started-before -d 'Started before WHEN (same forms as --started-after)' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l container -d 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)' -r
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l timeout -d 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]' -r
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
 INT\t''
 HUP\t''
@@ -141,12 +142,12 @@ complete -c reaper -n "__fish_reaper_using_subcommand kill" -l color -d 'When to
 always\t'Always colour'
 never\t'Never colour'"
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l no-tree -d 'Only the matched processes, not their descendants'
-complete -c reaper -n "__fish_reaper_using_subcommand kill" -l all-users -d 'Let signature, name and ancestry selectors match other users\' processes'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l dry-run -d 'Print the plan and signal nothing'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s y -l yes -d 'Do not ask for confirmation on a terminal'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l strict -d 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l orphans -d 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -l all-netns -d 'Look ports up in every network namespace (containers, `ip netns`), not only reaper\'s own'
+complete -c reaper -n "__fish_reaper_using_subcommand kill" -l all-users -d 'Let signature, name and ancestry selectors match other users\' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s 9 -l force -d 'SIGKILL at once'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -158,7 +159,7 @@ always\t'Restart whenever the command exits'"
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l max-restarts -d 'At most this many restarts' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-port -d 'Report on stderr once the tree listens on this TCP port' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l ready-timeout -d 'End the tree and exit 1 if it is not listening on --ready-port by then' -r
-complete -c reaper -n "__fish_reaper_using_subcommand run" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
+complete -c reaper -n "__fish_reaper_using_subcommand run" -l timeout -d 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]' -r
 complete -c reaper -n "__fish_reaper_using_subcommand run" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
 INT\t''
 HUP\t''
@@ -208,7 +209,7 @@ complete -c reaper -n "__fish_reaper_using_subcommand wait" -l strict -d 'With -
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s q -l quiet -d 'Print nothing but errors'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -s V -l version -d 'Print version'
-complete -c reaper -n "__fish_reaper_using_subcommand pick" -l timeout -d 'How long to wait after the first signal before SIGKILL' -r
+complete -c reaper -n "__fish_reaper_using_subcommand pick" -l timeout -d 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]' -r
 complete -c reaper -n "__fish_reaper_using_subcommand pick" -l signal -d 'The first signal: TERM, SIGTERM, 15, INT, HUP, ...' -r -f -a "TERM\t''
 INT\t''
 HUP\t''

@@ -570,4 +570,27 @@ mod tests {
     fn verify_cli() {
         Cli::command().debug_assert();
     }
+
+    /// `list` previews `kill`: both take the same selectors and rails. Every option of one is
+    /// an option of the other, but for the few that are about acting (kill) or showing (list).
+    #[test]
+    fn list_and_kill_take_the_same_selectors_and_rails() {
+        let cmd = Cli::command();
+        let ids = |name: &str| -> std::collections::BTreeSet<String> {
+            let sub = cmd.find_subcommand(name).unwrap_or_else(|| panic!("no {name}"));
+            sub.get_arguments().map(|a| a.get_id().to_string()).collect()
+        };
+        let (list, kill) = (ids("list"), ids("kill"));
+        let kill_only = ["no_tree", "dry_run", "yes", "strict", "settle", "timeout", "signal", "sequence", "force"];
+        let list_only = ["tree"];
+        let extra_in_kill: Vec<&String> =
+            kill.difference(&list).filter(|id| !kill_only.contains(&id.as_str())).collect();
+        let extra_in_list: Vec<&String> =
+            list.difference(&kill).filter(|id| !list_only.contains(&id.as_str())).collect();
+        assert!(extra_in_kill.is_empty(), "kill takes selectors or rails that list does not: {extra_in_kill:?}");
+        assert!(extra_in_list.is_empty(), "list takes selectors or rails that kill does not: {extra_in_list:?}");
+        for id in ["all_users", "ports", "port", "pid", "signature", "env"] {
+            assert!(list.contains(id) && kill.contains(id), "{id}");
+        }
+    }
 }
