@@ -37,8 +37,11 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     let out = render(&mut snap, &shown, &matched, &hidden, args.format, args.tree, style)?;
     output::emit(&out)?;
     if !style.quiet {
-        for s in &matches.unresolved {
-            output::warn(output::unresolved(s, "see"));
+        // A table or JSON has a row for each: said once, there. `--format pid` has no room.
+        if args.format == Format::Pid {
+            for s in &matches.unresolved {
+                output::warn(output::unresolved(s, "see"));
+            }
         }
         if matches.env_unreadable > 0 {
             output::warn(output::env_unreadable(matches.env_unreadable));
@@ -47,8 +50,9 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
             output::warn(output::netns_denied(snap.netns_denied));
         }
         if others > 0 {
+            let root = if reaper::caller_uid() == 0 { "" } else { "; only root can signal them" };
             output::warn(format_args!(
-                "{others} process{} of other users match{} too and {} not shown: the selector is broad; --all-users shows {} (as kill --all-users would take {})",
+                "{others} process{} of other users match{} too and {} not shown: the selector is broad; --all-users shows {} (as kill --all-users would take {}){root}",
                 if others == 1 { "" } else { "es" },
                 if others == 1 { "es" } else { "" },
                 if others == 1 { "is" } else { "are" },

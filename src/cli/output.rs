@@ -253,15 +253,38 @@ pub fn forest(items: impl IntoIterator<Item = (u32, u32)>) -> Vec<Node> {
 /// `verb` is what root could then do with it ("see", "signal").
 pub fn invisible_holder(verb: &str) -> String {
     if reaper::caller_uid() != 0 {
-        format!("run as root to {verb} it")
+        format!("only root can {verb} it: run {}", sudo_command())
     } else {
         "it is in another PID namespace or a sandbox whose fd tables are closed even to root, or it just exited"
             .to_string()
     }
 }
 
+/// The command line reaper was started with, behind `sudo`: what to run when only root can
+/// see or signal what was asked for. Arguments are quoted for a POSIX shell when they need it.
+pub fn sudo_command() -> String {
+    let quote = |a: String| {
+        let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-+=:,./@%".contains(&b));
+        if plain { a } else { format!("'{}'", a.replace('\'', r"'\''")) }
+    };
+    let args: Vec<String> = std::env::args().skip(1).map(|a| sanitize(&a)).map(quote).collect();
+    if args.is_empty() { "sudo reaper".into() } else { format!("sudo reaper {}", args.join(" ")) }
+}
+
 /// The line for a matching socket without a visible holder.
 pub fn unresolved(s: &reaper::Socket, verb: &str) -> String {
+    if reaper::caller_uid() != 0 {
+        let user = reaper::Snapshot::new().user_name(s.uid);
+        return format!(
+            "{} port {} ({}) is held by a process of {} (uid {}) that only root can {verb}: run {}",
+            s.proto,
+            s.local_port,
+            s.local_addr,
+            sanitize(&user),
+            s.uid,
+            sudo_command()
+        );
+    }
     format!(
         "{} port {} ({}) is held by uid {} but its process is not visible: {}",
         s.proto,

@@ -406,3 +406,24 @@ fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
     t.keys(&["Escape"]);
     assert_eq!(t.exit_code(), 1);
 }
+
+#[test]
+fn pick_as_not_root_says_who_holds_a_port_it_cannot_show() {
+    // The picker as nobody; the fixture's listener is root's: `:PORT` shows no row, and a line
+    // says whose it is and what to run.
+    let fx = Fixture::start("pick-hidden", "listen", &["tcp", "127.0.0.1"]);
+    if !have("setpriv") {
+        return;
+    }
+    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
+    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+    t.type_text(&format!(":{}", fx.port()));
+    let want = format!("tcp port {} is held by root's process, which only root sees: sudo reaper pick", fx.port());
+    t.wait_screen("the hint", |s| s.contains("reaper pick: 0 of ") && s.contains(&want));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
+}

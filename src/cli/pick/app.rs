@@ -76,6 +76,8 @@ pub struct App {
     pub screen: Screen,
     /// A line for the user (an error, a hint), shown above the keys.
     pub message: Option<String>,
+    /// Listening sockets whose process cannot be seen: what an empty `:PORT` filter explains.
+    pub hidden: Vec<reaper::Socket>,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
             can_toggle: !root,
             screen: Screen::List,
             message: None,
+            hidden: Vec::new(),
         }
     }
 
@@ -121,6 +124,16 @@ impl App {
     /// The highlighted row.
     pub fn current(&self) -> Option<&Row> {
         self.shown.get(self.cursor).map(|&i| &self.rows[i])
+    }
+
+    /// Why a `:PORT` filter shows nothing although the port is held: its holder cannot be
+    /// seen (another user's, for a caller who is not root), with what to run instead.
+    pub fn hidden_holder(&self) -> Option<&reaper::Socket> {
+        let Filter::Port(spec) = &self.filter else { return None };
+        if !self.shown.is_empty() {
+            return None;
+        }
+        self.hidden.iter().find(|s| spec.contains(s.local_port) && spec.admits(s.proto))
     }
 
     /// How many marked rows the filter hides.

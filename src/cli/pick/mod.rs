@@ -47,7 +47,7 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     let sequence = args.sequence.sequence();
     let mut reader = rows::Reader::default();
     let mut app = App::new(reaper::caller_uid() == 0);
-    app.set_rows(reader.read(app.everyone)?);
+    refresh(&mut app, &mut reader)?;
     // crossterm drops colours itself when NO_COLOR is set; reaper has decided already
     // (`--color always` overrides NO_COLOR, and without colour nothing asks for any).
     ratatui::crossterm::style::force_color_output(style.color);
@@ -95,19 +95,26 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
                     }
                 }
                 Action::Refresh => {
-                    app.set_rows(reader.read(app.everyone)?);
+                    refresh(&mut app, &mut reader)?;
                     last_read = Instant::now();
                 }
                 Action::Nothing => {}
             }
         }
         if app.screen == Screen::List && last_read.elapsed() >= REFRESH {
-            app.set_rows(reader.read(app.everyone)?);
+            refresh(&mut app, &mut reader)?;
             last_read = Instant::now();
         }
     }
     drop(term);
     Ok(exit)
+}
+
+/// Reads the list again.
+fn refresh(app: &mut App, reader: &mut rows::Reader) -> reaper::Result<()> {
+    app.set_rows(reader.read(app.everyone)?);
+    app.hidden.clone_from(&reader.hidden);
+    Ok(())
 }
 
 /// The terminal in raw mode on the alternate screen, given back as it was on drop (also on an

@@ -68,6 +68,9 @@ pub struct Reader {
     listeners: Vec<Socket>,
     /// The ports each process held at the last fd scan.
     ports: HashMap<u32, Vec<PortEntry>>,
+    /// The listening sockets whose process the last fd scan could not see (another user's,
+    /// for a caller who is not root).
+    pub hidden: Vec<Socket>,
 }
 
 /// A process seen before.
@@ -198,6 +201,7 @@ impl Reader {
         self.ports = ports;
         self.inodes = inodes;
         self.listeners = snap.sockets().iter().filter(|s| self.inodes.contains(&s.inode)).cloned().collect();
+        self.hidden = self.listeners.iter().filter(|s| snap.holders(s.inode).is_empty()).cloned().collect();
         Ok(true)
     }
 

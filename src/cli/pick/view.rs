@@ -71,6 +71,18 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
         foot_lines.push(Line::styled(m.clone(), style));
     } else if let super::filter::Filter::Bad(m) = &app.filter {
         foot_lines.push(Line::styled(m.clone(), bold));
+    } else if let (Screen::List, Some(s)) = (&app.screen, app.hidden_holder()) {
+        let style = if color { Style::new().fg(Color::Yellow) } else { bold };
+        let user = reaper::user_name(s.uid).map_or_else(|| format!("uid {}", s.uid), |u| output::sanitize(&u));
+        let line = if reaper::caller_uid() == 0 {
+            format!("{} port {} is held by a process of {user} that is not visible here", s.proto, s.local_port)
+        } else {
+            format!(
+                "{} port {} is held by {user}'s process, which only root sees: sudo reaper pick",
+                s.proto, s.local_port
+            )
+        };
+        foot_lines.push(Line::styled(output::truncate(&line, usize::from(foot.width)), style));
     } else if let (Screen::List, Some(r)) = (&app.screen, app.current()) {
         // The detail line: the highlighted process's whole command line, path and all.
         let detail = format!("{}: {}", r.pid, r.command);
