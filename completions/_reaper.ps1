@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
             [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('complete', 'complete', [CompletionResultType]::ParameterValue, 'Print live values for the shell completions (what the committed scripts call)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -202,6 +203,16 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'reaper;complete' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'reaper;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
             [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
@@ -210,6 +221,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
             [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('complete', 'complete', [CompletionResultType]::ParameterValue, 'Print live values for the shell completions (what the committed scripts call)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -232,6 +244,9 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;help;generate' {
+            break
+        }
+        'reaper;help;complete' {
             break
         }
         'reaper;help;help' {

@@ -16,6 +16,9 @@ _reaper() {
             ",$1")
                 cmd="reaper"
                 ;;
+            reaper,complete)
+                cmd="reaper__subcmd__complete"
+                ;;
             reaper,generate)
                 cmd="reaper__subcmd__generate"
                 ;;
@@ -39,6 +42,9 @@ _reaper() {
                 ;;
             reaper,wait)
                 cmd="reaper__subcmd__wait"
+                ;;
+            reaper__subcmd__help,complete)
+                cmd="reaper__subcmd__help__subcmd__complete"
                 ;;
             reaper__subcmd__help,generate)
                 cmd="reaper__subcmd__help__subcmd__generate"
@@ -71,8 +77,26 @@ _reaper() {
 
     case "${cmd}" in
         reaper)
-            opts="-q -h -V --color --quiet --help --version list tree kill run wait pick generate help"
+            opts="-q -h -V --color --quiet --help --version list tree kill run wait pick generate complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        reaper__subcmd__complete)
+            opts="-q -h -V --color --quiet --help --version port pid user"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -107,8 +131,22 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__help)
-            opts="list tree kill run wait pick generate help"
+            opts="list tree kill run wait pick generate complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        reaper__subcmd__help__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -248,11 +286,11 @@ _reaper() {
                     return 0
                     ;;
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -292,15 +330,15 @@ _reaper() {
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --descendants-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --children-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pgid)
@@ -312,11 +350,11 @@ _reaper() {
                     return 0
                     ;;
                 --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)
@@ -382,11 +420,11 @@ _reaper() {
                     return 0
                     ;;
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -426,15 +464,15 @@ _reaper() {
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --descendants-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --children-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pgid)
@@ -446,11 +484,11 @@ _reaper() {
                     return 0
                     ;;
                 --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)
@@ -530,7 +568,7 @@ _reaper() {
             fi
             case "${prev}" in
                 --watch-pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --restart)
@@ -602,15 +640,15 @@ _reaper() {
             fi
             case "${prev}" in
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -632,7 +670,29 @@ _reaper() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _reaper -o nosort -o bashdefault -o default reaper
+    complete -F _reaper_live -o nosort -o bashdefault -o default reaper
 else
-    complete -F _reaper -o bashdefault -o default reaper
+    complete -F _reaper_live -o bashdefault -o default reaper
 fi
+
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+_reaper_live() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
+    if [[ ${cur} != -* && ${prev} != -* ]]; then
+        case "${sub}" in
+            tree)
+                if [[ ${COMP_CWORD} -eq 2 ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+            list|kill|wait)
+                if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+        esac
+    fi
+    _reaper "$@"
+}

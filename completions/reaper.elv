@@ -32,6 +32,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand wait 'Wait until a port is free or listening, or a process has exited'
             cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
+            cand complete 'Print live values for the shell completions (what the committed scripts call)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'reaper;list'= {
@@ -191,6 +192,15 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'reaper;complete'= {
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'reaper;help'= {
             cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
             cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
@@ -199,6 +209,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand wait 'Wait until a port is free or listening, or a process has exited'
             cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
+            cand complete 'Print live values for the shell completions (what the committed scripts call)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'reaper;help;list'= {
@@ -214,6 +225,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help;pick'= {
         }
         &'reaper;help;generate'= {
+        }
+        &'reaper;help;complete'= {
         }
         &'reaper;help;help'= {
         }

@@ -103,6 +103,7 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
             cli::list::tree(a, style)
         }
         Command::Generate(a) => cli::generate::generate(a),
+        Command::Complete(a) => cli::complete::complete(a),
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),
         Command::Wait(a) => cli::wait::wait(a, style),

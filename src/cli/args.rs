@@ -55,6 +55,9 @@ pub enum Command {
     /// Print shell completions or the man page.
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// Print live values for the shell completions (what the committed scripts call).
+    #[command(hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// `--color`.
@@ -523,6 +526,25 @@ fn pick_help() -> String {
         two_columns(&PICK_KEYS, 78),
         two_columns(&PICK_EXIT, 78)
     )
+}
+
+/// What `complete` prints: one value a line, then a tab and what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompleteTarget {
+    /// Listening ports, with the names of the processes holding them.
+    Port,
+    /// Process ids, with their command lines.
+    Pid,
+    /// User names, with their uids.
+    User,
+}
+
+/// `reaper complete`.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub target: CompleteTarget,
 }
 
 /// What `generate` prints.

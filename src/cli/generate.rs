@@ -31,7 +31,148 @@ pub fn generate(args: &GenerateArgs) -> Result<Exit> {
 
 fn completions(shell: Shell, out: &mut Vec<u8>) {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "reaper", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "reaper", &mut script);
+    let script = String::from_utf8_lossy(&script);
+    let live = match shell {
+        Shell::Bash => live_bash(&script),
+        Shell::Zsh => live_zsh(&script),
+        Shell::Fish => live_fish(&script),
+        _ => script.into_owned(),
+    };
+    out.extend_from_slice(live.as_bytes());
+}
+
+/// The options whose values are live (listening ports, pids, user names), as `reaper complete`
+/// names them: what the shells offer instead of file names (as kubectl and git do, the
+/// scripts call the program itself for them).
+const LIVE: [(&str, &str); 8] = [
+    ("--port", "port"),
+    ("-p", "port"),
+    ("--pid", "pid"),
+    ("--descendants-of", "pid"),
+    ("--children-of", "pid"),
+    ("--watch-pid", "pid"),
+    ("--user", "user"),
+    ("-u", "user"),
+];
+
+/// clap's bash script with live values: each live option's case offers `reaper complete`'s
+/// values instead of file names, and a wrapper completes `tree PID` and the plain ports of
+/// `list`, `kill` and `wait`.
+fn live_bash(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 1024);
+    let mut live: Option<&str> = None;
+    for line in script.lines() {
+        match live.take() {
+            Some(what) if line.trim() == r#"COMPREPLY=($(compgen -f "${cur}"))"# => {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                out.push_str(&format!(
+                    "{indent}COMPREPLY=($(compgen -W \"$(reaper complete {what} 2>/dev/null | cut -f1)\" -- \"${{cur}}\"))\n"
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        live = LIVE.iter().find(|(opt, _)| line.trim() == format!("{opt})")).map(|(_, what)| *what);
+        let line = line.replace("complete -F _reaper ", "complete -F _reaper_live ");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(BASH_WRAPPER);
+    out
+}
+
+const BASH_WRAPPER: &str = r#"
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+_reaper_live() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
+    if [[ ${cur} != -* && ${prev} != -* ]]; then
+        case "${sub}" in
+            tree)
+                if [[ ${COMP_CWORD} -eq 2 ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+            list|kill|wait)
+                if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+        esac
+    fi
+    _reaper "$@"
+}
+"#;
+
+/// clap's zsh script with live values: the live options, `tree`'s pid and the plain ports
+/// complete through helpers that describe `reaper complete`'s values.
+fn live_zsh(script: &str) -> String {
+    let helper = |what: &str| format!("_reaper_live {what}");
+    let mut s = script.to_string();
+    for (value_name, what) in [(":SPEC:_default'", "port"), (":PID:_default'", "pid"), (":NAME|UID:_default'", "user")]
+    {
+        s = s.replace(value_name, &value_name.replace("_default", &helper(what)));
+    }
+    s = s.replace(":pid -- The process to show:_default'", &format!(":pid -- The process to show:{}'", helper("pid")));
+    let mut lines: Vec<String> = Vec::new();
+    for line in s.lines() {
+        if line.starts_with("'*::ports -- ") && line.ends_with(":_default' \\") {
+            lines.push(line.replace(":_default' \\", &format!(":{}' \\", helper("port"))));
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    let mut s = lines.join("\n") + "\n";
+    let tail = "if [ \"$funcstack[1]\" = \"_reaper\" ]; then";
+    if let Some(at) = s.rfind(tail) {
+        s.insert_str(at, ZSH_HELPER);
+    }
+    s
+}
+
+const ZSH_HELPER: &str = r#"(( $+functions[_reaper_live] )) ||
+_reaper_live() {
+    # Live values (reaper's own, not clap's): `reaper complete` prints VALUE<TAB>WHAT.
+    # _arguments puts its own options first: what to complete is the last argument.
+    local what=${@[-1]}
+    local -a values
+    values=(${(f)"$(reaper complete $what 2>/dev/null | sed -e 's/:/\\:/g' -e 's/\t/:/')"})
+    _describe -t $what $what values
+}
+
+"#;
+
+/// clap's fish script with live values: the live options offer `reaper complete`'s values (and
+/// no file names); `tree` and the plain ports of `list`, `kill`, `wait` too.
+fn live_fish(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 1024);
+    for line in script.lines() {
+        let what = LIVE.iter().find_map(|(opt, what)| {
+            let flag = match opt.strip_prefix("--") {
+                Some(long) => format!(" -l {long} "),
+                None => format!(" -s {} ", opt.trim_start_matches('-')),
+            };
+            (line.contains(&flag) && line.ends_with(" -r")).then_some(*what)
+        });
+        out.push_str(line);
+        if let Some(what) = what {
+            out.push_str(&format!(" -f -a \"(reaper complete {what} 2>/dev/null)\""));
+        }
+        out.push('\n');
+    }
+    out.push_str("# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.\n");
+    out.push_str(
+        "complete -c reaper -n \"__fish_reaper_using_subcommand tree\" -f -a \"(reaper complete pid 2>/dev/null)\"\n",
+    );
+    for sub in ["list", "kill", "wait"] {
+        out.push_str(&format!(
+            "complete -c reaper -n \"__fish_reaper_using_subcommand {sub}\" -f -a \"(reaper complete port 2>/dev/null)\"\n"
+        ));
+    }
+    out
 }
 
 /// The man page: clap_mangen's sections for the top level, one section per subcommand with its
