@@ -85,7 +85,17 @@ fn generate_is_hidden_from_help() {
 /// a failure.
 #[track_caller]
 fn shell(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
+    shell_path(program, args, None)
+}
+
+/// [`shell`] with `bin` first on PATH (where the completion scripts find `reaper`).
+#[track_caller]
+fn shell_path(program: &str, args: &[&str], bin: Option<&Path>) -> String {
+    let mut cmd = Command::new(program);
+    if let Some(bin) = bin {
+        cmd.env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+    }
+    let out = cmd
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
@@ -296,19 +306,7 @@ fn readme_first_screen_shows_a_bare_port() {
 /// complete` for live values.
 #[track_caller]
 fn shell_with_reaper(program: &str, args: &[&str]) -> String {
-    let bin = Path::new(REAPER).parent().expect("the binary's directory");
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .env("HOME", std::env::temp_dir())
-        .env("PATH", path)
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{program} {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status);
-    stdout.into_owned()
+    shell_path(program, args, Path::new(REAPER).parent())
 }
 
 #[test]
