@@ -52,7 +52,7 @@ sleep 5 # both have drawn their first screens and settled
 ticks() { # utime + stime of PID, in clock ticks
     awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
-procs=$(ls -d /proc/[0-9]* | wc -l)
+procs=$(ls /proc | grep -c '^[0-9]')
 p0=$(ticks "$PICK"); t0=$(ticks "$TOP"); s0=$(date +%s.%N)
 sleep "$DURATION"
 p1=$(ticks "$PICK"); t1=$(ticks "$TOP"); s1=$(date +%s.%N)

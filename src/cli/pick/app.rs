@@ -78,6 +78,8 @@ pub struct App {
     pub message: Option<String>,
     /// Listening sockets whose process cannot be seen: what an empty `:PORT` filter explains.
     pub hidden: Vec<reaper::Socket>,
+    /// Index into `shown` of the first row on screen (the view keeps the cursor in sight).
+    offset: std::cell::Cell<usize>,
 }
 
 impl App {
@@ -95,6 +97,7 @@ impl App {
             screen: Screen::List,
             message: None,
             hidden: Vec::new(),
+            offset: std::cell::Cell::new(0),
         }
     }
 
@@ -136,8 +139,25 @@ impl App {
         self.hidden.iter().find(|s| spec.contains(s.local_port) && spec.admits(s.proto))
     }
 
+    /// The rows of `shown` on a screen of `height` rows: the window moves only as far as it
+    /// must to keep the cursor in sight. Only these rows are drawn.
+    pub fn window(&self, height: usize) -> std::ops::Range<usize> {
+        let len = self.shown.len();
+        let mut off = self.offset.get().min(len.saturating_sub(height));
+        if self.cursor < off {
+            off = self.cursor;
+        } else if height > 0 && self.cursor >= off + height {
+            off = self.cursor + 1 - height;
+        }
+        self.offset.set(off);
+        off..(off + height).min(len)
+    }
+
     /// How many marked rows the filter hides.
     pub fn marked_hidden(&self) -> usize {
+        if self.marked.is_empty() {
+            return 0;
+        }
         let shown: BTreeSet<(u32, u64)> =
             self.shown.iter().map(|&i| (self.rows[i].pid, self.rows[i].start_ticks)).collect();
         self.marked.iter().filter(|k| !shown.contains(k)).count()
@@ -264,7 +284,7 @@ mod tests {
             ports: Vec::new(),
             command: cmd.into(),
             short: cmd.into(),
-            haystack: cmd.to_lowercase(),
+            haystack: cmd.to_lowercase().into(),
         }
     }
 
@@ -304,6 +324,21 @@ mod tests {
         assert_eq!(app.cursor, 0);
         assert_eq!(press(&mut app, KeyCode::Esc), Action::Quit);
         assert_eq!(app.key(ctrl('c')), Action::Quit);
+    }
+
+    #[test]
+    fn the_window_follows_the_cursor() {
+        let mut app = App::new(true);
+        app.set_rows((1..=100).map(|p| row(p, "x")).collect());
+        assert_eq!(app.window(10), 0..10);
+        app.cursor = 15;
+        assert_eq!(app.window(10), 6..16);
+        app.cursor = 8;
+        assert_eq!(app.window(10), 6..16, "moving up inside the window does not scroll");
+        app.cursor = 2;
+        assert_eq!(app.window(10), 2..12);
+        app.set_rows((1..=5).map(|p| row(p, "x")).collect());
+        assert_eq!(app.window(10), 0..5);
     }
 
     #[test]

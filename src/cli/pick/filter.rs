@@ -113,7 +113,7 @@ mod tests {
                 .collect(),
             command: cmd.into(),
             short: cmd.into(),
-            haystack: cmd.to_lowercase(),
+            haystack: cmd.to_lowercase().into(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! the last refresh is not read again (see [`Reader`]).
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reaper::snapshot::SocketFilter;
@@ -18,7 +19,7 @@ pub struct Row {
     /// Start time in the platform's units: with the pid, the identity that is killed.
     pub start_ticks: u64,
     /// Owner name, sanitised.
-    pub user: String,
+    pub user: Rc<str>,
     /// Age when read.
     pub age: Duration,
     /// CPU use since the last refresh, in percent of one core (`None` on the first read).
@@ -28,13 +29,13 @@ pub struct Row {
     /// The listening sockets it holds (TCP listeners and bound UDP sockets).
     pub ports: Vec<PortEntry>,
     /// The command line for display (sanitised).
-    pub command: String,
+    pub command: Rc<str>,
     /// The same with the executable's base name instead of its path (`python3 app.py` for
     /// `/home/u/.pyenv/versions/3.11.7/bin/python3 app.py`): what tells rows apart on a
     /// narrow screen.
-    pub short: String,
+    pub short: Rc<str>,
     /// Name and command line, lower case: what the fuzzy filter searches.
-    pub haystack: String,
+    pub haystack: Rc<str>,
 }
 
 impl Row {
@@ -51,25 +52,38 @@ impl Row {
     }
 }
 
+/// A process started this recently is scanned for new listening sockets at once; older ones
+/// only in the full scans (at most one every [`FULL_SCAN_EVERY`]).
+const YOUNG: Duration = Duration::from_secs(10);
+
+/// How often, at most, every process's fd table is scanned for a listening socket whose holder
+/// is not known yet (a long-running process that starts listening, or one reaper cannot see).
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(6);
+
 /// Reads rows, keeping what does not change between refreshes. Each refresh reads, per
 /// process, only its CPU time and memory (one `/proc/PID/stat` on Linux, as `top` does); the
-/// command line, owner and identity only of a process not seen before; the socket table's
-/// listeners, and their owners (an fd scan of every process, the expensive part) only when the
-/// set of listening sockets changed.
+/// command line, owner and identity only of a process not seen before; the listening sockets
+/// (one socket-table dump), and the holder of a new one by scanning the fd tables of young
+/// processes, the table of every process (the expensive part) only when that did not find it,
+/// and not more often than [`FULL_SCAN_EVERY`].
 #[derive(Default)]
 pub struct Reader {
     /// Every process seen, by pid.
     known: HashMap<u32, Known>,
     /// User names by uid.
-    users: HashMap<u32, String>,
-    /// The listening sockets' inodes at the last fd scan.
-    inodes: HashSet<u64>,
-    /// The listening sockets at the last fd scan.
+    users: HashMap<u32, Rc<str>>,
+    /// The listening sockets now.
     listeners: Vec<Socket>,
-    /// The ports each process held at the last fd scan.
+    /// The holders of each listening socket, by inode, as far as found.
+    owners: HashMap<u64, Vec<u32>>,
+    /// Listening sockets a full scan found no holder of (not visible to the caller).
+    unseen: HashSet<u64>,
+    /// When every fd table was last scanned.
+    last_full: Option<Instant>,
+    /// The ports each process holds.
     ports: HashMap<u32, Vec<PortEntry>>,
-    /// The listening sockets whose process the last fd scan could not see (another user's,
-    /// for a caller who is not root).
+    /// The listening sockets whose process cannot be seen (another user's, for a caller who is
+    /// not root).
     pub hidden: Vec<Socket>,
 }
 
@@ -90,7 +104,6 @@ impl Reader {
     /// Every process (everyone's, or the caller's own), sorted: holders of ports first, then the
     /// youngest first. Kernel threads, zombies and the picker itself are left out.
     pub fn read(&mut self, everyone: bool) -> reaper::Result<Vec<Row>> {
-        let rescanned = self.read_ports()?;
         let me = reaper::caller_uid();
         let own = std::process::id();
         let now = SystemTime::now();
@@ -124,46 +137,18 @@ impl Reader {
             k.at = at;
         }
         self.known.retain(|pid, _| alive.contains(pid));
-        if !fresh.is_empty() && !rescanned {
-            self.ports_of_fresh(&fresh)?;
+        for pid in &fresh {
+            self.known.remove(pid);
         }
+        let young: Vec<u32> = fresh
+            .iter()
+            .copied()
+            .chain(self.known.iter().filter(|(_, k)| !k.skip && k.row.age < YOUNG).map(|(&pid, _)| pid))
+            .collect();
+        let everything = self.known.is_empty();
+        self.read_ports(&fresh, &young, everything)?;
         if !fresh.is_empty() {
-            let mut snap = Snapshot::new();
-            snap.load_processes(fresh.iter().copied());
-            let keep: Vec<u32> =
-                fresh.iter().copied().filter(|&pid| snap.process(pid).is_some_and(|p| !p.is_zombie())).collect();
-            snap.load_details(keep.iter().copied());
-            for pid in fresh {
-                self.known.remove(&pid);
-                let Some(p) = snap.process(pid).cloned() else { continue };
-                if p.is_zombie() {
-                    continue; // not remembered: read again next time (it is reaped soon)
-                }
-                let usage = reaper::read_usage(pid).unwrap_or_default();
-                let user = self.users.entry(p.uid).or_insert_with(|| output::sanitize(&snap.user_name(p.uid))).clone();
-                let cmdline = p.cmdline.clone().unwrap_or_default();
-                let row = Row {
-                    pid,
-                    start_ticks: p.start_ticks,
-                    user,
-                    age: p.age(now),
-                    cpu: None,
-                    rss: usage.rss_bytes,
-                    ports: Vec::new(),
-                    command: output::command(&cmdline, &p.name),
-                    short: short_command(&cmdline, &p.name),
-                    haystack: format!("{} {}", p.name, cmdline.join(" ")).to_lowercase(),
-                };
-                let k = Known {
-                    row,
-                    uid: p.uid,
-                    start_time: p.start_time,
-                    skip: p.kernel_thread,
-                    cpu: usage.cpu,
-                    at: Instant::now(),
-                };
-                self.known.insert(pid, k);
-            }
+            self.remember(&fresh, now);
         }
         let mut rows: Vec<Row> = self
             .known
@@ -177,20 +162,80 @@ impl Reader {
         Ok(rows)
     }
 
+    /// Reads what is shown of processes not seen before: identity, owner, command line.
+    fn remember(&mut self, fresh: &[u32], now: SystemTime) {
+        let mut snap = Snapshot::new();
+        snap.load_processes(fresh.iter().copied());
+        let keep: Vec<u32> =
+            fresh.iter().copied().filter(|&pid| snap.process(pid).is_some_and(|p| !p.is_zombie())).collect();
+        snap.load_details(keep.iter().copied());
+        for &pid in fresh {
+            let Some(p) = snap.process(pid).cloned() else { continue };
+            if p.is_zombie() {
+                continue; // not remembered: read again next time (it is reaped soon)
+            }
+            let usage = reaper::read_usage(pid).unwrap_or_default();
+            let user =
+                Rc::clone(self.users.entry(p.uid).or_insert_with(|| output::sanitize(&snap.user_name(p.uid)).into()));
+            let cmdline = p.cmdline.clone().unwrap_or_default();
+            let row = Row {
+                pid,
+                start_ticks: p.start_ticks,
+                user,
+                age: p.age(now),
+                cpu: None,
+                rss: usage.rss_bytes,
+                ports: Vec::new(),
+                command: output::command(&cmdline, &p.name).into(),
+                short: short_command(&cmdline, &p.name).into(),
+                haystack: format!("{} {}", p.name, cmdline.join(" ")).to_lowercase().into(),
+            };
+            let k = Known {
+                row,
+                uid: p.uid,
+                start_time: p.start_time,
+                skip: p.kernel_thread,
+                cpu: usage.cpu,
+                at: Instant::now(),
+            };
+            self.known.insert(pid, k);
+        }
+    }
+
     /// Reads the listening sockets (TCP listeners, bound UDP sockets: what `reaper list` with no
-    /// selector finds), and who holds them when they are not the ones of the last scan.
-    fn read_ports(&mut self) -> reaper::Result<bool> {
+    /// selector finds) and finds the holders of new ones: among `young` processes first, then
+    /// (at most every [`FULL_SCAN_EVERY`]) among all; `fresh` ones are also scanned against
+    /// every listener (a worker forked with its server's socket). `everything`: `young` is every
+    /// process (the first read), so its scan is a full one.
+    fn read_ports(&mut self, fresh: &[u32], young: &[u32], everything: bool) -> reaper::Result<()> {
         let mut snap = Snapshot::new();
         snap.load_listening_sockets(SocketFilter { tcp: true, udp: true })?;
         let all = Selection::new();
-        let inodes: HashSet<u64> = snap.sockets().iter().filter(|s| all.socket_matches(s)).map(|s| s.inode).collect();
-        if inodes == self.inodes {
-            return Ok(false);
+        self.listeners = snap.sockets().iter().filter(|s| all.socket_matches(s)).cloned().collect();
+        let inodes: HashSet<u64> = self.listeners.iter().map(|s| s.inode).collect();
+        self.owners.retain(|inode, _| inodes.contains(inode));
+        self.unseen.retain(|inode| inodes.contains(inode));
+        let new: HashSet<u64> =
+            inodes.iter().copied().filter(|i| !self.owners.contains_key(i) && !self.unseen.contains(i)).collect();
+        if !new.is_empty() {
+            self.scan(&new, Some(young))?;
+            let left: HashSet<u64> = new.iter().copied().filter(|i| !self.owners.contains_key(i)).collect();
+            let due = self.last_full.is_none_or(|t| t.elapsed() >= FULL_SCAN_EVERY);
+            if !left.is_empty() && (everything || due) {
+                if !everything {
+                    self.scan(&left, None)?;
+                }
+                self.last_full = Some(Instant::now());
+                self.unseen.extend(left.iter().filter(|i| !self.owners.contains_key(i)));
+            }
         }
-        snap.find_holders(&inodes, None)?;
+        if !fresh.is_empty() && !everything {
+            let old: HashSet<u64> = inodes.difference(&new).copied().collect();
+            self.scan(&old, Some(fresh))?;
+        }
         let mut ports: HashMap<u32, Vec<PortEntry>> = HashMap::new();
-        for s in snap.sockets().iter().filter(|s| inodes.contains(&s.inode)) {
-            for &pid in snap.holders(s.inode) {
+        for s in &self.listeners {
+            for &pid in self.owners.get(&s.inode).map_or(&[][..], Vec::as_slice) {
                 ports.entry(pid).or_default().push(PortEntry::of(s));
             }
         }
@@ -199,29 +244,23 @@ impl Reader {
             v.dedup();
         }
         self.ports = ports;
-        self.inodes = inodes;
-        self.listeners = snap.sockets().iter().filter(|s| self.inodes.contains(&s.inode)).cloned().collect();
-        self.hidden = self.listeners.iter().filter(|s| snap.holders(s.inode).is_empty()).cloned().collect();
-        Ok(true)
+        self.hidden = self.listeners.iter().filter(|s| self.unseen.contains(&s.inode)).cloned().collect();
+        Ok(())
     }
 
-    /// The listening sockets that processes not seen before hold (a worker forked with its
-    /// server's listener, say): their fd tables alone are scanned.
-    fn ports_of_fresh(&mut self, fresh: &[u32]) -> reaper::Result<()> {
-        for pid in fresh {
-            self.ports.remove(pid);
-        }
-        if self.inodes.is_empty() {
+    /// Scans the fd tables of `among` (every process: `None`) for `inodes`, adding the holders.
+    fn scan(&mut self, inodes: &HashSet<u64>, among: Option<&[u32]>) -> reaper::Result<()> {
+        if inodes.is_empty() || among.is_some_and(<[u32]>::is_empty) {
             return Ok(());
         }
         let mut snap = Snapshot::new();
-        snap.find_holders(&self.inodes, Some(fresh))?;
-        for s in &self.listeners {
-            for &pid in snap.holders(s.inode) {
-                let v = self.ports.entry(pid).or_default();
-                v.push(PortEntry::of(s));
-                v.sort();
-                v.dedup();
+        snap.find_holders(inodes, among)?;
+        for &inode in inodes {
+            for &pid in snap.holders(inode) {
+                let v = self.owners.entry(inode).or_default();
+                if !v.contains(&pid) {
+                    v.push(pid);
+                }
             }
         }
         Ok(())

@@ -104,18 +104,16 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
     let w = area.width;
     let wide = w >= 80;
     let full = w >= FULL_COMMAND_WIDTH;
-    let widest = |f: &dyn Fn(&Row) -> usize| app.shown.iter().map(|&i| f(&app.rows[i])).max().unwrap_or(0);
+    // Only the rows on screen are built (and measured): a refresh of thousands of processes
+    // formats a screenful.
+    let window = app.window(usize::from(area.height.saturating_sub(1)));
+    let visible = &app.shown[window.clone()];
+    let widest = |f: &dyn Fn(&Row) -> usize| visible.iter().map(|&i| f(&app.rows[i])).max().unwrap_or(0);
     // One more than the digits: the mark.
     let pid_width = (widest(&|r| r.pid.to_string().len()) + 1).max(3) as u16;
     let user_width = widest(&|r| r.user.chars().count()).clamp(4, 8) as u16;
     let cpu = w >= 64;
-    let ports_width = app
-        .shown
-        .iter()
-        .map(|&i| app.rows[i].ports_text().chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(5, if wide { 24 } else { 12 }) as u16;
+    let ports_width = widest(&|r| r.ports_text().chars().count()).clamp(5, if wide { 24 } else { 12 }) as u16;
     let mut header = vec!["PID"];
     let mut widths = vec![Constraint::Length(pid_width)];
     if wide {
@@ -138,8 +136,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
     widths.push(Constraint::Fill(1));
     let mark_style = if color { Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD) } else { Style::new() };
     let port_style = if color { Style::new().fg(Color::Cyan) } else { Style::new() };
-    let rows: Vec<TableRow<'_>> = app
-        .shown
+    let rows: Vec<TableRow<'_>> = visible
         .iter()
         .map(|&i| {
             let r: &Row = &app.rows[i];
@@ -157,7 +154,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
                 cells.push(Cell::from(rows::memory(r.rss)));
             }
             cells.push(Cell::from(output::truncate(&r.ports_text(), usize::from(ports_width))).style(port_style));
-            cells.push(Cell::from(if full { r.command.clone() } else { r.short.clone() }));
+            cells.push(Cell::from(if full { &*r.command } else { &*r.short }));
             TableRow::new(cells)
         })
         .collect();
@@ -170,7 +167,8 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
         .header(TableRow::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
         .column_spacing(1)
         .row_highlight_style(highlight);
-    let mut state = TableState::default().with_selected((!app.shown.is_empty()).then_some(app.cursor));
+    let selected = (!visible.is_empty()).then(|| app.cursor.saturating_sub(window.start));
+    let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
 
