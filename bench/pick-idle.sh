@@ -83,9 +83,10 @@ print(f"""<!-- pick-idle: written by bench/pick-idle.sh -->
 | ratio (reaper / top) | **{ratio:.2f}** |
 
 - Date: {now}; {version}, git {rev}, `cargo build --release`
-- Goal: ratio <= 1.0. The picker reads `/proc/PID/stat` of every process each refresh (as top
-  does) and the command line, owner and ports only of processes it has not seen; the socket
-  owners are looked up again only when the set of listening sockets changes.
+- Goal: ratio <= 1.0. Each refresh the picker reads `/proc/PID/stat` of every process (as top
+  does) and one dump of the listening sockets; the command line and owner only of processes it
+  has not seen; the holder of a new listener among processes younger than 10 s, and in every
+  fd table at most every 15 s; it builds only the rows on screen.
 <!-- /pick-idle -->""")
 PY
 )

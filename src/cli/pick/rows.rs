@@ -58,7 +58,7 @@ const YOUNG: Duration = Duration::from_secs(10);
 
 /// How often, at most, every process's fd table is scanned for a listening socket whose holder
 /// is not known yet (a long-running process that starts listening, or one reaper cannot see).
-const FULL_SCAN_EVERY: Duration = Duration::from_secs(6);
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(15);
 
 /// Reads rows, keeping what does not change between refreshes. Each refresh reads, per
 /// process, only its CPU time and memory (one `/proc/PID/stat` on Linux, as `top` does); the
