@@ -34,6 +34,7 @@ trap cleanup EXIT
 # 1500 extra processes, in a process group of their own.
 setsid python3 "$ROOT/bench/busy.py" "$TOKEN" "$WORK/ready" --procs 1500 &
 BUSY=$!
+disown "$BUSY" # no job notice when the trap ends it
 for ((i = 0; i < 3000; i++)); do
     [ -f "$WORK/ready" ] && break
     kill -0 "$BUSY" 2>/dev/null || { echo "pick-idle: busy.py failed" >&2; exit 1; }
