@@ -11,7 +11,8 @@ use reaper::{PortSpec, Proto, Sequence, Signal};
 
 const EXAMPLES: &str = "\
 Examples:
-  reaper list --port 3000              what holds port 3000?
+  reaper kill 3000                     end what holds port 3000 (a bare number is a port)
+  reaper list 3000                     what holds port 3000?
   reaper list                          every process holding a listening port
   reaper tree 1234                     ancestry and descendants of 1234, with ports
   reaper kill --port 3000 --dry-run    show what would be signalled
@@ -286,7 +287,7 @@ pub struct SelectArgs {
 /// `reaper list`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
+    after_help = "Examples:\n  reaper list 3000\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
 )]
 pub struct ListArgs {
     // The flattened groups come last: their help heading would otherwise carry over to the
@@ -354,7 +355,7 @@ impl SequenceArgs {
 /// `reaper kill`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
+    after_help = "Examples:\n  reaper kill 3000\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
 )]
 pub struct KillArgs {
     /// Only the matched processes, not their descendants.
@@ -397,7 +398,7 @@ pub enum RestartArg {
 /// `reaper run`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
+    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run sh -c 'exec ./server'\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
 )]
 pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).

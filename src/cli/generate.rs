@@ -345,6 +345,11 @@ sent SIGCONT after the graceful signal, which it would otherwise never see.
 signalling unless \fB\-\-yes\fR is given.
 .SH EXAMPLES
 .TP
+\fBreaper kill 3000\fR
+End what holds port 3000 and what it started (a plain argument is a port, as \fB\-\-port\fR
+takes it: \fB:3000\fR, \fB3000\-3010\fR, \fBudp:53\fR, \fBhttp\fR; a bare number is never a
+pid: \fB\-\-pid\fR names one).
+.TP
 \fBreaper list \-\-port 3000\fR
 What holds port 3000?
 .TP
