@@ -439,10 +439,10 @@ pub struct RunArgs {
 )]
 pub struct WaitArgs {
     /// The port to watch, as a plain argument (3000, :3000, udp:53, http; the same as --port).
-    #[arg(value_name = "PORT", value_parser = parse_port_arg, conflicts_with = "port")]
+    #[arg(value_name = "PORT", value_parser = parse_port_arg, conflicts_with = "port", requires = "condition")]
     pub port_arg: Option<PortSpec>,
     /// The port to watch.
-    #[arg(short, long, value_name = "SPEC", value_parser = parse_port)]
+    #[arg(short, long, value_name = "SPEC", value_parser = parse_port, requires = "condition")]
     pub port: Option<PortSpec>,
     /// Wait until nothing holds the port.
     #[arg(long, group = "condition")]

@@ -59,7 +59,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     // Ports whose only holders are invisible to a non-root caller: the line above said it all.
     let invisible: std::collections::HashSet<u16> =
         if root { Default::default() } else { plan.unresolved.iter().map(|s| s.local_port).collect() };
-    let said = |p: &PortState| p.sockets.iter().all(|s| s.holders.is_empty() && invisible.contains(&s.local_port));
+    let said = |p: &PortState| {
+        !p.sockets.is_empty() && p.sockets.iter().all(|s| s.holders.is_empty() && invisible.contains(&s.local_port))
+    };
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
