@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
             [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('complete', 'complete', [CompletionResultType]::ParameterValue, 'Print live values for the shell completions (what the committed scripts call)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -69,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--tree', '--tree', [CompletionResultType]::ParameterName, 'Show each match within its ancestry and descendants')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
             [CompletionResult]::new('--all-netns', '--all-netns', [CompletionResultType]::ParameterName, 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own')
+            [CompletionResult]::new('--all-users', '--all-users', [CompletionResultType]::ParameterName, 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -94,8 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)')
             [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only this protocol''s sockets')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which TCP sockets a port matches: listeners only, or also connected ones')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
-            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces)')
+            [CompletionResult]::new('--signature', '--signature', [CompletionResultType]::ParameterName, 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))')
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)')
             [CompletionResult]::new('--exe', '--exe', [CompletionResultType]::ParameterName, 'Executable path or glob (matched against the file name when it has no ''/'')')
@@ -118,6 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
             [CompletionResult]::new('--all-netns', '--all-netns', [CompletionResultType]::ParameterName, 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own')
+            [CompletionResult]::new('--all-users', '--all-users', [CompletionResultType]::ParameterName, 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -153,19 +155,19 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--started-after', '--started-after', [CompletionResultType]::ParameterName, 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)')
             [CompletionResult]::new('--started-before', '--started-before', [CompletionResultType]::ParameterName, 'Started before WHEN (same forms as --started-after)')
             [CompletionResult]::new('--container', '--container', [CompletionResultType]::ParameterName, 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
             [CompletionResult]::new('--no-tree', '--no-tree', [CompletionResultType]::ParameterName, 'Only the matched processes, not their descendants')
-            [CompletionResult]::new('--all-users', '--all-users', [CompletionResultType]::ParameterName, 'Let signature, name and ancestry selectors match other users'' processes')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan and signal nothing')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free')
             [CompletionResult]::new('--orphans', '--orphans', [CompletionResultType]::ParameterName, 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)')
             [CompletionResult]::new('--all-netns', '--all-netns', [CompletionResultType]::ParameterName, 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own')
+            [CompletionResult]::new('--all-users', '--all-users', [CompletionResultType]::ParameterName, 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)')
             [CompletionResult]::new('-9', '-9', [CompletionResultType]::ParameterName, 'SIGKILL at once')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'SIGKILL at once')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
@@ -182,7 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--max-restarts', '--max-restarts', [CompletionResultType]::ParameterName, 'At most this many restarts')
             [CompletionResult]::new('--ready-port', '--ready-port', [CompletionResultType]::ParameterName, 'Report on stderr once the tree listens on this TCP port')
             [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'End the tree and exit 1 if it is not listening on --ready-port by then')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
@@ -216,7 +218,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;pick' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))')
             [CompletionResult]::new('--sequence', '--sequence', [CompletionResultType]::ParameterName, 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)')
@@ -241,6 +243,16 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'reaper;complete' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing but errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'reaper;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Find processes and show them (exit 0 if something matched, 1 if nothing did)')
             [CompletionResult]::new('tree', 'tree', [CompletionResultType]::ParameterValue, 'Show one process''s ancestry and descendants, with the ports each holds')
@@ -250,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a port is free or listening, or a process has exited')
             [CompletionResult]::new('pick', 'pick', [CompletionResultType]::ParameterValue, 'Pick processes from a live list and end them (also plain `reaper` on a terminal)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page')
+            [CompletionResult]::new('complete', 'complete', [CompletionResultType]::ParameterValue, 'Print live values for the shell completions (what the committed scripts call)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -275,6 +288,9 @@ Register-ArgumentCompleter -Native -CommandName 'reaper' -ScriptBlock {
             break
         }
         'reaper;help;generate' {
+            break
+        }
+        'reaper;help;complete' {
             break
         }
         'reaper;help;help' {

@@ -16,6 +16,9 @@ _reaper() {
             ",$1")
                 cmd="reaper"
                 ;;
+            reaper,complete)
+                cmd="reaper__subcmd__complete"
+                ;;
             reaper,generate)
                 cmd="reaper__subcmd__generate"
                 ;;
@@ -42,6 +45,9 @@ _reaper() {
                 ;;
             reaper,why)
                 cmd="reaper__subcmd__why"
+                ;;
+            reaper__subcmd__help,complete)
+                cmd="reaper__subcmd__help__subcmd__complete"
                 ;;
             reaper__subcmd__help,generate)
                 cmd="reaper__subcmd__help__subcmd__generate"
@@ -77,7 +83,7 @@ _reaper() {
 
     case "${cmd}" in
         reaper)
-            opts="-q -h -V --color --quiet --help --version list tree why kill run wait pick generate help"
+            opts="-q -h -V --color --quiet --help --version list tree why kill run wait pick generate complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -94,8 +100,26 @@ _reaper() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        reaper__subcmd__complete)
+            opts="-q -h -V --color --quiet --help --version port pid user"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         reaper__subcmd__generate)
-            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man"
+            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man markdown-keys"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,8 +137,22 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__help)
-            opts="list tree why kill run wait pick generate help"
+            opts="list tree why kill run wait pick generate complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        reaper__subcmd__help__subcmd__complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -253,7 +291,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__kill)
-            opts="-y -p -n -x -u -s -9 -q -h -V --no-tree --all-users --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --timeout --signal --sequence --force --color --quiet --help --version"
+            opts="-y -p -n -x -u -s -9 -q -h -V --no-tree --dry-run --yes --strict --settle --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --all-users --timeout --signal --sequence --force --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -268,11 +306,11 @@ _reaper() {
                     return 0
                     ;;
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -308,15 +346,15 @@ _reaper() {
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --descendants-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --children-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pgid)
@@ -328,11 +366,11 @@ _reaper() {
                     return 0
                     ;;
                 --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)
@@ -391,7 +429,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__list)
-            opts="-p -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
+            opts="-p -n -x -u -q -h -V --tree --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --all-users --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,11 +440,11 @@ _reaper() {
                     return 0
                     ;;
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -442,15 +480,15 @@ _reaper() {
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --descendants-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --children-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pgid)
@@ -462,11 +500,11 @@ _reaper() {
                     return 0
                     ;;
                 --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)
@@ -550,7 +588,7 @@ _reaper() {
             fi
             case "${prev}" in
                 --watch-pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --restart)
@@ -626,15 +664,15 @@ _reaper() {
             fi
             case "${prev}" in
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -653,7 +691,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__why)
-            opts="-p -s -n -x -u -q -h -V --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --color --quiet --help --version"
+            opts="-p -n -x -u -q -h -V --format --port --proto --state --signature --name --exe --exclude --pid --descendants-of --children-of --pgid --sid --orphans --user --older-than --younger-than --env --cgroup --started-after --started-before --container --all-netns --all-users --color --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,11 +702,11 @@ _reaper() {
                     return 0
                     ;;
                 --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --proto)
@@ -680,10 +718,6 @@ _reaper() {
                     return 0
                     ;;
                 --signature)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -708,15 +742,15 @@ _reaper() {
                     return 0
                     ;;
                 --pid)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --descendants-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --children-of)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --pgid)
@@ -728,11 +762,11 @@ _reaper() {
                     return 0
                     ;;
                 --user)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 -u)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(reaper complete user 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)
@@ -778,7 +812,29 @@ _reaper() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _reaper -o nosort -o bashdefault -o default reaper
+    complete -F _reaper_live -o nosort -o bashdefault -o default reaper
 else
-    complete -F _reaper -o bashdefault -o default reaper
+    complete -F _reaper_live -o bashdefault -o default reaper
 fi
+
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+_reaper_live() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
+    if [[ ${cur} != -* && ${prev} != -* ]]; then
+        case "${sub}" in
+            tree)
+                if [[ ${COMP_CWORD} -eq 2 ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+            list|kill|wait)
+                if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+        esac
+    fi
+    _reaper "$@"
+}

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand wait 'Wait until a port is free or listening, or a process has exited'
             cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
+            cand complete 'Print live values for the shell completions (what the committed scripts call)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'reaper;list'= {
@@ -65,6 +66,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --tree 'Show each match within its ancestry and descendants'
             cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
             cand --all-netns 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own'
+            cand --all-users 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
             cand -h 'Print help (see more with ''--help'')'
@@ -88,8 +90,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --port 'Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists)'
             cand --proto 'Only this protocol''s sockets'
             cand --state 'Which TCP sockets a port matches: listeners only, or also connected ones'
-            cand -s 'Regex over the full command line (arguments joined by single spaces)'
-            cand --signature 'Regex over the full command line (arguments joined by single spaces)'
+            cand --signature 'Regex over the full command line (arguments joined by single spaces; no short form: -s is the signal, as in kill(1))'
             cand -n 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
             cand --name 'Exact process name (the kernel''s name, argv[0]''s file name or the executable''s)'
             cand --exe 'Executable path or glob (matched against the file name when it has no ''/'')'
@@ -112,6 +113,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
             cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
             cand --all-netns 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own'
+            cand --all-users 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)'
             cand -q 'Print nothing but errors'
             cand --quiet 'Print nothing but errors'
             cand -h 'Print help (see more with ''--help'')'
@@ -146,19 +148,19 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --started-after 'Started after WHEN: RFC 3339 (2026-01-31T12:00:00.25Z), @UNIX_SECONDS[.frac], or pid:N (when N started)'
             cand --started-before 'Started before WHEN (same forms as --started-after)'
             cand --container 'In the container whose id begins with ID (4 or more hex digits, as `docker ps` shows it; repeatable)'
-            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --timeout 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]'
             cand -s 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
             cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
             cand --no-tree 'Only the matched processes, not their descendants'
-            cand --all-users 'Let signature, name and ancestry selectors match other users'' processes'
             cand --dry-run 'Print the plan and signal nothing'
             cand -y 'Do not ask for confirmation on a terminal'
             cand --yes 'Do not ask for confirmation on a terminal'
             cand --strict 'Count a port with only TIME_WAIT connections left as held (for a server that does not set SO_REUSEADDR); by default such a port is free'
             cand --orphans 'Processes reparented away from whoever started them (parent is PID 1 or a systemd --user subreaper)'
             cand --all-netns 'Look ports up in every network namespace (containers, `ip netns`), not only reaper''s own'
+            cand --all-users 'Let signature, name and ancestry selectors match other users'' processes (without it a broad selector matches only yours; `list` shows what `kill` would take)'
             cand -9 'SIGKILL at once'
             cand --force 'SIGKILL at once'
             cand -q 'Print nothing but errors'
@@ -174,7 +176,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --max-restarts 'At most this many restarts'
             cand --ready-port 'Report on stderr once the tree listens on this TCP port'
             cand --ready-timeout 'End the tree and exit 1 if it is not listening on --ready-port by then'
-            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --timeout 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]'
             cand -s 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
@@ -206,7 +208,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand --version 'Print version'
         }
         &'reaper;pick'= {
-            cand --timeout 'How long to wait after the first signal before SIGKILL'
+            cand --timeout 'How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9]'
             cand -s 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --signal 'The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1))'
             cand --sequence 'The whole sequence, e.g. ''TERM:5s,INT:2s,KILL'' (overrides --signal and --timeout)'
@@ -229,6 +231,15 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'reaper;complete'= {
+            cand --color 'When to use colour: auto means stdout is a terminal and NO_COLOR is unset or empty'
+            cand -q 'Print nothing but errors'
+            cand --quiet 'Print nothing but errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'reaper;help'= {
             cand list 'Find processes and show them (exit 0 if something matched, 1 if nothing did)'
             cand tree 'Show one process''s ancestry and descendants, with the ports each holds'
@@ -238,6 +249,7 @@ set edit:completion:arg-completer[reaper] = {|@words|
             cand wait 'Wait until a port is free or listening, or a process has exited'
             cand pick 'Pick processes from a live list and end them (also plain `reaper` on a terminal)'
             cand generate 'Print shell completions or the man page'
+            cand complete 'Print live values for the shell completions (what the committed scripts call)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'reaper;help;list'= {
@@ -255,6 +267,8 @@ set edit:completion:arg-completer[reaper] = {|@words|
         &'reaper;help;pick'= {
         }
         &'reaper;help;generate'= {
+        }
+        &'reaper;help;complete'= {
         }
         &'reaper;help;help'= {
         }

@@ -165,7 +165,7 @@ pub use error::{Error, Result};
 #[doc(hidden)]
 pub use sys::linux::procfs;
 /// The platform layer's answers the command line needs (the layer itself, `sys`, is private).
-pub use sys::{caller_uid, check_own_proc, read_process, read_usage, user_name};
+pub use sys::{caller_uid, check_own_proc, list_pids, read_process, read_usage, user_name};
 
 /// The README's Rust snippets, checked by `cargo test --doc`. They only define functions, so
 /// nothing is signalled; a README snippet that would kill when run must be marked `no_run`.

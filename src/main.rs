@@ -58,10 +58,19 @@ fn usage_error(rendered: &str, sub: Option<&str>) -> String {
         } else if let Some(t) = joined.strip_prefix("tip: ") {
             tips.push(t.to_string());
         } else if let Some(u) = joined.strip_prefix("Usage: ") {
-            usage = Some(u.to_string());
+            // A usage of several lines (one per form) reads as alternatives.
+            let forms: Vec<&str> = para.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            usage = Some(if forms.len() > 1 {
+                forms.join(" or ").trim_start_matches("Usage: ").to_string()
+            } else {
+                u.to_string()
+            });
         } else if !joined.is_empty() && !joined.starts_with("For more information") {
             tips.push(joined);
         }
+    }
+    if msg.contains("unexpected argument '--json'") {
+        tips = vec!["--format json prints JSON".into()];
     }
     if msg.is_empty() {
         msg = rendered.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ").to_string();
@@ -95,6 +104,7 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         }
         Command::Why(a) => cli::why::why(a, style),
         Command::Generate(a) => cli::generate::generate(a),
+        Command::Complete(a) => cli::complete::complete(a),
         Command::Kill(a) => cli::kill::kill(a, style),
         Command::Run(a) => cli::run::run(a, style),
         Command::Wait(a) => cli::wait::wait(a, style),

@@ -11,7 +11,8 @@ use reaper::{PortSpec, Proto, Sequence, Signal};
 
 const EXAMPLES: &str = "\
 Examples:
-  reaper list --port 3000              what holds port 3000?
+  reaper kill 3000                     end what holds port 3000 (a bare number is a port)
+  reaper list 3000                     what holds port 3000?
   reaper list                          every process holding a listening port
   reaper tree 1234                     ancestry and descendants of 1234, with ports
   reaper kill --port 3000 --dry-run    show what would be signalled
@@ -57,6 +58,9 @@ pub enum Command {
     /// Print shell completions or the man page.
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// Print live values for the shell completions (what the committed scripts call).
+    #[command(hide = true)]
+    Complete(CompleteArgs),
 }
 
 /// `--color`.
@@ -108,8 +112,34 @@ pub enum StateArg {
     Any,
 }
 
+/// `--port`'s parser: [`PortSpec::parse_named`], also with the leading `:` people type for a
+/// port (`:3000`, as in `host:port` and the picker's filter).
 fn parse_port(s: &str) -> Result<PortSpec, reaper::Error> {
-    PortSpec::parse_named(s)
+    let t = s.trim();
+    PortSpec::parse_named(t.strip_prefix(':').filter(|r| !r.is_empty()).unwrap_or(t))
+}
+
+/// A plain argument of `list`, `kill` and `wait`: a port, as killport and fkill take it. A bare
+/// number is a port, never a pid (`--pid` names a pid); anything that is not a port is an error
+/// saying what was expected.
+fn parse_port_arg(s: &str) -> Result<PortSpec, reaper::Error> {
+    parse_port(s).map_err(|e| {
+        let why = match e {
+            reaper::Error::InvalidPort { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        let t = s.trim();
+        let hint = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            format!("; --pid {t} selects a process by pid")
+        } else if t.starts_with(|c: char| c.is_ascii_alphabetic()) && !t.contains(':') {
+            format!("; --name {t} or --signature {t} selects processes by name or command line")
+        } else {
+            String::new()
+        };
+        reaper::Error::Usage(format!(
+            "{why}; a plain argument is a port: 3000, :3000, 3000-3010, udp:53 or a service name such as http{hint}"
+        ))
+    })
 }
 
 fn parse_signal(s: &str) -> Result<Signal, reaper::Error> {
@@ -182,6 +212,9 @@ fn parse_id(s: &str) -> Result<u32, reaper::Error> {
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Selectors (AND across kinds, OR within a kind)")]
 pub struct SelectArgs {
+    /// Ports as plain arguments, as --port takes them: 3000, :3000, 3000-3010, udp:53, http. A bare number is a port; --pid selects a pid.
+    #[arg(value_name = "PORT", value_delimiter = ',', value_parser = parse_port_arg)]
+    pub ports: Vec<PortSpec>,
     /// Port, range or protocol-qualified port: 3000, 3000-3010, tcp:5432, udp:53, or a service name from /etc/services: http, tcp:postgresql (repeatable, comma lists).
     #[arg(short, long = "port", value_name = "SPEC", value_delimiter = ',', value_parser = parse_port)]
     pub port: Vec<PortSpec>,
@@ -248,12 +281,15 @@ pub struct SelectArgs {
     /// Look ports up in every network namespace (containers, `ip netns`), not only reaper's own.
     #[arg(long)]
     pub all_netns: bool,
+    /// Let signature, name and ancestry selectors match other users' processes (without it a broad selector matches only yours; `list` shows what `kill` would take).
+    #[arg(long)]
+    pub all_users: bool,
 }
 
 /// `reaper list`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
+    after_help = "Examples:\n  reaper list 3000\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
 )]
 pub struct ListArgs {
     // The flattened groups come last: their help heading would otherwise carry over to the
@@ -293,13 +329,16 @@ pub struct TreeArgs {
     pub format: Format,
 }
 
+/// `--timeout`'s default: how long the graceful signal has before SIGKILL.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The kill sequence options shared by `kill` and `run`.
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Kill sequence")]
 pub struct SequenceArgs {
-    /// How long to wait after the first signal before SIGKILL.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "5s")]
-    pub timeout: Duration,
+    /// How long to wait after the first signal before SIGKILL [default: 5s; when the first signal is KILL, 2s as with -9].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true)]
+    pub timeout: Option<Duration>,
     /// The first signal: TERM, SIGTERM, 15, INT, HUP, ... (-s as in kill(1)).
     #[arg(short = 's', long, value_name = "SIG", value_parser = SignalParser, hide_possible_values = true, default_value = "TERM")]
     pub signal: Signal,
@@ -319,7 +358,11 @@ impl SequenceArgs {
         } else if let Some(s) = &self.sequence {
             s.clone()
         } else {
-            Sequence::graceful(self.signal, self.timeout)
+            match (self.signal, self.timeout) {
+                // `--signal 9` is `-9`: the same plan, the same 2 s for the kernel to finish.
+                (Signal::KILL, None) => Sequence::force(),
+                (signal, timeout) => Sequence::graceful(signal, timeout.unwrap_or(DEFAULT_TIMEOUT)),
+            }
         }
     }
 }
@@ -327,15 +370,12 @@ impl SequenceArgs {
 /// `reaper kill`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
+    after_help = "Examples:\n  reaper kill 3000\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
 )]
 pub struct KillArgs {
     /// Only the matched processes, not their descendants.
     #[arg(long)]
     pub no_tree: bool,
-    /// Let signature, name and ancestry selectors match other users' processes.
-    #[arg(long)]
-    pub all_users: bool,
     /// Print the plan and signal nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -373,7 +413,7 @@ pub enum RestartArg {
 /// `reaper run`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
+    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run sh -c 'exec ./server'\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
 )]
 pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
@@ -396,8 +436,8 @@ pub struct RunArgs {
     /// End the tree and exit 1 if it is not listening on --ready-port by then.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, requires = "ready_port")]
     pub ready_timeout: Option<Duration>,
-    /// The command and its arguments.
-    #[arg(required = true, last = true, value_name = "CMD")]
+    /// The command and its arguments: everything from the first word that is not one of reaper's options (as with timeout and nohup); `--` before it also works.
+    #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
     #[command(flatten)]
     pub sequence: SequenceArgs,
@@ -405,11 +445,17 @@ pub struct RunArgs {
 
 /// `reaper wait`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["port", "pid"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["port_arg", "port", "pid"])))]
 #[command(
-    after_help = "Examples:\n  reaper wait --port 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
+    override_usage = "reaper wait [OPTIONS] <PORT|--port SPEC> <--free|--listening>\n       reaper wait [OPTIONS] --pid PID"
+)]
+#[command(
+    after_help = "Examples:\n  reaper wait 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
 )]
 pub struct WaitArgs {
+    /// The port to watch, as a plain argument (3000, :3000, udp:53, http; the same as --port).
+    #[arg(value_name = "PORT", value_parser = parse_port_arg, conflicts_with = "port", requires = "condition")]
+    pub port_arg: Option<PortSpec>,
     /// The port to watch.
     #[arg(short, long, value_name = "SPEC", value_parser = parse_port, requires = "condition")]
     pub port: Option<PortSpec>,
@@ -433,25 +479,89 @@ pub struct WaitArgs {
 
 /// `reaper pick`.
 #[derive(Debug, Args)]
-#[command(after_help = PICK_HELP)]
+#[command(after_help = pick_help())]
 pub struct PickArgs {
     #[command(flatten)]
     pub sequence: SequenceArgs,
 }
 
-const PICK_HELP: &str = "\
-Keys:
-  type            filter: :3000 a port (3000-3010, udp:53, http), 4242 a pid, else fuzzy over the command line
-  up/down ^J/^K   move (and j/k while the filter is empty; then q quits too)
-  space, tab      mark (several)
-  enter           show the plan for the marked processes (or the highlighted one); y runs it
-  k               while it runs: SIGKILL now
-  ^A              everyone's processes or yours (root sees everyone's)
-  esc             leave, signalling nothing
+/// The picker's keys: the one source of `pick --help`, the man page and the README's table.
+pub const PICK_KEYS: [(&str, &str); 9] = [
+    (
+        "typing",
+        "filters, q, j and k included: :3000 a port (3000-3010, udp:53, http), 4242 a pid, anything else fuzzily over the command line",
+    ),
+    ("up, down, ^P/^N, ^K/^J", "move"),
+    ("PgUp/PgDn, Home/End", "move by a page, to either end"),
+    ("space, tab", "mark (several); the count of marks is always shown, also of marks the filter hides"),
+    ("enter", "show the plan for the marked processes (or the highlighted one); y runs it, any other key goes back"),
+    ("k (or 9, !)", "while it runs: SIGKILL now"),
+    ("^A", "everyone's processes or yours (root sees everyone's)"),
+    ("^U, backspace", "clear the filter, delete a character"),
+    ("esc, ^C", "leave, signalling nothing"),
+];
 
-Examples:
-  reaper pick
-  reaper pick --timeout 2s";
+/// `pick`'s exit statuses: the one source of `pick --help` and the man page.
+pub const PICK_EXIT: [(&str, &str); 4] = [
+    ("0", "the last kill reached its end state (every target gone, its ports free)"),
+    ("1", "it did not, or nothing was signalled (esc)"),
+    ("2", "no terminal on stdin and stdout, or bad usage"),
+    ("3", "reaper could not read the process or socket table"),
+];
+
+/// `rows` as an indented two-column list, the second column wrapped to `width` and its
+/// continuation lines indented under it (clap does not re-wrap lines that fit).
+pub fn two_columns(rows: &[(&str, &str)], width: usize) -> String {
+    let key_width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0) + 2;
+    let room = width.saturating_sub(key_width + 2).max(20);
+    let mut out = String::new();
+    for (key, text) in rows {
+        let mut line = String::new();
+        let mut first = true;
+        for word in text.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+                let lead = if first { format!("  {key:<key_width$}") } else { " ".repeat(key_width + 2) };
+                out.push_str(&format!("{lead}{line}\n"));
+                first = false;
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let lead = if first { format!("  {key:<key_width$}") } else { " ".repeat(key_width + 2) };
+        out.push_str(&format!("{lead}{line}\n"));
+    }
+    out
+}
+
+fn pick_help() -> String {
+    format!(
+        "Keys:\n{}\nExit status:\n{}\nExamples:\n  reaper pick\n  reaper pick --timeout 2s",
+        two_columns(&PICK_KEYS, 78),
+        two_columns(&PICK_EXIT, 78)
+    )
+}
+
+/// What `complete` prints: one value a line, then a tab and what it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompleteTarget {
+    /// Listening ports, with the names of the processes holding them.
+    Port,
+    /// Process ids, with their command lines.
+    Pid,
+    /// User names, with their uids.
+    User,
+}
+
+/// `reaper complete`.
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// What to print.
+    #[arg(value_enum)]
+    pub target: CompleteTarget,
+}
 
 /// What `generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -468,6 +578,9 @@ pub enum GenerateTarget {
     Elvish,
     /// The man page (roff).
     Man,
+    /// The README's table of the picker's keys (Markdown).
+    #[value(hide = true)]
+    MarkdownKeys,
 }
 
 /// `reaper generate`.
@@ -494,5 +607,28 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    /// `list` previews `kill`: both take the same selectors and rails. Every option of one is
+    /// an option of the other, but for the few that are about acting (kill) or showing (list).
+    #[test]
+    fn list_and_kill_take_the_same_selectors_and_rails() {
+        let cmd = Cli::command();
+        let ids = |name: &str| -> std::collections::BTreeSet<String> {
+            let sub = cmd.find_subcommand(name).unwrap_or_else(|| panic!("no {name}"));
+            sub.get_arguments().map(|a| a.get_id().to_string()).collect()
+        };
+        let (list, kill) = (ids("list"), ids("kill"));
+        let kill_only = ["no_tree", "dry_run", "yes", "strict", "settle", "timeout", "signal", "sequence", "force"];
+        let list_only = ["tree"];
+        let extra_in_kill: Vec<&String> =
+            kill.difference(&list).filter(|id| !kill_only.contains(&id.as_str())).collect();
+        let extra_in_list: Vec<&String> =
+            list.difference(&kill).filter(|id| !list_only.contains(&id.as_str())).collect();
+        assert!(extra_in_kill.is_empty(), "kill takes selectors or rails that list does not: {extra_in_kill:?}");
+        assert!(extra_in_list.is_empty(), "list takes selectors or rails that kill does not: {extra_in_list:?}");
+        for id in ["all_users", "ports", "port", "pid", "signature", "env"] {
+            assert!(list.contains(id) && kill.contains(id), "{id}");
+        }
     }
 }

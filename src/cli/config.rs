@@ -84,7 +84,7 @@ impl Style {
 /// The library selection these arguments spell.
 pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
     let mut sel = Selection {
-        ports: a.port.clone(),
+        ports: a.ports.iter().chain(&a.port).cloned().collect(),
         proto: a.proto.map(Into::into),
         any_state: a.state == StateArg::Any,
         signatures: a.signature.clone(),

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::args::{Cli, GenerateArgs, GenerateTarget};
+use super::args::{Cli, GenerateArgs, GenerateTarget, PICK_EXIT, PICK_KEYS};
 use super::exit::Exit;
 use super::output;
 
@@ -23,6 +23,7 @@ pub fn generate(args: &GenerateArgs) -> Result<Exit> {
         GenerateTarget::Powershell => completions(Shell::PowerShell, &mut buf),
         GenerateTarget::Elvish => completions(Shell::Elvish, &mut buf),
         GenerateTarget::Man => man(&mut buf).context("rendering the man page")?,
+        GenerateTarget::MarkdownKeys => buf.extend_from_slice(markdown_keys().as_bytes()),
     }
     output::emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Success)
@@ -30,7 +31,148 @@ pub fn generate(args: &GenerateArgs) -> Result<Exit> {
 
 fn completions(shell: Shell, out: &mut Vec<u8>) {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "reaper", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "reaper", &mut script);
+    let script = String::from_utf8_lossy(&script);
+    let live = match shell {
+        Shell::Bash => live_bash(&script),
+        Shell::Zsh => live_zsh(&script),
+        Shell::Fish => live_fish(&script),
+        _ => script.into_owned(),
+    };
+    out.extend_from_slice(live.as_bytes());
+}
+
+/// The options whose values are live (listening ports, pids, user names), as `reaper complete`
+/// names them: what the shells offer instead of file names (as kubectl and git do, the
+/// scripts call the program itself for them).
+const LIVE: [(&str, &str); 8] = [
+    ("--port", "port"),
+    ("-p", "port"),
+    ("--pid", "pid"),
+    ("--descendants-of", "pid"),
+    ("--children-of", "pid"),
+    ("--watch-pid", "pid"),
+    ("--user", "user"),
+    ("-u", "user"),
+];
+
+/// clap's bash script with live values: each live option's case offers `reaper complete`'s
+/// values instead of file names, and a wrapper completes `tree PID` and the plain ports of
+/// `list`, `kill` and `wait`.
+fn live_bash(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 1024);
+    let mut live: Option<&str> = None;
+    for line in script.lines() {
+        match live.take() {
+            Some(what) if line.trim() == r#"COMPREPLY=($(compgen -f "${cur}"))"# => {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                out.push_str(&format!(
+                    "{indent}COMPREPLY=($(compgen -W \"$(reaper complete {what} 2>/dev/null | cut -f1)\" -- \"${{cur}}\"))\n"
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        live = LIVE.iter().find(|(opt, _)| line.trim() == format!("{opt})")).map(|(_, what)| *what);
+        let line = line.replace("complete -F _reaper ", "complete -F _reaper_live ");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(BASH_WRAPPER);
+    out
+}
+
+const BASH_WRAPPER: &str = r#"
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+_reaper_live() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
+    if [[ ${cur} != -* && ${prev} != -* ]]; then
+        case "${sub}" in
+            tree)
+                if [[ ${COMP_CWORD} -eq 2 ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete pid 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+            list|kill|wait)
+                if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
+                    COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
+                    return 0
+                fi
+                ;;
+        esac
+    fi
+    _reaper "$@"
+}
+"#;
+
+/// clap's zsh script with live values: the live options, `tree`'s pid and the plain ports
+/// complete through helpers that describe `reaper complete`'s values.
+fn live_zsh(script: &str) -> String {
+    let helper = |what: &str| format!("_reaper_live {what}");
+    let mut s = script.to_string();
+    for (value_name, what) in [(":SPEC:_default'", "port"), (":PID:_default'", "pid"), (":NAME|UID:_default'", "user")]
+    {
+        s = s.replace(value_name, &value_name.replace("_default", &helper(what)));
+    }
+    s = s.replace(":pid -- The process to show:_default'", &format!(":pid -- The process to show:{}'", helper("pid")));
+    let mut lines: Vec<String> = Vec::new();
+    for line in s.lines() {
+        if line.starts_with("'*::ports -- ") && line.ends_with(":_default' \\") {
+            lines.push(line.replace(":_default' \\", &format!(":{}' \\", helper("port"))));
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    let mut s = lines.join("\n") + "\n";
+    let tail = "if [ \"$funcstack[1]\" = \"_reaper\" ]; then";
+    if let Some(at) = s.rfind(tail) {
+        s.insert_str(at, ZSH_HELPER);
+    }
+    s
+}
+
+const ZSH_HELPER: &str = r#"(( $+functions[_reaper_live] )) ||
+_reaper_live() {
+    # Live values (reaper's own, not clap's): `reaper complete` prints VALUE<TAB>WHAT.
+    # _arguments puts its own options first: what to complete is the last argument.
+    local what=${@[-1]}
+    local -a values
+    values=(${(f)"$(reaper complete $what 2>/dev/null | sed -e 's/:/\\:/g' -e 's/\t/:/')"})
+    _describe -t $what $what values
+}
+
+"#;
+
+/// clap's fish script with live values: the live options offer `reaper complete`'s values (and
+/// no file names); `tree` and the plain ports of `list`, `kill`, `wait` too.
+fn live_fish(script: &str) -> String {
+    let mut out = String::with_capacity(script.len() + 1024);
+    for line in script.lines() {
+        let what = LIVE.iter().find_map(|(opt, what)| {
+            let flag = match opt.strip_prefix("--") {
+                Some(long) => format!(" -l {long} "),
+                None => format!(" -s {} ", opt.trim_start_matches('-')),
+            };
+            (line.contains(&flag) && line.ends_with(" -r")).then_some(*what)
+        });
+        out.push_str(line);
+        if let Some(what) = what {
+            out.push_str(&format!(" -f -a \"(reaper complete {what} 2>/dev/null)\""));
+        }
+        out.push('\n');
+    }
+    out.push_str("# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.\n");
+    out.push_str(
+        "complete -c reaper -n \"__fish_reaper_using_subcommand tree\" -f -a \"(reaper complete pid 2>/dev/null)\"\n",
+    );
+    for sub in ["list", "kill", "wait"] {
+        out.push_str(&format!(
+            "complete -c reaper -n \"__fish_reaper_using_subcommand {sub}\" -f -a \"(reaper complete port 2>/dev/null)\"\n"
+        ));
+    }
+    out
 }
 
 /// The man page: clap_mangen's sections for the top level, one section per subcommand with its
@@ -77,11 +219,31 @@ fn man(out: &mut Vec<u8>) -> io::Result<()> {
             }
         }
     }
-    out.extend_from_slice(MAN_SECTIONS.as_bytes());
+    // The picker's keys and exit statuses, from the table `pick --help` prints.
+    out.extend_from_slice(b".SH \"PICKER KEYS\"\n");
+    for (key, text) in PICK_KEYS {
+        writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff_text(key), roff_text(text))?;
+    }
+    out.extend_from_slice(MAN_SECTIONS.replace("@PICK_EXIT@", &pick_exit_roff()).as_bytes());
     let mut version = Vec::new();
     page.render_version_section(&mut version)?;
     out.extend_from_slice(strip_preamble(&version).as_bytes());
     Ok(())
+}
+
+/// `pick`'s exit statuses as one roff paragraph.
+fn pick_exit_roff() -> String {
+    let parts: Vec<String> = PICK_EXIT.iter().map(|(code, text)| format!("{code} {}", roff_text(text))).collect();
+    parts.join("; ") + "."
+}
+
+/// The README's table of the picker's keys.
+fn markdown_keys() -> String {
+    let mut s = String::from("| key | does |\n|---|---|\n");
+    for (key, text) in PICK_KEYS {
+        s.push_str(&format!("| {} | {} |\n", key.replace('|', "\\|"), text.replace('|', "\\|")));
+    }
+    s
 }
 
 /// What every clap_mangen render starts with (defines `\*(Aq`); written once at the top.
@@ -145,6 +307,13 @@ usage.
 .TP
 \fBreaper wait\fR
 0 when the condition was met, 1 on timeout, 2 on bad input.
+.TP
+\fBreaper pick\fR
+@PICK_EXIT@
+.PP
+Every subcommand exits 3 when reaper could not find out (the socket table or /proc could not be
+read): nothing can be concluded then, neither "free" nor "nothing matched". \fBreaper run\fR
+exits 127 when its command is not found and 126 when it cannot be run, as a shell does.
 .SH ENVIRONMENT
 .TP
 \fBNO_COLOR\fR
@@ -175,6 +344,11 @@ sent SIGCONT after the graceful signal, which it would otherwise never see.
 \fB\-\-dry\-run\fR prints the plan and signals nothing. On a terminal, \fBkill\fR asks before
 signalling unless \fB\-\-yes\fR is given.
 .SH EXAMPLES
+.TP
+\fBreaper kill 3000\fR
+End what holds port 3000 and what it started (a plain argument is a port, as \fB\-\-port\fR
+takes it: \fB:3000\fR, \fB3000\-3010\fR, \fBudp:53\fR, \fBhttp\fR; a bare number is never a
+pid: \fB\-\-pid\fR names one).
 .TP
 \fBreaper list \-\-port 3000\fR
 What holds port 3000?

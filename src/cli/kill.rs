@@ -23,7 +23,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     let opts = KillOptions {
         sequence: args.sequence.sequence(),
         no_tree: args.no_tree,
-        all_users: args.all_users,
+        all_users: args.select.all_users,
         dry_run: args.dry_run,
         strict: args.strict,
         settle: args.settle,
@@ -31,12 +31,37 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     let mut snap = Snapshot::new();
     let plan = kill::plan(&sel, &mut snap, &opts)?;
     // Whatever is not signalled is said, also with -q: a match never just vanishes.
-    for s in &plan.skipped {
+    let root = reaper::caller_uid() == 0;
+    // Not root: other users' processes are out of reach whatever the flags; one sentence says
+    // so for all of them, with what to run instead.
+    let (foreign, skipped): (Vec<&Skipped>, Vec<&Skipped>) =
+        plan.skipped.iter().partition(|s| !root && s.flag.as_deref() == Some("--all-users"));
+    for s in skipped {
         warn(skipped_line(s));
+    }
+    if !foreign.is_empty() {
+        let mut users: Vec<String> = foreign.iter().map(|s| sanitize(&s.user)).collect();
+        users.sort();
+        users.dedup();
+        let n = foreign.len();
+        warn(format_args!(
+            "{n} matching process{} of other users ({}) {} not signalled: only root can signal {}: run {} --all-users",
+            if n == 1 { "" } else { "es" },
+            users.join(", "),
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it" } else { "them" },
+            output::sudo_command()
+        ));
     }
     for s in &plan.unresolved {
         warn(output::unresolved(s, "signal"));
     }
+    // Ports whose only holders are invisible to a non-root caller: the line above said it all.
+    let invisible: std::collections::HashSet<u16> =
+        if root { Default::default() } else { plan.unresolved.iter().map(|s| s.local_port).collect() };
+    let said = |p: &PortState| {
+        !p.sockets.is_empty() && p.sockets.iter().all(|s| s.holders.is_empty() && invisible.contains(&s.local_port))
+    };
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
@@ -57,9 +82,10 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         let out = match args.format {
             Format::Table if style.quiet => String::new(),
             Format::Table => {
-                plan_text(&plan, &opts.sequence, style)
+                let nothing = plan.targets.is_empty() && !invisible.is_empty();
+                (if nothing { String::new() } else { plan_text(&plan, &opts.sequence, style) })
                     + &supervisors_text(&plan)
-                    + &ports_text(&report.ports, opts.strict, style)
+                    + &ports_text(&report.ports, opts.strict, style, &said)
             }
             _ => render(&report, args.format)?,
         };
@@ -95,14 +121,17 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     progress.clear(style);
     let out = match args.format {
         Format::Table if style.quiet => String::new(),
-        Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style),
+        Format::Table if report.targets.is_empty() && !invisible.is_empty() => {
+            ports_text(&report.ports, opts.strict, style, &said)
+        }
+        Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style, &said),
         _ => render(&report, args.format)?,
     };
     emit(&out)?;
     for t in report.targets.iter().filter(|t| t.outcome == Outcome::Survived) {
         warn(format_args!("pid {} ({}) survived {}", t.pid, sanitize(&t.name), signals(t)));
     }
-    for s in report.skipped.iter().filter(|s| s.blocks()) {
+    for s in report.skipped.iter().filter(|s| s.blocks() && (root || s.flag.as_deref() != Some("--all-users"))) {
         let flag = s.flag.as_deref().unwrap_or_default();
         warn(format_args!(
             "pid {} ({}) was matched but not signalled and still runs: {flag} includes it",
@@ -113,7 +142,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     for p in &report.ports {
         if let Some(r) = &p.retaken {
             warn(retaken_line(p, r, &report));
-        } else if !p.usable(opts.strict) {
+        } else if !p.usable(opts.strict) && !said(p) {
             warn(format_args!(
                 "{} is still {}{}",
                 p.name(),
@@ -280,9 +309,10 @@ pub(crate) fn summary(r: &KillReport, style: &Style) -> String {
     format!("{n} target{}: {}\n", if n == 1 { "" } else { "s" }, parts.join(", "))
 }
 
-fn ports_text(ports: &[PortState], strict: bool, style: &Style) -> String {
+/// The ports' end states, but for those `skip` says were explained already.
+fn ports_text(ports: &[PortState], strict: bool, style: &Style, skip: &dyn Fn(&PortState) -> bool) -> String {
     let mut s = String::new();
-    for p in ports {
+    for p in ports.iter().filter(|p| !skip(p)) {
         let state = output::port_state(p, strict);
         let painted = if p.usable(strict) && p.retaken.is_none() {
             paint(&state, Outcome::Exited, style)

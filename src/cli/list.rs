@@ -15,7 +15,10 @@ use super::output;
 pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     let sel = config::selection(&args.select)?;
     let mut snap = Snapshot::new();
-    let matches = select::find(&sel, &mut snap)?;
+    let mut matches = select::find(&sel, &mut snap)?;
+    // The owner rule `kill` applies: a broad selector takes only the caller's processes unless
+    // --all-users or --user, so that `list` shows what the same `kill` would take.
+    let others = own_only(&sel, args.select.all_users, &mut snap, &mut matches.pids);
     let matched: BTreeSet<u32> = matches.pids.iter().copied().collect();
     // With --tree, show each match inside its ancestry and with its descendants.
     let shown: Vec<u32> = if args.tree {
@@ -34,8 +37,11 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     let out = render(&mut snap, &shown, &matched, &hidden, args.format, args.tree, style)?;
     output::emit(&out)?;
     if !style.quiet {
-        for s in &matches.unresolved {
-            output::warn(output::unresolved(s, "see"));
+        // A table or JSON has a row for each: said once, there. `--format pid` has no room.
+        if args.format == Format::Pid {
+            for s in &matches.unresolved {
+                output::warn(output::unresolved(s, "see"));
+            }
         }
         if matches.env_unreadable > 0 {
             output::warn(output::env_unreadable(matches.env_unreadable));
@@ -43,11 +49,36 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         if snap.netns_denied > 0 {
             output::warn(output::netns_denied(snap.netns_denied));
         }
+        if others > 0 {
+            let root = if reaper::caller_uid() == 0 { "" } else { "; only root can signal them" };
+            output::warn(format_args!(
+                "{others} process{} of other users match{} too and {} not shown: the selector is broad; --all-users shows {} (as kill --all-users would take {}){root}",
+                if others == 1 { "" } else { "es" },
+                if others == 1 { "es" } else { "" },
+                if others == 1 { "is" } else { "are" },
+                if others == 1 { "it" } else { "them" },
+                if others == 1 { "it" } else { "them" },
+            ));
+        }
     }
     if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
         output::warn(nothing_text(&sel)?);
     }
     Ok(if matches.is_empty() { Exit::Failure } else { Exit::Success })
+}
+
+/// Keeps in `pids` only the caller's processes when kill's owner rule applies (a broad
+/// selector, no --all-users, no --user; not plain `list`, which kill refuses); returns how
+/// many were left out.
+fn own_only(sel: &reaper::Selection, all_users: bool, snap: &mut Snapshot, pids: &mut Vec<u32>) -> usize {
+    if all_users || sel.is_empty() || !sel.users.is_empty() || !reaper::plan::is_broad(sel) {
+        return 0;
+    }
+    let me = reaper::caller_uid();
+    let before = pids.len();
+    snap.load_processes(pids.iter().copied());
+    pids.retain(|&pid| snap.process(pid).is_none_or(|p| p.uid == me));
+    before - pids.len()
 }
 
 /// What a terminal user sees when nothing matched: `nothing holds tcp/udp port 8080` (with what

@@ -2,6 +2,7 @@
 //! `reaper generate` to print completions and the man page. Help text lives in the doc comments.
 
 pub mod args;
+pub mod complete;
 pub mod config;
 pub mod exit;
 pub mod generate;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::{Cell, Table, presets};
 use reaper::ports::{HeldSocket, Lingering, PortState, Verdict};
 use reaper::spec::DisplayDuration;
 use reaper::{PortEntry, ProcessRecord};
@@ -96,51 +96,143 @@ pub fn pids(pids: impl IntoIterator<Item = u32>) -> String {
 /// The `list` table: a row per record, then the `extra` rows as they are (holders that are
 /// not visible).
 pub fn table(records: &[ProcessRecord], extra: &[[String; 6]], tty: bool) -> String {
-    let mut t = Table::new();
-    t.load_style(presets::NOTHING);
-    // Wrap to the terminal's width only when it has one: a pseudo-terminal that was never
-    // sized (`script`, some CI runners) reports 0 columns, which would wrap every cell to one
-    // character per line; then COLUMNS says, or nothing wraps.
-    if let Some(w) = terminal_width().filter(|_| tty) {
-        t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-    } else {
-        t.force_no_tty();
-    }
     // CONTAINER only when some row is in one: a narrow terminal keeps its room otherwise.
     let containers = records.iter().any(|r| r.container.is_some());
     let mut header = vec!["PID", "PPID", "USER", "AGE", "PORTS", "COMMAND"];
     if containers {
         header.insert(5, "CONTAINER");
     }
-    t.set_header(header);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut short_ports: Vec<String> = Vec::new();
     for r in records {
         let ports: Vec<String> = r.ports.iter().map(port).collect();
+        let mut short: Vec<String> = r.ports.iter().map(|p| format!("{}:{}", p.proto, p.local_port)).collect();
+        short.dedup();
+        short_ports.push(short.join("\n"));
         let mut row = vec![
-            Cell::new(r.pid),
-            Cell::new(r.ppid),
-            Cell::new(sanitize(&r.user)),
-            Cell::new(age(Duration::from_millis(r.age_ms as u64))),
-            Cell::new(ports.join("\n")),
-            Cell::new(command(&r.cmdline, &r.name)),
+            r.pid.to_string(),
+            r.ppid.to_string(),
+            sanitize(&r.user),
+            age(Duration::from_millis(r.age_ms as u64)),
+            ports.join("\n"),
+            command(&r.cmdline, &r.name),
         ];
         if containers {
-            row.insert(5, Cell::new(r.container.as_ref().map_or_else(|| "-".into(), |c| sanitize(&c.label()))));
+            row.insert(5, r.container.as_ref().map_or_else(|| "-".into(), |c| sanitize(&c.label())));
         }
-        t.add_row(row);
+        rows.push(row);
     }
     for row in extra {
-        let mut row: Vec<Cell> = row.iter().map(Cell::new).collect();
+        let mut row = row.to_vec();
+        short_ports.push(row[4].clone());
         if containers {
-            row.insert(5, Cell::new("-"));
+            row.insert(5, "-".into());
         }
-        t.add_row(row);
+        rows.push(row);
+    }
+    // Fit a terminal's width (when it has one: a pseudo-terminal never sized, as under `script`
+    // or some CI runners, reports 0 columns; then COLUMNS says, or nothing is fitted): drop
+    // columns before splitting a value, and wrap the command line at its spaces.
+    if let Some(w) = terminal_width().filter(|_| tty) {
+        fit(&mut header, &mut rows, &short_ports, w);
+    }
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING);
+    t.force_no_tty();
+    t.set_header(header);
+    for row in rows {
+        t.add_row(row.into_iter().map(Cell::new).collect::<Vec<_>>());
     }
     let mut s = t.to_string();
     // comfy-table pads the last column; keep lines clean for grep and diff.
     s = s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
     s.push('\n');
     s
+}
+
+/// The fewest characters the last column (the command line) keeps before columns are dropped.
+const MIN_COMMAND: usize = 24;
+
+/// Fits a table to `width` columns: drops PPID, then AGE, then CONTAINER, then USER, then
+/// shortens the ports to `tcp:3000` (`short_ports`, one per row), until the other columns fit
+/// whole and the last one has [`MIN_COMMAND`] characters; then wraps the last column at
+/// token boundaries (a token longer than a line is the only thing cut).
+fn fit(header: &mut Vec<&str>, rows: &mut [Vec<String>], short_ports: &[String], width: usize) {
+    let widest = |header: &[&str], rows: &[Vec<String>], i: usize| {
+        rows.iter()
+            .map(|r| r[i].lines().map(|l| l.chars().count()).max().unwrap_or(0))
+            .chain(std::iter::once(header[i].len()))
+            .max()
+            .unwrap_or(0)
+    };
+    // Each column is padded by one space on each side.
+    let needed = |header: &[&str], rows: &[Vec<String>]| {
+        let last = header.len() - 1;
+        (0..last).map(|i| widest(header, rows, i) + 2).sum::<usize>() + 2 + MIN_COMMAND.min(widest(header, rows, last))
+    };
+    for drop in ["PPID", "AGE", "CONTAINER", "USER", "ports"] {
+        if needed(header, rows) <= width {
+            break;
+        }
+        if drop == "ports" {
+            if let Some(i) = header.iter().position(|h| *h == "PORTS") {
+                for (row, short) in rows.iter_mut().zip(short_ports) {
+                    row[i].clone_from(short);
+                }
+            }
+        } else if let Some(i) = header.iter().position(|h| *h == drop) {
+            header.remove(i);
+            for row in rows.iter_mut() {
+                row.remove(i);
+            }
+        }
+    }
+    let last = header.len() - 1;
+    let used: usize = (0..last).map(|i| widest(header, rows, i) + 2).sum::<usize>() + 2;
+    let room = width.saturating_sub(used).max(MIN_COMMAND.min(width.max(1)));
+    for row in rows.iter_mut() {
+        row[last] = wrap_tokens(&row[last], room);
+    }
+}
+
+/// `s` wrapped to lines of at most `width` characters, breaking at spaces; a token longer than
+/// a line is broken after a `/` when it has one that fits, else cut (the only thing that is).
+pub fn wrap_tokens(s: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    for para in s.split('\n') {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in para.split(' ') {
+            let wl = word.chars().count();
+            if len > 0 && len + 1 + wl > width {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            let mut rest: Vec<char> = word.chars().collect();
+            while len + rest.len() > width {
+                let room = width - len;
+                // After the last `/` that fits, else at the edge.
+                if room == 0 {
+                    lines.push(std::mem::take(&mut line).trim_end().to_string());
+                    len = 0;
+                    continue;
+                }
+                let cut = rest[..room.min(rest.len())].iter().rposition(|&c| c == '/').map_or(room, |i| i + 1);
+                line.extend(rest.drain(..cut.min(rest.len())));
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            len += rest.len();
+            line.extend(rest);
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 /// A forest drawn with box characters: every record is a node, placed under its parent when the
@@ -253,15 +345,38 @@ pub fn forest(items: impl IntoIterator<Item = (u32, u32)>) -> Vec<Node> {
 /// `verb` is what root could then do with it ("see", "signal").
 pub fn invisible_holder(verb: &str) -> String {
     if reaper::caller_uid() != 0 {
-        format!("run as root to {verb} it")
+        format!("only root can {verb} it: run {}", sudo_command())
     } else {
         "it is in another PID namespace or a sandbox whose fd tables are closed even to root, or it just exited"
             .to_string()
     }
 }
 
+/// The command line reaper was started with, behind `sudo`: what to run when only root can
+/// see or signal what was asked for. Arguments are quoted for a POSIX shell when they need it.
+pub fn sudo_command() -> String {
+    let quote = |a: String| {
+        let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-+=:,./@%".contains(&b));
+        if plain { a } else { format!("'{}'", a.replace('\'', r"'\''")) }
+    };
+    let args: Vec<String> = std::env::args().skip(1).map(|a| sanitize(&a)).map(quote).collect();
+    if args.is_empty() { "sudo reaper".into() } else { format!("sudo reaper {}", args.join(" ")) }
+}
+
 /// The line for a matching socket without a visible holder.
 pub fn unresolved(s: &reaper::Socket, verb: &str) -> String {
+    if reaper::caller_uid() != 0 {
+        let user = reaper::Snapshot::new().user_name(s.uid);
+        return format!(
+            "{} port {} ({}) is held by a process of {} (uid {}) that only root can {verb}: run {}",
+            s.proto,
+            s.local_port,
+            s.local_addr,
+            sanitize(&user),
+            s.uid,
+            sudo_command()
+        );
+    }
     format!(
         "{} port {} ({}) is held by uid {} but its process is not visible: {}",
         s.proto,
@@ -382,6 +497,21 @@ pub fn emit(s: &str) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_tokens_breaks_at_spaces_then_slashes() {
+        assert_eq!(wrap_tokens("python3 -m http.server 5700", 12), "python3 -m\nhttp.server\n5700");
+        assert_eq!(
+            wrap_tokens("/root/.pyenv/versions/3.11.7/bin/python3 -m x", 24),
+            "/root/.pyenv/versions/\n3.11.7/bin/python3 -m x"
+        );
+        assert_eq!(wrap_tokens("abcdefghij", 4), "abcd\nefgh\nij");
+        for w in 1..30 {
+            for l in wrap_tokens("tcp 127.0.0.1:38060 /a/b/c/ddddddddddddd e", w).lines() {
+                assert!(l.chars().count() <= w, "{w}: {l:?}");
+            }
+        }
+    }
 
     fn record(pid: u32, ppid: u32, cmd: &str, port: u16) -> ProcessRecord {
         ProcessRecord {

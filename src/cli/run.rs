@@ -33,6 +33,8 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
     let mut on_event = |e: GuardEvent| {
         let show = match e {
             GuardEvent::Warning(_) => true,
+            // Said once the tree has ended, with the port and the time.
+            GuardEvent::Ending(guard::EndReason::NotReady) => false,
             GuardEvent::Started { .. } | GuardEvent::Exited(_) => false,
             _ => !quiet,
         };
@@ -41,7 +43,30 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
         }
     };
     match guard::run(&cmd, &opts, &mut on_event) {
-        Ok(outcome) => Ok(Exit::Code(outcome.exit_code())),
+        Ok(outcome) => {
+            if !quiet {
+                match outcome.reason {
+                    guard::EndReason::NotReady => {
+                        if let (Some(port), Some(t)) = (a.ready_port, a.ready_timeout) {
+                            say(format_args!(
+                                "reaper: nothing listened on tcp port {port} within {} (--ready-timeout): the tree was ended",
+                                super::output::age(t)
+                            ));
+                        }
+                    }
+                    guard::EndReason::Exited
+                        if a.restart != RestartArg::No && a.max_restarts.is_some_and(|m| outcome.restarts >= m) =>
+                    {
+                        say(format_args!(
+                            "reaper: not restarting: --max-restarts {} reached; the command's last status is reaper's",
+                            outcome.restarts
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Exit::Code(outcome.exit_code()))
+        }
         Err(e @ reaper::Error::Spawn { .. }) => {
             // Like a shell: 127 for a command that is not there, 126 for one that cannot run.
             let not_found =

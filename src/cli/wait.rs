@@ -18,7 +18,18 @@ pub fn wait(a: &WaitArgs, style: &Style) -> Result<Exit> {
     let timeout = (!a.timeout.is_zero()).then_some(a.timeout);
     let after = output::age(a.timeout);
     let show = style.stderr_tty && !style.quiet;
-    let (done, what) = match (a.port, a.pid) {
+    let port = a.port_arg.or(a.port);
+    if a.pid.is_some() && (a.free || a.listening) {
+        anyhow::bail!(reaper::Error::Usage(
+            "--free and --listening are about a port; --pid waits until that process has exited (drop them, or give a port instead of --pid)".into()
+        ));
+    }
+    if port.is_some() && !a.free && !a.listening {
+        anyhow::bail!(reaper::Error::Usage(
+            "wait for what: give --free (nothing holds the port) or --listening (something listens on it)".into()
+        ));
+    }
+    let (done, what) = match (port, a.pid) {
         (Some(spec), _) => {
             let cond = match (a.listening, a.strict) {
                 (true, _) => PortCondition::Listening,

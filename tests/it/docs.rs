@@ -85,7 +85,17 @@ fn generate_is_hidden_from_help() {
 /// a failure.
 #[track_caller]
 fn shell(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
+    shell_path(program, args, None)
+}
+
+/// [`shell`] with `bin` first on PATH (where the completion scripts find `reaper`).
+#[track_caller]
+fn shell_path(program: &str, args: &[&str], bin: Option<&Path>) -> String {
+    let mut cmd = Command::new(program);
+    if let Some(bin) = bin {
+        cmd.env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+    }
+    let out = cmd
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(Stdio::null())
@@ -289,4 +299,140 @@ fn readme_excerpts_are_the_examples_code() {
         checked += 1;
     }
     assert!(checked > 0, "README has no excerpt of the Tauri example (<!-- excerpt: PATH --> before a code block)");
+}
+
+#[test]
+fn readme_picker_keys_are_the_generated_table() {
+    // One source: the table `pick --help` and the man page print is the README's.
+    let run = reaper(&["generate", "markdown-keys"]);
+    run.expect(0);
+    let table = run.stdout();
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    assert!(readme.contains(&table), "README.md's picker keys differ from `reaper generate markdown-keys`:\n{table}");
+    let man = reaper(&["generate", "man"]).expect(0).stdout();
+    let help = reaper(&["pick", "--help"]).expect(0).stdout();
+    for line in table.lines().skip(2) {
+        let key = line.split(" | ").next().unwrap_or_default().trim_start_matches("| ");
+        assert!(help.contains(key), "pick --help lacks {key:?}");
+        assert!(man.contains(&key.replace('-', "\\-")), "the man page lacks {key:?}");
+    }
+    for text in ["reaper pick\\fR", "127", "126", "exits 3"] {
+        assert!(man.contains(text), "the man page lacks {text:?}");
+    }
+}
+
+#[test]
+fn readme_first_screen_shows_a_bare_port() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
+    let first: String = readme.lines().take(24).collect::<Vec<_>>().join("\n");
+    assert!(first.contains("reaper kill 3000"), "{first}");
+}
+
+/// [`shell`] with the reaper under test first on PATH: the completion scripts call `reaper
+/// complete` for live values.
+#[track_caller]
+fn shell_with_reaper(program: &str, args: &[&str]) -> String {
+    shell_path(program, args, Path::new(REAPER).parent())
+}
+
+#[test]
+fn complete_prints_live_ports_pids_and_users() {
+    let fx = Fixture::start("complete-live", "listen", &["tcp", "127.0.0.1"]);
+    let ports = reaper(&["complete", "port"]).expect(0).stdout();
+    assert!(ports.lines().any(|l| l.starts_with(&format!("{}\ttcp python", fx.port()))), "{ports}");
+    let pids = reaper(&["complete", "pid"]).expect(0).stdout();
+    assert!(pids.lines().any(|l| l.starts_with(&format!("{}\t", fx.pid())) && l.contains("python")), "{pids}");
+    let users = reaper(&["complete", "user"]).expect(0).stdout();
+    assert!(users.lines().any(|l| l == "root\tuid 0"), "{users}");
+}
+
+#[test]
+fn bash_completes_live_ports_and_pids() {
+    if !have("bash") {
+        return;
+    }
+    let fx = Fixture::start("complete-bash", "listen", &["tcp", "127.0.0.1"]);
+    let script = r#"
+        source completions/reaper.bash || exit 3
+        complete_line() {
+            COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}
+            read -ra COMP_WORDS <<<"$COMP_LINE"
+            [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()
+            _reaper_live reaper "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+            printf '%s\n' "${COMPREPLY[@]}"
+        }
+        complete_line "reaper kill --port $1"
+        echo --
+        complete_line "reaper tree $2"
+        echo --
+        complete_line "reaper list $1"
+        echo --
+        complete_line "reaper kill --user roo"
+    "#;
+    let (port, pid) = (fx.port().to_string(), fx.pid().to_string());
+    let out = shell_with_reaper("bash", &["--norc", "--noprofile", "-c", script, "bash", &port, &pid]);
+    let answers: Vec<Vec<&str>> = out.split("--\n").map(|a| a.lines().collect()).collect();
+    assert_eq!(answers.len(), 4, "{out:?}");
+    assert_eq!(answers[0], [port.as_str()], "--port offers the listening port, not file names: {out}");
+    assert!(answers[1].contains(&pid.as_str()), "tree offers pids: {out}");
+    assert_eq!(answers[2], [port.as_str()], "a plain port: {out}");
+    assert_eq!(answers[3], ["root"], "{out}");
+}
+
+#[test]
+fn fish_completes_live_ports_with_their_process() {
+    if !have("fish") {
+        return;
+    }
+    let fx = Fixture::start("complete-fish", "listen", &["tcp", "127.0.0.1"]);
+    let port = fx.port().to_string();
+    let cmd = format!(
+        "source completions/reaper.fish; or exit 3; complete -C 'reaper kill --port {port}'; echo ==; complete -C 'reaper tree {}'",
+        fx.pid()
+    );
+    let out = shell_with_reaper("fish", &["--no-config", "-c", &cmd]);
+    let (ports, pids) = out.split_once("==\n").unwrap_or_else(|| panic!("two answers expected: {out:?}"));
+    assert!(ports.lines().any(|l| l.starts_with(&format!("{port}\ttcp python"))), "{out}");
+    assert!(pids.lines().any(|l| l.starts_with(&format!("{}\t", fx.pid()))), "{out}");
+}
+
+#[test]
+fn zsh_completes_a_live_port() {
+    if !have("zsh") {
+        return;
+    }
+    // The whole port typed, then Tab: a live value is complete (a space follows); a file name
+    // completion (what clap's script does) finds no such file and leaves the line as it is.
+    let fx = Fixture::start("complete-zsh", "listen", &["tcp", "127.0.0.1"]);
+    let dir = std::env::temp_dir().join(token("zsh-live"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let result = dir.join("buffer");
+    let script = r#"
+        zmodload zsh/zpty || exit 3
+        out=$1; fdir=$2; port=$3
+        zpty z zsh -f -i
+        zpty -w z "PS1=''; fpath=(${(q)fdir} \$fpath); autoload -Uz compinit; compinit -u -D"
+        zpty -w z "dump() { print -r -- \"<\$BUFFER>\" > ${(q)out}; BUFFER='' }; zle -N dump; bindkey '^X' dump"
+        zpty -w -n z "reaper kill --port $port"$'\t\C-x'
+        for i in {1..400}; do [[ -s $out ]] && break; sleep 0.05; done
+        zpty -d z
+        cat $out 2>/dev/null || echo 'no answer within 20s'
+    "#;
+    let completions = repo("completions");
+    let port = fx.port().to_string();
+    let out = shell_with_reaper(
+        "zsh",
+        &[
+            "-f",
+            "-c",
+            script,
+            "zsh",
+            result.to_str().expect("utf-8 path"),
+            completions.to_str().expect("utf-8 path"),
+            &port,
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.trim(), format!("<reaper kill --port {port} >"), "zsh did not complete the live port: {out}");
 }

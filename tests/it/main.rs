@@ -23,6 +23,7 @@ mod pick;
 mod props;
 mod run;
 mod teardown;
+mod terminal;
 mod trust;
 mod util;
 mod wait;

@@ -197,6 +197,29 @@ fn tree_and_table_fit_columns_on_an_unsized_terminal() {
     }
 }
 
+// At 50 columns the table split addresses mid-token (`tcp 127.0.0` / `.1:38060`) and cut the
+// command line into 10-character chunks: columns go first, and values are split at spaces.
+#[test]
+fn a_narrow_table_drops_columns_before_splitting_a_value() {
+    let fx = Fixture::start("narrow", "listen", &["tcp", "127.0.0.1"]);
+    let port = fx.port().to_string();
+    let Some(run) = reaper_on_unsized_tty(&["list", "--port", &port, "--color", "never"], "50") else {
+        return;
+    };
+    let text = run.expect(0).stdout();
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).collect();
+    for line in &lines {
+        assert!(line.chars().count() <= 50, "{line:?}\n{text}");
+    }
+    assert!(!lines[0].contains("PPID"), "PPID goes before a value is split: {text}");
+    assert!(
+        lines.iter().any(|l| l.contains(&format!("127.0.0.1:{port}")) || l.contains(&format!("tcp:{port}"))),
+        "the port whole on one line:\n{text}"
+    );
+    assert!(lines.iter().any(|l| l.contains(&fx.token)), "the token whole on one line:\n{text}");
+    assert!(lines.iter().any(|l| l.contains("fixture.py")), "the script's name whole:\n{text}");
+}
+
 // `wait` showed nothing on a terminal during a long wait, where `kill` shows who is left.
 #[test]
 fn wait_shows_progress_on_a_terminal_only() {

@@ -208,6 +208,9 @@ fn pick_force_key_sends_sigkill_without_waiting_out_the_timeout() {
     t.wait_screen("the graceful wait", |s| s.contains("waiting ") && s.contains("for 3 processes"));
     let pressed = Instant::now();
     t.keys(&["k"]);
+    // The progress line ends with the last target, not when the engine is done checking ports.
+    let ended = t.wait_screen("every target's line", |s| s.matches("-> killed").count() == 3);
+    assert!(!ended.contains("waiting "), "the progress line outlived the targets:\n{ended}");
     let done = t.wait_screen("the result", |s| s.contains("3 targets: 3 killed"));
     assert!(pressed.elapsed() < std::time::Duration::from_secs(30), "SIGKILL waited for the 60 s timeout");
     assert!(done.contains("SIGTERM, SIGKILL -> killed"), "{done}");
@@ -316,6 +319,110 @@ fn pick_shows_your_own_processes_until_ctrl_a() {
     });
     t.keys(&["C-a"]);
     t.wait_screen("yours again", |s| s.contains("reaper pick: 0 of ") && s.contains("(yours)"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
+}
+
+#[test]
+fn pick_typing_q_and_j_into_an_empty_filter_filters() {
+    let fx = Fixture::start("pick-qj", "listen", &["tcp", "127.0.0.1"]);
+    let Some(t) = Tmux::start(120, 35, &["pick"]) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+    t.type_text("qj");
+    let screen = t.wait_screen("the filter qj", |s| s.lines().any(|l| l.starts_with("filter> qj")));
+    assert!(screen.starts_with("reaper pick:"), "the picker is still open:\n{screen}");
+    assert!(std::fs::read_to_string(&t.status).is_err(), "the picker exited on q:\n{screen}");
+    // Ctrl-U clears it; Ctrl-J and Ctrl-K move without typing.
+    t.keys(&["C-u"]);
+    t.wait_screen("an empty filter", |s| s.lines().any(|l| l == "filter> _" || l.trim_end() == "filter> _"));
+    t.keys(&["C-j", "C-k"]);
+    t.wait_screen("still an empty filter", |s| s.lines().any(|l| l.trim_end() == "filter> _"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(fx.live_pids(), vec![fx.pid()]);
+}
+
+#[test]
+fn pick_counts_a_mark_the_filter_hides_and_the_plan_says_so() {
+    let a = Fixture::start("pick-mark-a", "listen", &["tcp", "127.0.0.1"]);
+    let b = Fixture::start("pick-mark-b", "listen", &["tcp", "127.0.0.1"]);
+    let Some(t) = Tmux::start(120, 35, &["pick"]) else {
+        return;
+    };
+    filter_to(&t, &a);
+    t.keys(&["Tab"]);
+    t.wait_screen("one mark", |s| s.contains("; 1 marked") && s.contains(&format!("*{}", a.pid())));
+    t.keys(&["C-u"]);
+    t.type_text(&format!(":{}", b.port()));
+    let screen = t.wait_screen("the mark hidden by the filter, counted", |s| {
+        s.contains("reaper pick: 1 of ") && s.contains("; 1 marked, 1 not shown by the filter")
+    });
+    assert!(!screen.contains(&format!("*{}", a.pid())), "{screen}");
+    t.keys(&["Enter"]);
+    let plan = t.wait_screen("the plan", |s| s.contains("proceed? [y/N]"));
+    assert!(plan.contains("1 marked, 1 not shown by the filter"), "{plan}");
+    assert!(plan_pids(&plan).contains(&a.pid()) && !plan_pids(&plan).contains(&b.pid()), "{plan}");
+    t.keys(&["n"]);
+    t.wait_screen("the list again", |s| s.contains("nothing signalled"));
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+    assert_eq!(a.live_pids(), vec![a.pid()]);
+    assert_eq!(b.live_pids(), vec![b.pid()]);
+}
+
+#[test]
+fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
+    // A process whose executable path is long and carries the token (as a pyenv interpreter's
+    // does: ~/.pyenv/versions/3.11.7/bin/python3): the row shows `python3 1000`, the detail
+    // line the whole path.
+    let token = token("pick80");
+    let argv0 = format!("/opt/{token}/versions/3.11.7/bin/python3");
+    let p = Started::spawn(token.clone(), Command::new("bash").args(["-c", r#"exec -a "$0" sleep 1000"#, &argv0]));
+    let pid = p.pid().to_string();
+    wait_for("the exec", || {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(argv0.as_bytes()))
+    });
+    let Some(t) = Tmux::start(80, 20, &["pick"]) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+    t.type_text(&token);
+    // Fuzzy: other long command lines may match too; the token's own row scores best (first).
+    let screen = t.wait_screen("the row", |s| {
+        s.lines().skip_while(|l| !l.starts_with("PID")).nth(1).is_some_and(|l| l.trim_start().starts_with(&pid))
+    });
+    let row = screen.lines().find(|l| l.trim_start().trim_start_matches('*').starts_with(&pid)).expect("the row");
+    assert!(row.ends_with("python3 1000") || row.contains(" python3 1000"), "the base name and the arguments: {row:?}");
+    assert!(!row.contains(&token), "the path is not in the row at 80 columns: {row:?}");
+    // PID as wide as the widest pid plus the mark, USER as wide as its widest name.
+    let header = screen.lines().find(|l| l.starts_with("PID")).expect("the header");
+    assert!(header.find("USER").unwrap_or(usize::MAX) <= 9, "PID is wider than its content: {header:?}");
+    assert!(row.contains(" root "), "{row:?}");
+    // The detail line: the whole command line, path and all.
+    assert!(screen.lines().any(|l| l.starts_with(&format!("{pid}: {argv0} 1000"))), "{screen}");
+    t.keys(&["Escape"]);
+    assert_eq!(t.exit_code(), 1);
+}
+
+#[test]
+fn pick_as_not_root_says_who_holds_a_port_it_cannot_show() {
+    // The picker as nobody; the fixture's listener is root's: `:PORT` shows no row, and a line
+    // says whose it is and what to run.
+    let fx = Fixture::start("pick-hidden", "listen", &["tcp", "127.0.0.1"]);
+    if !have("setpriv") {
+        return;
+    }
+    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
+    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+        return;
+    };
+    t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+    t.type_text(&format!(":{}", fx.port()));
+    let want = format!("tcp port {} is held by root's process, which only root sees: sudo reaper pick", fx.port());
+    t.wait_screen("the hint", |s| s.contains("reaper pick: 0 of ") && s.contains(&want));
     t.keys(&["Escape"]);
     assert_eq!(t.exit_code(), 1);
     assert_eq!(fx.live_pids(), vec![fx.pid()]);

@@ -1,13 +1,12 @@
 //! The picker's state and what each key does: pure logic, no terminal (unit-tested below).
 //!
-//! Keys. Typing filters (fzf's way): letters, digits and punctuation go to the filter line.
-//! Moving: arrows, PgUp/PgDn, Home/End, Ctrl-P/Ctrl-N and Ctrl-K/Ctrl-J; and plain `j`/`k`
-//! while the filter is empty (then `q` leaves too). To start a filter with j, k or q, type it
-//! in upper case: matching ignores case. Space or Tab marks a row (several can be marked);
-//! Enter shows the plan for the marked rows, or the highlighted one; `y` runs it, anything
-//! else goes back. While it runs, `k` (or `9`, `!`) sends SIGKILL at once. Ctrl-A switches
-//! between your processes and everyone's; Ctrl-U clears the filter; Esc (or Ctrl-C) leaves
-//! without touching anything.
+//! Keys. Typing always filters (fzf's way): letters (`q`, `j` and `k` too), digits and
+//! punctuation go to the filter line. Moving: arrows, PgUp/PgDn, Home/End, Ctrl-P/Ctrl-N and
+//! Ctrl-K/Ctrl-J. Space or Tab marks a row (several can be marked; the count of marks is always
+//! on screen, also of marks the filter hides); Enter shows the plan for the marked rows, or the
+//! highlighted one; `y` runs it, anything else goes back. While it runs, `k` (or `9`, `!`)
+//! sends SIGKILL at once. Ctrl-A switches between your processes and everyone's; Ctrl-U clears
+//! the filter; Esc (or Ctrl-C) leaves without touching anything.
 
 use std::collections::BTreeSet;
 
@@ -31,6 +30,8 @@ pub enum Screen {
         progress: String,
         /// SIGKILL was asked for.
         forced: bool,
+        /// How many targets have not ended yet.
+        left: usize,
     },
     /// The result, until a key is pressed.
     Done(Vec<String>),
@@ -75,6 +76,10 @@ pub struct App {
     pub screen: Screen,
     /// A line for the user (an error, a hint), shown above the keys.
     pub message: Option<String>,
+    /// Listening sockets whose process cannot be seen: what an empty `:PORT` filter explains.
+    pub hidden: Vec<reaper::Socket>,
+    /// Index into `shown` of the first row on screen (the view keeps the cursor in sight).
+    offset: std::cell::Cell<usize>,
 }
 
 impl App {
@@ -91,6 +96,8 @@ impl App {
             can_toggle: !root,
             screen: Screen::List,
             message: None,
+            hidden: Vec::new(),
+            offset: std::cell::Cell::new(0),
         }
     }
 
@@ -120,6 +127,40 @@ impl App {
     /// The highlighted row.
     pub fn current(&self) -> Option<&Row> {
         self.shown.get(self.cursor).map(|&i| &self.rows[i])
+    }
+
+    /// Why a `:PORT` filter shows nothing although the port is held: its holder cannot be
+    /// seen (another user's, for a caller who is not root), with what to run instead.
+    pub fn hidden_holder(&self) -> Option<&reaper::Socket> {
+        let Filter::Port(spec) = &self.filter else { return None };
+        if !self.shown.is_empty() {
+            return None;
+        }
+        self.hidden.iter().find(|s| spec.contains(s.local_port) && spec.admits(s.proto))
+    }
+
+    /// The rows of `shown` on a screen of `height` rows: the window moves only as far as it
+    /// must to keep the cursor in sight. Only these rows are drawn.
+    pub fn window(&self, height: usize) -> std::ops::Range<usize> {
+        let len = self.shown.len();
+        let mut off = self.offset.get().min(len.saturating_sub(height));
+        if self.cursor < off {
+            off = self.cursor;
+        } else if height > 0 && self.cursor >= off + height {
+            off = self.cursor + 1 - height;
+        }
+        self.offset.set(off);
+        off..(off + height).min(len)
+    }
+
+    /// How many marked rows the filter hides.
+    pub fn marked_hidden(&self) -> usize {
+        if self.marked.is_empty() {
+            return 0;
+        }
+        let shown: BTreeSet<(u32, u64)> =
+            self.shown.iter().map(|&i| (self.rows[i].pid, self.rows[i].start_ticks)).collect();
+        self.marked.iter().filter(|k| !shown.contains(k)).count()
     }
 
     /// What Enter acts on: the marked rows, or else the highlighted one.
@@ -218,11 +259,6 @@ impl App {
             KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::ALT) => {
                 let _ = c;
             }
-            KeyCode::Char(c) if self.filter_text.is_empty() && matches!(c, 'j' | 'k' | 'q') => match c {
-                'j' => self.move_by(1),
-                'k' => self.move_by(-1),
-                _ => return Action::Quit,
-            },
             KeyCode::Char(c) => {
                 self.filter_text.push(c);
                 self.filter_changed();
@@ -247,7 +283,8 @@ mod tests {
             rss: 0,
             ports: Vec::new(),
             command: cmd.into(),
-            haystack: cmd.to_lowercase(),
+            short: cmd.into(),
+            haystack: cmd.to_lowercase().into(),
         }
     }
 
@@ -262,25 +299,57 @@ mod tests {
     }
 
     #[test]
-    fn typing_filters_and_jk_move_only_on_an_empty_filter() {
+    fn typing_always_filters_and_ctrl_keys_move() {
         let mut app = App::new(true);
-        app.set_rows(vec![row(10, "java server"), row(20, "kafka"), row(30, "queue")]);
+        app.set_rows(vec![row(10, "java server"), row(20, "kafka"), row(30, "qemu-system")]);
         assert_eq!(app.shown.len(), 3);
-        press(&mut app, KeyCode::Char('j'));
-        assert_eq!(app.current().map(|r| r.pid), Some(20), "j moves on an empty filter");
-        press(&mut app, KeyCode::Char('k'));
+        assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Nothing, "q is typed, not a way out");
+        assert_eq!(app.filter_text, "q");
+        assert_eq!(app.shown.len(), 1);
+        typed(&mut app, "j");
+        assert_eq!(app.filter_text, "qj", "j is typed, not a move");
+        press(&mut app, KeyCode::Backspace);
+        press(&mut app, KeyCode::Backspace);
+        typed(&mut app, "k");
+        assert_eq!(app.filter_text, "k");
+        press(&mut app, KeyCode::Backspace);
+        assert_eq!(app.shown.len(), 3);
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        app.key(ctrl('j'));
+        assert_eq!(app.current().map(|r| r.pid), Some(20));
+        app.key(ctrl('n'));
+        assert_eq!(app.current().map(|r| r.pid), Some(30));
+        app.key(ctrl('k'));
+        app.key(ctrl('p'));
         assert_eq!(app.cursor, 0);
-        typed(&mut app, "Ja");
-        assert_eq!(app.filter_text, "Ja");
-        assert_eq!(app.shown.len(), 1, "upper case J starts a filter; matching ignores case");
-        typed(&mut app, "q");
-        assert_eq!(app.filter_text, "Jaq", "q is typed once the filter has text");
-        press(&mut app, KeyCode::Backspace);
-        press(&mut app, KeyCode::Backspace);
-        press(&mut app, KeyCode::Backspace);
-        assert_eq!(app.shown.len(), 3);
-        assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Quit);
         assert_eq!(press(&mut app, KeyCode::Esc), Action::Quit);
+        assert_eq!(app.key(ctrl('c')), Action::Quit);
+    }
+
+    #[test]
+    fn the_window_follows_the_cursor() {
+        let mut app = App::new(true);
+        app.set_rows((1..=100).map(|p| row(p, "x")).collect());
+        assert_eq!(app.window(10), 0..10);
+        app.cursor = 15;
+        assert_eq!(app.window(10), 6..16);
+        app.cursor = 8;
+        assert_eq!(app.window(10), 6..16, "moving up inside the window does not scroll");
+        app.cursor = 2;
+        assert_eq!(app.window(10), 2..12);
+        app.set_rows((1..=5).map(|p| row(p, "x")).collect());
+        assert_eq!(app.window(10), 0..5);
+    }
+
+    #[test]
+    fn marks_hidden_by_the_filter_are_counted() {
+        let mut app = App::new(true);
+        app.set_rows(vec![row(10, "alpha"), row(20, "beta")]);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.marked.len(), 1);
+        assert_eq!(app.marked_hidden(), 0);
+        typed(&mut app, "beta");
+        assert_eq!(app.marked_hidden(), 1, "alpha is marked and filtered out");
     }
 
     #[test]
@@ -303,7 +372,7 @@ mod tests {
     #[test]
     fn the_force_key_works_once_while_running() {
         let mut app = App::new(false);
-        app.screen = Screen::Running { lines: vec![], progress: String::new(), forced: false };
+        app.screen = Screen::Running { lines: vec![], progress: String::new(), forced: false, left: 1 };
         assert_eq!(press(&mut app, KeyCode::Esc), Action::Nothing, "a running kill is not left");
         assert_eq!(press(&mut app, KeyCode::Char('k')), Action::Force);
         assert_eq!(press(&mut app, KeyCode::Char('k')), Action::Nothing);

@@ -112,7 +112,8 @@ mod tests {
                 })
                 .collect(),
             command: cmd.into(),
-            haystack: cmd.to_lowercase(),
+            short: cmd.into(),
+            haystack: cmd.to_lowercase().into(),
         }
     }
 

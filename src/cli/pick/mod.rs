@@ -47,7 +47,7 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     let sequence = args.sequence.sequence();
     let mut reader = rows::Reader::default();
     let mut app = App::new(reaper::caller_uid() == 0);
-    app.set_rows(reader.read(app.everyone)?);
+    refresh(&mut app, &mut reader)?;
     // crossterm drops colours itself when NO_COLOR is set; reaper has decided already
     // (`--color always` overrides NO_COLOR, and without colour nothing asks for any).
     ratatui::crossterm::style::force_color_output(style.color);
@@ -82,7 +82,12 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
                 },
                 Action::Run => {
                     if let Some(p) = pending.take() {
-                        app.screen = Screen::Running { lines: p.intro(), progress: String::new(), forced: false };
+                        app.screen = Screen::Running {
+                            lines: p.intro(),
+                            progress: String::new(),
+                            forced: false,
+                            left: p.plan.targets.len(),
+                        };
                         job = Some(Job::start(p));
                     }
                 }
@@ -92,14 +97,14 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
                     }
                 }
                 Action::Refresh => {
-                    app.set_rows(reader.read(app.everyone)?);
+                    refresh(&mut app, &mut reader)?;
                     last_read = Instant::now();
                 }
                 Action::Nothing => {}
             }
         }
         if app.screen == Screen::List && last_read.elapsed() >= REFRESH {
-            app.set_rows(reader.read(app.everyone)?);
+            refresh(&mut app, &mut reader)?;
             last_read = Instant::now();
         }
     }
@@ -118,6 +123,13 @@ fn show_origin(app: &mut App, cache: &mut Option<((u32, u64), Option<String>)>) 
         *cache = Some((id, super::why::picker_line(id.0)));
     }
     app.message = cache.as_ref().and_then(|c| c.1.clone());
+}
+
+/// Reads the list again.
+fn refresh(app: &mut App, reader: &mut rows::Reader) -> reaper::Result<()> {
+    app.set_rows(reader.read(app.everyone)?);
+    app.hidden.clone_from(&reader.hidden);
+    Ok(())
 }
 
 /// The terminal in raw mode on the alternate screen, given back as it was on drop (also on an
@@ -192,7 +204,13 @@ fn plan_kill(app: &App, sequence: &Sequence) -> std::result::Result<(Pending, Ve
     ports.sort_by_key(|p| (p.first, p.proto.map(|x| x.to_string())));
     ports.dedup();
     let plain = plain_style();
-    let mut text: Vec<String> = super::kill::plan_text(&plan, sequence, &plain).lines().map(str::to_string).collect();
+    let mut text: Vec<String> = Vec::new();
+    if !app.marked.is_empty() {
+        // What Enter acts on is the marks, also those the filter hides: say so.
+        let hidden = app.marked_hidden();
+        text.push(format!("{} marked, {hidden} not shown by the filter", app.marked.len()));
+    }
+    text.extend(super::kill::plan_text(&plan, sequence, &plain).lines().map(str::to_string));
     text.extend(super::kill::supervisors_text(&plan).lines().map(str::to_string));
     text.extend(plan.skipped.iter().map(super::kill::skipped_line));
     text.extend(ports.iter().map(|p| format!("{p} is held now; it is read again afterwards")));
@@ -258,10 +276,19 @@ impl Job {
     /// Moves what the worker said onto the screen; the exit code once it is done.
     fn drain(&self, app: &mut App) -> Option<Exit> {
         while let Ok(msg) = self.rx.try_recv() {
-            let Screen::Running { lines, progress, .. } = &mut app.screen else { return None };
+            let Screen::Running { lines, progress, left, .. } = &mut app.screen else { return None };
             match msg {
-                Message::Ended(line) => lines.push(line),
-                Message::Waiting(text) => *progress = text,
+                Message::Ended(line) => {
+                    lines.push(line);
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        // Every target has ended: the wait for them is over, whatever the engine
+                        // checks next (the ports, a supervisor restarting the holder).
+                        progress.clear();
+                    }
+                }
+                Message::Waiting(text) if *left > 0 => *progress = text,
+                Message::Waiting(_) => {}
                 Message::Done(result) => {
                     let mut out = std::mem::take(lines);
                     let exit = match result {
@@ -316,6 +343,7 @@ mod tests {
             rss: 0,
             ports: Vec::new(),
             command: "sleep 60".into(),
+            short: "sleep 60".into(),
             haystack: "sleep 60".into(),
         }
     }

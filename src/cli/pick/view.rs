@@ -20,7 +20,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
             .areas(frame.area());
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let whose = if app.everyone { "everyone's" } else { "yours" };
-    let title = format!("reaper pick: {} of {} processes ({whose})", app.shown.len(), app.rows.len());
+    // The marks are always counted, also those the filter hides (fzf's `(2)`).
+    let hidden = app.marked_hidden();
+    let hidden = if hidden > 0 { format!(", {hidden} not shown by the filter") } else { String::new() };
+    let title = format!(
+        "reaper pick: {} of {} processes ({whose}); {} marked{hidden}",
+        app.shown.len(),
+        app.rows.len(),
+        app.marked.len()
+    );
     frame.render_widget(Paragraph::new(Line::styled(title, bold)), head);
     let cursor = if matches!(app.screen, Screen::List) { "_" } else { "" };
     let filter_line = Line::from(vec![
@@ -63,6 +71,22 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
         foot_lines.push(Line::styled(m.clone(), style));
     } else if let super::filter::Filter::Bad(m) = &app.filter {
         foot_lines.push(Line::styled(m.clone(), bold));
+    } else if let (Screen::List, Some(s)) = (&app.screen, app.hidden_holder()) {
+        let style = if color { Style::new().fg(Color::Yellow) } else { bold };
+        let user = reaper::user_name(s.uid).map_or_else(|| format!("uid {}", s.uid), |u| output::sanitize(&u));
+        let line = if reaper::caller_uid() == 0 {
+            format!("{} port {} is held by a process of {user} that is not visible here", s.proto, s.local_port)
+        } else {
+            format!(
+                "{} port {} is held by {user}'s process, which only root sees: sudo reaper pick",
+                s.proto, s.local_port
+            )
+        };
+        foot_lines.push(Line::styled(output::truncate(&line, usize::from(foot.width)), style));
+    } else if let (Screen::List, Some(r)) = (&app.screen, app.current()) {
+        // The detail line: the highlighted process's whole command line, path and all.
+        let detail = format!("{}: {}", r.pid, r.command);
+        foot_lines.push(Line::raw(output::truncate(&detail, usize::from(foot.width))));
     } else {
         foot_lines.push(Line::raw(""));
     }
@@ -70,23 +94,31 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
     frame.render_widget(Paragraph::new(foot_lines), foot);
 }
 
-/// The process list: the columns that fit the width (USER and MEM from 80 columns, CPU from 64).
+/// From this width the list shows whole command lines, paths and all; below it the executable's
+/// base name and the arguments (the whole line is on the detail line).
+const FULL_COMMAND_WIDTH: u16 = 160;
+
+/// The process list: the columns that fit the width (USER and MEM from 80 columns, CPU from 64),
+/// PID and USER as wide as their widest value.
 fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
     let w = area.width;
     let wide = w >= 80;
+    let full = w >= FULL_COMMAND_WIDTH;
+    // Only the rows on screen are built (and measured): a refresh of thousands of processes
+    // formats a screenful.
+    let window = app.window(usize::from(area.height.saturating_sub(1)));
+    let visible = &app.shown[window.clone()];
+    let widest = |f: &dyn Fn(&Row) -> usize| visible.iter().map(|&i| f(&app.rows[i])).max().unwrap_or(0);
+    // One more than the digits: the mark.
+    let pid_width = (widest(&|r| r.pid.to_string().len()) + 1).max(3) as u16;
+    let user_width = widest(&|r| r.user.chars().count()).clamp(4, 8) as u16;
     let cpu = w >= 64;
-    let ports_width = app
-        .shown
-        .iter()
-        .map(|&i| app.rows[i].ports_text().chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(5, if wide { 24 } else { 12 }) as u16;
+    let ports_width = widest(&|r| r.ports_text().chars().count()).clamp(5, if wide { 24 } else { 12 }) as u16;
     let mut header = vec!["PID"];
-    let mut widths = vec![Constraint::Length(8)];
+    let mut widths = vec![Constraint::Length(pid_width)];
     if wide {
         header.push("USER");
-        widths.push(Constraint::Length(9));
+        widths.push(Constraint::Length(user_width));
     }
     header.push("AGE");
     widths.push(Constraint::Length(5));
@@ -104,8 +136,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
     widths.push(Constraint::Fill(1));
     let mark_style = if color { Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD) } else { Style::new() };
     let port_style = if color { Style::new().fg(Color::Cyan) } else { Style::new() };
-    let rows: Vec<TableRow<'_>> = app
-        .shown
+    let rows: Vec<TableRow<'_>> = visible
         .iter()
         .map(|&i| {
             let r: &Row = &app.rows[i];
@@ -113,7 +144,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
             let pid = format!("{}{}", if marked { "*" } else { " " }, r.pid);
             let mut cells = vec![Cell::from(pid).style(if marked { mark_style } else { Style::new() })];
             if wide {
-                cells.push(Cell::from(output::truncate(&r.user, 8)));
+                cells.push(Cell::from(output::truncate(&r.user, usize::from(user_width))));
             }
             cells.push(Cell::from(output::age(r.age)));
             if cpu {
@@ -123,7 +154,7 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
                 cells.push(Cell::from(rows::memory(r.rss)));
             }
             cells.push(Cell::from(output::truncate(&r.ports_text(), usize::from(ports_width))).style(port_style));
-            cells.push(Cell::from(r.command.clone()));
+            cells.push(Cell::from(if full { &*r.command } else { &*r.short }));
             TableRow::new(cells)
         })
         .collect();
@@ -136,7 +167,8 @@ fn list(frame: &mut Frame<'_>, app: &App, area: Rect, color: bool) {
         .header(TableRow::new(header).style(Style::new().add_modifier(Modifier::BOLD)))
         .column_spacing(1)
         .row_highlight_style(highlight);
-    let mut state = TableState::default().with_selected((!app.shown.is_empty()).then_some(app.cursor));
+    let selected = (!visible.is_empty()).then(|| app.cursor.saturating_sub(window.start));
+    let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
 
