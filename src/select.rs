@@ -263,7 +263,7 @@ impl Selection {
     /// Whether a socket is one the port selectors mean.
     pub fn socket_matches(&self, s: &Socket) -> bool {
         s.is_held()
-            && (self.any_state || s.is_listening())
+            && (self.any_state || s.holds_port())
             && self.effective_ports().iter().any(|spec| ports::on(spec, self.proto, s))
     }
 

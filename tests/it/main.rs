@@ -16,6 +16,7 @@ mod hardening;
 mod kill;
 mod layout;
 mod list;
+mod liveness;
 mod manners;
 mod netns;
 mod pick;

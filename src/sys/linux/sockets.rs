@@ -57,7 +57,13 @@ fn table_sockets(
     out: &mut Vec<Socket>,
 ) -> Result<()> {
     let mut got = Vec::new();
-    if netlink_sockets(af, pf, family, &mut got).is_err() {
+    // TCP from reaper's own dump, which also asks for bound-inactive sockets (netstat2 does
+    // not); UDP from netstat2.
+    let asked = match proto {
+        Proto::Tcp => sockdiag::tcp_dump(family, sockdiag::ALL_STATES, &mut got).map_err(|e| Error::Sockets(e.to_string())),
+        Proto::Udp => netlink_sockets(af, pf, family, &mut got),
+    };
+    if asked.is_err() {
         got.clear();
         proc_net_sockets(proc_net, table, proto, family, &mut got)?;
     }
@@ -65,9 +71,10 @@ fn table_sockets(
     Ok(())
 }
 
-/// The sockets that hold ports: TCP listeners and every UDP socket (a bound UDP socket is what
-/// holds a UDP port), the same as [`sockets`] filtered by [`Socket::is_listening`], but cheaper:
-/// the kernel is asked for TCP listeners only and skips its table of connections.
+/// The sockets that hold ports: TCP listeners, TCP sockets bound and not listening, and every
+/// UDP socket (a bound UDP socket is what holds a UDP port), the same as [`sockets`] filtered by
+/// [`Socket::holds_port`], but cheaper: the kernel is asked for those TCP states only and skips
+/// its table of connections.
 pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     listening_sockets_at(filter, OWN_TABLES)
 }
@@ -79,11 +86,11 @@ pub(super) fn listening_sockets_at(filter: SocketFilter, proc_net: &str) -> Resu
         let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
         for (family, af, table) in combos {
             let mut got = Vec::new();
-            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
+            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY | sockdiag::BOUND_INACTIVE, &mut got).is_err() {
                 // A dump that failed midway is discarded and the table read the general way.
                 got.clear();
                 table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, proc_net, &mut got)?;
-                got.retain(Socket::is_listening);
+                got.retain(Socket::holds_port);
             }
             out.append(&mut got);
         }
