@@ -288,6 +288,9 @@ pub fn watch_retake_in(
     window: Duration,
     all_netns: bool,
 ) -> Result<Option<Vec<PortState>>> {
+    if specs.is_empty() {
+        return Ok(None); // no port, nothing to retake: never a wait
+    }
     let start = std::time::Instant::now();
     let deadline = start + window;
     loop {

@@ -61,3 +61,38 @@ fn a_socket_bound_but_not_listening_holds_the_port() {
     wait_for("the holder to end", || is_dead(guard.pid()));
     assert!(bind_works(port, false));
 }
+
+// `run` returns as soon as its tree has ended: the path from the anchor's death to run's exit
+// waits on events (pidfds) only, never on a polling interval. Regression: it slept in 10 ms
+// steps for a full second (the kill engine watched for a supervisor retaking a port, with no
+// port selected), so `run` exited ~1 s after its tree. Asserted on the mechanism, not a time:
+// strace counts the sleeps of reaper's main thread. The latency is in BENCHMARKS.md.
+#[test]
+fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
+    if !have("strace") {
+        return;
+    }
+    for isolate in ["--pid-namespace-default", "--no-pid-namespace"] {
+        let token = token("run-exit");
+        let anchor = Spawned(Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("sleep"));
+        let trace = std::env::temp_dir().join(format!("{token}.strace"));
+        let mut cmd = wrapper_cmd("strace");
+        cmd.arg("-o").arg(&trace).args(["-e", "trace=nanosleep,clock_nanosleep", "--", REAPER, "run"]);
+        if isolate == "--no-pid-namespace" {
+            cmd.arg(isolate);
+        }
+        cmd.args(["--watch-pid", &anchor.pid().to_string(), "--", "python3", "-c", "import time; time.sleep(600)", &token]);
+        let mut run = Started { token: token.clone(), child: cmd.stderr(Stdio::null()).spawn().expect("strace") };
+        // strace's and reaper's command lines carry the token too: wait for the command's.
+        let command = || pids_with_token(&token).into_iter().filter(|&p| comm(p).starts_with("python")).count();
+        wait_for("the command to start", || command() > 0);
+        drop(anchor); // SIGKILLed and reaped: run ends its tree
+        let status = wait_exit(&mut run.child, "reaper run");
+        assert_eq!(status.code(), Some(143), "{isolate}: the command's status (SIGTERM)");
+        assert_eq!(command(), 0, "{isolate}: the tree is gone");
+        let text = std::fs::read_to_string(&trace).expect("the trace");
+        let _ = std::fs::remove_file(&trace);
+        let sleeps: Vec<&str> = text.lines().filter(|l| l.contains("sleep(")).collect();
+        assert!(sleeps.is_empty(), "{isolate}: reaper run slept instead of waiting for an event:\n{}", sleeps.join("\n"));
+    }
+}
