@@ -96,3 +96,37 @@ fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
         assert!(sleeps.is_empty(), "{isolate}: reaper run slept instead of waiting for an event:\n{}", sleeps.join("\n"));
     }
 }
+
+/// Runs reaper with stdout on `/dev/full` (every write fails with ENOSPC).
+fn reaper_to_full(args: &[&str]) -> Run {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let mut cmd = reaper_cmd();
+    cmd.args(args);
+    run_bounded_to(&mut cmd, format!("reaper {} >/dev/full", args.join(" ")), Stdio::from(full))
+}
+
+// A stdout that cannot be written does not decide the exit code once signals are sent: the kill's
+// outcome does, the write error is said on stderr, and the warnings after the summary still come.
+// Regression: the holder was ended, then the write error made the command exit 3 ("nothing could
+// be concluded") and the warnings were skipped.
+#[test]
+fn an_unwritable_stdout_does_not_hide_what_the_kill_did() {
+    let fx = Fixture::start("full-ok", "listen", &["tcp", "127.0.0.1"]);
+    let p = fx.port().to_string();
+    let run = reaper_to_full(&["kill", "--port", &p, "--yes"]);
+    run.expect(0);
+    assert!(run.stderr().contains("could not write to stdout"), "{}", run.stderr());
+    wait_for("the holder to end", || is_dead(fx.pid()));
+
+    // A survivor: exit 1, and its warning (after the summary) is still on stderr.
+    let stubborn = Fixture::start("full-survivor", "ignore-term", &[]);
+    let pid = stubborn.pid().to_string();
+    for format in ["table", "json"] {
+        let run = reaper_to_full(&["kill", "--pid", &pid, "--sequence", "TERM:100ms", "--format", format]);
+        run.expect(1);
+        let err = run.stderr();
+        assert!(err.contains(&format!("pid {pid}")) && err.contains("survived"), "{format}: {err}");
+        assert!(err.contains("could not write to stdout"), "{format}: {err}");
+    }
+    assert!(!is_dead(stubborn.pid()));
+}
