@@ -130,3 +130,43 @@ fn an_unwritable_stdout_does_not_hide_what_the_kill_did() {
     }
     assert!(!is_dead(stubborn.pid()));
 }
+
+// One exit-code table: a thread id named where a process is meant is bad input (exit 2), said
+// once and clearly, on every path that takes a pid. Regression: `kill --pid TID` refused with
+// exit 2, but `wait --pid TID` and `run --watch-pid TID` exited 3 with "No such file or
+// directory" said twice.
+#[test]
+fn a_thread_id_is_refused_with_exit_2_on_every_path() {
+    let fx = Fixture::start("threaded", "thread-id", &[]);
+    let tid = fx.get("tid");
+    let t = tid.to_string();
+    let token = token("tid-run");
+    for args in [
+        vec!["kill", "--pid", &t, "--yes"],
+        vec!["wait", "--pid", &t, "--timeout", "1s"],
+        vec!["run", "--watch-pid", &t, "--", "echo", &token],
+    ] {
+        let run = reaper(&args);
+        run.expect(2);
+        let err = run.stderr();
+        assert!(err.contains(&format!("{tid} is a thread of {}", fx.pid())), "{args:?}: {err}");
+        assert!(!err.contains("os error"), "{args:?}: {err}");
+        assert!(!run.stdout().contains(&token), "run started nothing: {}", run.stdout());
+    }
+    assert!(!is_dead(fx.pid()));
+}
+
+// The README's exit-code table is the one authority: the foreign-/proc rule elsewhere in the
+// README says what the table and the code say (exit 3, tested in `run::`), not another code.
+#[test]
+fn the_readme_states_one_exit_code_for_a_foreign_proc() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut said = 0;
+    for (at, _) in flat.match_indices("another PID namespace") {
+        let near = &flat[at..(at + 300).min(flat.len())];
+        assert!(!near.contains("exit 1"), "{near}");
+        said += usize::from(near.contains("exit 3"));
+    }
+    assert!(said >= 1, "the README says a foreign /proc exits 3");
+}
