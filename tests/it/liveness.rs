@@ -170,3 +170,62 @@ fn the_readme_states_one_exit_code_for_a_foreign_proc() {
     }
     assert!(said >= 1, "the README says a foreign /proc exits 3");
 }
+
+/// A Python process whose main thread calls `pthread_exit` (its `/proc/PID/stat` then says `Z`)
+/// while a second thread runs on, forking a child every 50 ms once `go` exists. SIGTERM is
+/// ignored (Python's handlers would run in the main thread, which is gone). Prints its pid.
+const LEADERLESS: &str = r#"
+import ctypes, os, signal, sys, threading, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+go = sys.argv[1]
+def worker():
+    while True:
+        if os.path.exists(go) and os.fork() == 0:
+            time.sleep(600)
+            os._exit(0)
+        time.sleep(0.05)
+threading.Thread(target=worker).start()
+print(os.getpid(), flush=True)
+ctypes.CDLL(None).pthread_exit(None)
+"#;
+
+// A process whose main thread has exited (state Z in /proc/PID/stat) while other threads run is
+// alive: it matches, it is a target, and the children it forks during the grace period are
+// targets too. Regression: discovery skipped it as a zombie; `kill` said nothing matched (or
+// `survivors: []`) and exited 0 while it and its children ran on.
+#[test]
+fn a_process_whose_main_thread_exited_is_alive_and_so_are_its_children() {
+    let token = token("leaderless");
+    let go = std::env::temp_dir().join(format!("{token}.go"));
+    let mut child = Command::new("python3")
+        .args(["-c", LEADERLESS])
+        .arg(&go)
+        .arg(&token)
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Started { token: token.clone(), child };
+    let pid: u32 = read_line_within(stdout, DEADLINE).expect("its pid").trim().parse().expect("a pid");
+    wait_for("the main thread to exit", || state(pid) == Some('Z'));
+    assert!(std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks").count() >= 2, "a thread runs on");
+
+    let listed = reaper(&["list", "--signature", &token, "--format", "pid"]);
+    listed.expect(0);
+    assert_eq!(listed.pids(), vec![pid]);
+
+    // The children it forks while the kill waits out SIGTERM's grace period are targets too.
+    std::fs::write(&go, b"").expect("go");
+    let run = reaper(&["kill", "--signature", &token, "--sequence", "TERM:1s,KILL", "--yes", "--format", "json"]);
+    let _ = std::fs::remove_file(&go);
+    run.expect(0);
+    let json = run.json();
+    let targets: Vec<u64> = json["targets"].as_array().expect("targets").iter().filter_map(|t| t["pid"].as_u64()).collect();
+    assert!(targets.contains(&u64::from(pid)), "{json:#}");
+    assert!(targets.len() >= 2, "its children are targets: {json:#}");
+    assert_eq!(json["survivors"], serde_json::json!([]), "{json:#}");
+    assert!(is_dead(pid) || state(pid).is_none(), "the process is gone");
+    assert_eq!(pids_with_token(&token), Vec::<u32>::new(), "no child escaped: {json:#}");
+    drop(guard);
+}
