@@ -3,6 +3,7 @@
 //! in the same clock tick, processes whose main thread has exited, an unwritable stdout, one
 //! exit-code table, and `run`'s exit as soon as its tree has ended.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use crate::util::*;
@@ -228,4 +229,31 @@ fn a_process_whose_main_thread_exited_is_alive_and_so_are_its_children() {
     assert!(is_dead(pid) || state(pid).is_none(), "the process is gone");
     assert_eq!(pids_with_token(&token), Vec::<u32>::new(), "no child escaped: {json:#}");
     drop(guard);
+}
+
+// The cause of a flaky `kill::custom_sequence_and_force`: a test suite started as a background
+// job of a non-interactive shell (`cargo test &` in a script, a CI step) inherits SIGINT set to
+// SIG_IGN, and Python then keeps ignoring SIGINT instead of raising KeyboardInterrupt: the INT
+// step did nothing and the sequence ended with KILL. The fixtures install Python's SIGINT
+// handler themselves, whatever they inherit; started here exactly that way, INT ends it.
+#[test]
+fn a_fixture_started_with_sigint_ignored_still_exits_on_sigint() {
+    let token = token("sigint-ignored");
+    let script = format!("python3 '{FIXTURE}' '{token}' ignore-term & wait");
+    let mut child = Command::new("bash")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("bash");
+    let stdout = child.stdout.take().expect("stdout");
+    let _guard = Started { token, child };
+    let line = read_line_within(stdout, DEADLINE).expect("READY");
+    let pid = parse_ready(line.trim())["pid"].clone();
+    let json = reaper(&["kill", "--pid", &pid, "--sequence", "TERM:100ms,INT:20s,KILL", "--format", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(json["targets"][0]["signals"], serde_json::json!(["SIGTERM", "SIGINT"]), "{json:#}");
+    assert_eq!(json["targets"][0]["outcome"], "exited", "{json:#}");
 }
