@@ -99,6 +99,10 @@ pub struct Selection {
     pub started_after: Option<SystemTime>,
     /// `--started-before`: started strictly before this time.
     pub started_before: Option<SystemTime>,
+    /// `--started-after pid:N`: N's pid and start time (clock ticks after boot). Selects what
+    /// started after N exactly: in N's clock tick or later, N itself and its ancestors excluded
+    /// (a wall-clock bound would lose what started in N's own tick).
+    pub started_after_process: Option<(u32, u64)>,
     /// `--container`: container id prefixes (lowercase hex, see
     /// [`crate::container::parse_prefix`]); a process in a container whose id begins so matches.
     pub containers: Vec<String>,
@@ -203,6 +207,17 @@ impl Selection {
         self
     }
 
+    /// Selects processes started after process `pid`: in its clock tick or later, `pid` and its
+    /// ancestors excluded. Errors: no such process ([`Error::InvalidTime`], naming `pid:N`).
+    pub fn started_after_process(mut self, pid: u32) -> Result<Selection> {
+        let p = sys::read_process(pid).ok_or_else(|| Error::InvalidTime {
+            value: format!("pid:{pid}"),
+            reason: format!("no process with pid {pid}"),
+        })?;
+        self.started_after_process = Some((pid, p.start_ticks));
+        Ok(self)
+    }
+
     /// Adds a container id prefix (at least 4 hex digits).
     pub fn container(mut self, prefix: &str) -> Result<Selection> {
         self.containers.push(crate::container::parse_prefix(prefix)?);
@@ -242,6 +257,7 @@ impl Selection {
             && self.containers.is_empty()
             && self.started_after.is_none()
             && self.started_before.is_none()
+            && self.started_after_process.is_none()
     }
 
     /// Whether the selection names processes by something a user can choose freely (command
@@ -370,6 +386,14 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     if sel.orphans || !sel.descendants_of.is_empty() {
         snap.load_ancestors(&candidates);
     }
+    // `--started-after pid:N`: N and the chain that started it are not "after" it.
+    let after_process = sel.started_after_process.map(|(n, ticks)| {
+        snap.load_processes([n]);
+        snap.load_ancestors(&[n]);
+        let mut before = snap.ancestors(n);
+        before.push(n);
+        (ticks, before)
+    });
     let now = snap.taken_at.unwrap_or_else(std::time::SystemTime::now);
     let me = sys::self_pid();
     let cheap: Vec<u32> = candidates
@@ -390,6 +414,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 && sel.younger_than.is_none_or(|d| age < d)
                 && sel.started_after.is_none_or(|t| p.start_time > t)
                 && sel.started_before.is_none_or(|t| p.start_time < t)
+                && after_process.as_ref().is_none_or(|(ticks, before)| p.start_ticks >= *ticks && !before.contains(&pid))
                 && (!sel.orphans || snap.is_orphan(pid))
         })
         .collect();

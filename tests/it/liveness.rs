@@ -257,3 +257,39 @@ fn a_fixture_started_with_sigint_ignored_still_exits_on_sigint() {
     assert_eq!(json["targets"][0]["signals"], serde_json::json!(["SIGTERM", "SIGINT"]), "{json:#}");
     assert_eq!(json["targets"][0]["outcome"], "exited", "{json:#}");
 }
+
+// `--started-after pid:1` in a container's trap (`trap 'reaper kill --started-after pid:1' EXIT`)
+// means everything PID 1 started, also in PID 1's own clock tick: a process forked in that tick
+// matches, PID 1 and reaper never do. Regression: "strictly after PID 1's start time" missed the
+// children of the first 10 ms and the recipe exited 0 with them running. Run in a fresh PID
+// namespace until a child shares PID 1's tick (compared directly, from /proc).
+#[test]
+fn started_after_a_pid_includes_its_own_clock_tick_and_excludes_it() {
+    if !is_root() {
+        return skip("unshare --pid needs root");
+    }
+    let script = r#"sleep 600 & c=$!
+t1=$(cut -d' ' -f22 /proc/1/stat); tc=$(cut -d' ' -f22 /proc/$c/stat)
+[ "$t1" = "$tc" ] || { echo other-tick; exit 0; }
+echo "child=$c"
+"$REAPER" list --started-after pid:1 --format pid; echo "list=$?"
+"$REAPER" kill --started-after pid:1 --yes >/dev/null; echo "kill=$?"
+kill -0 "$c" 2>/dev/null && echo child-alive; kill -0 1 && echo init-alive"#;
+    for _ in 0..30 {
+        let mut cmd = wrapper_cmd("unshare");
+        cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child", "sh", "-c", script]);
+        let run = run_bounded(&mut cmd, "unshare --pid --fork --mount-proc sh -c SCRIPT".into());
+        let out = run.stdout();
+        if out.trim() == "other-tick" {
+            continue;
+        }
+        let child = out.lines().find_map(|l| l.strip_prefix("child=")).unwrap_or_else(|| panic!("{out}\n{}", run.stderr()));
+        let listed: Vec<&str> = out.lines().take_while(|l| !l.starts_with("list=")).skip(1).collect();
+        assert_eq!(listed, vec![child], "the child of PID 1's own tick, and nothing else: {out}\n{}", run.stderr());
+        assert!(out.contains("list=0\n") && out.contains("kill=0\n"), "{out}\n{}", run.stderr());
+        assert!(!out.contains("child-alive"), "{out}");
+        assert!(out.contains("init-alive"), "PID 1 is never a target: {out}");
+        return;
+    }
+    panic!("no child forked in PID 1's clock tick in 30 namespaces");
+}
