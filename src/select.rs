@@ -310,6 +310,12 @@ pub struct Matches {
     /// Candidates whose environment could not be read for `--env` (other users' processes,
     /// when not root): they did not match, but might have.
     pub env_unreadable: usize,
+    /// The caller's own processes (every process, for root) whose environment exists and could
+    /// not be read for `--env` (a process that made itself not dumpable, as ssh-agent and
+    /// gpg-agent do), and whose ancestry did not settle it (no ancestor carries the entry):
+    /// not checked, so neither a match nor a non-match. Kernel threads and zombies have no
+    /// environment and are never here.
+    pub env_unchecked: Vec<u32>,
 }
 
 impl Matches {
@@ -370,11 +376,16 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         None if !sel.envs.is_empty() => {
             env_checked = true;
             let mut kept = Vec::new();
+            let mut unreadable = Vec::new();
             for pid in sys::list_pids()? {
-                if env_matches(sel, pid, &mut out.env_unreadable) {
-                    kept.push(pid);
+                match env_check(sel, pid) {
+                    Some(true) => kept.push(pid),
+                    Some(false) => {}
+                    None => unreadable.push(pid),
                 }
             }
+            kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+            kept.sort_unstable();
             snap.load_processes(kept.iter().copied());
             kept.into_iter().filter(|&pid| snap.process(pid).is_some()).collect()
         }
@@ -429,8 +440,25 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             sel.containers.is_empty()
                 || crate::container::Container::of_pid(pid).is_some_and(|c| sel.containers.iter().any(|p| c.matches(p)))
         })
-        .filter(|&pid| sel.envs.is_empty() || env_checked || env_matches(sel, pid, &mut out.env_unreadable))
         .collect();
+    let cheap: Vec<u32> = if sel.envs.is_empty() || env_checked {
+        cheap
+    } else {
+        let mut unreadable = Vec::new();
+        let mut kept: Vec<u32> = cheap
+            .into_iter()
+            .filter(|&pid| match env_check(sel, pid) {
+                Some(m) => m,
+                None => {
+                    unreadable.push(pid);
+                    false
+                }
+            })
+            .collect();
+        kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+        kept.sort_unstable();
+        kept
+    };
     if sel.needs_details() {
         snap.load_details(cheap.iter().copied());
     }
@@ -458,19 +486,60 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     Ok(out)
 }
 
-/// Whether `pid`'s environment has an entry `sel.envs` asks for. An environment that exists
-/// but cannot be read (another user's, when not root) counts in `unreadable`; a process gone
-/// meanwhile does not.
-fn env_matches(sel: &Selection, pid: u32, unreadable: &mut usize) -> bool {
-    match sys::read_environ(pid) {
-        Some(env) => env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))),
-        None => {
-            if sys::read_process(pid).is_some() {
-                *unreadable += 1;
+/// Whether `pid`'s environment has an entry `sel.envs` asks for; `None` when it cannot be read.
+fn env_check(sel: &Selection, pid: u32) -> Option<bool> {
+    sys::read_environ(pid).map(|env| env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))))
+}
+
+/// Accounts for the processes whose environment `--env` could not read, and returns those it
+/// matches after all. None is dropped as "did not match" unseen:
+/// - gone meanwhile, a kernel thread or a zombie: it has no environment (the kernel answers
+///   ESRCH), nothing to count;
+/// - another user's, when not root: counted in [`Matches::env_unreadable`] (needs root);
+/// - PID 1, reaper and its ancestors: never targets, nothing to settle;
+/// - else its ancestry settles it: an ancestor whose environment has the entry passed it on (a
+///   process inherits its parent's environment), and it matches; with none, it is
+///   [`Matches::env_unchecked`].
+fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u32> {
+    if pids.is_empty() {
+        return Vec::new();
+    }
+    let caller = sys::caller_uid();
+    let me = sys::self_pid();
+    let mut mine = vec![me];
+    let mut cur = sys::read_process(me).map(|p| p.ppid);
+    while let Some(pp) = cur.filter(|&pp| pp != 0 && !mine.contains(&pp) && mine.len() < 4096) {
+        mine.push(pp);
+        cur = sys::read_process(pp).map(|p| p.ppid);
+    }
+    let mut matched = Vec::new();
+    for &pid in pids {
+        let Some(p) = sys::read_process(pid) else { continue };
+        if p.kernel_thread || p.is_zombie() || pid == 1 || mine.contains(&pid) {
+            continue;
+        }
+        if caller != 0 && p.uid != caller {
+            out.env_unreadable += 1;
+            continue;
+        }
+        let mut seen = vec![pid];
+        let mut up = Some(p.ppid);
+        let mut inherited = false;
+        while let Some(pp) = up.filter(|&pp| pp != 0 && !seen.contains(&pp) && seen.len() < 4096) {
+            seen.push(pp);
+            if env_check(sel, pp) == Some(true) {
+                inherited = true;
+                break;
             }
-            false
+            up = sys::read_process(pp).map(|x| x.ppid);
+        }
+        if inherited {
+            matched.push(pid);
+        } else {
+            out.env_unchecked.push(pid);
         }
     }
+    matched
 }
 
 fn basename(arg: &str) -> &str {

@@ -40,6 +40,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
+    for &pid in &plan.env_unchecked {
+        warn(output::env_unchecked(pid, "signalled"));
+    }
     if snap.netns_denied > 0 {
         warn(output::netns_denied(snap.netns_denied));
     }
@@ -156,7 +159,8 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         warn("interrupted; every stopped process was continued");
         return Ok(Exit::Interrupted);
     }
-    Ok(if report.success() { Exit::Success } else { Exit::Failure })
+    // A process that could not be checked is not one that did not match: no success.
+    Ok(if report.success() && plan.env_unchecked.is_empty() { Exit::Success } else { Exit::Failure })
 }
 
 /// `skipping 812 (redis-server): it belongs to uid 65534 (nobody), ...; --all-users includes it`.

@@ -280,6 +280,16 @@ pub fn env_unreadable(n: usize) -> String {
     )
 }
 
+/// `pid 812 (ssh-agent): its environment could not be read ...` for a process of the caller's
+/// that `--env` could not check ([`reaper::Matches::env_unchecked`]); `what` is what was not
+/// done to it (`signalled`, `listed`).
+pub fn env_unchecked(pid: u32, what: &str) -> String {
+    let name = reaper::read_process(pid).map_or_else(String::new, |p| format!(" ({})", sanitize(&p.name)));
+    format!(
+        "pid {pid}{name}: its environment could not be read (a process that made itself not dumpable), and no ancestor carries the --env entry, so --env could not check it; not {what} (select it by --pid, --name or --signature)"
+    )
+}
+
 /// `held in another network namespace (netns:web): --all-netns ...` for the labels of
 /// [`reaper::ports::held_elsewhere`], or `None` when there are none.
 pub fn held_elsewhere(labels: &[String]) -> Option<String> {

@@ -293,3 +293,85 @@ kill -0 "$c" 2>/dev/null && echo child-alive; kill -0 1 && echo init-alive"#;
     }
     panic!("no child forked in PID 1's clock tick in 30 namespaces");
 }
+
+/// A process of user nobody that makes itself not dumpable (as ssh-agent and gpg-agent do), so
+/// its environment is closed to other processes of the same user; started by `sh -c` as nobody
+/// when `parent_sh`, else directly by the test. Its environment has `MARK=token`. Prints its pid.
+fn not_dumpable(token: &str, parent_sh: bool) -> (Started, u32) {
+    let code = "import ctypes, os, sys, time\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n\
+                print(os.getpid(), flush=True)\ntime.sleep(600)";
+    let py = ["/usr/bin/python3", "-c", code, token];
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+    if parent_sh {
+        // The shell stays (it waits), carrying the entry that its child inherited.
+        cmd.args(["sh", "-c", "\"$@\" & wait", token]).args(py);
+    } else {
+        cmd.args(py);
+    }
+    let mut child = cmd
+        .env("MARK", token)
+        .current_dir("/")
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("setpriv");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Started { token: token.to_string(), child };
+    let pid = read_line_within(stdout, DEADLINE).expect("its pid").trim().parse().expect("a pid");
+    wait_for("it to be not dumpable", || {
+        std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| s.contains("Uid:\t65534"))
+    });
+    (guard, pid)
+}
+
+/// `reaper ARGS` as user nobody.
+fn reaper_as_nobody(args: &[&str]) -> Run {
+    let mut cmd = wrapper_cmd("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args).current_dir("/");
+    run_bounded(&mut cmd, format!("setpriv nobody reaper {}", args.join(" ")))
+}
+
+// `--env` and the caller's own process whose environment cannot be read (not dumpable): it is
+// not a process that did not match. Its ancestry settles it when an ancestor carries the entry
+// (it inherited it): a match. Otherwise it is reported by pid and the kill does not exit 0.
+// Regression: counted as "other users' (need root)", left running, exit 0.
+#[test]
+fn env_accounts_for_the_callers_own_unreadable_process() {
+    if !is_root() || !std::path::Path::new("/usr/bin/python3").exists() {
+        return skip("needs root (to become nobody) and /usr/bin/python3");
+    }
+    let alone_token = token("env-undumpable");
+    let mark = format!("MARK={alone_token}");
+    let (_alone, pid) = not_dumpable(&alone_token, false);
+    assert!(std::fs::read(format!("/proc/{pid}/environ")).is_ok(), "root reads it");
+    let run = reaper_as_nobody(&["kill", "--env", &mark, "--yes"]);
+    run.expect(1);
+    assert!(run.stderr().contains(&format!("pid {pid} (python3): its environment could not be read")), "{}", run.stderr());
+    assert!(!is_dead(pid), "not checked, so not signalled");
+    drop(_alone);
+
+    let tree_token = token("env-undumpable-child");
+    let mark = format!("MARK={tree_token}");
+    let (_tree, pid) = not_dumpable(&tree_token, true);
+    let run = reaper_as_nobody(&["kill", "--env", &mark, "--yes", "--format", "json"]);
+    run.expect(0);
+    let json = run.json();
+    assert!(json["targets"].as_array().expect("targets").iter().any(|t| t["pid"] == pid), "{json:#}");
+    wait_for("the process to end", || is_dead(pid));
+}
+
+// As root, processes without an environment (kernel threads, zombies: the kernel answers
+// ESRCH) are not "environments that could not be read". Regression: every `--env` call as root
+// warned that ~60 environments could not be read.
+#[test]
+fn env_as_root_does_not_count_kernel_threads_and_zombies_as_unreadable() {
+    if !is_root() {
+        return skip("as root only");
+    }
+    let fx = Fixture::start("env-root", "zombies", &["3"]);
+    let run = reaper(&["list", "--env", &format!("REAPER_TEST_NOTHING={}", fx.token)]);
+    run.expect(1);
+    assert!(!run.stderr().contains("could not be read"), "{}", run.stderr());
+}
