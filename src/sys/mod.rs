@@ -76,6 +76,7 @@ pub use backend::{
     read_cmdline, read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets,
     thread_group, wait_pid_exit,
 };
+pub use backend::reuse_bind_works;
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 
@@ -117,6 +118,7 @@ const INTERFACE: () = {
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = sockets;
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = listening_sockets;
     let _: fn(&dyn Fn(u16) -> bool) -> Option<Duration> = lingering_expiry;
+    let _: fn(u8, u16) -> Option<bool> = reuse_bind_works;
     let _: fn(&InodeSet, Option<&[u32]>) -> HolderScan = scan_socket_holders;
     let _: fn(&[u32]) -> Vec<Seen> = scan_tree;
     let _: fn(u32, u64) -> Option<Pin> = pin;

@@ -391,6 +391,12 @@ pub fn lingering_expiry(_ports: &dyn Fn(u16) -> bool) -> Option<std::time::Durat
     None
 }
 
+/// Whether a server that sets `SO_REUSEADDR` can bind the port through its ended connections:
+/// the rule differs between platforms and no probe is made here, so this is never known.
+pub fn reuse_bind_works(_family: u8, _port: u16) -> Option<bool> {
+    None
+}
+
 /// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every
 /// process when `among` is `None`, else only those pids.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {

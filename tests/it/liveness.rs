@@ -375,3 +375,59 @@ fn env_as_root_does_not_count_kernel_threads_and_zombies_as_unreadable() {
     run.expect(1);
     assert!(!run.stderr().contains("could not be read"), "{}", run.stderr());
 }
+
+/// A server that does not set SO_REUSEADDR, closes the first connection it accepts (so the
+/// TIME_WAIT is on its side) and keeps listening. Prints its port, then `closed` once its side
+/// of that connection is closed.
+const PLAIN_SERVER: &str = r#"
+import socket, sys, time
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.sendall(b'x')
+c.close()
+time.sleep(600)
+"#;
+
+// TIME_WAIT left by a server that did not set SO_REUSEADDR blocks every bind, one with
+// SO_REUSEADDR included (Linux lets it through only when both sockets set it). The verdict
+// must be that truth, found by a bind probe: not usable, `kill` exits 1, `wait --free` waits.
+// Regression: "free for a server that sets SO_REUSEADDR", exit 0, and such a server's bind
+// failed.
+#[test]
+fn time_wait_of_a_server_without_reuseaddr_is_not_free() {
+    if cfg!(feature = "portable") {
+        return skip("the bind probe is the Linux backend's");
+    }
+    let token = token("plain-timewait");
+    let mut child = Command::new("python3")
+        .args(["-c", PLAIN_SERVER, &token])
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("python3");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Started { token, child };
+    let port: u16 = read_line_within(stdout, DEADLINE).expect("the port").trim().parse().expect("a port");
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut byte = [0u8; 1];
+    client.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    std::io::Read::read_exact(&mut client, &mut byte).expect("the server's byte");
+    // The server closed first; once the client closes too, the server's side is in TIME_WAIT.
+    assert_eq!(std::io::Read::read(&mut client, &mut byte).expect("EOF"), 0);
+    drop(client);
+    let p = port.to_string();
+    let run = reaper(&["kill", "--port", &p, "--yes", "--format", "json"]);
+    let json = run.json();
+    assert!(is_dead(server.pid()) || state(server.pid()).is_none(), "{json:#}");
+    assert!(!bind_works(port, true), "the truth: even a bind with SO_REUSEADDR fails");
+    run.expect(1);
+    assert_eq!(json["ports"][0]["state"], "time_wait", "{json:#}");
+    assert_eq!(json["ports"][0]["lingering"]["reuse_bind"], false, "{json:#}");
+    let text = reaper(&["kill", "--port", &p, "--yes"]);
+    text.expect(1);
+    assert!(text.stderr().contains("did not set SO_REUSEADDR"), "{}", text.stderr());
+    reaper(&["wait", "--port", &p, "--free", "--timeout", "100ms"]).expect(1);
+}

@@ -120,6 +120,34 @@ pub fn lingering_expiry(ports: &dyn Fn(u16) -> bool) -> Option<Duration> {
     longest
 }
 
+/// Whether a TCP server that sets `SO_REUSEADDR` can bind `port` of IP version `family` (4 or
+/// 6) on the wildcard address now, in reaper's network namespace: the ground truth where only
+/// ended connections are left on the port. Linux lets such a bind through a TIME_WAIT (or an
+/// orphaned closing socket) only when that connection's socket set `SO_REUSEADDR` too, which the
+/// kernel's tables do not show. The probe is a socket with `SO_REUSEADDR`, bound and closed,
+/// never listening (so a server with `SO_REUSEADDR` binding at the same moment still can).
+/// `None` when the probe says nothing (a port below 1024 without the right to bind it, say).
+pub fn reuse_bind_works(family: u8, port: u16) -> Option<bool> {
+    use rustix::io::Errno;
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+    let (af, addr) = if family == 6 {
+        (AddressFamily::INET6, SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)))
+    } else {
+        (AddressFamily::INET, SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
+    };
+    let fd = rustix::net::socket_with(af, SocketType::STREAM, SocketFlags::CLOEXEC, None).ok()?;
+    sockopt::set_socket_reuseaddr(&fd, true).ok()?;
+    if family == 6 {
+        sockopt::set_ipv6_v6only(&fd, true).ok()?;
+    }
+    match rustix::net::bind(&fd, &addr) {
+        Ok(()) => Some(true),
+        Err(Errno::ADDRINUSE) => Some(false),
+        Err(_) => None,
+    }
+}
+
 fn netlink_sockets(af: AddressFamilyFlags, pf: ProtocolFlags, family: u8, out: &mut Vec<Socket>) -> Result<()> {
     let failed = |e: netstat2::error::Error| Error::Sockets(format!("netlink: {e}"));
     let iter = netstat2::iterate_sockets_info_without_pids(af, pf).map_err(failed)?;
