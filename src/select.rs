@@ -425,7 +425,9 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 && sel.younger_than.is_none_or(|d| age < d)
                 && sel.started_after.is_none_or(|t| p.start_time > t)
                 && sel.started_before.is_none_or(|t| p.start_time < t)
-                && after_process.as_ref().is_none_or(|(ticks, before)| p.start_ticks >= *ticks && !before.contains(&pid))
+                && after_process
+                    .as_ref()
+                    .is_none_or(|(ticks, before)| p.start_ticks >= *ticks && !before.contains(&pid))
                 && (!sel.orphans || snap.is_orphan(pid))
         })
         .collect();

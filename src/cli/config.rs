@@ -103,7 +103,11 @@ pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
         containers: a.container.clone(),
         all_netns: a.all_netns,
         // `pid:N` is exact to N's clock tick and its ancestry, not a wall-clock time.
-        started_after: a.started_after.filter(|b| !matches!(b, StartBound::StartOf(_))).map(StartBound::resolve).transpose()?,
+        started_after: a
+            .started_after
+            .filter(|b| !matches!(b, StartBound::StartOf(_)))
+            .map(StartBound::resolve)
+            .transpose()?,
         started_before: a.started_before.map(StartBound::resolve).transpose()?,
         ..Selection::default()
     };

@@ -70,13 +70,13 @@ pub use unix_common::{
     user_name,
 };
 
+pub use backend::reuse_bind_works;
 pub use backend::{
     PinHandle, PipeEnd, Signaller, check_own_proc, drops_signal, exe_identity, finish_cgroup, holds_far_end,
     is_session_subreaper, lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, read_cgroup,
     read_cmdline, read_environ, read_exe, read_process, read_usage, scan_socket_holders, scan_tree, sockets,
     thread_group, wait_pid_exit,
 };
-pub use backend::reuse_bind_works;
 // Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 

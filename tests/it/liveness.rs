@@ -82,7 +82,15 @@ fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
         if isolate == "--no-pid-namespace" {
             cmd.arg(isolate);
         }
-        cmd.args(["--watch-pid", &anchor.pid().to_string(), "--", "python3", "-c", "import time; time.sleep(600)", &token]);
+        cmd.args([
+            "--watch-pid",
+            &anchor.pid().to_string(),
+            "--",
+            "python3",
+            "-c",
+            "import time; time.sleep(600)",
+            &token,
+        ]);
         let mut run = Started { token: token.clone(), child: cmd.stderr(Stdio::null()).spawn().expect("strace") };
         // strace's and reaper's command lines carry the token too: wait for the command's.
         let command = || pids_with_token(&token).into_iter().filter(|&p| comm(p).starts_with("python")).count();
@@ -94,7 +102,11 @@ fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
         let text = std::fs::read_to_string(&trace).expect("the trace");
         let _ = std::fs::remove_file(&trace);
         let sleeps: Vec<&str> = text.lines().filter(|l| l.contains("sleep(")).collect();
-        assert!(sleeps.is_empty(), "{isolate}: reaper run slept instead of waiting for an event:\n{}", sleeps.join("\n"));
+        assert!(
+            sleeps.is_empty(),
+            "{isolate}: reaper run slept instead of waiting for an event:\n{}",
+            sleeps.join("\n")
+        );
     }
 }
 
@@ -222,7 +234,8 @@ fn a_process_whose_main_thread_exited_is_alive_and_so_are_its_children() {
     let _ = std::fs::remove_file(&go);
     run.expect(0);
     let json = run.json();
-    let targets: Vec<u64> = json["targets"].as_array().expect("targets").iter().filter_map(|t| t["pid"].as_u64()).collect();
+    let targets: Vec<u64> =
+        json["targets"].as_array().expect("targets").iter().filter_map(|t| t["pid"].as_u64()).collect();
     assert!(targets.contains(&u64::from(pid)), "{json:#}");
     assert!(targets.len() >= 2, "its children are targets: {json:#}");
     assert_eq!(json["survivors"], serde_json::json!([]), "{json:#}");
@@ -251,9 +264,8 @@ fn a_fixture_started_with_sigint_ignored_still_exits_on_sigint() {
     let _guard = Started { token, child };
     let line = read_line_within(stdout, DEADLINE).expect("READY");
     let pid = parse_ready(line.trim())["pid"].clone();
-    let json = reaper(&["kill", "--pid", &pid, "--sequence", "TERM:100ms,INT:20s,KILL", "--format", "json"])
-        .expect(0)
-        .json();
+    let json =
+        reaper(&["kill", "--pid", &pid, "--sequence", "TERM:100ms,INT:20s,KILL", "--format", "json"]).expect(0).json();
     assert_eq!(json["targets"][0]["signals"], serde_json::json!(["SIGTERM", "SIGINT"]), "{json:#}");
     assert_eq!(json["targets"][0]["outcome"], "exited", "{json:#}");
 }
@@ -283,7 +295,8 @@ kill -0 "$c" 2>/dev/null && echo child-alive; kill -0 1 && echo init-alive"#;
         if out.trim() == "other-tick" {
             continue;
         }
-        let child = out.lines().find_map(|l| l.strip_prefix("child=")).unwrap_or_else(|| panic!("{out}\n{}", run.stderr()));
+        let child =
+            out.lines().find_map(|l| l.strip_prefix("child=")).unwrap_or_else(|| panic!("{out}\n{}", run.stderr()));
         let listed: Vec<&str> = out.lines().take_while(|l| !l.starts_with("list=")).skip(1).collect();
         assert_eq!(listed, vec![child], "the child of PID 1's own tick, and nothing else: {out}\n{}", run.stderr());
         assert!(out.contains("list=0\n") && out.contains("kill=0\n"), "{out}\n{}", run.stderr());
@@ -348,7 +361,11 @@ fn env_accounts_for_the_callers_own_unreadable_process() {
     assert!(std::fs::read(format!("/proc/{pid}/environ")).is_ok(), "root reads it");
     let run = reaper_as_nobody(&["kill", "--env", &mark, "--yes"]);
     run.expect(1);
-    assert!(run.stderr().contains(&format!("pid {pid} (python3): its environment could not be read")), "{}", run.stderr());
+    assert!(
+        run.stderr().contains(&format!("pid {pid} (python3): its environment could not be read")),
+        "{}",
+        run.stderr()
+    );
     assert!(!is_dead(pid), "not checked, so not signalled");
     drop(_alone);
 

@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn a_socket_bound_and_not_listening_is_in_the_full_table() {
-        use rustix::net::{bind, socket, AddressFamily, SocketAddrV4, SocketType};
+        use rustix::net::{AddressFamily, SocketAddrV4, SocketType, bind, socket};
         let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
         bind(&fd, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = match rustix::net::getsockname(&fd).unwrap().try_into().unwrap() {

@@ -60,7 +60,9 @@ fn table_sockets(
     // TCP from reaper's own dump, which also asks for bound-inactive sockets (netstat2 does
     // not); UDP from netstat2.
     let asked = match proto {
-        Proto::Tcp => sockdiag::tcp_dump(family, sockdiag::ALL_STATES, &mut got).map_err(|e| Error::Sockets(e.to_string())),
+        Proto::Tcp => {
+            sockdiag::tcp_dump(family, sockdiag::ALL_STATES, &mut got).map_err(|e| Error::Sockets(e.to_string()))
+        }
         Proto::Udp => netlink_sockets(af, pf, family, &mut got),
     };
     if asked.is_err() {
