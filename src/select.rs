@@ -339,6 +339,12 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         } else {
             // Only listeners can match: the kernel need not walk its connections.
             snap.load_listening_sockets(sel.socket_filter())?;
+            // A named port nothing listens on may still be held by a TCP socket bound and not
+            // listening, which only the whole table shows (it costs a walk of the kernel's bind
+            // table, so only then).
+            if !sel.ports.is_empty() && !snap.sockets().iter().any(|s| sel.socket_matches(s)) {
+                snap.load_sockets(sel.socket_filter())?;
+            }
         }
         let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
         let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();

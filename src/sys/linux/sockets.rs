@@ -73,10 +73,12 @@ fn table_sockets(
     Ok(())
 }
 
-/// The sockets that hold ports: TCP listeners, TCP sockets bound and not listening, and every
-/// UDP socket (a bound UDP socket is what holds a UDP port), the same as [`sockets`] filtered by
-/// [`Socket::holds_port`], but cheaper: the kernel is asked for those TCP states only and skips
-/// its table of connections.
+/// The sockets that serve ports: TCP listeners and every UDP socket (a bound UDP socket is what
+/// holds a UDP port), the same as [`sockets`] filtered by [`Socket::is_listening`], but much
+/// cheaper: the kernel is asked for TCP listeners only and walks neither its table of
+/// connections nor its bind table (where sockets bound and not listening are: asking for them
+/// costs a walk of every bind bucket, about 2 ms a family even on an idle machine, against
+/// 0.03 ms for the listeners; [`sockets`] has them).
 pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     listening_sockets_at(filter, OWN_TABLES)
 }
@@ -88,11 +90,11 @@ pub(super) fn listening_sockets_at(filter: SocketFilter, proc_net: &str) -> Resu
         let combos = [(4u8, AddressFamilyFlags::IPV4, "tcp"), (6, AddressFamilyFlags::IPV6, "tcp6")];
         for (family, af, table) in combos {
             let mut got = Vec::new();
-            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY | sockdiag::BOUND_INACTIVE, &mut got).is_err() {
+            if sockdiag::tcp_dump(family, sockdiag::LISTEN_ONLY, &mut got).is_err() {
                 // A dump that failed midway is discarded and the table read the general way.
                 got.clear();
                 table_sockets(af, ProtocolFlags::TCP, family, table, Proto::Tcp, proc_net, &mut got)?;
-                got.retain(Socket::holds_port);
+                got.retain(Socket::is_listening);
             }
             out.append(&mut got);
         }
