@@ -188,13 +188,31 @@ pub fn ticks_to_time(ticks: u64) -> SystemTime {
 /// shows `Z` while the other threads run, and such a process is alive (its pidfd is not readable
 /// until every thread has exited), so its state is then a running thread's.
 pub fn read_stat(pid: u32) -> Option<procfs::Stat> {
-    let mut stat = with_proc_file(pid, b"stat", procfs::parse_stat).filter(|s| s.pid == pid)?;
+    let (mut stat, threads) = with_proc_file(pid, b"stat", |b| {
+        let s = procfs::parse_stat(b)?;
+        // Only a zombie's thread count is looked at (a true zombie has 1: itself).
+        let threads = if s.state == 'Z' { stat_threads(b) } else { 1 };
+        Some((s, threads))
+    })
+    .filter(|(s, _)| s.pid == pid)?;
     if stat.state == 'Z'
+        && threads > 1
         && let Some((_, state)) = live_thread(pid)
     {
         stat.state = state;
     }
     Some(stat)
+}
+
+/// `num_threads` (field 20) of a `stat` file; 1 when it does not parse.
+fn stat_threads(buf: &[u8]) -> u64 {
+    let after = buf.iter().rposition(|&b| b == b')').map_or(&[][..], |i| &buf[i + 1..]);
+    after
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .nth(17)
+        .and_then(|f| std::str::from_utf8(f).ok()?.parse().ok())
+        .unwrap_or(1)
 }
 
 /// A thread of `pid` other than its main one that has not exited, and its state, if any: only
@@ -216,8 +234,11 @@ fn live_thread(pid: u32) -> Option<(u32, char)> {
 /// `/proc/PID/task/TID/` directory, which still shows the process's memory (command line,
 /// environment, executable) that the main thread's entries no longer do.
 fn leaderless_task_dir(pid: u32) -> Option<String> {
-    let leader = with_proc_file(pid, b"stat", procfs::parse_stat)?;
-    if leader.state != 'Z' {
+    let threads = with_proc_file(pid, b"stat", |b| {
+        let s = procfs::parse_stat(b)?;
+        Some(if s.state == 'Z' { stat_threads(b) } else { 0 })
+    })?;
+    if threads < 2 {
         return None;
     }
     live_thread(pid).map(|(tid, _)| format!("/proc/{pid}/task/{tid}"))
