@@ -310,8 +310,8 @@ pub struct Matches {
     /// Candidates whose environment could not be read for `--env` (other users' processes,
     /// when not root): they did not match, but might have.
     pub env_unreadable: usize,
-    /// The caller's own processes (every process, for root) whose environment exists and could
-    /// not be read for `--env` (a process that made itself not dumpable, as ssh-agent and
+    /// The caller's own processes (its uid's) whose environment exists and could not be read
+    /// for `--env` (a process that made itself not dumpable, as ssh-agent and
     /// gpg-agent do), and whose ancestry did not settle it (no ancestor carries the entry):
     /// not checked, so neither a match nor a non-match. Kernel threads and zombies have no
     /// environment and are never here.
@@ -503,7 +503,9 @@ fn env_check(sel: &Selection, pid: u32) -> Option<bool> {
 /// matches after all. None is dropped as "did not match" unseen:
 /// - gone meanwhile, a kernel thread or a zombie: it has no environment (the kernel answers
 ///   ESRCH), nothing to count;
-/// - another user's, when not root: counted in [`Matches::env_unreadable`] (needs root);
+/// - another user's: counted in [`Matches::env_unreadable`] (it needs root; a few, such as a
+///   sandboxed browser's, are closed even to root), and a broad selection does not signal
+///   another user's processes unless asked to (`--all-users`);
 /// - PID 1, reaper and its ancestors: never targets, nothing to settle;
 /// - else its ancestry settles it: an ancestor whose environment has the entry passed it on (a
 ///   process inherits its parent's environment), and it matches; with none, it is
@@ -526,7 +528,7 @@ fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u3
         if p.kernel_thread || p.is_zombie() || pid == 1 || mine.contains(&pid) {
             continue;
         }
-        if caller != 0 && p.uid != caller {
+        if p.uid != caller {
             out.env_unreadable += 1;
             continue;
         }
