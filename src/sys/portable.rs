@@ -194,9 +194,15 @@ pub fn read_environ(pid: u32) -> Option<Vec<String>> {
         true,
         refresh_kind().with_environ(UpdateKind::Always),
     );
-    let env = sys.process(spid)?.environ();
-    // sysinfo answers an empty list for a block it could not read.
-    (!env.is_empty()).then(|| env.iter().map(|e| e.to_string_lossy().into_owned()).collect())
+    let p = sys.process(spid)?;
+    let env = p.environ();
+    // sysinfo answers an empty list for a block it could not read, and for one that is empty (a
+    // daemon that blanked it): another user's is taken as unreadable, the caller's own as empty
+    // (the closed block of a process that is not dumpable cannot be told apart here).
+    if env.is_empty() {
+        return (platform::uid_of(p) == super::caller_uid()).then(Vec::new);
+    }
+    Some(env.iter().map(|e| e.to_string_lossy().into_owned()).collect())
 }
 
 /// cgroups are Linux's: no process is in one here.
