@@ -10,6 +10,11 @@ Scenarios (each run starts fresh processes that carry TOKEN on their command lin
   ignore  a TCP server that ignores SIGTERM; `reaper kill --port P --yes --timeout 1s`.
   tree    a process tree of --tree-size processes (a root, 20 branches, sleeps under them);
           `reaper kill --signature TOKEN-tree-N --yes --timeout 1s`; checks that none is left.
+  run     `reaper run --watch-pid A -- CMD` (in its PID namespace, and with
+          --no-pid-namespace): the time from the watched process's death (SIGKILL sent here) to
+          run's exit, with the command's tree ended in between.
+
+`--only SCENARIO` measures that one alone (a before/after comparison of two binaries).
 
 This process makes itself a child subreaper so that every orphan is reaped here, and ends
 whatever is left of its own process groups on the way out. It writes a JSON summary.
@@ -178,6 +183,43 @@ def bench_tree(reaper, token, size, runs):
     return out
 
 
+SLEEPER = r"""
+import sys, time
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def bench_run(reaper, token, runs, isolate):
+    total, errors = [], []
+    for i in range(runs):
+        anchor = subprocess.Popen(["sleep", "3600"], start_new_session=True)
+        groups.append(anchor.pid)
+        cmd = [reaper, "run", "--watch-pid", str(anchor.pid)]
+        if not isolate:
+            cmd.append("--no-pid-namespace")
+        cmd += ["--", sys.executable, "-c", SLEEPER, f"{token}-run-{i}"]
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True)
+        groups.append(p.pid)
+        if p.stdout.readline().strip() != "ready":
+            errors.append(f"the command did not start: {p.stderr.read()[:200]}")
+            break
+        t0 = time.monotonic_ns()
+        anchor.kill()
+        p.wait()
+        t1 = time.monotonic_ns()
+        anchor.wait()
+        total.append((t1 - t0) / 1e6)
+        reap()
+    flag = "" if isolate else " --no-pid-namespace"
+    out = {"command": f"reaper run{flag} --watch-pid A -- CMD"}
+    if errors:
+        out["error"] = errors[0]
+    if total:
+        out["total"] = summary(total)
+    return out
+
+
 def main():
     reaper, token, out_path = sys.argv[1], sys.argv[2], sys.argv[3]
     args = sys.argv[4:]
@@ -186,11 +228,18 @@ def main():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans of our trees come back here
     stampdir = os.path.dirname(os.path.abspath(out_path))
+    only = args[args.index("--only") + 1] if "--only" in args else None
     result = {}
     try:
-        result["obey"] = bench_server(reaper, token, "obey", runs, stampdir)
-        result["ignore"] = bench_server(reaper, token, "ignore", max(3, runs // 4), stampdir)
-        result["tree"] = bench_tree(reaper, token, tree_size, max(3, runs // 4))
+        if only in (None, "obey"):
+            result["obey"] = bench_server(reaper, token, "obey", runs, stampdir)
+        if only in (None, "ignore"):
+            result["ignore"] = bench_server(reaper, token, "ignore", max(3, runs // 4), stampdir)
+        if only in (None, "tree"):
+            result["tree"] = bench_tree(reaper, token, tree_size, max(3, runs // 4))
+        if only in (None, "run"):
+            result["run"] = bench_run(reaper, token, runs, True)
+            result["run_no_pidns"] = bench_run(reaper, token, runs, False)
     finally:
         cleanup()
     with open(out_path, "w") as f:

@@ -224,6 +224,8 @@ def main():
             ("… reaper's overhead after the server's own exit", "obey", "overhead"),
             ("SIGTERM-ignoring server, `--timeout 1s`", "ignore", "total"),
             (f"{k.get('tree', {}).get('processes', 2000)}-process tree", "tree", "total"),
+            ("`run`: the watched pid's death to run's exit (its tree ended between)", "run", "total"),
+            ("… the same without the PID namespace", "run_no_pidns", "total"),
         ]
         for label, key, what in rows:
             sc = k.get(key, {})

@@ -445,9 +445,10 @@ impl Drop for Guard {
 
 /// The kill engine's options for the guard's own tree: whoever owns its processes (as root, a
 /// process that switched to another uid, a database dropping privileges, gets the graceful
-/// signal too).
+/// signal too). No settle time: the guard ends a tree, not a port, and its own process is the
+/// "supervisor" the plan sees above the command; `run` returns as soon as the tree has ended.
 fn tree_options(seq: &Sequence) -> KillOptions {
-    KillOptions { sequence: seq.clone(), all_users: true, ..KillOptions::default() }
+    KillOptions { sequence: seq.clone(), all_users: true, settle: Duration::ZERO, ..KillOptions::default() }
 }
 
 /// Ends every process of the tree with `seq` through the kill engine; the report's `skipped`

@@ -37,11 +37,24 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            cli::output::warn(format_args!("{err:#}"));
+            cli::output::warn(format_args!("{}", error_text(&err)));
             let usage = err.downcast_ref::<reaper::Error>().is_some_and(reaper::Error::is_usage);
             if usage { Exit::Usage } else { Exit::Error }.into()
         }
     }
+}
+
+/// The error and its causes, `: `-joined, each said once: a cause whose text the message
+/// already carries (an OS error quoted in its context) is not repeated.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text = format!("{text}: {c}");
+        }
+    }
+    text
 }
 
 /// clap's rendering of a usage error (`error: MSG`, tips, `Usage: ...`, `For more information,

@@ -101,6 +101,8 @@ pub enum SocketState {
     LastAck,
     Closing,
     Unconn,
+    /// A TCP socket bound to a port that neither listens nor connects (yet): it holds the port.
+    BoundInactive,
     Unknown,
 }
 
@@ -120,6 +122,7 @@ impl SocketState {
             SocketState::LastAck => "LAST_ACK",
             SocketState::Closing => "CLOSING",
             SocketState::Unconn => "UNCONN",
+            SocketState::BoundInactive => "BOUND_INACTIVE",
             SocketState::Unknown => "UNKNOWN",
         }
     }
@@ -152,6 +155,12 @@ impl Socket {
             Proto::Tcp => self.state == SocketState::Listen,
             Proto::Udp => true,
         }
+    }
+
+    /// Whether the socket holds its port the way a server does: a TCP listener, a TCP socket
+    /// bound and not (yet) listening, or a UDP socket. What a port selector matches by default.
+    pub fn holds_port(&self) -> bool {
+        self.is_listening() || self.state == SocketState::BoundInactive
     }
 
     /// Whether some process can hold this socket (TIME_WAIT and friends have no owner).

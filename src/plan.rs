@@ -64,6 +64,9 @@ pub struct Plan {
     pub unresolved: Vec<Socket>,
     /// Candidates whose environment `--env` could not read ([`crate::Matches::env_unreadable`]).
     pub env_unreadable: usize,
+    /// The caller's processes whose environment `--env` could not check
+    /// ([`crate::Matches::env_unchecked`]): not signalled, and the kill cannot be a success.
+    pub env_unchecked: Vec<u32>,
     /// Live parents of targets that are not targets themselves.
     pub supervisors: Vec<Supervisor>,
     /// The owner rule: when set, only this uid's processes are targets, the descendants found
@@ -306,7 +309,12 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         }
     }
     let matches = select::find(sel, snap)?;
-    let mut out = Plan { unresolved: matches.unresolved, env_unreadable: matches.env_unreadable, ..Plan::default() };
+    let mut out = Plan {
+        unresolved: matches.unresolved,
+        env_unreadable: matches.env_unreadable,
+        env_unchecked: matches.env_unchecked,
+        ..Plan::default()
+    };
     let caller = sys::caller_uid();
     let owner = (is_broad(sel) && !opts.all_users && sel.users.is_empty()).then_some(caller);
     out.owner = owner;

@@ -6,8 +6,11 @@
 //! - **time_wait**: no process holds a socket on it, but the kernel still keeps connections
 //!   that ended there (TIME_WAIT, or a closing socket whose process is gone). A server that
 //!   sets `SO_REUSEADDR` can bind it (Node, Python's `socketserver`/uvicorn, Go, Rust's std,
-//!   the JVM, nginx, redis and PostgreSQL all do); one that does not gets `EADDRINUSE` until
-//!   the kernel lets them go, at most 60 s on Linux;
+//!   the JVM, nginx, redis and PostgreSQL all do) **if the ended connections' server set it
+//!   too** (Linux's rule); one that does not gets `EADDRINUSE` until the kernel lets them go,
+//!   at most 60 s on Linux. Which of the two holds is not in the kernel's tables: a bind probe
+//!   with `SO_REUSEADDR` on the wildcard address (reaper's network namespace) says, in
+//!   [`Lingering::reuse_bind`]; when it fails the port is not usable;
 //! - **held**: a process holds a socket on it: a listener, a bound UDP socket, a connection
 //!   (an accepted one left with a helper that outlived the server, in `CLOSE_WAIT`, say), or a
 //!   socket bound and not yet listening. Any of them can make the next `bind()` fail. A held
@@ -87,6 +90,11 @@ pub struct Lingering {
     pub count: usize,
     /// Milliseconds until the last of them goes, when the kernel says (Linux: sock_diag).
     pub expires_ms: Option<u64>,
+    /// Whether a server that sets `SO_REUSEADDR` can bind the port now (a bind probe in
+    /// reaper's network namespace, Linux): `false` when an ended connection's socket did not
+    /// set it (then no server can bind until the kernel lets it go); `null` when not known
+    /// (another platform, or a port below 1024 reaper may not bind).
+    pub reuse_bind: Option<bool>,
 }
 
 /// One port spec's state.
@@ -118,11 +126,12 @@ pub struct PortState {
 
 impl PortState {
     /// Whether the port counts as usable: free, or (unless `strict`) only lingering ended
-    /// connections, which a server with `SO_REUSEADDR` binds through.
+    /// connections, which a server with `SO_REUSEADDR` binds through (unless the bind probe
+    /// said it cannot: [`Lingering::reuse_bind`]).
     pub fn usable(&self, strict: bool) -> bool {
         match self.state {
             Verdict::Free => true,
-            Verdict::TimeWait => !strict,
+            Verdict::TimeWait => !strict && self.lingering.is_none_or(|l| l.reuse_bind != Some(false)),
             Verdict::Held => false,
         }
     }
@@ -214,6 +223,8 @@ pub fn survey(
         let lingering = (ended > 0).then(|| Lingering {
             count: ended,
             expires_ms: sys::lingering_expiry(&|p| spec.contains(p)).map(|d: Duration| d.as_millis() as u64),
+            // Probed only when nothing holds the port (the verdict is time_wait).
+            reuse_bind: if sockets.is_empty() { reuse_bind(&mine) } else { None },
         });
         let mut all: Vec<u32> = sockets.iter().flat_map(|s| s.holders.iter().copied()).collect();
         all.sort_unstable();
@@ -243,6 +254,28 @@ pub fn survey(
         });
     }
     Ok(out)
+}
+
+/// Whether a server with `SO_REUSEADDR` can bind each port and IP version that ended TCP
+/// connections are left on (`ended`): `Some(false)` as soon as one probe fails, `None` when a
+/// probe says nothing (or there are too many to probe: a wide range).
+fn reuse_bind(ended: &[&Socket]) -> Option<bool> {
+    let mut pairs: Vec<(u8, u16)> =
+        ended.iter().filter(|s| s.proto == Proto::Tcp && !s.is_held()).map(|s| (s.family, s.local_port)).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    if pairs.is_empty() || pairs.len() > 64 {
+        return None;
+    }
+    let mut all = Some(true);
+    for (family, port) in pairs {
+        match sys::reuse_bind_works(family, port) {
+            Some(false) => return Some(false),
+            Some(true) => {}
+            None => all = None,
+        }
+    }
+    all
 }
 
 /// [`survey`] on a fresh snapshot with every holder: what `kill` reports at the end.
@@ -288,6 +321,9 @@ pub fn watch_retake_in(
     window: Duration,
     all_netns: bool,
 ) -> Result<Option<Vec<PortState>>> {
+    if specs.is_empty() {
+        return Ok(None); // no port, nothing to retake: never a wait
+    }
     let start = std::time::Instant::now();
     let deadline = start + window;
     loop {

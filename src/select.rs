@@ -100,6 +100,10 @@ pub struct Selection {
     pub started_after: Option<SystemTime>,
     /// `--started-before`: started strictly before this time.
     pub started_before: Option<SystemTime>,
+    /// `--started-after pid:N`: N's pid and start time (clock ticks after boot). Selects what
+    /// started after N exactly: in N's clock tick or later, N itself and its ancestors excluded
+    /// (a wall-clock bound would lose what started in N's own tick).
+    pub started_after_process: Option<(u32, u64)>,
     /// `--container`: container id prefixes (lowercase hex, see
     /// [`crate::container::parse_prefix`]); a process in a container whose id begins so matches.
     pub containers: Vec<String>,
@@ -204,6 +208,17 @@ impl Selection {
         self
     }
 
+    /// Selects processes started after process `pid`: in its clock tick or later, `pid` and its
+    /// ancestors excluded. Errors: no such process ([`Error::InvalidTime`], naming `pid:N`).
+    pub fn started_after_process(mut self, pid: u32) -> Result<Selection> {
+        let p = sys::read_process(pid).ok_or_else(|| Error::InvalidTime {
+            value: format!("pid:{pid}"),
+            reason: format!("no process with pid {pid}"),
+        })?;
+        self.started_after_process = Some((pid, p.start_ticks));
+        Ok(self)
+    }
+
     /// Adds a container id prefix (at least 4 hex digits).
     pub fn container(mut self, prefix: &str) -> Result<Selection> {
         self.containers.push(crate::container::parse_prefix(prefix)?);
@@ -243,6 +258,7 @@ impl Selection {
             && self.containers.is_empty()
             && self.started_after.is_none()
             && self.started_before.is_none()
+            && self.started_after_process.is_none()
     }
 
     /// Whether the selection names processes by something a user can choose freely (command
@@ -264,7 +280,7 @@ impl Selection {
     /// Whether a socket is one the port selectors mean.
     pub fn socket_matches(&self, s: &Socket) -> bool {
         s.is_held()
-            && (self.any_state || s.is_listening())
+            && (self.any_state || s.holds_port())
             && self.effective_ports().iter().any(|spec| ports::on(spec, self.proto, s))
     }
 
@@ -295,6 +311,12 @@ pub struct Matches {
     /// Candidates whose environment could not be read for `--env` (other users' processes,
     /// when not root): they did not match, but might have.
     pub env_unreadable: usize,
+    /// The caller's own processes (its uid's) whose environment exists and could not be read
+    /// for `--env` (a process that made itself not dumpable, as ssh-agent and
+    /// gpg-agent do), and whose ancestry did not settle it (no ancestor carries the entry):
+    /// not checked, so neither a match nor a non-match. Kernel threads and zombies have no
+    /// environment and are never here.
+    pub env_unchecked: Vec<u32>,
 }
 
 impl Matches {
@@ -318,6 +340,12 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         } else {
             // Only listeners can match: the kernel need not walk its connections.
             snap.load_listening_sockets(sel.socket_filter())?;
+            // A named port nothing listens on may still be held by a TCP socket bound and not
+            // listening, which only the whole table shows (it costs a walk of the kernel's bind
+            // table, so only then).
+            if !sel.ports.is_empty() && !snap.sockets().iter().any(|s| sel.socket_matches(s)) {
+                snap.load_sockets(sel.socket_filter())?;
+            }
         }
         let wanted: Vec<Socket> = snap.sockets().iter().filter(|s| sel.socket_matches(s)).cloned().collect();
         let inodes: HashSet<u64> = wanted.iter().map(|s| s.inode).collect();
@@ -355,11 +383,16 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         None if !sel.envs.is_empty() => {
             env_checked = true;
             let mut kept = Vec::new();
+            let mut unreadable = Vec::new();
             for pid in sys::list_pids()? {
-                if env_matches(sel, pid, &mut out.env_unreadable) {
-                    kept.push(pid);
+                match env_check(sel, pid) {
+                    Some(true) => kept.push(pid),
+                    Some(false) => {}
+                    None => unreadable.push(pid),
                 }
             }
+            kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+            kept.sort_unstable();
             snap.load_processes(kept.iter().copied());
             kept.into_iter().filter(|&pid| snap.process(pid).is_some()).collect()
         }
@@ -371,6 +404,14 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     if sel.orphans || !sel.descendants_of.is_empty() {
         snap.load_ancestors(&candidates);
     }
+    // `--started-after pid:N`: N and the chain that started it are not "after" it.
+    let after_process = sel.started_after_process.map(|(n, ticks)| {
+        snap.load_processes([n]);
+        snap.load_ancestors(&[n]);
+        let mut before = snap.ancestors(n);
+        before.push(n);
+        (ticks, before)
+    });
     let now = snap.taken_at.unwrap_or_else(std::time::SystemTime::now);
     let me = sys::self_pid();
     let cheap: Vec<u32> = candidates
@@ -391,6 +432,9 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 && sel.younger_than.is_none_or(|d| age < d)
                 && sel.started_after.is_none_or(|t| p.start_time > t)
                 && sel.started_before.is_none_or(|t| p.start_time < t)
+                && after_process
+                    .as_ref()
+                    .is_none_or(|(ticks, before)| p.start_ticks >= *ticks && !before.contains(&pid))
                 && (!sel.orphans || snap.is_orphan(pid))
         })
         .collect();
@@ -405,8 +449,25 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             sel.containers.is_empty()
                 || crate::container::Container::of_pid(pid).is_some_and(|c| sel.containers.iter().any(|p| c.matches(p)))
         })
-        .filter(|&pid| sel.envs.is_empty() || env_checked || env_matches(sel, pid, &mut out.env_unreadable))
         .collect();
+    let cheap: Vec<u32> = if sel.envs.is_empty() || env_checked {
+        cheap
+    } else {
+        let mut unreadable = Vec::new();
+        let mut kept: Vec<u32> = cheap
+            .into_iter()
+            .filter(|&pid| match env_check(sel, pid) {
+                Some(m) => m,
+                None => {
+                    unreadable.push(pid);
+                    false
+                }
+            })
+            .collect();
+        kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+        kept.sort_unstable();
+        kept
+    };
     if sel.needs_details() {
         snap.load_details(cheap.iter().copied());
     }
@@ -434,19 +495,62 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
     Ok(out)
 }
 
-/// Whether `pid`'s environment has an entry `sel.envs` asks for. An environment that exists
-/// but cannot be read (another user's, when not root) counts in `unreadable`; a process gone
-/// meanwhile does not.
-fn env_matches(sel: &Selection, pid: u32, unreadable: &mut usize) -> bool {
-    match sys::read_environ(pid) {
-        Some(env) => env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))),
-        None => {
-            if sys::read_process(pid).is_some() {
-                *unreadable += 1;
+/// Whether `pid`'s environment has an entry `sel.envs` asks for; `None` when it cannot be read.
+fn env_check(sel: &Selection, pid: u32) -> Option<bool> {
+    sys::read_environ(pid).map(|env| env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))))
+}
+
+/// Accounts for the processes whose environment `--env` could not read, and returns those it
+/// matches after all. None is dropped as "did not match" unseen:
+/// - gone meanwhile, a kernel thread or a zombie: it has no environment (the kernel answers
+///   ESRCH), nothing to count;
+/// - another user's: counted in [`Matches::env_unreadable`] (it needs root; a few, such as a
+///   sandboxed browser's, are closed even to root), and a broad selection does not signal
+///   another user's processes unless asked to (`--all-users`);
+/// - PID 1, reaper and its ancestors: never targets, nothing to settle;
+/// - else its ancestry settles it: an ancestor whose environment has the entry passed it on (a
+///   process inherits its parent's environment), and it matches; with none, it is
+///   [`Matches::env_unchecked`].
+fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u32> {
+    if pids.is_empty() {
+        return Vec::new();
+    }
+    let caller = sys::caller_uid();
+    let me = sys::self_pid();
+    let mut mine = vec![me];
+    let mut cur = sys::read_process(me).map(|p| p.ppid);
+    while let Some(pp) = cur.filter(|&pp| pp != 0 && !mine.contains(&pp) && mine.len() < 4096) {
+        mine.push(pp);
+        cur = sys::read_process(pp).map(|p| p.ppid);
+    }
+    let mut matched = Vec::new();
+    for &pid in pids {
+        let Some(p) = sys::read_process(pid) else { continue };
+        if p.kernel_thread || p.is_zombie() || pid == 1 || mine.contains(&pid) {
+            continue;
+        }
+        if p.uid != caller {
+            out.env_unreadable += 1;
+            continue;
+        }
+        let mut seen = vec![pid];
+        let mut up = Some(p.ppid);
+        let mut inherited = false;
+        while let Some(pp) = up.filter(|&pp| pp != 0 && !seen.contains(&pp) && seen.len() < 4096) {
+            seen.push(pp);
+            if env_check(sel, pp) == Some(true) {
+                inherited = true;
+                break;
             }
-            false
+            up = sys::read_process(pp).map(|x| x.ppid);
+        }
+        if inherited {
+            matched.push(pid);
+        } else {
+            out.env_unchecked.push(pid);
         }
     }
+    matched
 }
 
 fn basename(arg: &str) -> &str {

@@ -102,10 +102,18 @@ pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
         cgroups: a.cgroup.clone(),
         containers: a.container.clone(),
         all_netns: a.all_netns,
-        started_after: a.started_after.map(StartBound::resolve).transpose()?,
+        // `pid:N` is exact to N's clock tick and its ancestry, not a wall-clock time.
+        started_after: a
+            .started_after
+            .filter(|b| !matches!(b, StartBound::StartOf(_)))
+            .map(StartBound::resolve)
+            .transpose()?,
         started_before: a.started_before.map(StartBound::resolve).transpose()?,
         ..Selection::default()
     };
+    if let Some(StartBound::StartOf(pid)) = a.started_after {
+        sel = sel.started_after_process(pid)?;
+    }
     for e in &a.exe {
         sel = sel.exe(e)?;
     }

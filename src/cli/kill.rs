@@ -65,6 +65,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     if plan.env_unreadable > 0 {
         warn(output::env_unreadable(plan.env_unreadable));
     }
+    for &pid in &plan.env_unchecked {
+        warn(output::env_unchecked(pid, "signalled"));
+    }
     if snap.netns_denied > 0 {
         warn(output::netns_denied(snap.netns_denied));
     }
@@ -97,11 +100,18 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         return Ok(Exit::Failure);
     }
     let mut progress = Progress { active: false };
+    // Once signals are sent, what was done decides the exit code: a stdout that cannot be
+    // written (a full disk) is reported on stderr at the end, and every warning is still shown.
+    let mut unwritten: Option<std::io::Error> = None;
     let report = kill::execute(&plan, &sel, &opts, &mut |ev| match ev {
         Event::Ended(t) => {
             progress.clear(style);
-            if human && !style.quiet {
-                let _ = emit(&(target_line(t, style) + "\n"));
+            if human
+                && !style.quiet
+                && unwritten.is_none()
+                && let Err(e) = emit(&(target_line(t, style) + "\n"))
+            {
+                unwritten = Some(e);
             }
             if t.outcome == Outcome::Denied {
                 warn(format_args!(
@@ -127,7 +137,11 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style, &said),
         _ => render(&report, args.format)?,
     };
-    emit(&out)?;
+    if unwritten.is_none()
+        && let Err(e) = emit(&out)
+    {
+        unwritten = Some(e);
+    }
     for t in report.targets.iter().filter(|t| t.outcome == Outcome::Survived) {
         warn(format_args!("pid {} ({}) survived {}", t.pid, sanitize(&t.name), signals(t)));
     }
@@ -154,7 +168,11 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     for c in &report.cgroups {
         let how = if c.cgroup_kill { " after cgroup.kill" } else { "" };
         match c.empty {
-            Some(true) if human && !style.quiet => emit(&format!("cgroup {} is empty{how}\n", sanitize(&c.path)))?,
+            Some(true) if human && !style.quiet && unwritten.is_none() => {
+                if let Err(e) = emit(&format!("cgroup {} is empty{how}\n", sanitize(&c.path))) {
+                    unwritten = Some(e);
+                }
+            }
             Some(true) => {}
             Some(false) => warn(format_args!("cgroup {} still holds processes{how}", sanitize(&c.path))),
             None => warn(format_args!(
@@ -163,11 +181,15 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             )),
         }
     }
+    if let Some(e) = unwritten {
+        warn(format_args!("could not write to stdout: {e} (the exit code still says how the kill went)"));
+    }
     if report.interrupted {
         warn("interrupted; every stopped process was continued");
         return Ok(Exit::Interrupted);
     }
-    Ok(if report.success() { Exit::Success } else { Exit::Failure })
+    // A process that could not be checked is not one that did not match: no success.
+    Ok(if report.success() && plan.env_unchecked.is_empty() { Exit::Success } else { Exit::Failure })
 }
 
 /// `skipping 812 (redis-server): it belongs to uid 65534 (nobody), ...; --all-users includes it`.

@@ -46,6 +46,9 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
         if matches.env_unreadable > 0 {
             output::warn(output::env_unreadable(matches.env_unreadable));
         }
+        for &pid in &matches.env_unchecked {
+            output::warn(output::env_unchecked(pid, "listed"));
+        }
         if snap.netns_denied > 0 {
             output::warn(output::netns_denied(snap.netns_denied));
         }

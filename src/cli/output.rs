@@ -395,6 +395,16 @@ pub fn env_unreadable(n: usize) -> String {
     )
 }
 
+/// `pid 812 (ssh-agent): its environment could not be read ...` for a process of the caller's
+/// that `--env` could not check ([`reaper::Matches::env_unchecked`]); `what` is what was not
+/// done to it (`signalled`, `listed`).
+pub fn env_unchecked(pid: u32, what: &str) -> String {
+    let name = reaper::read_process(pid).map_or_else(String::new, |p| format!(" ({})", sanitize(&p.name)));
+    format!(
+        "pid {pid}{name}: its environment could not be read (a process that made itself not dumpable), and no ancestor carries the --env entry, so --env could not check it; not {what} (select it by --pid, --name or --signature)"
+    )
+}
+
 /// `held in another network namespace (netns:web): --all-netns ...` for the labels of
 /// [`reaper::ports::held_elsewhere`], or `None` when there are none.
 pub fn held_elsewhere(labels: &[String]) -> Option<String> {
@@ -449,12 +459,16 @@ pub fn port_state(p: &PortState, strict: bool) -> String {
     match p.state {
         Verdict::Free => "free".into(),
         Verdict::TimeWait => {
-            let l = p.lingering.unwrap_or(Lingering { count: 0, expires_ms: None });
+            let l = p.lingering.unwrap_or(Lingering { count: 0, expires_ms: None, reuse_bind: None });
             let n = l.count;
             let conns = format!("{n} ended connection{} in TIME_WAIT", if n == 1 { "" } else { "s" });
             let left = l.expires_ms.map_or_else(|| "up to 60s".to_string(), |ms| age(Duration::from_millis(ms)));
             if strict {
                 format!("held by {conns} for {left} more (the kernel's: no process to signal)")
+            } else if l.reuse_bind == Some(false) {
+                format!(
+                    "held by {conns} for {left} more: their server did not set SO_REUSEADDR, so no server can bind it until they go, not even one that sets it (a bind with SO_REUSEADDR fails now; the kernel's: no process to signal)"
+                )
             } else {
                 format!(
                     "free for a server that sets SO_REUSEADDR (most do); one that does not gets EADDRINUSE for {left} more ({conns}; --strict waits for them)"

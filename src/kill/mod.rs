@@ -123,7 +123,12 @@ pub fn execute_hurried(
         report.cgroups = finish_cgroups(sel, opts, &report);
     }
     report.ports = ports::state_in(&sel.ports, sel.proto, sel.all_netns)?;
-    let watch = !opts.dry_run && !report.interrupted && !opts.settle.is_zero() && !plan.supervisors.is_empty();
+    // Only selected ports can be retaken: without one there is nothing to watch.
+    let watch = !opts.dry_run
+        && !report.interrupted
+        && !opts.settle.is_zero()
+        && !plan.supervisors.is_empty()
+        && !sel.ports.is_empty();
     if watch
         && report.ports.iter().all(|p| p.usable(opts.strict))
         && let Some(retaken) = ports::watch_retake_in(&sel.ports, sel.proto, opts.settle, sel.all_netns)?

@@ -83,6 +83,7 @@ pub use unix_common::{
     user_name,
 };
 
+pub use backend::reuse_bind_works;
 pub use backend::{
     PinHandle, PipeEnd, check_own_proc, drops_signal, exe_identity, finish_cgroup, is_session_subreaper,
     lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, pipeline_partners, read_cgroup, read_cmdline,
@@ -148,6 +149,7 @@ const INTERFACE: () = {
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = sockets;
     let _: fn(SocketFilter) -> Result<Vec<Socket>> = listening_sockets;
     let _: fn(&dyn Fn(u16) -> bool) -> Option<Duration> = lingering_expiry;
+    let _: fn(u8, u16) -> Option<bool> = reuse_bind_works;
     let _: fn(&InodeSet, Option<&[u32]>) -> HolderScan = scan_socket_holders;
     let _: fn(&[u32]) -> Vec<Seen> = scan_tree;
     let _: fn(u32, u64) -> Option<Pin> = pin;

@@ -298,9 +298,15 @@ pub fn read_environ(pid: u32) -> Option<Vec<String>> {
         true,
         refresh_kind().with_environ(UpdateKind::Always),
     );
-    let env = sys.process(spid)?.environ();
-    // sysinfo answers an empty list for a block it could not read.
-    (!env.is_empty()).then(|| env.iter().map(|e| e.to_string_lossy().into_owned()).collect())
+    let p = sys.process(spid)?;
+    let env = p.environ();
+    // sysinfo answers an empty list for a block it could not read, and for one that is empty (a
+    // daemon that blanked it): another user's is taken as unreadable, the caller's own as empty
+    // (the closed block of a process that is not dumpable cannot be told apart here).
+    if env.is_empty() {
+        return (platform::uid_of(p) == super::caller_uid()).then(Vec::new);
+    }
+    Some(env.iter().map(|e| e.to_string_lossy().into_owned()).collect())
 }
 
 /// cgroups are Linux's: no process is in one here.
@@ -492,6 +498,12 @@ pub fn listening_sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
 /// How long the longest-lived ended TCP connection on a port that `ports` admits still has:
 /// netstat2 does not report the kernel's timers here, so this is never known.
 pub fn lingering_expiry(_ports: &dyn Fn(u16) -> bool) -> Option<std::time::Duration> {
+    None
+}
+
+/// Whether a server that sets `SO_REUSEADDR` can bind the port through its ended connections:
+/// the rule differs between platforms and no probe is made here, so this is never known.
+pub fn reuse_bind_works(_family: u8, _port: u16) -> Option<bool> {
     None
 }
 

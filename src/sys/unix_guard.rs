@@ -717,6 +717,14 @@ mod tests {
             .collect()
     }
 
+    /// Pids of the running `sleep TOKEN` processes (exactly that command line, exec'd).
+    fn sleeps(token: &str) -> Vec<u32> {
+        with_token(token)
+            .into_iter()
+            .filter(|&p| crate::sys::read_cmdline(p).is_some_and(|c| c == ["sleep", token]))
+            .collect()
+    }
+
     /// SIGKILLs what is left with `token` (our own processes) when a test ends.
     struct Reap(String);
     impl Drop for Reap {
@@ -746,9 +754,12 @@ mod tests {
         let _reap = Reap(token.clone());
         let (child, note) = spawn(&orphaning(&token), true).expect("spawning");
         assert!(note.is_some_and(|n| n.contains("watcher")));
-        wait_for("both sleeps", || with_token(&token).len() == 2);
+        // The two sleeps themselves: `sh -c` and its `( ... &)` subshell carry the token in
+        // their command line too until they exec or exit, and a subshell seen by one look and
+        // gone by the next is in no tree (the flake this test had on a busy machine).
+        wait_for("both sleeps", || sleeps(&token).len() == 2);
         let tree = child.tree_pids().expect("the tree");
-        for pid in with_token(&token) {
+        for pid in sleeps(&token) {
             assert!(tree.contains(&pid), "{pid} not in {tree:?}");
             let p = crate::sys::read_process(pid).expect("running");
             assert_eq!((p.pgid, p.sid), (child.cmd, child.cmd), "the command leads a session of its own");

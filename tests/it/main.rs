@@ -17,6 +17,7 @@ mod hardening;
 mod kill;
 mod layout;
 mod list;
+mod liveness;
 mod manners;
 mod netns;
 mod pick;

@@ -41,4 +41,4 @@ pub use proc::{
     read_process, read_stat, read_usage, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
 pub use procns::check_own_proc;
-pub use sockets::{lingering_expiry, listening_sockets, sockets};
+pub use sockets::{lingering_expiry, listening_sockets, reuse_bind_works, sockets};

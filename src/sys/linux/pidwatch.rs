@@ -18,15 +18,22 @@ use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 use crate::error::{Error, Result};
 
 /// Opens a pidfd for `pid`: `Ok(None)` when no such process exists (it has exited and been
-/// reaped). A zombie still gets a pidfd, which is readable at once.
+/// reaped). A zombie still gets a pidfd, which is readable at once. A thread id that is not its
+/// process's (the kernel answers ENOENT) is bad input ([`Error::Usage`], exit 2), as for
+/// `kill --pid`: it names a thread, not a process.
 pub fn open_pidfd(pid: u32) -> Result<Option<OwnedFd>> {
     let raw = i32::try_from(pid).map_err(|_| Error::InvalidPid(pid.to_string()))?;
     let failed = |e: Errno| Error::io(format!("opening a pidfd for pid {pid}"), io::Error::from(e));
-    let pid = Pid::from_raw(raw).ok_or_else(|| failed(Errno::INVAL))?;
-    match pidfd_open(pid, PidfdFlags::empty()) {
+    let pid_t = Pid::from_raw(raw).ok_or_else(|| failed(Errno::INVAL))?;
+    match pidfd_open(pid_t, PidfdFlags::empty()) {
         Ok(fd) => Ok(Some(fd)),
         Err(Errno::SRCH) => Ok(None),
-        Err(e) => Err(failed(e)),
+        Err(e) => match super::thread_group(pid).filter(|&t| t != pid) {
+            Some(tgid) => Err(Error::Usage(format!(
+                "pid {pid} is a thread of {tgid}, not a process (pid {tgid} names the process)"
+            ))),
+            None => Err(failed(e)),
+        },
     }
 }
 

@@ -183,8 +183,65 @@ pub fn ticks_to_time(ticks: u64) -> SystemTime {
 }
 
 /// Reads `/proc/PID/stat` alone: enough to check a process's identity.
+///
+/// The state is the process's, not its main thread's: a main thread that called `pthread_exit`
+/// shows `Z` while the other threads run, and such a process is alive (its pidfd is not readable
+/// until every thread has exited), so its state is then a running thread's.
 pub fn read_stat(pid: u32) -> Option<procfs::Stat> {
-    with_proc_file(pid, b"stat", procfs::parse_stat).filter(|s| s.pid == pid)
+    let (mut stat, threads) = with_proc_file(pid, b"stat", |b| {
+        let s = procfs::parse_stat(b)?;
+        // Only a zombie's thread count is looked at (a true zombie has 1: itself).
+        let threads = if s.state == 'Z' { stat_threads(b) } else { 1 };
+        Some((s, threads))
+    })
+    .filter(|(s, _)| s.pid == pid)?;
+    if stat.state == 'Z'
+        && threads > 1
+        && let Some((_, state)) = live_thread(pid)
+    {
+        stat.state = state;
+    }
+    Some(stat)
+}
+
+/// `num_threads` (field 20) of a `stat` file; 1 when it does not parse.
+fn stat_threads(buf: &[u8]) -> u64 {
+    let after = buf.iter().rposition(|&b| b == b')').map_or(&[][..], |i| &buf[i + 1..]);
+    after
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .nth(17)
+        .and_then(|f| std::str::from_utf8(f).ok()?.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A thread of `pid` other than its main one that has not exited, and its state, if any: only
+/// asked of a process whose main thread is a zombie (rare), so the cost is nil elsewhere.
+fn live_thread(pid: u32) -> Option<(u32, char)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    tasks
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&tid| tid != pid)
+        .filter_map(|tid| {
+            let stat = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+            procfs::parse_stat(&stat).map(|s| (tid, s.state))
+        })
+        .find(|(_, s)| !matches!(s, 'Z' | 'X'))
+}
+
+/// When `pid`'s main thread has exited and another thread runs on: that thread's
+/// `/proc/PID/task/TID/` directory, which still shows the process's memory (command line,
+/// environment, executable) that the main thread's entries no longer do.
+fn leaderless_task_dir(pid: u32) -> Option<String> {
+    let threads = with_proc_file(pid, b"stat", |b| {
+        let s = procfs::parse_stat(b)?;
+        Some(if s.state == 'Z' { stat_threads(b) } else { 0 })
+    })?;
+    if threads < 2 {
+        return None;
+    }
+    live_thread(pid).map(|(tid, _)| format!("/proc/{pid}/task/{tid}"))
 }
 
 /// The start time (identity) of `pid`, or `None` when it does not exist.
@@ -237,14 +294,26 @@ fn page_size() -> u64 {
 
 /// The arguments of `pid`.
 pub fn read_cmdline(pid: u32) -> Option<Vec<String>> {
-    with_proc_file(pid, b"cmdline", |b| Some(procfs::parse_cmdline(b)))
+    let args = with_proc_file(pid, b"cmdline", |b| Some(procfs::parse_cmdline(b)))?;
+    if args.is_empty()
+        && let Some(dir) = leaderless_task_dir(pid)
+    {
+        return std::fs::read(format!("{dir}/cmdline")).ok().map(|b| procfs::parse_cmdline(&b));
+    }
+    Some(args)
 }
 
 /// The environment of `pid` as `NAME=VALUE` entries, as the process started with it or as it
 /// rewrote the block since. `None` when it is unreadable (another user's process, when not
 /// root) or gone.
 pub fn read_environ(pid: u32) -> Option<Vec<String>> {
-    with_proc_file(pid, b"environ", |b| Some(procfs::parse_cmdline(b)))
+    let env = with_proc_file(pid, b"environ", |b| Some(procfs::parse_cmdline(b)))?;
+    if env.is_empty()
+        && let Some(dir) = leaderless_task_dir(pid)
+    {
+        return std::fs::read(format!("{dir}/environ")).ok().map(|b| procfs::parse_cmdline(&b));
+    }
+    Some(env)
 }
 
 /// The cgroup v2 path of `pid` (the `0::` line of `/proc/PID/cgroup`, relative to reaper's
@@ -265,7 +334,10 @@ pub fn read_cgroup_file(pid: u32) -> Option<String> {
 /// The executable of `pid` (unreadable for other users' processes when not root).
 pub fn read_exe(pid: u32) -> Option<PathBuf> {
     let dir = proc_dir().ok()?;
-    let target = rustix::fs::readlinkat(dir, PidPath::new(pid, b"exe").as_cstr(), Vec::new()).ok()?;
+    let target = match rustix::fs::readlinkat(dir, PidPath::new(pid, b"exe").as_cstr(), Vec::new()) {
+        Ok(target) => target,
+        Err(_) => rustix::fs::readlink(format!("{}/exe", leaderless_task_dir(pid)?), Vec::new()).ok()?,
+    };
     let bytes = target.into_bytes();
     // A deleted executable reads as "/path (deleted)"; keep the path.
     let path = bytes.strip_suffix(b" (deleted)").unwrap_or(&bytes);

@@ -59,10 +59,16 @@ pub fn tcp_timers(family: u8, states: u32, out: &mut Vec<(Socket, Duration)>) ->
     })
 }
 
-/// Every state the kernel names in `sock_diag` requests (ESTABLISHED to NEW_SYN_RECV).
-pub const ALL_STATES: u32 = 0x1ffe;
 /// TCP listeners only.
 pub const LISTEN_ONLY: u32 = 1 << TCP_LISTEN;
+/// `TCP_BOUND_INACTIVE` (Linux 6.6+): a pseudo-state the kernel answers only in sock_diag, for
+/// sockets that are bound to a port but neither listen nor connect. `/proc/net/tcp` never lists
+/// them; an older kernel ignores the bit (it cannot show them at all).
+pub const BOUND_INACTIVE: u32 = 1 << TCP_BOUND_INACTIVE;
+const TCP_BOUND_INACTIVE: u8 = 13;
+/// Every TCP state a socket table shows: the kernel's states 1 to 11 and bound-inactive sockets
+/// (not `TCP_NEW_SYN_RECV`, 12: half-open requests, which hold nothing).
+pub const ALL_STATES: u32 = 0xffe | BOUND_INACTIVE;
 /// The states a TCP socket can linger in once its process is gone: FIN_WAIT1, FIN_WAIT2,
 /// TIME_WAIT, LAST_ACK, CLOSING.
 pub const ORPHAN_STATES: u32 = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 9) | (1 << 11);
@@ -148,7 +154,12 @@ fn socket(m: &[u8], proto: Proto, family: u8) -> Option<(Socket, Duration)> {
         IpAddr::V4(Ipv4Addr::new(m[8], m[9], m[10], m[11]))
     };
     let state = match proto {
-        Proto::Tcp => tcp_state_num(m[1]),
+        // A TCP socket in CLOSE is in no table the dump walks but the bind table, where it is
+        // asked for as bound-inactive (the kernel reports that pseudo-state as CLOSE).
+        Proto::Tcp => match m[1] {
+            7 => SocketState::BoundInactive,
+            n => tcp_state_num(n),
+        },
         Proto::Udp => udp_state_num(m[1]),
     };
     let socket = Socket {
@@ -177,6 +188,7 @@ pub(super) fn tcp_state_num(n: u8) -> SocketState {
         9 => SocketState::LastAck,
         10 => SocketState::Listen,
         11 => SocketState::Closing,
+        TCP_BOUND_INACTIVE => SocketState::BoundInactive,
         _ => SocketState::Unknown,
     }
 }
@@ -243,6 +255,23 @@ mod tests {
         assert!(tcp.iter().any(|s| s.local_port == tport && s.state == SocketState::Listen), "{tcp:?}");
         assert!(tcp.iter().any(|s| s.local_port == cport && s.state == SocketState::Established), "{tcp:?}");
         assert!(tcp.iter().all(|s| s.proto == Proto::Tcp));
+    }
+
+    #[test]
+    fn a_socket_bound_and_not_listening_is_in_the_full_table() {
+        use rustix::net::{AddressFamily, SocketAddrV4, SocketType, bind, socket};
+        let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+        bind(&fd, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = match rustix::net::getsockname(&fd).unwrap().try_into().unwrap() {
+            std::net::SocketAddr::V4(a) => a.port(),
+            other => panic!("{other:?}"),
+        };
+        let mut out = Vec::new();
+        tcp_dump(4, ALL_STATES, &mut out).unwrap();
+        let mine: Vec<&Socket> = out.iter().filter(|s| s.local_port == port).collect();
+        assert_eq!(mine.len(), 1, "{out:?}");
+        assert_eq!(mine[0].state, SocketState::BoundInactive);
+        assert!(mine[0].inode != 0);
     }
 
     #[test]
