@@ -58,7 +58,7 @@ for round in $(seq "$ROUNDS"); do
   check "round $round: the tree grew to $AT processes" until_ok 120 at_least "$round" "$AT"
   root="" until=$((SECONDS + 30))
   while [ -z "$root" ] && [ $SECONDS -lt $until ]; do
-    root=$(R list -s "$tok $WIDTH $DEPTH" --format pid 2>/dev/null | head -1)
+    root=$(R list --signature "$tok $WIDTH $DEPTH" --format pid 2>/dev/null | head -1)
   done
   check "round $round: the root is listed ($root)" test -n "$root"
   seen=$(count "$tok")
