@@ -76,6 +76,8 @@ pub struct App {
     pub screen: Screen,
     /// A line for the user (an error, a hint), shown above the keys.
     pub message: Option<String>,
+    /// Where the highlighted process came from (`reaper why` for it), on its own line.
+    pub origin: Option<String>,
     /// Listening sockets whose process cannot be seen: what an empty `:PORT` filter explains.
     pub hidden: Vec<reaper::Socket>,
     /// Index into `shown` of the first row on screen (the view keeps the cursor in sight).
@@ -96,6 +98,7 @@ impl App {
             can_toggle: !root,
             screen: Screen::List,
             message: None,
+            origin: None,
             hidden: Vec::new(),
             offset: std::cell::Cell::new(0),
         }

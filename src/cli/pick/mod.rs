@@ -112,17 +112,17 @@ pub fn pick(args: &PickArgs, style: &Style) -> Result<Exit> {
     Ok(exit)
 }
 
-/// The origin of the highlighted process (`reaper why` for it), on the message line while
-/// nothing else is there; read again only when the highlight moves to another process.
+/// The origin of the highlighted process (`reaper why` for it), on the line under the detail
+/// line; read again only when the highlight moves to another process.
 fn show_origin(app: &mut App, cache: &mut Option<((u32, u64), Option<String>)>) {
-    if app.screen != Screen::List || app.message.is_some() || matches!(app.filter, filter::Filter::Bad(_)) {
+    let Some(id) = app.current().map(|r| (r.pid, r.start_ticks)).filter(|_| app.screen == Screen::List) else {
+        app.origin = None;
         return;
-    }
-    let Some(id) = app.current().map(|r| (r.pid, r.start_ticks)) else { return };
+    };
     if cache.as_ref().is_none_or(|c| c.0 != id) {
         *cache = Some((id, super::why::picker_line(id.0)));
     }
-    app.message = cache.as_ref().and_then(|c| c.1.clone());
+    app.origin = cache.as_ref().and_then(|c| c.1.clone());
 }
 
 /// Reads the list again.

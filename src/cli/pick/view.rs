@@ -16,7 +16,7 @@ use crate::cli::output;
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
     let [head, filter, body, foot] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(2)])
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1), Constraint::Length(3)])
             .areas(frame.area());
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let whose = if app.everyone { "everyone's" } else { "yours" };
@@ -90,6 +90,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, color: bool) {
     } else {
         foot_lines.push(Line::raw(""));
     }
+    // The origin of the highlighted process: who started it, who would restart it.
+    let origin = app.origin.as_deref().filter(|_| app.screen == Screen::List).unwrap_or_default();
+    foot_lines.push(Line::raw(output::truncate(origin, usize::from(foot.width))));
     foot_lines.push(Line::styled(keys, Style::new().add_modifier(Modifier::DIM)));
     frame.render_widget(Paragraph::new(foot_lines), foot);
 }
