@@ -339,13 +339,6 @@ fn not_dumpable(token: &str, parent_sh: bool) -> (Started, u32) {
     (guard, pid)
 }
 
-/// `reaper ARGS` as user nobody.
-fn reaper_as_nobody(args: &[&str]) -> Run {
-    let mut cmd = wrapper_cmd("setpriv");
-    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args).current_dir("/");
-    run_bounded(&mut cmd, format!("setpriv nobody reaper {}", args.join(" ")))
-}
-
 // `--env` and the caller's own process whose environment cannot be read (not dumpable): it is
 // not a process that did not match. Its ancestry settles it when an ancestor carries the entry
 // (it inherited it): a match. Otherwise it is reported by pid and the kill does not exit 0.

@@ -130,13 +130,6 @@ fn run_says_which_port_and_how_long_and_why_it_stopped_restarting() {
     assert!(run.stderr().contains("--max-restarts 1 reached"), "{}", run.stderr());
 }
 
-/// `reaper ARGS` as user nobody (65534).
-fn as_nobody(args: &[&str]) -> Run {
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args);
-    run_bounded(&mut cmd, format!("reaper {args:?} as nobody"))
-}
-
 #[test]
 fn not_root_against_roots_processes_gets_one_sentence_saying_sudo() {
     if !have("setpriv") {
@@ -145,19 +138,19 @@ fn not_root_against_roots_processes_gets_one_sentence_saying_sudo() {
     let fx = Fixture::start("notroot", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
     // list: the row says it; stderr does not say it again.
-    let run = as_nobody(&["list", &port]);
+    let run = reaper_as_nobody(&["list", &port]);
     run.expect(0);
     assert!(run.stdout().contains(&format!("sudo reaper list {port}")), "{}", run.stdout());
     assert!(run.stderr().is_empty(), "said twice:\n{}", run.stderr());
     // kill --port: one line, what to run; no "nothing matched", no port lines repeating it.
-    let run = as_nobody(&["kill", "--port", &port, "--yes"]);
+    let run = reaper_as_nobody(&["kill", "--port", &port, "--yes"]);
     run.expect(1);
     assert!(run.stdout().is_empty(), "{}", run.stdout());
     let lines: Vec<String> = run.stderr().lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(&format!("run sudo reaper kill --port {port} --yes")), "{lines:?}");
     // A broad selector: one sentence for all of root's matches, not --all-users alone.
-    let run = as_nobody(&["kill", "--signature", &fx.token, "--yes"]);
+    let run = reaper_as_nobody(&["kill", "--signature", &fx.token, "--yes"]);
     let lines: Vec<String> = run.stderr().lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("only root can signal it: run sudo reaper kill --signature"), "{lines:?}");

@@ -90,6 +90,13 @@ pub fn wrapper_cmd(program: impl AsRef<OsStr>) -> Command {
     cmd
 }
 
+/// `reaper ARGS` as user nobody (65534), through `setpriv`, from `/` (which nobody can enter).
+pub fn reaper_as_nobody(args: &[&str]) -> Run {
+    let mut cmd = wrapper_cmd("setpriv");
+    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args).current_dir("/");
+    run_bounded(&mut cmd, format!("setpriv nobody reaper {}", args.join(" ")))
+}
+
 /// Runs reaper with `args` like [`reaper`], and also returns the pid it ran as.
 pub fn reaper_with_pid(args: &[&str]) -> (u32, Run) {
     let what = format!("reaper {}", args.join(" "));

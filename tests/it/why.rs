@@ -426,9 +426,7 @@ fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
 
     // root's process, asked by nobody: its environment cannot be read.
     let fx = Fixture::start("why-unreadable", "idle", &[]);
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER, "why", "--pid", &fx.pid().to_string()]);
-    let run = run_bounded(&mut cmd, "why as nobody".into());
+    let run = reaper_as_nobody(&["why", "--pid", &fx.pid().to_string()]);
     run.expect(3);
     assert!(run.stdout().contains(&format!("{} ", fx.pid())), "{}", run.stdout());
     assert!(run.stdout().contains("not read: its environment"), "{}", run.stdout());
