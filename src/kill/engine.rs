@@ -290,9 +290,11 @@ impl<C: Control> Engine<'_, '_, C> {
             }
         }
         // What cannot be frozen quietly would need SIGSTOP, which the parent's shell reports as
-        // `Stopped` and which outlives reaper if it is killed. It only matters against a tree
-        // that forks right now: look again, and SIGSTOP them only if the trees grew.
-        if !loud.is_empty() && self.grows() {
+        // `Stopped`. It only matters against a tree that forks right now: look again, and
+        // SIGSTOP them only if the trees grew; or, where the backend says a scan cannot be
+        // trusted to see growth and a stop cannot outlive reaper, whenever a tree has children.
+        let every_tree = !loud.is_empty() && self.ctl.freezes_every_tree() && self.has_children();
+        if !loud.is_empty() && (self.grows() || every_tree) {
             for &i in &loud {
                 if self.targets[i].state.is_running() {
                     self.stop(i);
@@ -301,6 +303,13 @@ impl<C: Control> Engine<'_, '_, C> {
         }
         self.unfrozen = loud.into_iter().filter(|&i| !self.targets[i].state.is_frozen()).collect();
         self.freeze_descendants();
+    }
+
+    /// Whether a live target's parent is a live target too: a tree, not lone processes.
+    fn has_children(&self) -> bool {
+        let live = self.alive();
+        let pids: std::collections::HashSet<u32> = live.iter().map(|&i| self.targets[i].report.pid).collect();
+        live.iter().any(|&i| pids.contains(&self.targets[i].report.ppid))
     }
 
     /// Whether the trees have descendants not known yet (the last look was the plan's, or the
@@ -651,6 +660,8 @@ mod tests {
         inherit_ignores: bool,
         /// No quiet freeze (as when ptrace is refused): only SIGSTOP.
         loud_only: bool,
+        /// The backend asks for every tree with children to be stopped (the portable one).
+        every_tree: bool,
         /// Pids that fork a new child just before the next scan (a tree growing right now).
         fork_on_scan: Vec<u32>,
     }
@@ -750,6 +761,10 @@ mod tests {
 
         fn stop_quietly(&mut self, h: &(u32, u64)) -> Option<Sent> {
             if self.loud_only { None } else { Some(self.signal(h, sys::SIGSTOP)) }
+        }
+
+        fn freezes_every_tree(&self) -> bool {
+            self.every_tree
         }
 
         fn exited(&mut self, h: &(u32, u64)) -> bool {
@@ -1071,6 +1086,29 @@ mod tests {
         assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
         let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
         assert_eq!(sigs, [sys::SIGTERM, sys::SIGTERM], "{:?}", fake.log);
+    }
+
+    // The portable backend (macOS): a static tree with children is stopped all the same, root
+    // first, and continued after its signal; lone processes are not.
+    #[test]
+    fn a_backend_that_freezes_every_tree_sigstops_a_static_tree_and_not_a_lone_process() {
+        let (mut fake, plan) = setup(2);
+        fake.loud_only = true;
+        fake.every_tree = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited, Outcome::Exited]);
+        let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
+        assert_eq!(fake.log[..first_term], [(BASE, sys::SIGSTOP), (BASE + 1, sys::SIGSTOP)], "{:?}", fake.log);
+        for pid in [BASE, BASE + 1] {
+            assert!(fake.log[first_term..].contains(&(pid, sys::SIGCONT)), "{pid}: {:?}", fake.log);
+        }
+
+        let (mut fake, plan) = setup(1);
+        fake.loud_only = true;
+        fake.every_tree = true;
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Exited]);
+        assert_eq!(fake.log, [(BASE, sys::SIGTERM)]);
     }
 
     #[test]

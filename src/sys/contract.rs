@@ -49,6 +49,13 @@ pub trait Control {
     fn stop_quietly(&mut self, _h: &Self::Handle) -> Option<Sent> {
         None
     }
+    /// Whether every tree with children is worth [`Control::stop`] before the last scan, growing
+    /// or not: where a scan reads the whole process table once (too slow to see a fork storm
+    /// grow between two reads) and a stop cannot outlive reaper (a resumer continues what is
+    /// still stopped if reaper dies). Elsewhere only a tree seen growing is stopped loudly.
+    fn freezes_every_tree(&self) -> bool {
+        false
+    }
     /// Freezes the pinned process: once [`Control::is_stopped`] says so it cannot run (nor
     /// fork) until [`Control::resume`]. Quietly if it can, else SIGSTOP (which the parent's
     /// shell sees as `Stopped`, and which outlives reaper).

@@ -77,6 +77,14 @@ const BULK_WAIT: usize = 16;
 impl Control for Signaller {
     type Handle = Handle;
 
+    /// A scan is one read of the whole table (a fork storm's children come and go between two
+    /// reads), and the resumer continues what is stopped if reaper dies: every tree with
+    /// children is stopped before the last scan. Windows has no stop (its Job Object holds
+    /// the tree instead).
+    fn freezes_every_tree(&self) -> bool {
+        cfg!(unix)
+    }
+
     fn open(&mut self, pid: u32, start_ticks: u64) -> Result<Handle, Unpinned> {
         #[cfg(windows)]
         {

@@ -257,6 +257,7 @@ impl Drop for FakeUnit {
 // A server in a cgroup named like a systemd service (systemd need not run): `why` names the
 // unit with its `systemctl stop`, list's JSON carries it, and without a running systemd the
 // restart policy is said to be unknown, not invented.
+#[cfg_attr(feature = "portable", ignore = "portable backend: no cgroups")]
 #[test]
 fn a_systemd_service_cgroup_names_the_unit() {
     if !is_root() {
@@ -365,6 +366,7 @@ fn a_dev_server_in_tmux_names_the_session() {
 // A server started from an interactive bash on another terminal (`script` gives it one): `why`
 // names the shell and its terminal; `kill` ends it with no settle wait (no supervisor in the
 // report) and no "may restart" note.
+#[cfg_attr(feature = "portable", ignore = "portable backend: the controlling terminal is not read")]
 #[test]
 fn a_server_from_an_interactive_shell_is_killed_without_supervisor_note() {
     if !have("script") || !have("bash") {
