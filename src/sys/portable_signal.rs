@@ -31,9 +31,6 @@ pub struct Handle {
     start_ticks: u64,
     #[cfg(windows)]
     pinned: std::sync::Arc<super::windows_job::Pinned>,
-    /// Assigned to the kill's job: `TerminateJobObject` ends it.
-    #[cfg(windows)]
-    in_job: bool,
 }
 
 /// The portable [`Control`]: identity re-checked before each `kill(2)` (on Windows a handle
@@ -46,6 +43,9 @@ pub struct Signaller {
     /// The kill's job, made at the first pin.
     #[cfg(windows)]
     job: Option<super::windows_job::KillJob>,
+    /// A KILL step asked for: the job is ended before the next wait.
+    #[cfg(windows)]
+    end_job: bool,
     /// User names by uid, looked up once each (on Windows a lookup lists every account).
     users: HashMap<u32, String>,
 }
@@ -74,6 +74,20 @@ fn is_alive(h: &Handle) -> bool {
 /// each process (Unix; a Windows handle is asked directly).
 const BULK_WAIT: usize = 16;
 
+#[cfg(windows)]
+impl Signaller {
+    /// The deadline: each target its own `TerminateProcess` (so that each is reported as killed
+    /// by it), then, before the wait, the whole job at once (see [`Control::wait`]): what the
+    /// targets spawned meanwhile, and members reaper has not seen.
+    fn kill_step(&mut self, h: &Handle) -> Sent {
+        if !is_alive(h) {
+            return Sent::Gone;
+        }
+        self.end_job = true;
+        super::windows_job::terminate(&h.pinned)
+    }
+}
+
 impl Control for Signaller {
     type Handle = Handle;
 
@@ -93,8 +107,12 @@ impl Control for Signaller {
                 self.job = super::windows_job::KillJob::new();
             }
             // Refused (see `KillJob`): ended by `TerminateProcess` and the tree walk instead.
-            let in_job = self.job.as_ref().is_some_and(|job| job.assign(&pinned));
-            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned), in_job })
+            // A process Windows refuses to assign is still ended by its own TerminateProcess
+            // at the KILL step; what it spawns is then found by the tree walk.
+            if let Some(job) = &self.job {
+                job.assign(&pinned);
+            }
+            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned) })
         }
         #[cfg(not(windows))]
         {
@@ -104,19 +122,12 @@ impl Control for Signaller {
     }
 
     fn signal(&mut self, h: &Handle, sig: i32) -> Sent {
-        if !is_alive(h) {
-            return Sent::Gone;
-        }
         #[cfg(windows)]
         if sig == super::SIGKILL {
-            // The deadline: the whole job at once (members reaper has not seen included); a
-            // process that could not be assigned gets `TerminateProcess` of its own. (Asking
-            // `TerminateProcess` of a job member already being ended can fail with "access
-            // denied" before it has exited: the job's end is the answer for members.)
-            if let Some(job) = &mut self.job {
-                job.terminate();
-            }
-            return if h.in_job { Sent::Ok } else { super::windows_job::terminate(&h.pinned) };
+            return self.kill_step(h);
+        }
+        if !is_alive(h) {
+            return Sent::Gone;
         }
         deliver(h.pid, sig)
     }
@@ -149,6 +160,14 @@ impl Control for Signaller {
     }
 
     fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
+        // After the KILL step's last target: the job's end takes every member, seen or not.
+        // (Not at the first target's KILL: the others would read as exited before theirs.)
+        #[cfg(windows)]
+        if std::mem::take(&mut self.end_job)
+            && let Some(job) = &mut self.job
+        {
+            job.terminate();
+        }
         loop {
             let exited = self.exited_of(handles);
             if !exited.is_empty() {
