@@ -3,7 +3,7 @@
 //! describes. Each target's state is one [`State`]: pinned and running, pinned and frozen by
 //! us, or ended.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -337,10 +337,37 @@ impl<C: Control> Engine<'_, '_, C> {
         }
     }
 
+    /// Continues every frozen target, children before their parents (see [`Engine::leaves_first`]).
     fn thaw(&mut self) {
-        for i in self.alive() {
+        for i in self.leaves_first(self.alive()) {
             self.resume(i);
         }
+    }
+
+    /// `targets` ordered so that a target comes before every target it descends from. A frozen
+    /// tree is signalled and continued in this order: the kernel sends SIGHUP and SIGCONT to
+    /// every stopped process of a process group that a parent's exit leaves orphaned (POSIX job
+    /// control), so a parent that ended (SIGKILL ends a stopped process at once) or was
+    /// continued first would have its still-stopped children hung up, killed by a signal
+    /// nobody chose and before their own graceful one.
+    fn leaves_first(&self, mut targets: Vec<usize>) -> Vec<usize> {
+        let index: HashMap<u32, usize> = self
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.state.is_live())
+            .map(|(i, t)| (t.report.pid, i))
+            .collect();
+        let depth = |i: usize| {
+            let (mut d, mut ppid) = (0usize, self.targets[i].report.ppid);
+            while let Some(&p) = index.get(&ppid).filter(|_| d < index.len()) {
+                d += 1;
+                ppid = self.targets[p].report.ppid;
+            }
+            d
+        };
+        targets.sort_by_cached_key(|&i| std::cmp::Reverse(depth(i)));
+        targets
     }
 
     /// Sends target `i` the signal of step `n`, or, when the kernel would drop it (a
@@ -387,7 +414,7 @@ impl<C: Control> Engine<'_, '_, C> {
             return;
         }
         let now = Instant::now();
-        for i in self.alive() {
+        for i in self.leaves_first(self.alive()) {
             self.signal_target(i, n, seq, now);
         }
         self.thaw();
@@ -431,7 +458,7 @@ impl<C: Control> Engine<'_, '_, C> {
             return self.targets.len() - first;
         }
         let now = Instant::now();
-        for i in first..self.targets.len() {
+        for i in self.leaves_first((first..self.targets.len()).collect()) {
             if self.targets[i].state.is_live() {
                 self.signal_target(i, n, seq, now);
             }
@@ -635,6 +662,8 @@ mod tests {
         /// On receiving a signal it dies of, it first forks a child (a respawning supervisor).
         pending: Vec<i32>,
         denied: bool,
+        /// The signal that ended it.
+        died_of: Option<i32>,
     }
 
     #[derive(Default)]
@@ -664,6 +693,9 @@ mod tests {
         every_tree: bool,
         /// Pids that fork a new child just before the next scan (a tree growing right now).
         fork_on_scan: Vec<u32>,
+        /// POSIX job control: when a process dies, its stopped children (a process group left
+        /// orphaned with stopped members) get SIGHUP, then SIGCONT, from the kernel.
+        orphan_hup: bool,
     }
 
     impl Fake {
@@ -676,6 +708,7 @@ mod tests {
                 ignores: Vec::new(),
                 pending: Vec::new(),
                 denied: false,
+                died_of: None,
             };
             self.procs.insert(pid, p);
             self.describe(pid).expect("just added")
@@ -688,12 +721,13 @@ mod tests {
             if p.stopped {
                 return;
             }
-            let fatal = p.pending.iter().any(|s| !p.ignores.contains(s));
+            // The kernel delivers the lowest-numbered pending signal first.
+            let fatal = p.pending.iter().copied().filter(|s| !p.ignores.contains(s)).min();
             let delivered = !p.pending.is_empty();
             let ignores = if self.inherit_ignores { p.ignores.clone() } else { Vec::new() };
             p.pending.clear();
-            if fatal {
-                p.alive = false;
+            if let Some(sig) = fatal {
+                self.dies(pid, sig);
             }
             if delivered && let Some(i) = self.fork_on_delivery.iter().position(|&x| x == pid) {
                 self.fork_on_delivery.remove(i);
@@ -703,6 +737,28 @@ mod tests {
                 if let Some(c) = self.procs.get_mut(&child) {
                     c.ignores = ignores;
                 }
+            }
+        }
+    }
+
+    impl Fake {
+        /// `pid` dies of `sig`; with `orphan_hup`, its stopped children are hung up.
+        fn dies(&mut self, pid: u32, sig: i32) {
+            if let Some(p) = self.procs.get_mut(&pid) {
+                p.alive = false;
+                p.died_of = Some(sig);
+            }
+            if !self.orphan_hup {
+                return;
+            }
+            let stopped: Vec<u32> =
+                self.procs.iter().filter(|(_, c)| c.ppid == pid && c.alive && c.stopped).map(|(&c, _)| c).collect();
+            for child in stopped {
+                if let Some(c) = self.procs.get_mut(&child) {
+                    c.pending.push(1); // SIGHUP
+                    c.stopped = false;
+                }
+                self.deliver(child);
             }
         }
     }
@@ -751,7 +807,7 @@ mod tests {
                 p.stopped = false;
                 self.deliver(h.0);
             } else if sig == sys::SIGKILL {
-                p.alive = false;
+                self.dies(h.0, sig);
             } else {
                 p.pending.push(sig);
                 self.deliver(h.0);
@@ -1109,6 +1165,32 @@ mod tests {
         let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
         assert_eq!(outcomes(&r), [Outcome::Exited]);
         assert_eq!(fake.log, [(BASE, sys::SIGTERM)]);
+    }
+
+    // A SIGSTOPped tree: a parent that ends while its children are still stopped leaves them to
+    // the kernel's SIGHUP (POSIX job control). So the KILL goes to children first, and the thaw
+    // after a graceful signal continues children first: each dies of the signal reaper chose.
+    #[test]
+    fn a_sigstopped_tree_is_signalled_and_continued_children_first() {
+        for (seq, ignore_term, died_of, outcome) in [
+            ("TERM:1s,KILL:10ms", false, sys::SIGTERM, Outcome::Exited),
+            ("TERM:10ms,KILL:1s", true, sys::SIGKILL, Outcome::Killed),
+        ] {
+            let (mut fake, plan) = setup(3);
+            fake.loud_only = true;
+            fake.every_tree = true;
+            fake.orphan_hup = true;
+            if ignore_term {
+                for p in fake.procs.values_mut() {
+                    p.ignores.push(sys::SIGTERM);
+                }
+            }
+            let r = execute_with(&mut fake, &plan, &opts(seq), &mut |_| {});
+            assert_eq!(outcomes(&r), [outcome; 3], "{seq}: {:?}", fake.log);
+            for pid in [BASE, BASE + 1, BASE + 2] {
+                assert_eq!(fake.procs[&pid].died_of, Some(died_of), "{seq}: {pid}: {:?}", fake.log);
+            }
+        }
     }
 
     #[test]

@@ -400,10 +400,25 @@ pub fn pipeline_partners(_mine: &[PipeEnd], _members: &[u32]) -> Vec<u32> {
     Vec::new()
 }
 
-/// Owning pids of the sockets of the last [`sockets`] call, by the number given to each.
-fn owners() -> MutexGuard<'static, HashMap<u64, Vec<u32>>> {
-    static OWNERS: OnceLock<Mutex<HashMap<u64, Vec<u32>>>> = OnceLock::new();
-    OWNERS.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+/// The numbers [`sockets`] gives, and the owning pids of each socket it last saw.
+///
+/// A number names one socket for as long as it is seen: the same socket (protocol, both ends,
+/// state) keeps its number from one call to the next, as an inode does on Linux, and a number
+/// is never given twice. So a holder's number read by one call still names that socket in a
+/// later call's owners (reaper reads the table more than once: the selection, then the ports
+/// of a tree view; and another thread may read it in between), never a socket that took its
+/// place in the listing. A call forgets the sockets of the protocols it read that are gone.
+#[derive(Default)]
+struct Numbering {
+    /// The last number given.
+    last: u64,
+    by_key: HashMap<SocketKey, u64>,
+    owners: HashMap<u64, Vec<u32>>,
+}
+
+fn numbering() -> MutexGuard<'static, Numbering> {
+    static NUMBERING: OnceLock<Mutex<Numbering>> = OnceLock::new();
+    NUMBERING.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What makes two netstat2 entries the same socket: protocol, both ends and state.
@@ -422,6 +437,7 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
     }
     let mut out: Vec<Socket> = Vec::new();
     let mut pids: Vec<Vec<u32>> = Vec::new();
+    let mut keys: Vec<SocketKey> = Vec::new();
     let mut index: HashMap<SocketKey, usize> = HashMap::new();
     if !pf.is_empty() {
         let iter = netstat2::iterate_sockets_info(AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6, pf)
@@ -446,10 +462,11 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
                     local_addr,
                     local_port,
                     state,
-                    // A number for this table, not an inode: 0 means "no owner" to the crate.
-                    inode: out.len() as u64 + 1,
+                    // Numbered below (see `Numbering`): 0 means "no owner" to the crate.
+                    inode: 0,
                     uid: 0,
                 });
+                keys.push(key);
                 pids.push(Vec::new());
                 out.len() - 1
             });
@@ -461,19 +478,39 @@ pub fn sockets(filter: SocketFilter) -> Result<Vec<Socket>> {
             }
         }
     }
-    let mut table = owners();
-    table.clear();
-    for (s, p) in out.iter_mut().zip(pids) {
+    let read = |proto: Proto| match proto {
+        Proto::Tcp => filter.tcp,
+        Proto::Udp => filter.udp,
+    };
+    let mut table = numbering();
+    let Numbering { last, by_key, owners } = &mut *table;
+    let mut before: HashMap<SocketKey, u64> = HashMap::new();
+    by_key.retain(|key, number| {
+        let keep = !read(key.0);
+        if !keep {
+            before.insert(*key, *number);
+        }
+        keep
+    });
+    for ((s, p), key) in out.iter_mut().zip(pids).zip(keys) {
         if p.is_empty() && !s.is_listening() {
             // A connection no process holds (closing after its process exited; Windows says
             // pid 0): inode 0, as Linux reports it, so it lingers, never a hidden holder's. A
             // listener always has one: without pids, its holder could not be read (another
             // user's, another namespace's) and is reported so. (A connection of a process whose
             // fds cannot be read looks ownerless too: only where netstat2 reads fd tables.)
-            s.inode = 0;
-        } else {
-            table.insert(s.inode, p);
+            continue;
         }
+        let number = before.remove(&key).unwrap_or_else(|| {
+            *last += 1;
+            *last
+        });
+        by_key.insert(key, number);
+        owners.insert(number, p);
+        s.inode = number;
+    }
+    for gone in before.values() {
+        owners.remove(gone);
     }
     Ok(out)
 }
@@ -510,7 +547,7 @@ pub fn reuse_bind_works(_family: u8, _port: u16) -> Option<bool> {
 /// The holders of the sockets numbered in `inodes`, from the last [`sockets`] call: every
 /// process when `among` is `None`, else only those pids.
 pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderScan {
-    let table = owners();
+    let table = &numbering().owners;
     let mut scan = HolderScan::default();
     for inode in inodes {
         let Some(pids) = table.get(inode) else {
@@ -526,4 +563,42 @@ pub fn scan_socket_holders(inodes: &InodeSet, among: Option<&[u32]>) -> HolderSc
         None => table.values().flatten().copied().collect(),
     };
     scan
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, UdpSocket};
+
+    fn number_of(port: u16) -> Option<u64> {
+        let tcp = SocketFilter { tcp: true, udp: false };
+        sockets(tcp).expect("the table").iter().find(|s| s.local_port == port && s.is_listening()).map(|s| s.inode)
+    }
+
+    fn holders(number: u64) -> Vec<u32> {
+        let scan = scan_socket_holders(&InodeSet::from([number]), None);
+        scan.holders.get(&number).cloned().unwrap_or_default()
+    }
+
+    // A socket keeps its number while it lives, whatever else opens, and whichever protocol a
+    // call in between read; its holder is found by that number; once gone, nobody holds it.
+    #[test]
+    fn a_socket_keeps_its_number_and_its_holder_across_calls() {
+        let me = std::process::id();
+        let a = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = a.local_addr().expect("addr").port();
+        let first = number_of(port).expect("listed");
+        let others: Vec<TcpListener> = (0..5).map(|_| TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+        let _udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        sockets(SocketFilter { tcp: false, udp: true }).expect("the table");
+        assert_eq!(holders(first), vec![me], "a UDP read keeps the TCP owners");
+        assert_eq!(number_of(port), Some(first));
+        assert_eq!(holders(first), vec![me]);
+        drop(a);
+        assert_eq!(number_of(port), None);
+        assert!(holders(first).is_empty(), "a gone socket's number is nobody's");
+        let reused = TcpListener::bind(("127.0.0.1", port)).expect("bind the same port again");
+        assert_ne!(number_of(port), Some(first), "a new socket never gets an old number");
+        drop((reused, others));
+    }
 }

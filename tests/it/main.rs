@@ -23,6 +23,7 @@ mod netns;
 mod pick;
 mod props;
 mod run;
+mod stopped_trees;
 mod teardown;
 mod terminal;
 mod trust;

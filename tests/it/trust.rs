@@ -32,10 +32,6 @@ fn state_of(json: &Value) -> &str {
 // A helper that a socat handler daemonized (`setsid -f`) keeps the accepted connection after
 // the server is gone: the port is held (CLOSE_WAIT), and `kill --port`, `wait --free` and the
 // library all say so. Regression: `kill --port` said "free" and exited 0, and bind() failed.
-#[cfg_attr(
-    feature = "portable",
-    ignore = "portable backend: once in four full runs the CLOSE_WAIT socket's holder was not found within 20 s; cause not found yet (passes alone and in the Linux backend's run)"
-)]
 #[test]
 fn an_escaped_helper_keeping_a_connection_holds_the_port() {
     if !have("socat") || !have("setsid") {
