@@ -113,7 +113,7 @@ impl Drop for Anchor {
 }
 
 /// Whether no process holds `port` any more, read from /proc/net by the test itself.
-// Regression (issue 12): this asked `reaper list`, so reaper judged its own work.
+// Regression: this asked `reaper list`, so reaper judged its own work.
 fn port_free(port: u16) -> bool {
     !port_held(port)
 }
@@ -370,7 +370,7 @@ fn sigterm_during_restart_backoff_stops_without_restarting() {
     let _ = std::fs::remove_file(&log);
     // The last run exited 1; the signal ends the guard instead of another start.
     assert_eq!(status.code(), Some(1));
-    // Regression (issue 12): `starts <= 4` passed with one restart after the signal too.
+    // Regression: `starts <= 4` passed with one restart after the signal too.
     assert_eq!(starts, at_signal, "a start after the signal");
 }
 
@@ -425,7 +425,7 @@ fn bad_input_exits_2_and_starts_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Issue 11: /proc inside `run`, other users' processes, stderr, nested guards.
+// /proc inside `run`, other users' processes, stderr, nested guards.
 
 /// A `reaper run` (or anything) whose stdout lines arrive on a channel; SIGKILLed, reaped and
 /// its token's processes SIGKILLed on drop.
@@ -684,4 +684,74 @@ fn run_with_stderr_on_a_closed_pipe_still_stops_gracefully() {
     assert_eq!(logged, "got-term\n", "the command got SIGTERM");
     assert_eq!(status.code(), Some(7), "reaper passed the command's status on (not 101: a panic)");
     drop(anchor);
+}
+
+#[test]
+fn run_takes_its_command_without_a_double_dash() {
+    let run = reaper(&["run", "sh", "-c", "echo $0 $1; exit 7", "a", "--timeout"]);
+    run.expect(7);
+    assert_eq!(run.stdout(), "a --timeout\n", "everything from the first word on is the command's");
+    reaper(&["run", "--timeout", "1s", "--", "sh", "-c", "exit 5"]).expect(5);
+    let run = reaper(&["run", "--no-such-option", "sh"]);
+    run.expect(2);
+    assert!(run.stderr().contains("--no-such-option"), "{}", run.stderr());
+}
+
+#[test]
+fn run_says_which_port_and_how_long_and_why_it_stopped_restarting() {
+    let port = "1"; // nothing may listen on tcp port 1 here (it needs root and nobody does)
+    let run = reaper(&["run", "--ready-port", port, "--ready-timeout", "300ms", "sleep", "30"]);
+    run.expect(1);
+    assert!(run.stderr().contains("nothing listened on tcp port 1 within 300ms (--ready-timeout)"), "{}", run.stderr());
+    let run = reaper(&["run", "--restart", "always", "--max-restarts", "1", "sh", "-c", "exit 4"]);
+    run.expect(4);
+    assert!(run.stderr().contains("--max-restarts 1 reached"), "{}", run.stderr());
+}
+
+// `run` returns as soon as its tree has ended: the path from the anchor's death to run's exit
+// waits on events (pidfds) only, never on a polling interval. Regression: it slept in 10 ms
+// steps for a full second (the kill engine watched for a supervisor retaking a port, with no
+// port selected), so `run` exited ~1 s after its tree. Asserted on the mechanism, not a time:
+// strace counts the sleeps of reaper's main thread. The latency is in BENCHMARKS.md.
+#[cfg_attr(feature = "portable", ignore = "portable backend: its waits poll the process table")]
+#[test]
+fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
+    if !have("strace") {
+        return;
+    }
+    for isolate in ["--pid-namespace-default", "--no-pid-namespace"] {
+        let token = token("run-exit");
+        let anchor = Spawned(Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("sleep"));
+        let trace = std::env::temp_dir().join(format!("{token}.strace"));
+        let mut cmd = wrapper_cmd("strace");
+        cmd.arg("-o").arg(&trace).args(["-e", "trace=nanosleep,clock_nanosleep", "--", REAPER, "run"]);
+        if isolate == "--no-pid-namespace" {
+            cmd.arg(isolate);
+        }
+        cmd.args([
+            "--watch-pid",
+            &anchor.pid().to_string(),
+            "--",
+            "python3",
+            "-c",
+            "import time; time.sleep(600)",
+            &token,
+        ]);
+        let mut run = Started { token: token.clone(), child: cmd.stderr(Stdio::null()).spawn().expect("strace") };
+        // strace's and reaper's command lines carry the token too: wait for the command's.
+        let command = || pids_with_token(&token).into_iter().filter(|&p| comm(p).starts_with("python")).count();
+        wait_for("the command to start", || command() > 0);
+        drop(anchor); // SIGKILLed and reaped: run ends its tree
+        let status = wait_exit(&mut run.child, "reaper run");
+        assert_eq!(status.code(), Some(143), "{isolate}: the command's status (SIGTERM)");
+        assert_eq!(command(), 0, "{isolate}: the tree is gone");
+        let text = std::fs::read_to_string(&trace).expect("the trace");
+        let _ = std::fs::remove_file(&trace);
+        let sleeps: Vec<&str> = text.lines().filter(|l| l.contains("sleep(")).collect();
+        assert!(
+            sleeps.is_empty(),
+            "{isolate}: reaper run slept instead of waiting for an event:\n{}",
+            sleeps.join("\n")
+        );
+    }
 }
