@@ -409,7 +409,8 @@ ctypes.CDLL(None).pthread_exit(None)
 #[test]
 fn a_process_whose_main_thread_exited_is_alive_and_so_are_its_children() {
     let token = token("leaderless");
-    let go = std::env::temp_dir().join(format!("{token}.go"));
+    let tmp = TempDir::new("leaderless");
+    let go = tmp.0.join(format!("{token}.go"));
     let (guard, pid): (Started, u32) = python_saying(LEADERLESS, &[go.as_os_str()], &token);
     wait_for("the main thread to exit", || state(pid) == Some('Z'));
     assert!(std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks").count() >= 2, "a thread runs on");

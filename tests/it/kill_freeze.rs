@@ -66,7 +66,8 @@ fn a_shells_foreground_job_ends_by_sigterm_not_stopped() {
     };
     let token = token("jobctl");
     let inner = format!("python3 {FIXTURE} {token} idle; echo status=$?; exit 0");
-    let out_path = std::env::temp_dir().join(format!("{token}.out"));
+    let tmp = TempDir::new("jobctl");
+    let out_path = tmp.0.join(format!("{token}.out"));
     let out = std::fs::File::create(&out_path).expect("output file");
     // An interactive bash (job control on) in a pseudo-terminal, the fixture in the foreground.
     let child = Command::new(script)

@@ -231,16 +231,17 @@ fn without_namespaces_falls_back_to_subreaper_and_says_so() {
 fn leftovers_of_an_exited_command_are_ended_in_both_modes() {
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         let tok = token("run-leftover");
+        let tmp = TempDir::new("run-leftover");
         // The command starts a listener in the background, waits until it is up, and exits 0.
         let script = format!(
             "python3 {FIXTURE} {tok} listen tcp 127.0.0.1 > {out} & while ! grep -q READY {out}; do sleep 0.05; done; exit 0",
-            out = std::env::temp_dir().join(format!("{tok}.out")).display()
+            out = tmp.0.join(format!("{tok}.out")).display()
         );
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
         args.extend(["--timeout", "3s", "--", "sh", "-c", &script]);
         let r = reaper(&args);
-        let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{tok}.out")));
+        let _ = std::fs::remove_file(tmp.0.join(format!("{tok}.out")));
         let left = pids_with_token(&tok);
         for &pid in &left {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
@@ -315,7 +316,8 @@ fn stdio_passes_through() {
 #[test]
 fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
     let tok = token("run-restart");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-restart");
+    let log = tmp.0.join(format!("{tok}.log"));
     // Each start appends its wall-clock time in nanoseconds, then fails.
     let script = format!("date +%s%N >> '{}'; exit 7", log.display());
     let r = reaper(&["run", "--restart", "on-failure", "--max-restarts", "3", "--", "sh", "-c", &script]);
@@ -338,7 +340,8 @@ fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
 #[test]
 fn restart_on_failure_does_not_restart_success_and_always_does() {
     let tok = token("run-always");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-always");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = format!("echo start >> '{}'", log.display());
     reaper(&["run", "--restart", "on-failure", "--", "sh", "-c", &script]).expect(0);
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
@@ -350,7 +353,8 @@ fn restart_on_failure_does_not_restart_success_and_always_does() {
 #[test]
 fn sigterm_during_restart_backoff_stops_without_restarting() {
     let tok = token("run-backoff-term");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-backoff-term");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = format!("echo start >> '{}'; exit 1", log.display());
     let _reap = TokenReaper(tok.clone());
     let mut child = Spawned(
@@ -606,7 +610,8 @@ fn nested_run_stops_its_inner_command_gracefully() {
     let bin = REAPER;
     for signal_inner in [false, true] {
         let tok = token("run-nested");
-        let log = std::env::temp_dir().join(format!("{tok}.log"));
+        let tmp = TempDir::new("run-nested");
+        let log = tmp.0.join(format!("{tok}.log"));
         let script = term_recorder(&log);
         let mut cmd = reaper_cmd();
         cmd.args(["run", "--timeout", "10s", "--", bin, "run", "--timeout", "10s", "--", "bash", "-c", &script, &tok]);
@@ -644,7 +649,8 @@ fn run_as_root_ends_another_users_process_with_sigterm() {
         return;
     }
     let tok = token("run-other-uid");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::open_to_all("run-other-uid");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = term_recorder(&log);
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         let mut cmd = reaper_cmd();
@@ -669,7 +675,8 @@ fn run_with_stderr_on_a_closed_pipe_still_stops_gracefully() {
     // (exit 101) and the unwinding guard SIGKILLed the tree instead of stopping it.
     let anchor = Anchor::start();
     let tok = token("run-closed-stderr");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-closed-stderr");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = term_recorder(&log);
     let mut cmd = reaper_cmd();
     cmd.args(["run", "--watch-pid", &anchor.pid().to_string(), "--timeout", "10s", "--", "bash", "-c", &script, &tok])
@@ -722,7 +729,8 @@ fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
     for isolate in ["--pid-namespace-default", "--no-pid-namespace"] {
         let token = token("run-exit");
         let anchor = Spawned(Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("sleep"));
-        let trace = std::env::temp_dir().join(format!("{token}.strace"));
+        let tmp = TempDir::new("run-exit");
+        let trace = tmp.0.join(format!("{token}.strace"));
         let mut cmd = wrapper_cmd("strace");
         cmd.arg("-o").arg(&trace).args(["-e", "trace=nanosleep,clock_nanosleep", "--", REAPER, "run"]);
         if isolate == "--no-pid-namespace" {
