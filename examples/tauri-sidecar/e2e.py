@@ -23,6 +23,7 @@ import argparse
 import difflib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -223,6 +224,11 @@ class Test:
         self.args = args
         self.token = uuid.uuid4().hex
         self.tmp = tempfile.mkdtemp(prefix="tauri-sidecar-e2e-")
+        # The sidecar is a PyInstaller onefile launcher: it unpacks itself into $TMPDIR/_MEI...
+        # and removes that only when it exits by itself, so every SIGKILLed launcher leaves one.
+        # Here $TMPDIR is a directory of this run's own, removed in stop().
+        self.unpacked = os.path.join(self.tmp, "tmpdir")
+        os.mkdir(self.unpacked)
         self.sidecar = os.path.realpath(args.sidecar)
         self.apps = []  # (Popen) every app started
         self.others = []  # (Popen) the foreign listeners
@@ -244,6 +250,7 @@ class Test:
             }
         )
         e.pop("WAYLAND_DISPLAY", None)
+        e["TMPDIR"] = self.unpacked
         e["SIDECAR_IGNORE_TERM"] = "1" if ignore_term else "0"
         e["BASELINE_PROCESS_GROUP"] = "1" if group else "0"
         return e
@@ -279,6 +286,7 @@ class Test:
     def stop(self):
         self.cleanup()
         self.x.stop()
+        shutil.rmtree(self.unpacked, ignore_errors=True)
 
     # -- the cases ----------------------------------------------------------------------------------
 

@@ -6,27 +6,27 @@
 //! saying why (README "Platforms").
 #![cfg(unix)]
 
-mod adversarial;
-mod adversarial_kill;
 mod docs;
-mod edges;
-mod engine;
 #[cfg(target_os = "linux")]
 mod guard_thread;
-mod hardening;
+mod hostile;
 mod kill;
+mod kill_freeze;
+mod kill_races;
 mod layout;
 mod list;
-mod liveness;
-mod manners;
 mod netns;
+mod not_root;
 mod pick;
+mod pidns;
+mod ports;
 mod props;
+mod rails;
 mod run;
-mod stopped_trees;
-mod teardown;
+mod scale;
+mod selectors;
 mod terminal;
-mod trust;
+mod tree;
 mod util;
 mod wait;
 mod why;

@@ -44,6 +44,15 @@ impl Tmux {
         Some(t)
     }
 
+    /// [`Tmux::start`] with reaper run as user nobody (65534), who owns none of the running
+    /// processes; `None` (a skip) without setpriv too.
+    fn start_as_nobody(width: u16, height: u16, args: &[&str]) -> Option<Tmux> {
+        if !have("setpriv") {
+            return None;
+        }
+        Tmux::start_env(width, height, args, &format!("NO_COLOR=1 {}", AS_NOBODY.join(" ")))
+    }
+
     /// Runs `tmux -L SOCKET ARGS`, failing the test if tmux does.
     #[track_caller]
     fn tmux(&self, args: &[&str]) -> String {
@@ -302,11 +311,7 @@ fn pick_shows_your_own_processes_until_ctrl_a() {
     // The picker as user nobody (65534), who owns none of the running processes; the fixture is
     // root's. Only shown, never signalled (nobody could not signal it anyway).
     let fx = Fixture::start("pickown", "listen", &["tcp", "127.0.0.1"]);
-    if !have("setpriv") {
-        return;
-    }
-    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
-    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+    let Some(t) = Tmux::start_as_nobody(120, 20, &["pick"]) else {
         return;
     };
     t.wait_screen("the list", |s| s.contains("(yours)") && s.contains("PID"));
@@ -412,11 +417,7 @@ fn pick_as_not_root_says_who_holds_a_port_it_cannot_show() {
     // The picker as nobody; the fixture's listener is root's: `:PORT` shows no row, and a line
     // says whose it is and what to run.
     let fx = Fixture::start("pick-hidden", "listen", &["tcp", "127.0.0.1"]);
-    if !have("setpriv") {
-        return;
-    }
-    let as_nobody = "NO_COLOR=1 setpriv --reuid 65534 --regid 65534 --clear-groups";
-    let Some(t) = Tmux::start_env(120, 20, &["pick"], as_nobody) else {
+    let Some(t) = Tmux::start_as_nobody(120, 20, &["pick"]) else {
         return;
     };
     t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));

@@ -113,7 +113,7 @@ impl Drop for Anchor {
 }
 
 /// Whether no process holds `port` any more, read from /proc/net by the test itself.
-// Regression (issue 12): this asked `reaper list`, so reaper judged its own work.
+// Regression: this asked `reaper list`, so reaper judged its own work.
 fn port_free(port: u16) -> bool {
     !port_held(port)
 }
@@ -231,16 +231,17 @@ fn without_namespaces_falls_back_to_subreaper_and_says_so() {
 fn leftovers_of_an_exited_command_are_ended_in_both_modes() {
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         let tok = token("run-leftover");
+        let tmp = TempDir::new("run-leftover");
         // The command starts a listener in the background, waits until it is up, and exits 0.
         let script = format!(
             "python3 {FIXTURE} {tok} listen tcp 127.0.0.1 > {out} & while ! grep -q READY {out}; do sleep 0.05; done; exit 0",
-            out = std::env::temp_dir().join(format!("{tok}.out")).display()
+            out = tmp.0.join(format!("{tok}.out")).display()
         );
         let mut args = vec!["run"];
         args.extend_from_slice(extra);
         args.extend(["--timeout", "3s", "--", "sh", "-c", &script]);
         let r = reaper(&args);
-        let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{tok}.out")));
+        let _ = std::fs::remove_file(tmp.0.join(format!("{tok}.out")));
         let left = pids_with_token(&tok);
         for &pid in &left {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
@@ -315,7 +316,8 @@ fn stdio_passes_through() {
 #[test]
 fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
     let tok = token("run-restart");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-restart");
+    let log = tmp.0.join(format!("{tok}.log"));
     // Each start appends its wall-clock time in nanoseconds, then fails.
     let script = format!("date +%s%N >> '{}'; exit 7", log.display());
     let r = reaper(&["run", "--restart", "on-failure", "--max-restarts", "3", "--", "sh", "-c", &script]);
@@ -338,7 +340,8 @@ fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
 #[test]
 fn restart_on_failure_does_not_restart_success_and_always_does() {
     let tok = token("run-always");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-always");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = format!("echo start >> '{}'", log.display());
     reaper(&["run", "--restart", "on-failure", "--", "sh", "-c", &script]).expect(0);
     assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
@@ -350,7 +353,8 @@ fn restart_on_failure_does_not_restart_success_and_always_does() {
 #[test]
 fn sigterm_during_restart_backoff_stops_without_restarting() {
     let tok = token("run-backoff-term");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-backoff-term");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = format!("echo start >> '{}'; exit 1", log.display());
     let _reap = TokenReaper(tok.clone());
     let mut child = Spawned(
@@ -370,7 +374,7 @@ fn sigterm_during_restart_backoff_stops_without_restarting() {
     let _ = std::fs::remove_file(&log);
     // The last run exited 1; the signal ends the guard instead of another start.
     assert_eq!(status.code(), Some(1));
-    // Regression (issue 12): `starts <= 4` passed with one restart after the signal too.
+    // Regression: `starts <= 4` passed with one restart after the signal too.
     assert_eq!(starts, at_signal, "a start after the signal");
 }
 
@@ -425,7 +429,7 @@ fn bad_input_exits_2_and_starts_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Issue 11: /proc inside `run`, other users' processes, stderr, nested guards.
+// /proc inside `run`, other users' processes, stderr, nested guards.
 
 /// A `reaper run` (or anything) whose stdout lines arrive on a channel; SIGKILLed, reaped and
 /// its token's processes SIGKILLed on drop.
@@ -606,7 +610,8 @@ fn nested_run_stops_its_inner_command_gracefully() {
     let bin = REAPER;
     for signal_inner in [false, true] {
         let tok = token("run-nested");
-        let log = std::env::temp_dir().join(format!("{tok}.log"));
+        let tmp = TempDir::new("run-nested");
+        let log = tmp.0.join(format!("{tok}.log"));
         let script = term_recorder(&log);
         let mut cmd = reaper_cmd();
         cmd.args(["run", "--timeout", "10s", "--", bin, "run", "--timeout", "10s", "--", "bash", "-c", &script, &tok]);
@@ -644,7 +649,8 @@ fn run_as_root_ends_another_users_process_with_sigterm() {
         return;
     }
     let tok = token("run-other-uid");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::open_to_all("run-other-uid");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = term_recorder(&log);
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         let mut cmd = reaper_cmd();
@@ -669,7 +675,8 @@ fn run_with_stderr_on_a_closed_pipe_still_stops_gracefully() {
     // (exit 101) and the unwinding guard SIGKILLed the tree instead of stopping it.
     let anchor = Anchor::start();
     let tok = token("run-closed-stderr");
-    let log = std::env::temp_dir().join(format!("{tok}.log"));
+    let tmp = TempDir::new("run-closed-stderr");
+    let log = tmp.0.join(format!("{tok}.log"));
     let script = term_recorder(&log);
     let mut cmd = reaper_cmd();
     cmd.args(["run", "--watch-pid", &anchor.pid().to_string(), "--timeout", "10s", "--", "bash", "-c", &script, &tok])
@@ -684,4 +691,75 @@ fn run_with_stderr_on_a_closed_pipe_still_stops_gracefully() {
     assert_eq!(logged, "got-term\n", "the command got SIGTERM");
     assert_eq!(status.code(), Some(7), "reaper passed the command's status on (not 101: a panic)");
     drop(anchor);
+}
+
+#[test]
+fn run_takes_its_command_without_a_double_dash() {
+    let run = reaper(&["run", "sh", "-c", "echo $0 $1; exit 7", "a", "--timeout"]);
+    run.expect(7);
+    assert_eq!(run.stdout(), "a --timeout\n", "everything from the first word on is the command's");
+    reaper(&["run", "--timeout", "1s", "--", "sh", "-c", "exit 5"]).expect(5);
+    let run = reaper(&["run", "--no-such-option", "sh"]);
+    run.expect(2);
+    assert!(run.stderr().contains("--no-such-option"), "{}", run.stderr());
+}
+
+#[test]
+fn run_says_which_port_and_how_long_and_why_it_stopped_restarting() {
+    let port = "1"; // nothing may listen on tcp port 1 here (it needs root and nobody does)
+    let run = reaper(&["run", "--ready-port", port, "--ready-timeout", "300ms", "sleep", "30"]);
+    run.expect(1);
+    assert!(run.stderr().contains("nothing listened on tcp port 1 within 300ms (--ready-timeout)"), "{}", run.stderr());
+    let run = reaper(&["run", "--restart", "always", "--max-restarts", "1", "sh", "-c", "exit 4"]);
+    run.expect(4);
+    assert!(run.stderr().contains("--max-restarts 1 reached"), "{}", run.stderr());
+}
+
+// `run` returns as soon as its tree has ended: the path from the anchor's death to run's exit
+// waits on events (pidfds) only, never on a polling interval. Regression: it slept in 10 ms
+// steps for a full second (the kill engine watched for a supervisor retaking a port, with no
+// port selected), so `run` exited ~1 s after its tree. Asserted on the mechanism, not a time:
+// strace counts the sleeps of reaper's main thread. The latency is in BENCHMARKS.md.
+#[cfg_attr(feature = "portable", ignore = "portable backend: its waits poll the process table")]
+#[test]
+fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
+    if !have("strace") {
+        return;
+    }
+    for isolate in ["--pid-namespace-default", "--no-pid-namespace"] {
+        let token = token("run-exit");
+        let anchor = Spawned(Command::new("sleep").arg("600").stdin(Stdio::null()).spawn().expect("sleep"));
+        let tmp = TempDir::new("run-exit");
+        let trace = tmp.0.join(format!("{token}.strace"));
+        let mut cmd = wrapper_cmd("strace");
+        cmd.arg("-o").arg(&trace).args(["-e", "trace=nanosleep,clock_nanosleep", "--", REAPER, "run"]);
+        if isolate == "--no-pid-namespace" {
+            cmd.arg(isolate);
+        }
+        cmd.args([
+            "--watch-pid",
+            &anchor.pid().to_string(),
+            "--",
+            "python3",
+            "-c",
+            "import time; time.sleep(600)",
+            &token,
+        ]);
+        let mut run = Started { token: token.clone(), child: cmd.stderr(Stdio::null()).spawn().expect("strace") };
+        // strace's and reaper's command lines carry the token too: wait for the command's.
+        let command = || pids_with_token(&token).into_iter().filter(|&p| comm(p).starts_with("python")).count();
+        wait_for("the command to start", || command() > 0);
+        drop(anchor); // SIGKILLed and reaped: run ends its tree
+        let status = wait_exit(&mut run.child, "reaper run");
+        assert_eq!(status.code(), Some(143), "{isolate}: the command's status (SIGTERM)");
+        assert_eq!(command(), 0, "{isolate}: the tree is gone");
+        let text = std::fs::read_to_string(&trace).expect("the trace");
+        let _ = std::fs::remove_file(&trace);
+        let sleeps: Vec<&str> = text.lines().filter(|l| l.contains("sleep(")).collect();
+        assert!(
+            sleeps.is_empty(),
+            "{isolate}: reaper run slept instead of waiting for an event:\n{}",
+            sleeps.join("\n")
+        );
+    }
 }

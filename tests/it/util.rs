@@ -2,11 +2,15 @@
 //! The test harness: run the reaper binary with a pinned environment, and start fixture
 //! processes that carry a unique token, wait for them to be ready, and are killed and reaped in
 //! `Drop`, also when the test fails.
+//!
+//! The one harness of the suite: a helper two test files need lives here, once.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
@@ -90,10 +94,13 @@ pub fn wrapper_cmd(program: impl AsRef<OsStr>) -> Command {
     cmd
 }
 
+/// `setpriv` and its arguments that run a command as user nobody (65534, no groups).
+pub const AS_NOBODY: [&str; 6] = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"];
+
 /// `reaper ARGS` as user nobody (65534), through `setpriv`, from `/` (which nobody can enter).
 pub fn reaper_as_nobody(args: &[&str]) -> Run {
-    let mut cmd = wrapper_cmd("setpriv");
-    cmd.args(["--reuid", "65534", "--regid", "65534", "--clear-groups", REAPER]).args(args).current_dir("/");
+    let mut cmd = wrapper_cmd(AS_NOBODY[0]);
+    cmd.args(&AS_NOBODY[1..]).arg(REAPER).args(args).current_dir("/");
     run_bounded(&mut cmd, format!("setpriv nobody reaper {}", args.join(" ")))
 }
 
@@ -239,7 +246,7 @@ impl Fixture {
     }
 
     pub fn get(&self, key: &str) -> u32 {
-        self.info.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {key} in {:?}", self.info))
+        num(&self.info, key)
     }
 
     pub fn pid(&self) -> u32 {
@@ -284,6 +291,12 @@ pub fn parse_ready(line: &str) -> HashMap<String, String> {
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// The number under `key` in the pairs of a READY line.
+#[track_caller]
+pub fn num(info: &HashMap<String, String>, key: &str) -> u32 {
+    info.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {key} in {info:?}"))
 }
 
 /// SIGKILLs every live process whose command line carries `token`, and the process group it
@@ -434,6 +447,25 @@ impl Started {
         Started { token, child }
     }
 
+    /// Spawns `cmd` like [`Started::spawn`] but with its stdout piped, and returns it with the
+    /// first line it prints (trimmed); the test fails if none comes within [`DEADLINE`].
+    #[track_caller]
+    pub fn spawn_saying(token: &str, cmd: &mut Command) -> (Started, String) {
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).process_group(0).spawn().expect("spawning");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let started = Started { token: token.to_string(), child };
+        let line = read_line_within(stdout, DEADLINE).unwrap_or_else(|| panic!("{cmd:?} never printed a line"));
+        (started, line.trim().to_string())
+    }
+
+    /// [`Started::spawn_saying`] for a process that prints `READY key=value ...`: its pairs.
+    #[track_caller]
+    pub fn spawn_ready(token: &str, cmd: &mut Command) -> (Started, HashMap<String, String>) {
+        let (started, line) = Started::spawn_saying(token, cmd);
+        assert!(line.starts_with("READY"), "{cmd:?} said {line:?}");
+        (started, parse_ready(&line))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -487,4 +519,293 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(delay);
         delay = (delay * 2).min(Duration::from_millis(50));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other users' processes.
+
+/// A process of user nobody carrying `token`: `bash -c SCRIPT ARG0` through [`AS_NOBODY`].
+pub fn nobodys_bash(token: &str, script: &str, arg0: &str) -> Started {
+    let mut cmd = Command::new(AS_NOBODY[0]);
+    cmd.args(&AS_NOBODY[1..]).args(["bash", "-c", script, arg0]);
+    Started::spawn(token.to_string(), &mut cmd)
+}
+
+/// A two-process tree (bash and a `sleep` child) owned by `nobody`, carrying `token`.
+pub fn nobodys_tree(token: &str) -> Started {
+    let p = nobodys_bash(token, &format!("(exec -a {token}-child sleep 1000) & wait"), token);
+    wait_for("the other user's tree", || pids_with_token(token).len() == 2);
+    p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scratch directories, cgroups and ports of the test's own.
+
+/// A scratch directory of the test's own (a token in its name), removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Under the temp dir.
+    pub fn new(tag: &str) -> TempDir {
+        TempDir::under(&std::env::temp_dir(), tag)
+    }
+
+    /// Under cargo's target directory: the same file system as the reaper binary (hard links).
+    pub fn in_target(tag: &str) -> TempDir {
+        TempDir::under(Path::new(env!("CARGO_TARGET_TMPDIR")), tag)
+    }
+
+    /// Under the temp dir, and open to every user (mode 0777): for a process of another user
+    /// (postgres, nobody) that writes there.
+    pub fn open_to_all(tag: &str) -> TempDir {
+        let dir = TempDir::new(tag);
+        std::fs::set_permissions(&dir.0, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod 0777");
+        dir
+    }
+
+    fn under(parent: &Path, tag: &str) -> TempDir {
+        let dir = parent.join(token(tag));
+        std::fs::create_dir_all(&dir).expect("creating a temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The cgroup v2 mount point (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host).
+pub fn cgroup2_mount() -> Option<PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        let point = pre.split_whitespace().nth(4)?;
+        (post.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(point))
+    })
+}
+
+/// A cgroup v2 of the test's own, `NAME` directly under the cgroup2 mount; removed on drop,
+/// once its processes are gone (they leave it when they are reaped, which can trail their end).
+pub struct Cgroup {
+    pub dir: PathBuf,
+    /// Its path as `/proc/PID/cgroup` shows it: `/NAME`.
+    pub path: String,
+}
+
+impl Cgroup {
+    /// `None` without a writable cgroup2 mount.
+    pub fn new(name: &str) -> Option<Cgroup> {
+        let dir = cgroup2_mount()?.join(name);
+        std::fs::create_dir(&dir).ok()?;
+        Some(Cgroup { dir, path: format!("/{name}") })
+    }
+
+    /// The file that moves a process into it.
+    pub fn procs(&self) -> String {
+        self.dir.join("cgroup.procs").display().to_string()
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        let events = self.dir.join("cgroup.events");
+        let empty = || std::fs::read_to_string(&events).is_ok_and(|e| e.contains("populated 0"));
+        let start = Instant::now();
+        while !empty() && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// A TCP port nothing listens on right now (the kernel's pick; nothing else on this machine
+/// binds it on purpose).
+pub fn unused_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
+    l.local_addr().expect("its address").port()
+}
+
+/// Whether this test process can bind 127.0.0.1:`port` (TCP) now.
+pub fn port_is_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Whether a python server that sets SO_REUSEADDR (or not, `reuse` false) can bind
+/// 127.0.0.1:`port` now.
+pub fn bind_works(port: u16, reuse: bool) -> bool {
+    let code = format!(
+        "import socket\ns = socket.socket()\nif {}: s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(('127.0.0.1', {port}))",
+        if reuse { "True" } else { "False" }
+    );
+    Command::new("python3").args(["-c", &code]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading kill's JSON report.
+
+/// The target with `pid` in a kill report; the test fails if there is none.
+#[track_caller]
+pub fn target(json: &serde_json::Value, pid: u32) -> &serde_json::Value {
+    json["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .find(|t| t["pid"] == pid)
+        .unwrap_or_else(|| panic!("no target {pid} in {json:#}"))
+}
+
+/// Every target's outcome in a kill report.
+pub fn outcomes(json: &serde_json::Value) -> Vec<String> {
+    json["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| t["outcome"].as_str().expect("str").to_string())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands in wrappers, python one-liners, network namespaces and cgroups named as a container
+// runtime names them, and scenarios run as PID 1 of a fresh PID namespace.
+
+/// Runs `argv` (a wrapper such as `setpriv ...` or `unshare ...` followed by a command) with
+/// `NO_COLOR=1` and `FIXTURE`, `REAPER`, `TOKEN` and `TMP` in the environment.
+pub fn wrapped(argv: &[&str], token: &str, tmp: &std::path::Path) -> Run {
+    let mut cmd = wrapper_cmd(argv[0]);
+    cmd.args(&argv[1..]).env("FIXTURE", FIXTURE).env("TOKEN", token).env("TMP", tmp);
+    run_bounded(&mut cmd, argv.join(" "))
+}
+
+/// Starts `python3 -c CODE ARGS... TOKEN` (guarded by the token) and returns the guard and the
+/// first line it prints, parsed (a port or a pid).
+pub fn python_saying<T: std::str::FromStr>(code: &str, args: &[&std::ffi::OsStr], token: &str) -> (Started, T) {
+    let (guard, line) = Started::spawn_saying(token, Command::new("python3").args(["-c", code]).args(args).arg(token));
+    let value = line.parse().unwrap_or_else(|_| panic!("not a number: {line:?}"));
+    (guard, value)
+}
+
+/// A network namespace named `reaper-test-...`, deleted when dropped (the namespace itself ends
+/// with the last process in it: the PID namespace's end takes those along).
+pub struct Netns(pub String);
+
+impl Netns {
+    pub fn new(tag: &str) -> Option<Netns> {
+        let name = token(tag);
+        let ok = run_bounded(wrapper_cmd("ip").args(["netns", "add", &name]), format!("ip netns add {name}"));
+        if ok.code() != 0 {
+            eprintln!("ip netns add failed: {}", ok.stderr());
+            return None;
+        }
+        let ns = Netns(name);
+        run_bounded(wrapper_cmd("ip").args(["-n", &ns.0, "link", "set", "lo", "up"]), "ip link set lo up".into())
+            .expect(0);
+        Some(ns)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+/// A cgroup v2 named as a container runtime names a container's (`docker-<64 hex>.scope`),
+/// under the cgroup2 mount; removed when dropped, once its processes are gone.
+pub struct ContainerCgroup {
+    cgroup: Cgroup,
+    pub id: String,
+}
+
+impl ContainerCgroup {
+    pub fn new(tag: &str) -> Option<ContainerCgroup> {
+        // 64 hex digits of the test's own: no other container has this id.
+        let seed = token(tag);
+        let id: String = (0..4u8)
+            .map(|i| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (&seed, i).hash(&mut h);
+                format!("{:016x}", h.finish())
+            })
+            .collect();
+        let cgroup = Cgroup::new(&format!("docker-{id}.scope"))?;
+        Some(ContainerCgroup { cgroup, id })
+    }
+
+    pub fn procs(&self) -> String {
+        self.cgroup.procs()
+    }
+}
+
+/// What each reaper run of a scenario said: exit code, stdout, stderr, by the run's name.
+pub struct Runs(HashMap<String, (i32, String, String)>, String);
+
+impl Runs {
+    #[track_caller]
+    pub fn get(&self, name: &str) -> (i32, &str, &str) {
+        let (code, out, err) = self.0.get(name).unwrap_or_else(|| panic!("no run {name}; scenario said:\n{}", self.1));
+        (*code, out, err)
+    }
+
+    #[track_caller]
+    pub fn expect(&self, name: &str, code: i32) -> (&str, &str) {
+        let (c, out, err) = self.get(name);
+        assert_eq!(c, code, "{name}\nstdout:\n{out}\nstderr:\n{err}\nscenario:\n{}", self.1);
+        (out, err)
+    }
+
+    #[track_caller]
+    pub fn json(&self, name: &str) -> serde_json::Value {
+        let (_, out, _) = self.get(name);
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("{name}: not JSON ({e}):\n{out}"))
+    }
+}
+
+/// The shell functions every scenario starts with: `check NAME CMD...` runs a command and keeps
+/// what it said in `$D/NAME.{out,err,rc}`; `r NAME ARGS...` does that for reaper; `rin NS NAME ARGS...` does the same inside network
+/// namespace NS; `ready FILE` polls (with a deadline) for a file a server writes once it listens.
+pub const PRELUDE: &str = r#"
+set -u
+check() { n=$1; shift; "$@" >"$D/$n.out" 2>"$D/$n.err"; echo $? >"$D/$n.rc"; }
+r() { n=$1; shift; check "$n" "$REAPER" "$@"; }
+rin() { ns=$1; n=$2; shift 2; check "$n" ip netns exec "$ns" "$REAPER" "$@"; }
+ready() { for _ in $(seq 400); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "never ready: $1" >&2; exit 9; }
+alive() { [ -e /proc/$1 ] && ! grep -q ') Z' /proc/$1/stat; }
+# A TCP server: binds HOST:0 (or a port), writes the port to FILE once it listens.
+SRV='import socket,sys,os,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[2],0)); s.listen()
+open(sys.argv[1]+".t","w").write(str(s.getsockname()[1])); os.rename(sys.argv[1]+".t",sys.argv[1]); time.sleep(600)'
+"#;
+
+/// Runs `script` (after [`PRELUDE`]) as PID 1 of a new PID namespace, with `$D` a directory of
+/// its own, `$0` the token and `args` as `$1...`; returns every run it recorded.
+pub fn scenario(token: &str, script: &str, args: &[&str]) -> Runs {
+    let tmp = TempDir::new("netns-runs");
+    let mut cmd = wrapper_cmd("unshare");
+    let body = format!("{PRELUDE}\n{script}");
+    cmd.args(["--pid", "--fork", "--mount-proc", "bash", "-c", &body, token]).args(args).env("D", &tmp.0);
+    let run = run_bounded(&mut cmd, format!("unshare --pid bash -c SCRIPT {token}"));
+    let said = format!("exit {}\nstdout:\n{}\nstderr:\n{}", run.code(), run.stdout(), run.stderr());
+    assert_eq!(run.code(), 0, "the scenario failed:\n{said}");
+    let mut runs = HashMap::new();
+    for entry in std::fs::read_dir(&tmp.0).expect("runs").flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "rc") {
+            let name = path.file_stem().expect("stem").to_string_lossy().into_owned();
+            let read = |ext: &str| std::fs::read_to_string(path.with_extension(ext)).unwrap_or_default();
+            let code = read("rc").trim().parse().expect("exit code");
+            runs.insert(name, (code, read("out"), read("err")));
+        }
+    }
+    Runs(runs, said)
+}
+
+pub fn ready_to_run() -> bool {
+    if !is_root() {
+        skip("needs root: network namespaces, cgroups, PID namespaces");
+        return false;
+    }
+    have("ip") && have("unshare")
 }

@@ -32,11 +32,6 @@ impl Drop for Waiter {
     }
 }
 
-fn unused_port() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a free port");
-    l.local_addr().expect("its address").port().to_string()
-}
-
 #[test]
 fn wait_free_times_out_while_held_and_returns_after_release() {
     let fx = Fixture::start("wait-free", "listen", &["tcp", "127.0.0.1"]);
@@ -53,7 +48,7 @@ fn wait_free_times_out_while_held_and_returns_after_release() {
 
 #[test]
 fn wait_listening_returns_once_something_listens() {
-    let port = unused_port();
+    let port = unused_port().to_string();
     reaper(&["wait", "--port", &port, "--listening", "--timeout", "200ms"]).expect(1);
     let mut w = Waiter::start(&["--port", &format!("tcp:{port}"), "--listening", "--timeout", "20s"]);
     let fx = Fixture::start("wait-listen", "listen", &["tcp", "127.0.0.1", &port]);

@@ -14,12 +14,6 @@ use serde_json::Value;
 
 use crate::util::*;
 
-/// A port nothing listens on right now (the kernel's pick).
-fn unused_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 /// The fixture's listener command line, for a supervisor's configuration.
 fn listener(token: &str, port: u16) -> String {
     format!("python3 {FIXTURE} {token} listen tcp 127.0.0.1 {port}")
@@ -30,23 +24,6 @@ fn holder(port: u16) -> u32 {
     let pids = reaper(&["list", "--port", &port.to_string(), "--format", "pid"]).expect(0).pids();
     assert_eq!(pids.len(), 1, "one holder of {port}: {pids:?}");
     pids[0]
-}
-
-/// A directory of the test's own under the temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(token: &str) -> TempDir {
-        let d = std::env::temp_dir().join(token);
-        std::fs::create_dir_all(&d).expect("temp dir");
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A supervisord of the test's own (configuration, socket and logs in a temp dir), run in the
@@ -223,16 +200,6 @@ fn pm2_app_is_explained_and_not_killed_in_vain() {
     let god = json["targets"][0]["origin"]["chain"][0]["pid"].clone();
     assert!(json["supervisors"].as_array().is_some_and(|s| s.iter().any(|x| x["pid"] == god)), "{json:#}");
     wait_for("the holder to end", || is_dead(pid));
-}
-
-/// The cgroup v2 mount point (`/sys/fs/cgroup`, or `/sys/fs/cgroup/unified` on a hybrid host).
-fn cgroup2_mount() -> Option<PathBuf> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    info.lines().find_map(|l| {
-        let (pre, post) = l.split_once(" - ")?;
-        let point = pre.split_whitespace().nth(4)?;
-        (post.split_whitespace().next()? == "cgroup2").then(|| PathBuf::from(point))
-    })
 }
 
 /// A cgroup `system.slice/NAME.service` of the test's own, with a listener in it; on drop the

@@ -21,12 +21,7 @@
 #                                          NO_BUILD=1 (use $BIN/reaper.exe as it is)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-XPLAT=${XPLAT_DIR:-/tmp/xplat}
-BIN=${BIN:-$XPLAT/wine-guard-bin}
-export WINEPREFIX=${WINEPREFIX:-$XPLAT/wine-guard-prefix}
-export PATH=/usr/lib/wine:/usr/bin:$PATH WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$XPLAT/target} RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+NAME=guard . tests/wine/env.sh
 mkdir -p "$BIN" || exit 1
 TOK=rg$$x$RANDOM$RANDOM
 LOGS=$(mktemp -d /tmp/reaper-wine-guard.XXXXXX) || exit 1

@@ -14,12 +14,7 @@
 #                                      once this many processes run; default 200)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-XPLAT=${XPLAT_DIR:-/tmp/xplat}
-BIN=${BIN:-$XPLAT/wine-tree-bin}
-export WINEPREFIX=${WINEPREFIX:-$XPLAT/wine-tree-prefix}
-export PATH=/usr/lib/wine:/usr/bin:$PATH WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$XPLAT/target} RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+NAME=tree . tests/wine/env.sh
 ROUNDS=${ROUNDS:-3} LIMIT=${LIMIT:-30} WIDTH=${WIDTH:-4} DEPTH=${DEPTH:-4} AT=${AT:-200}
 mkdir -p "$BIN" || exit 1
 TOK=rt$$x$RANDOM$RANDOM
