@@ -184,11 +184,13 @@ fn a_thread_id_is_refused_with_exit_2_on_every_path() {
     assert!(!is_dead(fx.pid()));
 }
 
-// The README's exit-code table is the one authority: the foreign-/proc rule elsewhere in the
-// README says what the table and the code say (exit 3, tested in `run::`), not another code.
+// The exit-code table (docs/src/exit-codes-json.md) is the one authority: the foreign-/proc rule
+// in the safety chapter says what the table and the code say (exit 3, tested in `run::`), not another code.
 #[test]
 fn the_readme_states_one_exit_code_for_a_foreign_proc() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let readme = ["docs/src/exit-codes-json.md", "docs/src/safety.md"]
+        .map(|p| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).expect(p))
+        .join("\n");
     let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut said = 0;
     for (at, _) in flat.match_indices("another PID namespace") {
