@@ -901,3 +901,49 @@ fn zsh_completes_a_live_port() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.trim(), format!("<reaper kill --port {port} >"), "zsh did not complete the live port: {out}");
 }
+
+/// Every `.rs` file under `src/`, relative to `src/`.
+fn source_files() -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![repo("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(repo("src")).expect("under src");
+                files.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_architecture_map_names_every_source_file_and_only_those() {
+    let map = read_doc("ARCHITECTURE.md");
+    // The words of its code spans: `sys/linux/proc.rs`, `procfs.rs`, `origin/`, ...
+    let (_, prose) = split_fences(&map);
+    let words: Vec<String> = prose
+        .iter()
+        .flat_map(|(_, l)| code_spans(l))
+        .flat_map(|s| s.split([',', ' ']))
+        .map(|w| w.trim_start_matches("src/").to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let files = source_files();
+    // A file name in capitals is a placeholder (`src/cli/NAME.rs`), not a file.
+    for word in words.iter().filter(|w| w.ends_with(".rs") && !w.chars().any(|c| c.is_ascii_uppercase())) {
+        let known = repo(word).is_file() || files.iter().any(|f| f == word || f.ends_with(&format!("/{word}")));
+        assert!(known, "ARCHITECTURE.md names `{word}`, which is no file (under src/ or the repository)");
+    }
+    for file in &files {
+        let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+        let named = words
+            .iter()
+            .any(|w| w == file || (name != "mod.rs" && w == name) || (name == "mod.rs" && *w == format!("{dir}/")));
+        assert!(named, "ARCHITECTURE.md's map of src/ does not name src/{file}: add its role in one line");
+    }
+}
