@@ -947,3 +947,21 @@ fn the_architecture_map_names_every_source_file_and_only_those() {
         assert!(named, "ARCHITECTURE.md's map of src/ does not name src/{file}: add its role in one line");
     }
 }
+
+#[test]
+fn no_page_names_an_internal_issue_or_a_path_outside_the_repository() {
+    // An outside reader can open neither: say what was found, and link what is in the repository.
+    let issue = regex::Regex::new(r"(?i)\bissues? \d+|(^|\s)#\d+\b").expect("regex");
+    let outside = regex::Regex::new(r"/work/|\.\./shared|\.\./\.\./\.\.").expect("regex");
+    let mut found = Vec::new();
+    for page in doc_pages() {
+        for (n, line) in read_doc(&page).lines().enumerate() {
+            for re in [&issue, &outside] {
+                if let Some(m) = re.find(line) {
+                    found.push(format!("{page}:{}: {:?}", n + 1, m.as_str()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "internal issue numbers or outside paths:\n{}", found.join("\n"));
+}
