@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the committed shell completions and man page from the one clap definition
 # (src/cli/args.rs) through the hidden `reaper generate` subcommand. Run after changing any
-# argument or help text; tests/it/docs.rs fails until the committed copies match.
+# argument or help text; tests/it/docs.rs fails until the committed copies match. It also writes
+# the picker's key table into docs/src/by-hand.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -12,4 +13,9 @@ bin=target/debug/reaper
 "$bin" generate powershell > completions/_reaper.ps1
 "$bin" generate elvish     > completions/reaper.elv
 "$bin" generate man        > man/reaper.1
-echo "regenerated completions/ and man/reaper.1"
+# The picker's keys in the book (docs/src/by-hand.md), between their markers.
+keys=$(mktemp)
+trap 'rm -f "$keys"' EXIT
+{ echo; "$bin" generate markdown-keys; echo; } > "$keys"
+sed -i -e '/<!-- picker-keys:begin/,/<!-- picker-keys:end/{//!d}' -e "/<!-- picker-keys:begin/r $keys" docs/src/by-hand.md
+echo "regenerated completions/, man/reaper.1 and the picker keys in docs/src/by-hand.md"

@@ -133,7 +133,7 @@
 //! target pinned by a pidfd before it is signalled. The macOS and Windows code sits behind `cfg`:
 //! compiled and linted for both in CI, its shared backend run on Linux (the `portable` feature),
 //! the Windows build (with its guard and graceful close) run under Wine, never run on a real Mac
-//! or Windows machine; see the README's platform table.
+//! or Windows machine; see the platform table in docs/src/platforms.md.
 //!
 //! [`guard`] (`reaper run`) has the same API on all three, each with its kernel's strongest
 //! guarantee that the tree ends with the calling process: a PID namespace on Linux, a
@@ -167,11 +167,13 @@ pub use sys::linux::procfs;
 /// The platform layer's answers the command line needs (the layer itself, `sys`, is private).
 pub use sys::{caller_uid, check_own_proc, list_pids, read_process, read_usage, user_name};
 
-/// The README's Rust snippets, checked by `cargo test --doc`. They only define functions, so
-/// nothing is signalled; a README snippet that would kill when run must be marked `no_run`.
+/// The Rust snippets of the book's chapters (docs/src/), checked by `cargo test --doc`. They only
+/// define functions, so nothing is signalled; a snippet that would kill when run must be marked
+/// `no_run`. tests/it/docs.rs fails when a page with Rust code is missing here.
 #[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+#[doc = include_str!("../docs/src/pre-launch.md")]
+#[doc = include_str!("../docs/src/library.md")]
+pub struct DocsDoctests;
 pub use kill::{KillOptions, kill};
 pub use record::ProcessRecord;
 pub use report::{KillReport, Outcome};

@@ -2,7 +2,7 @@
 """End-to-end test of the example, under Xvfb: does the sidecar's whole tree (the PyInstaller
 launcher and its Python child) end with the app, and is the port free?
 
-    e2e.py --app APP --baseline BASELINE --sidecar SIDECAR [--readme README.md] [--write-readme]
+    e2e.py --app APP --baseline BASELINE --sidecar SIDECAR [--readme PAGE] [--write-readme]
 
 For each app variant (reaper::guard; tauri-plugin-shell; tauri-plugin-shell with a process
 group) and each way the app ends (window closed, SIGTERM, SIGKILL, a panic), with a sidecar that
@@ -11,8 +11,9 @@ until the sidecar answers GET / with 200, ends the app, then watches the port an
 processes. Then the startup cases: a stale orphaned sidecar on the port, and a foreign process.
 
 The reaper variant must pass every case (exit 1 otherwise). Every variant's outcome goes into a
-table; with --readme the table must equal the one in README.md between the markers (exit 1 and a
-diff otherwise); --write-readme writes it there instead.
+table; with --readme the table must equal the one in PAGE between the markers (exit 1 and a
+diff otherwise); --write-readme writes it there instead. .ci/tauri passes the book's library
+chapter, docs/src/library.md.
 
 Only processes this test started are ever signalled: the apps, the Xvfb and the foreign
 listener by pid, and the sidecars by a token unique to this run in their environment (checked
@@ -567,7 +568,7 @@ def main():
             have = readme_table(text)
             if have != measured:
                 log(f"{args.readme}'s table differs from what was measured (regenerate: e2e.py --write-readme):")
-                sys.stderr.writelines(difflib.unified_diff((have or "").splitlines(True), measured.splitlines(True), "README.md", "measured"))
+                sys.stderr.writelines(difflib.unified_diff((have or "").splitlines(True), measured.splitlines(True), args.readme, "measured"))
                 status = 1
     return status
 

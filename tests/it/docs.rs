@@ -275,40 +275,270 @@ fn every_subcommand_help_shows_examples() {
     assert!(top.contains("Examples:"), "{top}");
 }
 
-// The README's excerpts of the example apps (a code block right after a line
-// `<!-- excerpt: PATH -->`) are not compiled with the README: each must be the file's code,
-// verbatim, so that the recipe the README shows is the one the example builds and CI runs.
-#[test]
-fn readme_excerpts_are_the_examples_code() {
-    let readme = std::fs::read_to_string(repo("README.md")).expect("reading README.md");
-    let mut lines = readme.lines();
-    let mut checked = 0;
-    while let Some(line) = lines.next() {
-        let Some(path) = line.trim().strip_prefix("<!-- excerpt: ").and_then(|l| l.strip_suffix(" -->")) else {
-            continue;
-        };
-        let fence = lines.next().unwrap_or_default();
-        assert!(fence.starts_with("```"), "README: `{line}` is not followed by a code block");
-        let block: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
-        let source = std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("README excerpt of {path}: {e}"));
-        let excerpt = block.join("\n") + "\n";
-        assert!(
-            source.contains(&excerpt),
-            "README's excerpt of {path} is not verbatim in that file (copy it again):\n{excerpt}"
-        );
-        checked += 1;
+// The documentation is README.md (a two-minute read), the book's chapters under docs/src/ (an
+// mdBook: docs/book.toml, docs/src/SUMMARY.md) and the top-level ARCHITECTURE.md, SECURITY.md,
+// BENCHMARKS.md and CHANGELOG.md. The tests below check what those pages claim where it lives:
+// the commands and flags they show exist, the exit codes they give are the binary's, the picker
+// keys and the example app's code are the generated table and the file's code, every relative
+// link and anchor resolves, every chapter is in the book, and each Rust block is doc-tested.
+
+/// The book's chapters, `docs/src/*.md` (SUMMARY.md included), sorted.
+fn chapters() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo("docs/src"))
+        .expect("reading docs/src")
+        .map(|e| e.expect("a docs/src entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("docs/src/{n}"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 5, "docs/src holds no chapters: {names:?}");
+    names
+}
+
+/// Every page of documentation: the top-level ones and the chapters.
+fn doc_pages() -> Vec<String> {
+    let mut pages: Vec<String> =
+        ["README.md", "ARCHITECTURE.md", "SECURITY.md", "BENCHMARKS.md", "CHANGELOG.md"].map(String::from).to_vec();
+    pages.extend(chapters());
+    pages
+}
+
+fn read_doc(rel: &str) -> String {
+    std::fs::read_to_string(repo(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+}
+
+/// A fenced code block: its info string (`sh`, `rust,no_run`, ...), its first line's number and
+/// its lines.
+struct Block<'a> {
+    info: &'a str,
+    line: usize,
+    lines: Vec<&'a str>,
+}
+
+/// The page split into its fenced code blocks and the lines outside them (with their numbers).
+fn split_fences(text: &str) -> (Vec<Block<'_>>, Vec<(usize, &str)>) {
+    let (mut blocks, mut prose) = (Vec::new(), Vec::new());
+    let mut open: Option<Block> = None;
+    for (n, line) in text.lines().enumerate() {
+        let fence = line.trim_start().starts_with("```");
+        match open.take() {
+            Some(b) if fence => blocks.push(b),
+            Some(mut b) => {
+                b.lines.push(line);
+                open = Some(b);
+            }
+            None if fence => {
+                open = Some(Block {
+                    info: line.trim_start().trim_start_matches('`').trim(),
+                    line: n + 1,
+                    lines: Vec::new(),
+                })
+            }
+            None => prose.push((n + 1, line)),
+        }
     }
-    assert!(checked > 0, "README has no excerpt of the Tauri example (<!-- excerpt: PATH --> before a code block)");
+    assert!(open.is_none(), "a code block is never closed");
+    (blocks, prose)
+}
+
+/// The prose line without its inline code spans (links inside backticks are not links).
+fn strip_code_spans(line: &str) -> String {
+    line.split('`').step_by(2).collect::<Vec<_>>().join(" ")
+}
+
+/// The inline code spans of a prose line.
+fn code_spans(line: &str) -> Vec<&str> {
+    line.split('`').skip(1).step_by(2).collect()
+}
+
+/// A heading's anchor as GitHub and mdBook make it: lower case, letters, digits, `-` and `_`
+/// kept, spaces to `-`, everything else dropped.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            c if c.is_whitespace() => Some('-'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The anchors a page defines: its headings (a repeated one gets `-1`, `-2`, ...).
+fn anchors(text: &str) -> Vec<String> {
+    let (_, prose) = split_fences(text);
+    let mut seen: Vec<String> = Vec::new();
+    for (_, line) in prose {
+        let Some(title) = line.strip_prefix('#').map(|l| l.trim_start_matches('#')) else { continue };
+        if !title.starts_with(' ') {
+            continue;
+        }
+        let base = slug(&title.replace('`', ""));
+        let mut anchor = base.clone();
+        let mut n = 0;
+        while seen.contains(&anchor) {
+            n += 1;
+            anchor = format!("{base}-{n}");
+        }
+        seen.push(anchor);
+    }
+    seen
+}
+
+/// Where the documentation links to the repository's own files by their address (from the
+/// book, whose pages cannot link out of docs/src relatively).
+const REPO_BLOB: [&str; 2] =
+    ["https://github.com/proc-reaper/reaper/blob/main/", "https://github.com/proc-reaper/reaper/tree/main/"];
+
+/// The links of a page outside code: `(line, target)` of every `[text](target)`.
+fn links(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let (_, prose) = split_fences(text);
+    for (n, line) in prose {
+        let line = strip_code_spans(line);
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("](") {
+            rest = &rest[at + 2..];
+            let end = rest.find(')').unwrap_or(rest.len());
+            out.push((n, rest[..end].trim().to_string()));
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 #[test]
-fn readme_picker_keys_are_the_generated_table() {
-    // One source: the table `pick --help` and the man page print is the README's.
+fn every_relative_link_and_anchor_resolves() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in doc_pages() {
+        let text = read_doc(&page);
+        let dir = Path::new(&page).parent().unwrap_or(Path::new(""));
+        for (line, target) in links(&text) {
+            let local = match REPO_BLOB.iter().find_map(|p| target.strip_prefix(p)) {
+                Some(path) => path.to_string(),
+                None if target.contains("://") || target.starts_with("mailto:") => continue,
+                None => {
+                    let (path, anchor) = target.split_once('#').unwrap_or((&target, ""));
+                    let joined =
+                        if path.is_empty() { page.clone() } else { dir.join(path).to_string_lossy().into_owned() };
+                    if anchor.is_empty() { joined } else { format!("{joined}#{anchor}") }
+                }
+            };
+            let (path, anchor) = local.split_once('#').unwrap_or((&local, ""));
+            // `a/../b` as the file system resolves it, but within the repository.
+            let mut parts: Vec<&str> = Vec::new();
+            for part in path.split('/') {
+                match part {
+                    "" | "." => {}
+                    ".." => {
+                        if parts.pop().is_none() {
+                            broken.push(format!("{page}:{line}: ({target}) leaves the repository"));
+                        }
+                    }
+                    p => parts.push(p),
+                }
+            }
+            let file = repo(&parts.join("/"));
+            checked += 1;
+            if !file.exists() {
+                broken.push(format!("{page}:{line}: ({target}): {} does not exist", parts.join("/")));
+            } else if !anchor.is_empty() {
+                let there = std::fs::read_to_string(&file).unwrap_or_default();
+                if !anchors(&there).iter().any(|a| a == anchor) {
+                    broken.push(format!("{page}:{line}: ({target}): no heading #{anchor} in {}", parts.join("/")));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert!(checked > 50, "only {checked} links checked: is the link parser broken?");
+}
+
+#[test]
+fn every_chapter_is_in_the_book() {
+    let summary = read_doc("docs/src/SUMMARY.md");
+    let listed: Vec<String> = links(&summary).into_iter().map(|(_, t)| format!("docs/src/{t}")).collect();
+    for chapter in chapters() {
+        if chapter != "docs/src/SUMMARY.md" {
+            assert!(
+                listed.contains(&chapter),
+                "{chapter} is not listed in docs/src/SUMMARY.md: mdBook would not build it"
+            );
+        }
+    }
+    for target in &listed {
+        assert!(repo(target).is_file(), "docs/src/SUMMARY.md lists {target}, which does not exist");
+    }
+    let book = read_doc("docs/book.toml");
+    assert!(book.contains("src = \"src\""), "docs/book.toml does not build docs/src:\n{book}");
+}
+
+#[test]
+fn the_readme_is_a_two_minute_read_that_starts_with_the_two_commands() {
+    let readme = read_doc("README.md");
+    let lines = readme.lines().count();
+    assert!(lines < 300, "README.md has {lines} lines: move detail into a chapter under docs/src/");
+    // A newcomer's first screen: run the main job, run the tests (and that they need root).
+    let (blocks, _) = split_fences(&readme);
+    let first = blocks.first().expect("README.md has no code block");
+    let commands: Vec<&str> = first.lines.iter().map(|l| l.split('#').next().unwrap_or("").trim()).collect();
+    assert_eq!(commands, ["cargo run -- kill 3000", "cargo test"], "README.md's first commands changed");
+    assert!(first.line < 5, "README.md's first code block starts at line {}", first.line);
+    let screen: String = readme.lines().take(24).collect::<Vec<_>>().join("\n");
+    assert!(screen.contains("reaper kill 3000"), "{screen}");
+    assert!(screen.contains("The tests need root"), "the first screen must say the tests need root:\n{screen}");
+}
+
+// The example app's excerpts (a code block right after a line `<!-- excerpt: PATH -->`) are
+// not compiled with the docs: each must be the file's code, verbatim, so that the recipe a page
+// shows is the one the example builds and CI runs.
+#[test]
+fn docs_excerpts_are_the_examples_code() {
+    let mut checked = 0;
+    for page in doc_pages() {
+        let text = read_doc(&page);
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            let Some(path) = line.trim().strip_prefix("<!-- excerpt: ").and_then(|l| l.strip_suffix(" -->")) else {
+                continue;
+            };
+            let fence = lines.next().unwrap_or_default();
+            assert!(fence.starts_with("```"), "{page}: `{line}` is not followed by a code block");
+            let block: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("```")).collect();
+            let source =
+                std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{page}: excerpt of {path}: {e}"));
+            let excerpt = block.join("\n") + "\n";
+            assert!(
+                source.contains(&excerpt),
+                "{page}'s excerpt of {path} is not verbatim in that file (copy it again):\n{excerpt}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no page has an excerpt of the Tauri example (<!-- excerpt: PATH --> before a code block)");
+}
+
+#[test]
+fn docs_picker_keys_are_the_generated_table() {
+    // One source: the table `pick --help` and the man page print is the chapter's.
     let run = reaper(&["generate", "markdown-keys"]);
     run.expect(0);
     let table = run.stdout();
-    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
-    assert!(readme.contains(&table), "README.md's picker keys differ from `reaper generate markdown-keys`:\n{table}");
+    let chapter = read_doc("docs/src/by-hand.md");
+    let between = chapter
+        .split_once("<!-- picker-keys:begin")
+        .and_then(|(_, rest)| rest.split_once("-->"))
+        .and_then(|(_, rest)| rest.split_once("<!-- picker-keys:end -->"))
+        .map(|(keys, _)| keys.trim())
+        .expect("docs/src/by-hand.md has no <!-- picker-keys:begin ... --> ... <!-- picker-keys:end --> markers");
+    assert_eq!(
+        between,
+        table.trim(),
+        "docs/src/by-hand.md's picker keys differ from `reaper generate markdown-keys`: run scripts/gen-docs.sh"
+    );
     let man = reaper(&["generate", "man"]).expect(0).stdout();
     let help = reaper(&["pick", "--help"]).expect(0).stdout();
     for line in table.lines().skip(2) {
@@ -321,11 +551,253 @@ fn readme_picker_keys_are_the_generated_table() {
     }
 }
 
+/// The flags (`-q`, `--quiet`) a `--help` text lists.
+fn help_flags(help: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    for line in help.lines() {
+        let line = line.trim_start();
+        if !line.starts_with('-') || line.starts_with("- ") {
+            continue;
+        }
+        for word in line.split([',', ' ', '=', '[']) {
+            let short =
+                word.len() == 2 && word.starts_with('-') && word[1..].chars().all(|c| c.is_ascii_alphanumeric());
+            if short || (word.starts_with("--") && word.len() > 2) {
+                flags.push(word.to_string());
+            }
+        }
+    }
+    flags
+}
+
+/// The words of a shell command line up to its end, a pipe, a list operator, a comment or a
+/// closing parenthesis or backtick; quotes are removed and keep their content together.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote) = (Vec::new(), String::new(), None);
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '|' | ';' | '&' | ')' | '`' | '#' | '\\') => break,
+            (None, c) if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Every `reaper ...` command line the documentation shows: in shell, console and CI blocks (a
+/// console block's commands are its `$ ` lines) and in inline code. `(page, line, words after
+/// "reaper")`.
+fn documented_commands() -> Vec<(String, usize, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut scan = |page: &str, n: usize, line: &str| {
+        let mut rest = line;
+        while let Some(at) = rest.find("reaper") {
+            let before = rest[..at].chars().last();
+            let after = &rest[at + "reaper".len()..];
+            rest = after;
+            let starts = before.is_none_or(|c| c.is_whitespace() || "($\"'".contains(c));
+            if starts && after.starts_with(' ') {
+                found.push((page.to_string(), n, shell_words(after)));
+            }
+        }
+    };
+    for page in doc_pages() {
+        let text = read_doc(&page);
+        let (blocks, prose) = split_fences(&text);
+        for b in &blocks {
+            let lang = b.info.split(',').next().unwrap_or("");
+            for (i, line) in b.lines.iter().enumerate() {
+                match lang {
+                    "sh" | "bash" | "yaml" | "groovy" => scan(&page, b.line + 1 + i, line),
+                    "console" => {
+                        if let Some(cmd) = line.strip_prefix("$ ") {
+                            scan(&page, b.line + 1 + i, cmd)
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (n, line) in prose {
+            for span in code_spans(line) {
+                if span.starts_with("reaper ") || span.starts_with("sudo reaper ") {
+                    scan(&page, n, span);
+                }
+            }
+        }
+    }
+    found
+}
+
 #[test]
-fn readme_first_screen_shows_a_bare_port() {
-    let readme = std::fs::read_to_string(repo("README.md")).expect("README.md");
-    let first: String = readme.lines().take(24).collect::<Vec<_>>().join("\n");
-    assert!(first.contains("reaper kill 3000"), "{first}");
+fn every_documented_command_and_flag_exists() {
+    let top = reaper(&["--help"]).expect(0).stdout();
+    let mut subcommands: Vec<String> = top
+        .split_once("Commands:")
+        .map(|(_, c)| c.split_once("\n\n").map_or(c, |(c, _)| c))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    // The hidden ones: what the completion scripts call and what scripts/gen-docs.sh runs.
+    subcommands.extend(["complete".to_string(), "generate".to_string()]);
+    assert!(subcommands.len() >= 9, "{subcommands:?} from:\n{top}");
+    let mut helps = std::collections::HashMap::new();
+    let mut bad = Vec::new();
+    let commands = documented_commands();
+    for (page, line, words) in &commands {
+        let Some(first) = words.first() else { continue };
+        let (sub, flags) = if first.starts_with('-') {
+            ("", &words[..])
+        } else if subcommands.contains(first) {
+            (first.as_str(), &words[1..])
+        } else if first.chars().all(|c| c.is_ascii_digit()) {
+            // `reaper 3000` is no command (a bare port needs a subcommand): say so.
+            bad.push(format!("{page}:{line}: `reaper {}`: a bare port without a subcommand", words.join(" ")));
+            continue;
+        } else {
+            // Prose that only names the program (`reaper run` in a sentence is caught above).
+            continue;
+        };
+        let help = helps.entry(sub.to_string()).or_insert_with(|| {
+            let args: Vec<&str> = if sub.is_empty() { vec!["--help"] } else { vec![sub, "--help"] };
+            help_flags(&reaper(&args).expect(0).stdout())
+        });
+        // `run`'s command starts at `--`, or at the first word that is neither a flag nor the
+        // value after one (`reaper run sh -c ...`).
+        let mut prev_is_flag = false;
+        let words_of_reaper = flags.iter().take_while(|w| {
+            let stop = w.as_str() == "--" || (sub == "run" && !w.starts_with('-') && !prev_is_flag);
+            prev_is_flag = w.starts_with('-');
+            !stop
+        });
+        for word in words_of_reaper {
+            let flag = word.split('=').next().unwrap_or(word);
+            let is_flag = flag.starts_with("--") && flag.len() > 2
+                || flag.len() == 2 && flag.starts_with('-') && flag[1..].chars().all(|c| c.is_ascii_alphanumeric());
+            if is_flag && !help.contains(&flag.to_string()) {
+                bad.push(format!("{page}:{line}: `reaper {}`: no {flag} in `reaper {sub} --help`", words.join(" ")));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "the documentation shows flags the binary does not have:\n{}", bad.join("\n"));
+    let checked = commands.iter().filter(|(_, _, w)| w.first().is_some_and(|f| subcommands.contains(f))).count();
+    assert!(checked > 100, "only {checked} documented commands found: is the scanner broken?");
+}
+
+/// The exit-code table of docs/src/exit-codes-json.md: command -> its cells for 0, 1, 2, other.
+fn exit_code_table() -> Vec<(String, [String; 4])> {
+    let chapter = read_doc("docs/src/exit-codes-json.md");
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for line in chapter.lines() {
+        if line.starts_with("| command | 0 | 1 | 2 | other |") {
+            in_table = true;
+            continue;
+        }
+        if in_table && !line.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        if in_table && cells.len() == 5 && cells[0].starts_with('`') {
+            let cmd = cells[0].trim_matches('`').to_string();
+            rows.push((cmd, [cells[1], cells[2], cells[3], cells[4]].map(String::from)));
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_exit_code_table_is_the_binarys() {
+    let table = exit_code_table();
+    let commands: Vec<&str> = table.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(commands, ["list", "tree", "why", "kill", "run", "wait", "pick"], "the table's rows");
+    let cell = |cmd: &str, code: usize| -> String {
+        table.iter().find(|(c, _)| c == cmd).map(|(_, cells)| cells[code].clone()).unwrap_or_default()
+    };
+    // A port nothing holds: bound by this test, then closed (a listener leaves no TIME_WAIT).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let p = port.to_string();
+    let cases: [(&str, &[&str], i32, &str); 8] = [
+        ("list", &["list", "--port", &p], 1, "nothing matched"),
+        ("why", &["why", "--port", &p], 1, "nothing matched"),
+        ("tree", &["tree", "4194305"], 2, "no such process"),
+        ("kill", &["kill"], 2, "no selector"),
+        ("wait", &["wait", "--port", &p, "--listening", "--timeout", "100ms"], 1, "timed out"),
+        ("wait", &["wait", "--port", &p, "--free", "--timeout", "1s"], 0, "condition met"),
+        ("run", &["run", "--", "false"], 1, "the command exited 1"),
+        ("pick", &["pick"], 2, "no terminal"),
+    ];
+    for (cmd, args, code, says) in cases {
+        let column = if (0..=2).contains(&code) { code as usize } else { 3 };
+        let text = cell(cmd, column);
+        assert!(text.contains(says), "the table's `{cmd}` row, column {code}, should say {says:?}: {text:?}");
+        let run = reaper(args);
+        assert_eq!(run.code(), code, "reaper {args:?} (the table: {says}): {}", run.stderr());
+    }
+    let run = reaper(&["run", "--", "/nonexistent/reaper-docs-test"]);
+    assert_eq!(run.code(), 127, "{}", run.stderr());
+    assert!(cell("run", 3).contains("127 not found"), "{:?}", cell("run", 3));
+    // Bad input is exit 2 with a message naming the bad value, for every command the table has.
+    let bad: [(&str, &[&str], &str); 7] = [
+        ("list", &["list", "--older-than", "-1s"], "-1s"),
+        ("tree", &["tree", "abc"], "abc"),
+        ("why", &["why", "--port", "70000"], "70000"),
+        ("kill", &["kill", "--older-than", "-1s"], "-1s"),
+        ("run", &["run", "--watch-pid", "abc", "--", "true"], "abc"),
+        ("wait", &["wait", "--port", &p, "--free", "--timeout", "-1s"], "-1s"),
+        ("pick", &["pick", "--timeout", "-1s"], "-1s"),
+    ];
+    for (cmd, args, value) in bad {
+        let run = reaper(args);
+        assert_eq!(run.code(), 2, "reaper {args:?}: {}", run.stderr());
+        assert!(run.stderr().contains(value), "reaper {args:?} does not name {value:?}: {}", run.stderr());
+        assert!(cell(cmd, 2).contains("bad input"), "the table's `{cmd}` row, column 2: {:?}", cell(cmd, 2));
+    }
+}
+
+#[test]
+fn every_rust_block_is_doc_tested() {
+    let lib = read_doc("src/lib.rs");
+    for page in doc_pages() {
+        let text = read_doc(&page);
+        let (blocks, _) = split_fences(&text);
+        let compiled = blocks.iter().any(|b| b.info.starts_with("rust") && !b.info.contains("ignore"));
+        let included = lib.contains(&format!("include_str!(\"../{page}\")"));
+        assert!(
+            !compiled || included,
+            "{page} has Rust code blocks that no doc test compiles: add #[doc = include_str!(\"../{page}\")] in src/lib.rs"
+        );
+    }
+}
+
+#[test]
+fn the_tauri_table_is_where_ci_writes_it() {
+    // `.ci/tauri` passes e2e.py the page whose table it checks (and rewrites with
+    // --write-readme); the markers must be there, once.
+    let script = read_doc(".ci/tauri");
+    let page = script
+        .split_once("--readme ")
+        .and_then(|(_, r)| r.split_whitespace().next())
+        .expect(".ci/tauri names no --readme page");
+    let text = read_doc(page);
+    for marker in ["<!-- tauri-sidecar-e2e:begin", "<!-- tauri-sidecar-e2e:end -->"] {
+        assert_eq!(
+            text.matches(marker).count(),
+            1,
+            "{page} must hold {marker:?} once (.ci/tauri checks its table there)"
+        );
+    }
 }
 
 /// [`shell`] with the reaper under test first on PATH: the completion scripts call `reaper
@@ -435,4 +907,68 @@ fn zsh_completes_a_live_port() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.trim(), format!("<reaper kill --port {port} >"), "zsh did not complete the live port: {out}");
+}
+
+/// Every `.rs` file under `src/`, relative to `src/`.
+fn source_files() -> Vec<String> {
+    let mut files = Vec::new();
+    let mut dirs = vec![repo("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(repo("src")).expect("under src");
+                files.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_architecture_map_names_every_source_file_and_only_those() {
+    let map = read_doc("ARCHITECTURE.md");
+    // The words of its code spans: `sys/linux/proc.rs`, `procfs.rs`, `origin/`, ...
+    let (_, prose) = split_fences(&map);
+    let words: Vec<String> = prose
+        .iter()
+        .flat_map(|(_, l)| code_spans(l))
+        .flat_map(|s| s.split([',', ' ']))
+        .map(|w| w.trim_start_matches("src/").to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let files = source_files();
+    // A file name in capitals is a placeholder (`src/cli/NAME.rs`), not a file.
+    for word in words.iter().filter(|w| w.ends_with(".rs") && !w.chars().any(|c| c.is_ascii_uppercase())) {
+        let known = repo(word).is_file() || files.iter().any(|f| f == word || f.ends_with(&format!("/{word}")));
+        assert!(known, "ARCHITECTURE.md names `{word}`, which is no file (under src/ or the repository)");
+    }
+    for file in &files {
+        let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+        let named = words
+            .iter()
+            .any(|w| w == file || (name != "mod.rs" && w == name) || (name == "mod.rs" && *w == format!("{dir}/")));
+        assert!(named, "ARCHITECTURE.md's map of src/ does not name src/{file}: add its role in one line");
+    }
+}
+
+#[test]
+fn no_page_names_an_internal_issue_or_a_path_outside_the_repository() {
+    // An outside reader can open neither: say what was found, and link what is in the repository.
+    let issue = regex::Regex::new(r"(?i)\bissues? \d+|(^|\s)#\d+\b").expect("regex");
+    let outside = regex::Regex::new(r"/work/|\.\./shared|\.\./\.\./\.\.").expect("regex");
+    let mut found = Vec::new();
+    for page in doc_pages() {
+        for (n, line) in read_doc(&page).lines().enumerate() {
+            for re in [&issue, &outside] {
+                if let Some(m) = re.find(line) {
+                    found.push(format!("{page}:{}: {:?}", n + 1, m.as_str()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "internal issue numbers or outside paths:\n{}", found.join("\n"));
 }

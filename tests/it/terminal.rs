@@ -355,11 +355,14 @@ fn an_unwritable_stdout_does_not_hide_what_the_kill_did() {
     assert!(!is_dead(stubborn.pid()));
 }
 
-// The README's exit-code table is the one authority: the foreign-/proc rule elsewhere in the
-// README says what the table and the code say (exit 3, tested in `run::`), not another code.
+// The exit-code table (docs/src/exit-codes-json.md) is the one authority: the foreign-/proc rule
+// in the safety chapter says what the table and the code say (exit 3, tested in `run::`), not
+// another code.
 #[test]
-fn the_readme_states_one_exit_code_for_a_foreign_proc() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+fn the_docs_state_one_exit_code_for_a_foreign_proc() {
+    let readme = ["docs/src/exit-codes-json.md", "docs/src/safety.md"]
+        .map(|p| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).expect(p))
+        .join("\n");
     let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut said = 0;
     for (at, _) in flat.match_indices("another PID namespace") {
