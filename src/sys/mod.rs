@@ -15,7 +15,9 @@
 //! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
 
 mod contract;
-pub use contract::{Control, Pin};
+pub use contract::{Control, Pin, ProcessTable, SocketTable, Source, System};
+#[cfg(test)]
+pub(crate) mod fake;
 mod tool;
 pub(crate) mod tree;
 pub use tool::run_tool;
