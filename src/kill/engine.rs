@@ -103,8 +103,6 @@ struct Engine<'c, 'e, C: Control> {
     interrupted: bool,
     /// `--no-tree`: never adds descendants.
     no_tree: bool,
-    /// The plan's owner rule ([`Plan::owner`]), for descendants found while killing.
-    owner: Option<u32>,
     /// Targets this step's freeze left running (nothing could freeze them quietly and the trees
     /// did not grow).
     unfrozen: Vec<usize>,
@@ -242,7 +240,8 @@ impl<C: Control> Engine<'_, '_, C> {
             let Some(p) = self.ctl.describe(s.pid).filter(|p| p.start_ticks == s.start_ticks) else {
                 continue;
             };
-            if self.rails.protects(&p).is_some() || self.owner.is_some_and(|uid| p.uid != uid) {
+            // The same rails as the plan's: reaper's own, the owner rule, port proxies.
+            if self.rails.refusal(self.ctl.table(), &p, false).is_some() {
                 self.skipped.insert(p.pid);
                 continue;
             }
@@ -579,16 +578,17 @@ pub(super) fn run_engine<C: Control>(
     hurry: Option<&AtomicBool>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> KillReport {
+    // The plan's owner rule ([`Plan::owner`]) holds for descendants found while killing too.
+    let rails = Rails::of(ctl.table()).with_owner(plan.owner);
     let mut engine = Engine {
         ctl,
-        rails: Rails::current(),
+        rails,
         targets: Vec::with_capacity(plan.targets.len()),
         known: HashSet::new(),
         skipped: plan.skipped.iter().map(|s| s.pid).collect(),
         on_event,
         interrupted: false,
         no_tree: opts.no_tree,
-        owner: plan.owner,
         unfrozen: Vec::new(),
         hurry,
         forcing: false,
@@ -715,6 +715,34 @@ mod tests {
         let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
         assert!(fake.log[..first_term].contains(&(child, sys::SIGSTOP)), "{:?}", fake.log);
         assert!(!fake.procs[&child].alive);
+    }
+
+    // The engine checks what it finds while killing with the plan's rails: a container
+    // runtime's port proxy forked under a target is left alone, as the plan leaves it.
+    #[test]
+    fn a_port_proxy_found_while_killing_is_never_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.child_name = "rootlessport".into();
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let proxy = BASE + 100;
+        assert_eq!(fake.procs[&proxy].name, "rootlessport");
+        assert_eq!(r.targets.iter().map(|t| t.pid).collect::<Vec<_>>(), [BASE], "{r:?}");
+        assert!(!fake.log.iter().any(|&(pid, _)| pid == proxy), "{:?}", fake.log);
+        assert!(fake.procs[&proxy].alive);
+        assert_eq!(outcomes(&r), [Outcome::Exited]);
+    }
+
+    // The owner rule holds for descendants found while killing.
+    #[test]
+    fn another_users_process_found_while_killing_is_never_signalled() {
+        let (mut fake, mut plan) = setup(1);
+        plan.owner = Some(0);
+        fake.caller = 1001; // what forks now is uid 1001's
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(r.targets.len(), 1, "{r:?}");
+        assert!(fake.procs[&(BASE + 100)].alive);
     }
 
     #[test]
