@@ -238,27 +238,53 @@ impl Selection {
     }
 
     /// Whether no selector is set at all (`--proto`, `--state`, `--all-netns` and `--exclude` only
-    /// refine).
+    /// refine). Every field is named (no `..`): a new selector does not compile until it says
+    /// here whether it selects.
     pub fn is_empty(&self) -> bool {
-        self.ports.is_empty()
-            && self.signatures.is_empty()
-            && self.names.is_empty()
-            && self.exes.is_empty()
-            && self.pids.is_empty()
-            && self.descendants_of.is_empty()
-            && self.children_of.is_empty()
-            && self.pgids.is_empty()
-            && self.sids.is_empty()
-            && !self.orphans
-            && self.users.is_empty()
-            && self.older_than.is_none()
-            && self.younger_than.is_none()
-            && self.envs.is_empty()
-            && self.cgroups.is_empty()
-            && self.containers.is_empty()
-            && self.started_after.is_none()
-            && self.started_before.is_none()
-            && self.started_after_process.is_none()
+        let Selection {
+            ports,
+            proto: _,
+            any_state: _,
+            signatures,
+            names,
+            exes,
+            excludes: _,
+            pids,
+            descendants_of,
+            children_of,
+            pgids,
+            sids,
+            users,
+            orphans,
+            older_than,
+            younger_than,
+            envs,
+            cgroups,
+            started_after,
+            started_before,
+            started_after_process,
+            containers,
+            all_netns: _,
+        } = self;
+        ports.is_empty()
+            && signatures.is_empty()
+            && names.is_empty()
+            && exes.is_empty()
+            && pids.is_empty()
+            && descendants_of.is_empty()
+            && children_of.is_empty()
+            && pgids.is_empty()
+            && sids.is_empty()
+            && !orphans
+            && users.is_empty()
+            && older_than.is_none()
+            && younger_than.is_none()
+            && envs.is_empty()
+            && cgroups.is_empty()
+            && containers.is_empty()
+            && started_after.is_none()
+            && started_before.is_none()
+            && started_after_process.is_none()
     }
 
     /// Whether the selection names processes by something a user can choose freely (command
