@@ -675,6 +675,8 @@ mod tests {
         World {
             procs: w.procs.clone(),
             sockets: w.sockets.clone(),
+            socket_netns: w.socket_netns.clone(),
+            netns_denied: w.netns_denied.clone(),
             fd_hidden: w.fd_hidden.clone(),
             me: w.me,
             caller: w.caller,
@@ -691,6 +693,41 @@ mod tests {
         assert!(pids(world_with(&w), &Selection::new().port(port("3000"))).is_empty());
         let sel = Selection { any_state: true, ..Selection::new().port(port("3000")) };
         assert_eq!(pids(w, &sel), [10]);
+    }
+
+    /// A port held in another network namespace (a container's) is not this host's port:
+    /// `--all-netns` looks there too; a namespace it cannot read is counted, not taken as free.
+    #[test]
+    fn all_netns_looks_up_ports_in_every_network_namespace() {
+        let mut w = world();
+        spawn(&mut w, 10, 1, &["nginx"]).netns = 7;
+        spawn(&mut w, 11, 1, &["nginx"]).netns = 8;
+        w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
+        w.listen_in(8, Proto::Tcp, 80, 901, &[11]);
+        assert!(pids(world_with(&w), &Selection::new().port(port("80"))).is_empty());
+        w.netns_denied.insert(8);
+        let mut snap = Snapshot::with_source(w);
+        let m = find(&Selection::new().port(port("80")).all_netns(), &mut snap).expect("find");
+        assert_eq!(m.pids, [10]);
+        assert_eq!(snap.netns_denied, 1, "the unreadable namespace is reported");
+        assert_eq!(snap.socket_netns(900).map(|n| n.inode), Some(7));
+    }
+
+    #[test]
+    fn the_ports_of_a_process_in_another_namespace_are_shown_with_it() {
+        let mut w = world();
+        spawn(&mut w, 10, 1, &["nginx"]).netns = 7;
+        spawn(&mut w, 11, SHELL, &["node"]);
+        w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
+        w.listen(Proto::Tcp, 3000, 901, &[11]);
+        let mut snap = Snapshot::with_source(w);
+        let m = find(&Selection::new().signature("nginx|node").expect("re"), &mut snap).expect("find");
+        assert_eq!(m.pids, [10, 11]);
+        snap.load_sockets(SocketFilter { tcp: true, udp: true }).expect("sockets");
+        snap.find_ports_of(&m.pids).expect("ports");
+        let shown = |pid| snap.ports_of(pid).iter().map(|e| (e.local_port, e.netns.clone())).collect::<Vec<_>>();
+        assert_eq!(shown(10), [(80, Some("net:[7]".to_string()))]);
+        assert_eq!(shown(11), [(3000, None)]);
     }
 
     #[test]

@@ -16,6 +16,9 @@ use crate::model::{
     HolderScan, InodeSet, NetNs, Process, Proto, Seen, Sent, Socket, SocketFilter, SocketState, Unpinned, Waited,
 };
 
+/// The inode of reaper's own network namespace in the fake world.
+pub const OWN_NETNS: u64 = 1;
+
 /// One fake process.
 #[derive(Clone, Debug)]
 pub struct FakeProc {
@@ -33,6 +36,8 @@ pub struct FakeProc {
     /// `None`: unreadable (another user's, or not dumpable).
     pub env: Option<Vec<String>>,
     pub cgroup: Option<String>,
+    /// Its network namespace's inode ([`OWN_NETNS`] is reaper's).
+    pub netns: u64,
     pub started: SystemTime,
     pub kernel_thread: bool,
     /// Hidden from the process table (`hidepid`): listed nowhere, unreadable.
@@ -60,6 +65,10 @@ pub struct World {
     pub users: HashMap<u32, String>,
     /// Sockets, each with the pids holding it.
     pub sockets: Vec<(Socket, Vec<u32>)>,
+    /// Socket inode -> the network namespace it is in, for those not in [`OWN_NETNS`].
+    pub socket_netns: HashMap<u64, u64>,
+    /// Network namespaces whose tables cannot be read (not root).
+    pub netns_denied: HashSet<u64>,
     /// Pids whose fd tables cannot be read.
     pub fd_hidden: HashSet<u32>,
     /// Reaper's stdio pipes, and the pids the pipeline check finds among its group.
@@ -101,6 +110,8 @@ impl Default for World {
             foreign_proc: false,
             users: HashMap::new(),
             sockets: Vec::new(),
+            socket_netns: HashMap::new(),
+            netns_denied: HashSet::new(),
             fd_hidden: HashSet::new(),
             pipes: Vec::new(),
             partners: Vec::new(),
@@ -138,6 +149,7 @@ impl World {
             exe_id: None,
             env: Some(Vec::new()),
             cgroup: None,
+            netns: OWN_NETNS,
             started: SystemTime::now() - Duration::from_secs(3600),
             kernel_thread: false,
             hidden: false,
@@ -172,6 +184,24 @@ impl World {
             uid: 0,
         };
         self.sockets.push((s, holders.to_vec()));
+    }
+
+    /// [`World::listen`] in network namespace `ns`.
+    pub fn listen_in(&mut self, ns: u64, proto: Proto, port: u16, inode: u64, holders: &[u32]) {
+        self.listen(proto, port, inode, holders);
+        if ns != OWN_NETNS {
+            self.socket_netns.insert(inode, ns);
+        }
+    }
+
+    /// The sockets of namespace `ns` that `filter` asks for.
+    fn table(&self, ns: u64, filter: SocketFilter) -> Vec<Socket> {
+        let wanted = |s: &&Socket| match s.proto {
+            Proto::Tcp => filter.tcp,
+            Proto::Udp => filter.udp,
+        };
+        let in_ns = |s: &&Socket| self.socket_netns.get(&s.inode).copied().unwrap_or(OWN_NETNS) == ns;
+        self.sockets.iter().map(|(s, _)| s).filter(wanted).filter(in_ns).cloned().collect()
     }
 
     fn fork(&mut self, parent: u32) -> u32 {
@@ -303,11 +333,7 @@ impl ProcessTable for World {
 
 impl SocketTable for World {
     fn sockets(&self, filter: SocketFilter) -> Result<Vec<Socket>> {
-        let wanted = |s: &&Socket| match s.proto {
-            Proto::Tcp => filter.tcp,
-            Proto::Udp => filter.udp,
-        };
-        Ok(self.sockets.iter().map(|(s, _)| s).filter(wanted).cloned().collect())
+        Ok(self.table(OWN_NETNS, filter))
     }
 
     fn listening_sockets(&self, filter: SocketFilter) -> Result<Vec<Socket>> {
@@ -335,20 +361,29 @@ impl SocketTable for World {
         out
     }
 
-    fn netns_inode(&self, _pid: u32) -> Option<u64> {
-        Some(1)
+    fn netns_inode(&self, pid: u32) -> Option<u64> {
+        if pid == self.me { Some(OWN_NETNS) } else { self.visible(pid).map(|p| p.netns) }
     }
 
-    fn net_namespace_of(&self, _pid: u32) -> Option<NetNs> {
-        None
+    fn net_namespace_of(&self, pid: u32) -> Option<NetNs> {
+        Some(NetNs { inode: self.netns_inode(pid)?, name: None, member: Some(pid) })
     }
 
     fn net_namespaces(&self) -> Result<Vec<NetNs>> {
-        Ok(Vec::new())
+        let mut inodes: Vec<u64> =
+            self.procs.values().map(|p| p.netns).chain(self.socket_netns.values().copied()).collect();
+        inodes.push(OWN_NETNS);
+        inodes.sort_unstable();
+        inodes.dedup();
+        Ok(inodes.into_iter().map(|inode| NetNs { inode, name: None, member: None }).collect())
     }
 
-    fn netns_sockets(&self, _ns: &NetNs, _filter: SocketFilter, _listeners_only: bool) -> Result<Option<Vec<Socket>>> {
-        Ok(None)
+    fn netns_sockets(&self, ns: &NetNs, filter: SocketFilter, listeners_only: bool) -> Result<Option<Vec<Socket>>> {
+        if self.netns_denied.contains(&ns.inode) {
+            return Ok(None);
+        }
+        let all = self.table(ns.inode, filter);
+        Ok(Some(if listeners_only { all.into_iter().filter(Socket::holds_port).collect() } else { all }))
     }
 }
 
