@@ -12,7 +12,7 @@ pub use crate::report::{Skipped, Supervisor};
 use crate::select::{self, Selection};
 use crate::snapshot::{Process, Snapshot, Socket};
 use crate::spec::Sequence;
-use crate::sys::{self, ProcessTable};
+use crate::sys::{self, ProcessTable, Source, System};
 
 pub use crate::sys::Pin;
 
@@ -303,7 +303,13 @@ impl Rails {
 }
 
 /// `p` skipped for `why`; `flag` names the option that would include it.
-fn skipped(snap: &mut Snapshot, p: &Process, why: impl Into<String>, flag: Option<&str>, matched: bool) -> Skipped {
+fn skipped<S: Source>(
+    snap: &mut Snapshot<S>,
+    p: &Process,
+    why: impl Into<String>,
+    flag: Option<&str>,
+    matched: bool,
+) -> Skipped {
     Skipped {
         pid: p.pid,
         name: p.name.clone(),
@@ -321,7 +327,12 @@ fn skipped(snap: &mut Snapshot, p: &Process, why: impl Into<String>, flag: Optio
 /// `p` skipped because it is a container runtime's port proxy (see
 /// [`crate::container::PortProxy`]): only `--pid` names it for a signal. The reason names the
 /// container it serves and how to stop that instead.
-fn skipped_proxy(snap: &mut Snapshot, p: &Process, proxy: &crate::container::PortProxy, matched: bool) -> Skipped {
+fn skipped_proxy<S: Source>(
+    snap: &mut Snapshot<S>,
+    p: &Process,
+    proxy: &crate::container::PortProxy,
+    matched: bool,
+) -> Skipped {
     let flag = format!("--pid {}", p.pid);
     Skipped { stop: Some(proxy.stop_command()), ..skipped(snap, p, proxy.reason(), Some(&flag), matched) }
 }
@@ -353,23 +364,56 @@ pub(crate) fn target_report(p: &Process, user: String, matched: bool, signals: V
 /// Errors: an empty selection ([`Error::Usage`]); a `--pid` that names a protected process,
 /// such as 1, or a thread rather than a process ([`Error::Refused`]).
 pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<Plan> {
-    crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
+    plan_in(sel, snap, opts, &mut Origins)
+}
+
+/// What the plan asks about where a process comes from. The real answers read the system
+/// ([`crate::origin`]); the plan's unit tests give their own.
+pub(crate) trait Provenance<S> {
+    /// Where `pid` comes from (see [`crate::origin::explain`]).
+    fn explain(&mut self, snap: &mut Snapshot<S>, pid: u32) -> Option<crate::origin::Origin>;
+    /// Whether `p` is an interactive shell on a terminal: it waits for its job and never
+    /// starts it again (see [`crate::origin::is_interactive_shell`]).
+    fn is_interactive_shell(&self, p: &Process) -> bool;
+}
+
+/// The real provenance: [`crate::origin`] on this system.
+struct Origins;
+
+impl Provenance<System> for Origins {
+    fn explain(&mut self, snap: &mut Snapshot, pid: u32) -> Option<crate::origin::Origin> {
+        crate::origin::explain(snap, pid)
+    }
+
+    fn is_interactive_shell(&self, p: &Process) -> bool {
+        crate::origin::is_interactive_shell(p)
+    }
+}
+
+/// [`plan`] on a snapshot of any source, with the provenance `prov` gives.
+pub(crate) fn plan_in<S: Source>(
+    sel: &Selection,
+    snap: &mut Snapshot<S>,
+    opts: &KillOptions,
+    prov: &mut impl Provenance<S>,
+) -> Result<Plan> {
+    snap.source().check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     if sel.is_empty() {
         return Err(Error::Usage(
             "kill needs a selector (--port, --signature, --name, --pid, ...): it never means every process".into(),
         ));
     }
-    let rails = Rails::current();
+    let rails = Rails::of(snap.source());
     snap.load_processes(sel.pids.iter().copied());
     snap.load_details(sel.pids.iter().copied());
     for &pid in &sel.pids {
         // /proc/TID answers for a thread although it is not listed: it is not a process.
-        if let Some(tgid) = sys::thread_group(pid).filter(|&t| t != pid) {
+        if let Some(tgid) = snap.source().thread_group(pid).filter(|&t| t != pid) {
             let why = format!("{pid} is a thread of {tgid}, not a process (--pid {tgid} names the process)");
             return Err(Error::Refused { what: format!("pid {pid}"), why });
         }
         let why = if pid == 1 { Some("it is PID 1, the init of this PID namespace") } else { None };
-        if let Some(why) = why.or_else(|| snap.process(pid).and_then(|p| rails.protects(p))) {
+        if let Some(why) = why.or_else(|| snap.process(pid).and_then(|p| rails.protected(snap.source(), p))) {
             return Err(Error::Refused { what: format!("pid {pid}"), why: why.into() });
         }
     }
@@ -380,7 +424,7 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
         env_unchecked: matches.env_unchecked,
         ..Plan::default()
     };
-    let rails = rails.with_owner(owner_rule(sel, opts.all_users, sys::caller_uid()));
+    let rails = rails.with_owner(owner_rule(sel, opts.all_users, snap.source().caller_uid()));
     out.owner = rails.owner();
     let signals: Vec<String> = opts.sequence.steps.iter().map(|s| s.signal.name()).collect();
 
@@ -400,7 +444,7 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     let mut restarters = Vec::new();
     let mut overridden = HashSet::new();
     for pid in roots.clone() {
-        let Some(origin) = crate::origin::explain(snap, pid) else { continue };
+        let Some(origin) = prov.explain(snap, pid) else { continue };
         let Some(by) = origin.restarter().filter(|c| c.pid.is_none_or(|sp| !roots.contains(&sp))).cloned() else {
             origins.insert(pid, origin);
             continue;
@@ -419,7 +463,7 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
     let mut chosen: Vec<(u32, bool)> = roots.iter().map(|&p| (p, true)).collect();
     if !opts.no_tree && !roots.is_empty() {
         // One cheap pass over every stat finds the trees; only their members are read in full.
-        let tree = sys::scan_tree(&roots);
+        let tree = snap.source().scan_tree(&roots);
         snap.load_processes(tree.iter().map(|s| s.pid));
         let mut seen: HashSet<u32> = roots.iter().copied().collect();
         for s in tree {
@@ -448,7 +492,7 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
             }
         }
     }
-    out.supervisors = supervisors(snap, &out.targets, &rails);
+    out.supervisors = supervisors(snap, &out.targets, &rails, prov);
     // A supervised target that `--pid` named: its supervisor is watched (the settle time) too.
     for (sp, pid) in restarters {
         if out.targets.iter().any(|t| t.pid == sp) {
@@ -476,8 +520,8 @@ pub fn plan(sel: &Selection, snap: &mut Snapshot, opts: &KillOptions) -> Result<
 
 /// `p` skipped because `by` starts it again when it ends: signalling it is in vain. The reason
 /// names the supervisor, its policy and the command that stops it the right way.
-fn skipped_supervised(
-    snap: &mut Snapshot,
+fn skipped_supervised<S: Source>(
+    snap: &mut Snapshot<S>,
     p: &Process,
     origin: &crate::origin::Origin,
     by: &crate::origin::Cause,
@@ -499,7 +543,7 @@ fn restart_note(origin: &crate::origin::Origin) -> Option<String> {
 }
 
 /// `p` skipped for `refusal`, with the option that would include it when there is one.
-fn skipped_for(snap: &mut Snapshot, p: &Process, refusal: Refusal, matched: bool) -> Skipped {
+fn skipped_for<S: Source>(snap: &mut Snapshot<S>, p: &Process, refusal: Refusal, matched: bool) -> Skipped {
     match refusal {
         Refusal::Protected(why) => skipped(snap, p, why, None, matched),
         Refusal::Foreign { uid } => {
@@ -512,9 +556,9 @@ fn skipped_for(snap: &mut Snapshot, p: &Process, refusal: Refusal, matched: bool
 
 impl Plan {
     /// Adds `p` as a target, pinned now.
-    fn add(&mut self, snap: &mut Snapshot, p: &Process, matched: bool, signals: Vec<String>) {
+    fn add<S: Source>(&mut self, snap: &mut Snapshot<S>, p: &Process, matched: bool, signals: Vec<String>) {
         let user = snap.user_name(p.uid);
-        if let Some(pin) = sys::pin(p.pid, p.start_ticks) {
+        if let Some(pin) = snap.source().pin(p.pid, p.start_ticks) {
             self.pins.insert(p.pid, pin);
         }
         self.targets.push(target_report(p, user, matched, signals));
@@ -543,7 +587,12 @@ pub(crate) fn plan_skipped(skipped: &[Skipped]) -> Plan {
 /// kernel threads are left out (every orphan's parent is PID 1; see the README for services),
 /// and so are reaper's own ancestors: the shell or program running reaper is busy running it,
 /// not restarting what reaper ends.
-fn supervisors(snap: &mut Snapshot, targets: &[TargetReport], rails: &Rails) -> Vec<Supervisor> {
+fn supervisors<S: Source>(
+    snap: &mut Snapshot<S>,
+    targets: &[TargetReport],
+    rails: &Rails,
+    prov: &impl Provenance<S>,
+) -> Vec<Supervisor> {
     let pids: HashSet<u32> = targets.iter().map(|t| t.pid).collect();
     let mut out: Vec<Supervisor> = Vec::new();
     for t in targets.iter().filter(|t| t.ppid > 1 && !pids.contains(&t.ppid) && !rails.ancestors.contains(&t.ppid)) {
@@ -554,9 +603,8 @@ fn supervisors(snap: &mut Snapshot, targets: &[TargetReport], rails: &Rails) -> 
         snap.load_processes([t.ppid]);
         snap.load_details([t.ppid]);
         // An interactive shell on a terminal waits for its job; it never starts it again.
-        let Some(p) = snap
-            .process(t.ppid)
-            .filter(|p| !p.kernel_thread && !p.is_zombie() && !crate::origin::is_interactive_shell(p))
+        let Some(p) =
+            snap.process(t.ppid).filter(|p| !p.kernel_thread && !p.is_zombie() && !prov.is_interactive_shell(p))
         else {
             continue;
         };
@@ -716,6 +764,173 @@ mod tests {
         assert_eq!(owner_rule(&ports(&["3000"]), false, CALLER), None);
         assert_eq!(owner_rule(&ports(&["1-65535"]), false, CALLER), Some(CALLER));
         assert_eq!(owner_rule(&Selection::new().pid(42), false, CALLER), None);
+    }
+
+    /// Provenance as a test says it: who restarts which pid, which pids are interactive shells.
+    #[derive(Default)]
+    struct FakeOrigins {
+        restarters: HashMap<u32, crate::origin::Cause>,
+        shells: Vec<u32>,
+    }
+
+    impl Provenance<World> for FakeOrigins {
+        fn explain(&mut self, _snap: &mut Snapshot<World>, pid: u32) -> Option<crate::origin::Origin> {
+            let by = self.restarters.get(&pid)?;
+            Some(crate::origin::Origin {
+                chain: vec![by.clone()],
+                restarts: crate::origin::Restarts::Yes,
+                restarted_by: Some(by.label()),
+                stop: by.stop.clone(),
+                unread: Vec::new(),
+            })
+        }
+
+        fn is_interactive_shell(&self, p: &Process) -> bool {
+            self.shells.contains(&p.pid)
+        }
+    }
+
+    /// supervisord (pid `sup`), which starts its program again.
+    fn supervisord(sup: u32) -> crate::origin::Cause {
+        crate::origin::Cause {
+            kind: crate::origin::Kind::Supervisord,
+            pid: Some(sup),
+            name: "web".into(),
+            detail: None,
+            restarts: crate::origin::Restarts::Yes,
+            policy: Some("autorestart=true".into()),
+            restart_count: None,
+            stop: Some("supervisorctl stop web".into()),
+            source: "test".into(),
+        }
+    }
+
+    fn plan_of(w: World, sel: &Selection, opts: &KillOptions, prov: &mut FakeOrigins) -> Result<Plan> {
+        plan_in(sel, &mut Snapshot::with_source(w), opts, prov)
+    }
+
+    fn planned(w: World, sel: &Selection, opts: &KillOptions) -> Plan {
+        plan_of(w, sel, opts, &mut FakeOrigins::default()).expect("plan")
+    }
+
+    /// Adds `pid` running `argv`.
+    fn run(w: &mut World, pid: u32, ppid: u32, argv: &[&str]) {
+        w.add(pid, ppid);
+        let p = w.proc(pid);
+        p.cmdline = Some(argv.iter().map(|a| a.to_string()).collect());
+        p.name = argv[0].to_string();
+    }
+
+    fn target_pids(plan: &Plan) -> Vec<u32> {
+        plan.targets.iter().map(|t| t.pid).collect()
+    }
+
+    fn skipped_pids(plan: &Plan) -> Vec<(u32, Option<&str>, bool)> {
+        plan.skipped.iter().map(|s| (s.pid, s.flag.as_deref(), s.matched)).collect()
+    }
+
+    #[test]
+    fn a_kill_without_a_selector_is_a_usage_error() {
+        let err = plan_of(world(), &Selection::new(), &KillOptions::default(), &mut FakeOrigins::default());
+        assert!(matches!(err, Err(Error::Usage(_))), "{err:?}");
+    }
+
+    /// `--pid` naming what the rails protect, or a thread, is refused outright (exit 2), not
+    /// skipped.
+    #[test]
+    fn pid_naming_a_protected_process_or_a_thread_is_refused() {
+        let mut w = world();
+        run(&mut w, 600, SHELL, &["app"]);
+        w.threads.insert(601, 600);
+        for (pid, says) in [(1, "PID 1"), (SHELL, "ancestor"), (ME, "reaper itself"), (601, "thread of 600")] {
+            let mut copy = world();
+            copy.procs = w.procs.clone();
+            copy.threads = w.threads.clone();
+            let got = plan_of(copy, &Selection::new().pid(pid), &KillOptions::default(), &mut FakeOrigins::default());
+            match got {
+                Err(Error::Refused { why, .. }) => assert!(why.contains(says), "{pid}: {why}"),
+                other => panic!("{pid}: {other:?}"),
+            }
+        }
+        assert_eq!(target_pids(&planned(w, &Selection::new().pid(600), &KillOptions::default())), [600]);
+    }
+
+    /// A broad selection signals only the caller's processes, matches and descendants alike;
+    /// a port proxy below a match is spared with its stop command; the rails hold for both.
+    #[test]
+    fn matches_and_descendants_pass_the_same_rails() {
+        let mut w = world();
+        run(&mut w, 600, SHELL, &["app"]);
+        run(&mut w, 601, 1, &["app"]);
+        w.proc(601).uid = 1001;
+        run(&mut w, 602, 600, &["helper"]);
+        w.proc(602).uid = 1001;
+        run(&mut w, 603, 600, &["helper"]);
+        run(&mut w, 604, 600, &["rootlessport"]);
+        let w2 = World { procs: w.procs.clone(), ..world() };
+        let sel = Selection::new().signature("^app").unwrap();
+        let p = planned(w, &sel, &KillOptions::default());
+        assert_eq!(target_pids(&p), [600, 603]);
+        assert_eq!(p.owner, Some(CALLER));
+        assert_eq!(
+            skipped_pids(&p),
+            [(601, Some("--all-users"), true), (602, Some("--all-users"), false), (604, Some("--pid 604"), false)]
+        );
+        assert!(p.skipped[2].stop.as_deref().is_some_and(|s| s.contains("podman")), "{:?}", p.skipped[2]);
+        // --all-users lifts the owner rule, never the proxy rule.
+        let p = planned(w2, &sel, &KillOptions { all_users: true, ..KillOptions::default() });
+        assert_eq!(target_pids(&p), [600, 601, 602, 603]);
+        assert_eq!(skipped_pids(&p), [(604, Some("--pid 604"), false)]);
+    }
+
+    #[test]
+    fn no_tree_plans_only_the_matches() {
+        let mut w = world();
+        run(&mut w, 600, SHELL, &["app"]);
+        run(&mut w, 601, 600, &["helper"]);
+        let p = planned(w, &Selection::new().pid(600), &KillOptions { no_tree: true, ..KillOptions::default() });
+        assert_eq!(target_pids(&p), [600]);
+    }
+
+    /// What a supervisor starts again is spared with the supervisor's stop command; `--pid`
+    /// naming it plans it with a note, and watches the supervisor.
+    #[test]
+    fn a_supervised_match_is_spared_unless_pid_names_it() {
+        let mut w = world();
+        run(&mut w, 650, 1, &["supervisord"]);
+        run(&mut w, 700, 650, &["web"]);
+        let w2 = World { procs: w.procs.clone(), ..world() };
+        let mut prov = FakeOrigins::default();
+        prov.restarters.insert(700, supervisord(650));
+        let sel = Selection::new().signature("^web").unwrap();
+        let p = plan_of(w, &sel, &KillOptions::default(), &mut prov).expect("plan");
+        assert!(p.targets.is_empty(), "{p:?}");
+        assert_eq!(skipped_pids(&p), [(700, Some("--pid 700"), true)]);
+        assert_eq!(p.skipped[0].stop.as_deref(), Some("supervisorctl stop web"));
+        assert!(p.skipped[0].why.contains("starts it again"), "{}", p.skipped[0].why);
+
+        let p = plan_of(w2, &Selection::new().pid(700), &KillOptions::default(), &mut prov).expect("plan");
+        assert_eq!(target_pids(&p), [700]);
+        assert!(p.targets[0].note.as_deref().is_some_and(|n| n.contains("supervisorctl stop web")), "{p:?}");
+        assert_eq!(p.supervisors.iter().map(|s| (s.pid, s.children.clone())).collect::<Vec<_>>(), [(650, vec![700])]);
+    }
+
+    /// The live parent of a target is a supervisor to watch, unless it is PID 1, an
+    /// interactive shell (it waits for its job) or reaper's own ancestor.
+    #[test]
+    fn supervisors_are_parents_that_may_start_a_target_again() {
+        let mut w = world();
+        run(&mut w, 750, 1, &["node-runner"]);
+        run(&mut w, 800, 750, &["app"]);
+        run(&mut w, 760, 1, &["bash"]);
+        run(&mut w, 810, 760, &["app"]);
+        run(&mut w, 820, SHELL, &["app"]);
+        run(&mut w, 830, 1, &["app"]);
+        let mut prov = FakeOrigins { shells: vec![760], ..FakeOrigins::default() };
+        let sel = Selection::new().signature("^app").unwrap();
+        let p = plan_of(w, &sel, &KillOptions::default(), &mut prov).expect("plan");
+        assert_eq!(target_pids(&p), [800, 810, 820, 830]);
+        assert_eq!(p.supervisors.iter().map(|s| (s.pid, s.children.clone())).collect::<Vec<_>>(), [(750, vec![800])]);
     }
 
     #[test]

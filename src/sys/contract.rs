@@ -51,6 +51,13 @@ pub trait ProcessTable {
     fn self_pid(&self) -> u32;
     /// Errors when the process table is another PID namespace's (its pids name other processes).
     fn check_own_proc(&self) -> Result<()>;
+    /// The process a thread id belongs to (`/proc/TID` answers for a thread it does not list).
+    fn thread_group(&self, pid: u32) -> Option<u32>;
+    /// `roots` (those that exist) and every current descendant of them, parents first.
+    fn scan_tree(&self, roots: &[u32]) -> Vec<Seen>;
+    /// Pins `pid` if it is still the process that started at `start_ticks` (see [`Pin`]);
+    /// `None` where nothing can pin (the pid and start time are checked when signalling).
+    fn pin(&self, pid: u32, start_ticks: u64) -> Option<Pin>;
     /// The pipes on reaper's stdin, stdout and stderr.
     fn own_pipe_ends(&self) -> Vec<super::PipeEnd>;
     /// Those of `members` (reaper's process group) that are in reaper's pipeline.
@@ -122,6 +129,15 @@ impl ProcessTable for System {
     }
     fn check_own_proc(&self) -> Result<()> {
         super::check_own_proc()
+    }
+    fn thread_group(&self, pid: u32) -> Option<u32> {
+        super::thread_group(pid)
+    }
+    fn scan_tree(&self, roots: &[u32]) -> Vec<Seen> {
+        super::scan_tree(roots)
+    }
+    fn pin(&self, pid: u32, start_ticks: u64) -> Option<Pin> {
+        super::pin(pid, start_ticks)
     }
     fn own_pipe_ends(&self) -> Vec<super::PipeEnd> {
         super::own_pipe_ends()

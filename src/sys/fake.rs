@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::contract::{Control, ProcessTable, SocketTable};
+use super::contract::{Control, Pin, ProcessTable, SocketTable};
 use crate::error::{Error, Result};
 use crate::model::{
     HolderScan, InodeSet, NetNs, Process, Proto, Seen, Sent, Socket, SocketFilter, SocketState, Unpinned, Waited,
@@ -71,6 +71,8 @@ pub struct World {
     pub netns_denied: HashSet<u64>,
     /// Pids whose fd tables cannot be read.
     pub fd_hidden: HashSet<u32>,
+    /// Thread id -> the process it belongs to.
+    pub threads: HashMap<u32, u32>,
     /// Reaper's stdio pipes, and the pids the pipeline check finds among its group.
     pub pipes: Vec<super::PipeEnd>,
     pub partners: Vec<u32>,
@@ -113,6 +115,7 @@ impl Default for World {
             socket_netns: HashMap::new(),
             netns_denied: HashSet::new(),
             fd_hidden: HashSet::new(),
+            threads: HashMap::new(),
             pipes: Vec::new(),
             partners: Vec::new(),
             log: Vec::new(),
@@ -322,6 +325,40 @@ impl ProcessTable for World {
         self.list_pids().map(drop)
     }
 
+    fn thread_group(&self, pid: u32) -> Option<u32> {
+        self.threads.get(&pid).copied().or_else(|| self.visible(pid).map(|_| pid))
+    }
+
+    fn scan_tree(&self, roots: &[u32]) -> Vec<Seen> {
+        let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i];
+            let mut kids: Vec<u32> =
+                self.procs.iter().filter(|(_, p)| p.ppid == parent && p.alive).map(|(&k, _)| k).collect();
+            kids.sort_unstable();
+            out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
+            i += 1;
+        }
+        out.into_iter()
+            .map(|pid| {
+                let p = &self.procs[&pid];
+                let state = if !p.alive {
+                    'Z'
+                } else if p.stopped {
+                    'T'
+                } else {
+                    'S'
+                };
+                Seen { pid, start_ticks: p.start, state }
+            })
+            .collect()
+    }
+
+    fn pin(&self, _pid: u32, _start_ticks: u64) -> Option<Pin> {
+        None
+    }
+
     fn own_pipe_ends(&self) -> Vec<super::PipeEnd> {
         self.pipes.clone()
     }
@@ -466,29 +503,7 @@ impl Control for World {
         for parent in std::mem::take(&mut self.fork_on_scan) {
             self.fork(parent);
         }
-        let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
-        let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            let mut kids: Vec<u32> =
-                self.procs.iter().filter(|(_, p)| p.ppid == parent && p.alive).map(|(&k, _)| k).collect();
-            kids.sort_unstable();
-            out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
-            i += 1;
-        }
-        out.into_iter()
-            .map(|pid| {
-                let p = &self.procs[&pid];
-                let state = if !p.alive {
-                    'Z'
-                } else if p.stopped {
-                    'T'
-                } else {
-                    'S'
-                };
-                Seen { pid, start_ticks: p.start, state }
-            })
-            .collect()
+        self.scan_tree(roots)
     }
 
     fn drops(&mut self, pid: u32, sig: i32) -> bool {
