@@ -623,25 +623,10 @@ mod tests {
     use super::*;
     use crate::sys::fake::World;
 
-    /// Reaper, its shell (the session leader), the shell's parent (a terminal emulator).
-    const ME: u32 = 500;
-    const SHELL: u32 = 300;
-    const TERM: u32 = 200;
-    const CALLER: u32 = 1000;
+    use crate::sys::fake::{CALLER, ME, SHELL, TERM};
 
-    /// PID 1, a kernel thread, the caller's terminal, shell and reaper (started in that order),
-    /// reaper in its own process group in the shell's session.
     fn world() -> World {
-        let mut w = World { me: ME, caller: CALLER, ..World::default() };
-        w.add(1, 0);
-        w.proc(1).uid = 0;
-        w.add(2, 0);
-        w.proc(2).kernel_thread = true;
-        w.add(TERM, 1);
-        w.add(SHELL, TERM);
-        w.add(ME, SHELL);
-        w.proc(ME).sid = SHELL;
-        w
+        World::desktop()
     }
 
     /// Adds `pid` (a child of `ppid`) and returns it with its command line, as the plan sees it.
@@ -813,14 +798,6 @@ mod tests {
         plan_of(w, sel, opts, &mut FakeOrigins::default()).expect("plan")
     }
 
-    /// Adds `pid` running `argv`.
-    fn run(w: &mut World, pid: u32, ppid: u32, argv: &[&str]) {
-        w.add(pid, ppid);
-        let p = w.proc(pid);
-        p.cmdline = Some(argv.iter().map(|a| a.to_string()).collect());
-        p.name = argv[0].to_string();
-    }
-
     fn target_pids(plan: &Plan) -> Vec<u32> {
         plan.targets.iter().map(|t| t.pid).collect()
     }
@@ -840,13 +817,11 @@ mod tests {
     #[test]
     fn pid_naming_a_protected_process_or_a_thread_is_refused() {
         let mut w = world();
-        run(&mut w, 600, SHELL, &["app"]);
+        w.spawn(600, SHELL, &["app"]);
         w.threads.insert(601, 600);
         for (pid, says) in [(1, "PID 1"), (SHELL, "ancestor"), (ME, "reaper itself"), (601, "thread of 600")] {
-            let mut copy = world();
-            copy.procs = w.procs.clone();
-            copy.threads = w.threads.clone();
-            let got = plan_of(copy, &Selection::new().pid(pid), &KillOptions::default(), &mut FakeOrigins::default());
+            let got =
+                plan_of(w.clone(), &Selection::new().pid(pid), &KillOptions::default(), &mut FakeOrigins::default());
             match got {
                 Err(Error::Refused { why, .. }) => assert!(why.contains(says), "{pid}: {why}"),
                 other => panic!("{pid}: {other:?}"),
@@ -860,14 +835,14 @@ mod tests {
     #[test]
     fn matches_and_descendants_pass_the_same_rails() {
         let mut w = world();
-        run(&mut w, 600, SHELL, &["app"]);
-        run(&mut w, 601, 1, &["app"]);
+        w.spawn(600, SHELL, &["app"]);
+        w.spawn(601, 1, &["app"]);
         w.proc(601).uid = 1001;
-        run(&mut w, 602, 600, &["helper"]);
+        w.spawn(602, 600, &["helper"]);
         w.proc(602).uid = 1001;
-        run(&mut w, 603, 600, &["helper"]);
-        run(&mut w, 604, 600, &["rootlessport"]);
-        let w2 = World { procs: w.procs.clone(), ..world() };
+        w.spawn(603, 600, &["helper"]);
+        w.spawn(604, 600, &["rootlessport"]);
+        let w2 = w.clone();
         let sel = Selection::new().signature("^app").unwrap();
         let p = planned(w, &sel, &KillOptions::default());
         assert_eq!(target_pids(&p), [600, 603]);
@@ -886,8 +861,8 @@ mod tests {
     #[test]
     fn no_tree_plans_only_the_matches() {
         let mut w = world();
-        run(&mut w, 600, SHELL, &["app"]);
-        run(&mut w, 601, 600, &["helper"]);
+        w.spawn(600, SHELL, &["app"]);
+        w.spawn(601, 600, &["helper"]);
         let p = planned(w, &Selection::new().pid(600), &KillOptions { no_tree: true, ..KillOptions::default() });
         assert_eq!(target_pids(&p), [600]);
     }
@@ -897,9 +872,9 @@ mod tests {
     #[test]
     fn a_supervised_match_is_spared_unless_pid_names_it() {
         let mut w = world();
-        run(&mut w, 650, 1, &["supervisord"]);
-        run(&mut w, 700, 650, &["web"]);
-        let w2 = World { procs: w.procs.clone(), ..world() };
+        w.spawn(650, 1, &["supervisord"]);
+        w.spawn(700, 650, &["web"]);
+        let w2 = w.clone();
         let mut prov = FakeOrigins::default();
         prov.restarters.insert(700, supervisord(650));
         let sel = Selection::new().signature("^web").unwrap();
@@ -920,12 +895,12 @@ mod tests {
     #[test]
     fn supervisors_are_parents_that_may_start_a_target_again() {
         let mut w = world();
-        run(&mut w, 750, 1, &["node-runner"]);
-        run(&mut w, 800, 750, &["app"]);
-        run(&mut w, 760, 1, &["bash"]);
-        run(&mut w, 810, 760, &["app"]);
-        run(&mut w, 820, SHELL, &["app"]);
-        run(&mut w, 830, 1, &["app"]);
+        w.spawn(750, 1, &["node-runner"]);
+        w.spawn(800, 750, &["app"]);
+        w.spawn(760, 1, &["bash"]);
+        w.spawn(810, 760, &["app"]);
+        w.spawn(820, SHELL, &["app"]);
+        w.spawn(830, 1, &["app"]);
         let mut prov = FakeOrigins { shells: vec![760], ..FakeOrigins::default() };
         let sel = Selection::new().signature("^app").unwrap();
         let p = plan_of(w, &sel, &KillOptions::default(), &mut prov).expect("plan");

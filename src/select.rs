@@ -594,33 +594,10 @@ mod tests {
     use crate::model::{Proto, SocketState};
     use crate::sys::fake::World;
 
-    /// Reaper's pid in the world; its shell is `SHELL`, whose parent is PID 1.
-    const ME: u32 = 500;
-    const SHELL: u32 = 400;
-    /// The caller's uid, and another user's.
-    const CALLER: u32 = 1000;
-    const OTHER: u32 = 1001;
+    use crate::sys::fake::{CALLER, ME, OTHER, SHELL, TERM};
 
-    /// PID 1, the caller's shell and reaper in it, and a kernel thread.
     fn world() -> World {
-        let mut w = World { me: ME, caller: CALLER, ..World::default() };
-        spawn(&mut w, 1, 0, &["/sbin/init"]).uid = 0;
-        spawn(&mut w, SHELL, 1, &["-bash"]);
-        spawn(&mut w, ME, SHELL, &["reaper", "list"]);
-        let k = spawn(&mut w, 2, 0, &[]);
-        k.kernel_thread = true;
-        k.name = "kthreadd".into();
-        k.uid = 0;
-        w
-    }
-
-    /// Adds `pid`, child of `ppid`, running `argv` (its name is argv[0]'s file name).
-    fn spawn<'w>(w: &'w mut World, pid: u32, ppid: u32, argv: &[&str]) -> &'w mut crate::sys::fake::FakeProc {
-        w.add(pid, ppid);
-        let p = w.proc(pid);
-        p.cmdline = Some(argv.iter().map(|a| a.to_string()).collect());
-        p.name = argv.first().map_or("", |a| basename(a)).chars().take(15).collect();
-        p
+        World::desktop()
     }
 
     fn run(w: World, sel: &Selection) -> Matches {
@@ -638,9 +615,9 @@ mod tests {
     #[test]
     fn port_matches_the_holders_of_listeners_on_it() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["node", "server.js"]);
-        spawn(&mut w, 11, SHELL, &["node", "other.js"]);
-        spawn(&mut w, 12, 10, &["node", "worker.js"]);
+        w.spawn(10, SHELL, &["node", "server.js"]);
+        w.spawn(11, SHELL, &["node", "other.js"]);
+        w.spawn(12, 10, &["node", "worker.js"]);
         w.listen(Proto::Tcp, 3000, 900, &[10, 12]);
         w.listen(Proto::Tcp, 4000, 901, &[11]);
         assert_eq!(pids(w, &Selection::new().port(port("3000"))), [10, 12]);
@@ -649,7 +626,7 @@ mod tests {
     #[test]
     fn a_port_whose_holder_cannot_be_seen_is_unresolved_never_free() {
         let mut w = world();
-        spawn(&mut w, 10, 1, &["postgres"]).uid = OTHER;
+        w.spawn(10, 1, &["postgres"]).uid = OTHER;
         w.listen(Proto::Tcp, 5432, 900, &[10]);
         w.fd_hidden.insert(10);
         let m = run(w, &Selection::new().port(port("5432")));
@@ -661,36 +638,22 @@ mod tests {
     #[test]
     fn proto_restricts_ports_to_one_protocol() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["tcpd"]);
-        spawn(&mut w, 11, SHELL, &["udpd"]);
+        w.spawn(10, SHELL, &["tcpd"]);
+        w.spawn(11, SHELL, &["udpd"]);
         w.listen(Proto::Tcp, 3000, 900, &[10]);
         w.listen(Proto::Udp, 3000, 901, &[11]);
-        assert_eq!(pids(world_with(&w), &Selection::new().port(port("3000"))), [10, 11]);
+        assert_eq!(pids(w.clone(), &Selection::new().port(port("3000"))), [10, 11]);
         let sel = Selection { proto: Some(Proto::Udp), ..Selection::new().port(port("3000")) };
         assert_eq!(pids(w, &sel), [11]);
-    }
-
-    /// A copy of `w`'s processes and sockets.
-    fn world_with(w: &World) -> World {
-        World {
-            procs: w.procs.clone(),
-            sockets: w.sockets.clone(),
-            socket_netns: w.socket_netns.clone(),
-            netns_denied: w.netns_denied.clone(),
-            fd_hidden: w.fd_hidden.clone(),
-            me: w.me,
-            caller: w.caller,
-            ..World::default()
-        }
     }
 
     #[test]
     fn state_any_also_matches_connections() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["client"]);
+        w.spawn(10, SHELL, &["client"]);
         w.listen(Proto::Tcp, 3000, 900, &[10]);
         w.sockets[0].0.state = SocketState::Established;
-        assert!(pids(world_with(&w), &Selection::new().port(port("3000"))).is_empty());
+        assert!(pids(w.clone(), &Selection::new().port(port("3000"))).is_empty());
         let sel = Selection { any_state: true, ..Selection::new().port(port("3000")) };
         assert_eq!(pids(w, &sel), [10]);
     }
@@ -700,11 +663,11 @@ mod tests {
     #[test]
     fn all_netns_looks_up_ports_in_every_network_namespace() {
         let mut w = world();
-        spawn(&mut w, 10, 1, &["nginx"]).netns = 7;
-        spawn(&mut w, 11, 1, &["nginx"]).netns = 8;
+        w.spawn(10, 1, &["nginx"]).netns = 7;
+        w.spawn(11, 1, &["nginx"]).netns = 8;
         w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
         w.listen_in(8, Proto::Tcp, 80, 901, &[11]);
-        assert!(pids(world_with(&w), &Selection::new().port(port("80"))).is_empty());
+        assert!(pids(w.clone(), &Selection::new().port(port("80"))).is_empty());
         w.netns_denied.insert(8);
         let mut snap = Snapshot::with_source(w);
         let m = find(&Selection::new().port(port("80")).all_netns(), &mut snap).expect("find");
@@ -716,8 +679,8 @@ mod tests {
     #[test]
     fn the_ports_of_a_process_in_another_namespace_are_shown_with_it() {
         let mut w = world();
-        spawn(&mut w, 10, 1, &["nginx"]).netns = 7;
-        spawn(&mut w, 11, SHELL, &["node"]);
+        w.spawn(10, 1, &["nginx"]).netns = 7;
+        w.spawn(11, SHELL, &["node"]);
         w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
         w.listen(Proto::Tcp, 3000, 901, &[11]);
         let mut snap = Snapshot::with_source(w);
@@ -733,8 +696,8 @@ mod tests {
     #[test]
     fn no_selector_means_every_port_holder() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["server"]);
-        spawn(&mut w, 11, SHELL, &["idle"]);
+        w.spawn(10, SHELL, &["server"]);
+        w.spawn(11, SHELL, &["idle"]);
         w.listen(Proto::Udp, 53, 900, &[10]);
         assert_eq!(pids(w, &Selection::new()), [10]);
     }
@@ -742,20 +705,20 @@ mod tests {
     #[test]
     fn signature_is_a_regex_over_the_joined_command_line() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["python3", "-m", "http.server", "8000"]);
-        spawn(&mut w, 11, SHELL, &["python3", "app.py"]);
+        w.spawn(10, SHELL, &["python3", "-m", "http.server", "8000"]);
+        w.spawn(11, SHELL, &["python3", "app.py"]);
         assert_eq!(pids(w, &Selection::new().signature(r"http\.server 8\d+").expect("re")), [10]);
     }
 
     #[test]
     fn signatures_or_within_their_kind_and_and_across_kinds() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["alpha"]);
-        spawn(&mut w, 11, SHELL, &["beta"]);
-        spawn(&mut w, 12, SHELL, &["gamma"]).uid = OTHER;
-        spawn(&mut w, 13, SHELL, &["gamma"]);
+        w.spawn(10, SHELL, &["alpha"]);
+        w.spawn(11, SHELL, &["beta"]);
+        w.spawn(12, SHELL, &["gamma"]).uid = OTHER;
+        w.spawn(13, SHELL, &["gamma"]);
         let sel = Selection::new().signature("alpha").expect("re").signature("gamma").expect("re");
-        assert_eq!(pids(world_with(&w), &sel), [10, 12, 13]);
+        assert_eq!(pids(w.clone(), &sel), [10, 12, 13]);
         let sel = sel.user(&CALLER.to_string()).expect("uid");
         assert_eq!(pids(w, &sel), [10, 13]);
     }
@@ -763,8 +726,8 @@ mod tests {
     #[test]
     fn exclude_removes_command_lines() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["node", "server.js"]);
-        spawn(&mut w, 11, SHELL, &["node", "server.js", "--keep"]);
+        w.spawn(10, SHELL, &["node", "server.js"]);
+        w.spawn(11, SHELL, &["node", "server.js", "--keep"]);
         let sel = Selection::new().signature("server").expect("re").exclude("--keep").expect("re");
         assert_eq!(pids(w, &sel), [10]);
     }
@@ -772,94 +735,94 @@ mod tests {
     #[test]
     fn name_matches_comm_argv0_or_the_executable() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["/usr/bin/redis-server", "*:6379"]);
-        spawn(&mut w, 11, SHELL, &["renamed"]).exe = Some("/usr/bin/redis-server".into());
-        let p = spawn(&mut w, 12, SHELL, &["worker"]);
+        w.spawn(10, SHELL, &["/usr/bin/redis-server", "*:6379"]);
+        w.spawn(11, SHELL, &["renamed"]).exe = Some("/usr/bin/redis-server".into());
+        let p = w.spawn(12, SHELL, &["worker"]);
         p.name = "redis-server".into();
-        spawn(&mut w, 13, SHELL, &["redis-cli"]);
+        w.spawn(13, SHELL, &["redis-cli"]);
         assert_eq!(pids(w, &Selection::new().name("redis-server")), [10, 11, 12]);
     }
 
     #[test]
     fn exe_globs_the_file_name_or_with_a_slash_the_path() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["a"]).exe = Some("/opt/app/bin/server".into());
-        spawn(&mut w, 11, SHELL, &["b"]).exe = Some("/usr/bin/server".into());
-        spawn(&mut w, 12, SHELL, &["c"]).exe = None; // unreadable: cannot match a path
-        assert_eq!(pids(world_with(&w), &Selection::new().exe("serv*").expect("glob")), [10, 11]);
+        w.spawn(10, SHELL, &["a"]).exe = Some("/opt/app/bin/server".into());
+        w.spawn(11, SHELL, &["b"]).exe = Some("/usr/bin/server".into());
+        w.spawn(12, SHELL, &["c"]).exe = None; // unreadable: cannot match a path
+        assert_eq!(pids(w.clone(), &Selection::new().exe("serv*").expect("glob")), [10, 11]);
         assert_eq!(pids(w, &Selection::new().exe("/opt/*/server").expect("glob")), [10]);
     }
 
     #[test]
     fn pid_selects_exactly_and_narrows_ports() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["a"]);
-        spawn(&mut w, 11, SHELL, &["b"]);
+        w.spawn(10, SHELL, &["a"]);
+        w.spawn(11, SHELL, &["b"]);
         w.listen(Proto::Tcp, 3000, 900, &[10, 11]);
-        assert_eq!(pids(world_with(&w), &Selection::new().pid(11)), [11]);
-        assert_eq!(pids(world_with(&w), &Selection::new().pid(11).port(port("3000"))), [11]);
+        assert_eq!(pids(w.clone(), &Selection::new().pid(11)), [11]);
+        assert_eq!(pids(w.clone(), &Selection::new().pid(11).port(port("3000"))), [11]);
         assert!(pids(w, &Selection::new().pid(11).port(port("4000"))).is_empty());
     }
 
     #[test]
     fn descendants_of_is_the_tree_below_without_its_root() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["root"]);
-        spawn(&mut w, 11, 10, &["child"]);
-        spawn(&mut w, 12, 11, &["grandchild"]);
-        spawn(&mut w, 13, SHELL, &["elsewhere"]);
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(12, 11, &["grandchild"]);
+        w.spawn(13, SHELL, &["elsewhere"]);
         assert_eq!(pids(w, &Selection::new().descendants_of(10)), [11, 12]);
     }
 
     #[test]
     fn children_of_is_one_level() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["root"]);
-        spawn(&mut w, 11, 10, &["child"]);
-        spawn(&mut w, 12, 11, &["grandchild"]);
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(12, 11, &["grandchild"]);
         assert_eq!(pids(w, &Selection::new().children_of(10)), [11]);
     }
 
     #[test]
     fn pgid_and_sid_select_groups_and_sessions() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["a"]).pgid = 77;
-        let p = spawn(&mut w, 11, SHELL, &["b"]);
+        w.spawn(10, SHELL, &["a"]).pgid = 77;
+        let p = w.spawn(11, SHELL, &["b"]);
         p.pgid = 77;
         p.sid = 88;
-        spawn(&mut w, 12, SHELL, &["c"]).sid = 88;
-        assert_eq!(pids(world_with(&w), &Selection { pgids: vec![77], ..Selection::new() }), [10, 11]);
+        w.spawn(12, SHELL, &["c"]).sid = 88;
+        assert_eq!(pids(w.clone(), &Selection { pgids: vec![77], ..Selection::new() }), [10, 11]);
         assert_eq!(pids(w, &Selection { sids: vec![88], ..Selection::new() }), [11, 12]);
     }
 
     #[test]
     fn user_selects_by_uid() {
         let mut w = world();
-        spawn(&mut w, 10, 1, &["a"]).uid = OTHER;
-        spawn(&mut w, 11, SHELL, &["b"]);
+        w.spawn(10, 1, &["a"]).uid = OTHER;
+        w.spawn(11, SHELL, &["b"]);
         assert_eq!(pids(w, &Selection { users: vec![OTHER], ..Selection::new() }), [10]);
     }
 
     #[test]
     fn orphans_are_children_of_pid_1_or_of_a_session_subreaper() {
         let mut w = world();
-        spawn(&mut w, 10, 1, &["left-behind"]);
-        spawn(&mut w, 20, 1, &["/lib/systemd/systemd", "--user"]);
-        spawn(&mut w, 21, 20, &["under-user-manager"]);
-        spawn(&mut w, 22, SHELL, &["has-a-parent"]);
-        // PID 1 itself and kernel threads are never orphans; the shell (a child of PID 1) is
+        w.spawn(10, 1, &["left-behind"]);
+        w.spawn(20, 1, &["/lib/systemd/systemd", "--user"]);
+        w.spawn(21, 20, &["under-user-manager"]);
+        w.spawn(22, SHELL, &["has-a-parent"]);
+        // PID 1 itself and kernel threads are never orphans; the terminal (a child of PID 1) is
         // one: only the rails keep it from a kill.
-        assert_eq!(pids(w, &Selection::new().orphans()), [10, 20, 21, SHELL]);
+        assert_eq!(pids(w, &Selection::new().orphans()), [10, 20, 21, TERM]);
     }
 
     #[test]
     fn older_and_younger_than_compare_ages() {
         let mut w = world();
         let now = SystemTime::now();
-        spawn(&mut w, 10, SHELL, &["old"]).started = now - Duration::from_secs(7200);
-        spawn(&mut w, 11, SHELL, &["young"]).started = now - Duration::from_secs(5);
+        w.spawn(10, SHELL, &["old"]).started = now - Duration::from_secs(7200);
+        w.spawn(11, SHELL, &["young"]).started = now - Duration::from_secs(5);
         let sel = Selection::new().older_than(Duration::from_secs(3600)).signature("old|young").expect("re");
-        assert_eq!(pids(world_with(&w), &sel), [10]);
+        assert_eq!(pids(w.clone(), &sel), [10]);
         let sel = Selection::new().younger_than(Duration::from_secs(60)).signature("old|young").expect("re");
         assert_eq!(pids(w, &sel), [11]);
     }
@@ -868,21 +831,21 @@ mod tests {
     fn started_after_and_before_are_strict_bounds() {
         let mut w = world();
         let t = SystemTime::now() - Duration::from_secs(100);
-        spawn(&mut w, 10, SHELL, &["before"]).started = t - Duration::from_secs(1);
-        spawn(&mut w, 11, SHELL, &["at"]).started = t;
-        spawn(&mut w, 12, SHELL, &["after"]).started = t + Duration::from_secs(1);
+        w.spawn(10, SHELL, &["before"]).started = t - Duration::from_secs(1);
+        w.spawn(11, SHELL, &["at"]).started = t;
+        w.spawn(12, SHELL, &["after"]).started = t + Duration::from_secs(1);
         let only = |s: Selection| s.signature("^(before|at|after)$").expect("re");
-        assert_eq!(pids(world_with(&w), &only(Selection::new().started_after(t))), [12]);
+        assert_eq!(pids(w.clone(), &only(Selection::new().started_after(t))), [12]);
         assert_eq!(pids(w, &only(Selection::new().started_before(t))), [10]);
     }
 
     #[test]
     fn started_after_a_process_includes_its_tick_and_excludes_it_and_its_ancestors() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["job"]);
-        spawn(&mut w, 11, 10, &["same-tick"]);
-        spawn(&mut w, 12, SHELL, &["earlier"]);
-        spawn(&mut w, 13, 11, &["later"]);
+        w.spawn(10, SHELL, &["job"]);
+        w.spawn(11, 10, &["same-tick"]);
+        w.spawn(12, SHELL, &["earlier"]);
+        w.spawn(13, 11, &["later"]);
         let ticks = 5_000;
         for (pid, start) in [(10, ticks), (11, ticks), (12, ticks - 1), (13, ticks + 1)] {
             w.proc(pid).start = start;
@@ -896,11 +859,11 @@ mod tests {
     #[test]
     fn env_matches_a_name_or_a_name_and_value() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["a"]).env = Some(vec!["CI_JOB=42".into(), "X=1".into()]);
-        spawn(&mut w, 11, SHELL, &["b"]).env = Some(vec!["CI_JOB=43".into()]);
-        spawn(&mut w, 12, SHELL, &["c"]).env = Some(vec!["OTHER=42".into()]);
-        assert_eq!(pids(world_with(&w), &Selection::new().env("CI_JOB").expect("env")), [10, 11]);
-        assert_eq!(pids(world_with(&w), &Selection::new().env("CI_JOB=42").expect("env")), [10]);
+        w.spawn(10, SHELL, &["a"]).env = Some(vec!["CI_JOB=42".into(), "X=1".into()]);
+        w.spawn(11, SHELL, &["b"]).env = Some(vec!["CI_JOB=43".into()]);
+        w.spawn(12, SHELL, &["c"]).env = Some(vec!["OTHER=42".into()]);
+        assert_eq!(pids(w.clone(), &Selection::new().env("CI_JOB").expect("env")), [10, 11]);
+        assert_eq!(pids(w.clone(), &Selection::new().env("CI_JOB=42").expect("env")), [10]);
         // The same with a cheaper selector first (the environment read per candidate).
         let sel = Selection::new().env("CI_JOB=43").expect("env").signature("^[abc]$").expect("re");
         assert_eq!(pids(w, &sel), [11]);
@@ -912,13 +875,13 @@ mod tests {
     fn an_unreadable_environment_is_reported_or_settled_by_ancestry_never_dropped() {
         for cheap_first in [false, true] {
             let mut w = world();
-            spawn(&mut w, 10, SHELL, &["job"]).env = Some(vec!["CI_JOB=42".into()]);
-            spawn(&mut w, 11, 10, &["ssh-agent"]).env = None; // not dumpable, under the job
-            spawn(&mut w, 12, SHELL, &["gpg-agent"]).env = None; // not dumpable, no ancestor has it
-            let other = spawn(&mut w, 13, 1, &["postgres"]);
+            w.spawn(10, SHELL, &["job"]).env = Some(vec!["CI_JOB=42".into()]);
+            w.spawn(11, 10, &["ssh-agent"]).env = None; // not dumpable, under the job
+            w.spawn(12, SHELL, &["gpg-agent"]).env = None; // not dumpable, no ancestor has it
+            let other = w.spawn(13, 1, &["postgres"]);
             other.env = None;
             other.uid = OTHER;
-            spawn(&mut w, 14, SHELL, &["unrelated"]);
+            w.spawn(14, SHELL, &["unrelated"]);
             let mut sel = Selection::new().env("CI_JOB=42").expect("env");
             if cheap_first {
                 sel = sel.signature("^(job|ssh-agent|gpg-agent|postgres|unrelated)$").expect("re");
@@ -933,10 +896,10 @@ mod tests {
     #[test]
     fn cgroup_matches_the_path_and_below() {
         let mut w = world();
-        spawn(&mut w, 10, SHELL, &["a"]).cgroup = Some("/system.slice/app.service".into());
-        spawn(&mut w, 11, SHELL, &["b"]).cgroup = Some("/system.slice/app.service/worker".into());
-        spawn(&mut w, 12, SHELL, &["c"]).cgroup = Some("/system.slice/app.service2".into());
-        spawn(&mut w, 13, SHELL, &["d"]).cgroup = None;
+        w.spawn(10, SHELL, &["a"]).cgroup = Some("/system.slice/app.service".into());
+        w.spawn(11, SHELL, &["b"]).cgroup = Some("/system.slice/app.service/worker".into());
+        w.spawn(12, SHELL, &["c"]).cgroup = Some("/system.slice/app.service2".into());
+        w.spawn(13, SHELL, &["d"]).cgroup = None;
         let sel = Selection::new().cgroup("/system.slice/app.service").expect("cgroup");
         assert_eq!(pids(w, &sel), [10, 11]);
     }
@@ -945,10 +908,10 @@ mod tests {
     fn container_matches_an_id_prefix() {
         let id = "0123456789abcdef".repeat(4);
         let mut w = world();
-        spawn(&mut w, 10, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{id}.scope"));
+        w.spawn(10, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{id}.scope"));
         let other = "f".repeat(64);
-        spawn(&mut w, 11, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{other}.scope"));
-        spawn(&mut w, 12, SHELL, &["nginx"]).cgroup = Some("/user.slice".into());
+        w.spawn(11, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{other}.scope"));
+        w.spawn(12, SHELL, &["nginx"]).cgroup = Some("/user.slice".into());
         assert_eq!(pids(w, &Selection::new().container("01234567").expect("prefix")), [10]);
     }
 
@@ -956,7 +919,7 @@ mod tests {
     fn reaper_itself_and_kernel_threads_never_match() {
         let w = world();
         let sel = Selection::new().signature("").expect("re");
-        let got = pids(world_with(&w), &sel);
+        let got = pids(w.clone(), &sel);
         assert!(got.contains(&SHELL) && got.contains(&1), "{got:?}");
         assert!(!got.contains(&ME) && !got.contains(&2), "{got:?}");
         assert!(pids(w, &Selection::new().pid(ME).pid(2)).is_empty());

@@ -16,6 +16,14 @@ use crate::model::{
     HolderScan, InodeSet, NetNs, Process, Proto, Seen, Sent, Socket, SocketFilter, SocketState, Unpinned, Waited,
 };
 
+/// [`World::desktop`]: reaper's pid, its shell's, the terminal emulator's that runs the shell.
+pub const ME: u32 = 500;
+pub const SHELL: u32 = 300;
+pub const TERM: u32 = 200;
+/// [`World::desktop`]: the caller's uid, and another user's.
+pub const CALLER: u32 = 1000;
+pub const OTHER: u32 = 1001;
+
 /// The inode of reaper's own network namespace in the fake world.
 pub const OWN_NETNS: u64 = 1;
 
@@ -52,7 +60,7 @@ pub struct FakeProc {
 }
 
 /// The fake machine.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct World {
     pub procs: HashMap<u32, FakeProc>,
     /// Reaper's own pid in this world (it need not be a process of it).
@@ -136,6 +144,33 @@ impl Default for World {
 }
 
 impl World {
+    /// A desktop: PID 1 (root's), a kernel thread (2), the caller's terminal emulator, the
+    /// shell in it, and reaper run from that shell (in its own process group, in the shell's
+    /// session), each started after the one before.
+    pub fn desktop() -> World {
+        let mut w = World { me: ME, caller: CALLER, ..World::default() };
+        w.spawn(1, 0, &["/sbin/init"]).uid = 0;
+        let k = w.spawn(2, 0, &[]);
+        k.kernel_thread = true;
+        k.name = "kthreadd".into();
+        k.uid = 0;
+        w.spawn(TERM, 1, &["xterm"]);
+        w.spawn(SHELL, TERM, &["-bash"]);
+        w.spawn(ME, SHELL, &["reaper", "kill"]).sid = SHELL;
+        w
+    }
+
+    /// Adds `pid`, a child of `ppid`, running `argv` (named after argv[0]'s file name);
+    /// returns it to edit.
+    pub fn spawn(&mut self, pid: u32, ppid: u32, argv: &[&str]) -> &mut FakeProc {
+        self.add(pid, ppid);
+        let p = self.proc(pid);
+        p.cmdline = Some(argv.iter().map(|a| a.to_string()).collect());
+        let argv0 = argv.first().map_or("", |a| a.rsplit('/').next().unwrap_or(a));
+        p.name = argv0.chars().take(15).collect();
+        p
+    }
+
     /// Adds a running process `fake <pid>` of the caller's uid, started an hour ago, in its
     /// own group and session; returns it as the table reads it.
     pub fn add(&mut self, pid: u32, ppid: u32) -> Process {
@@ -241,6 +276,17 @@ impl World {
     }
 }
 
+/// The one-letter state `ps` would show.
+fn state(p: &FakeProc) -> char {
+    if !p.alive {
+        'Z'
+    } else if p.stopped {
+        'T'
+    } else {
+        'S'
+    }
+}
+
 impl ProcessTable for World {
     fn list_pids(&self) -> Result<Vec<u32>> {
         if self.foreign_proc {
@@ -260,13 +306,7 @@ impl ProcessTable for World {
             sid: p.sid,
             uid: p.uid,
             name: p.name.clone(),
-            state: if !p.alive {
-                'Z'
-            } else if p.stopped {
-                'T'
-            } else {
-                'S'
-            },
+            state: state(p),
             start_ticks: p.start,
             start_time: p.started,
             kernel_thread: p.kernel_thread,
@@ -330,29 +370,18 @@ impl ProcessTable for World {
     }
 
     fn scan_tree(&self, roots: &[u32]) -> Vec<Seen> {
-        let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
-        let mut i = 0;
-        while i < out.len() {
-            let parent = out[i];
-            let mut kids: Vec<u32> =
-                self.procs.iter().filter(|(_, p)| p.ppid == parent && p.alive).map(|(&k, _)| k).collect();
-            kids.sort_unstable();
-            out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
-            i += 1;
-        }
-        out.into_iter()
-            .map(|pid| {
-                let p = &self.procs[&pid];
-                let state = if !p.alive {
-                    'Z'
-                } else if p.stopped {
-                    'T'
-                } else {
-                    'S'
-                };
-                Seen { pid, start_ticks: p.start, state }
-            })
-            .collect()
+        // The dead are no one's children any more; a dead root is reported as a zombie.
+        let mut table: Vec<(u32, Seen)> = self
+            .procs
+            .iter()
+            .filter(|(pid, p)| p.alive || roots.contains(pid))
+            .map(|(&pid, p)| (p.ppid, Seen { pid, start_ticks: p.start, state: state(p) }))
+            .collect();
+        table.sort_unstable_by_key(|(_, s)| s.pid);
+        let mut out = super::tree::walk(roots, table);
+        // Roots in the order given, as the real scan reports them.
+        out.sort_by_key(|s| roots.iter().position(|&r| r == s.pid).unwrap_or(usize::MAX));
+        out
     }
 
     fn pin(&self, _pid: u32, _start_ticks: u64) -> Option<Pin> {
