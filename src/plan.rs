@@ -417,7 +417,7 @@ pub(crate) fn plan_in<S: Source>(
             return Err(Error::Refused { what: format!("pid {pid}"), why: why.into() });
         }
     }
-    let matches = select::find(sel, snap)?;
+    let matches = select::find_in(sel, snap)?;
     let mut out = Plan {
         unresolved: matches.unresolved,
         env_unreadable: matches.env_unreadable,

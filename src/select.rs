@@ -354,7 +354,12 @@ impl Matches {
 
 /// Applies `sel` to `snap`, loading into the snapshot what it needs. reaper itself never
 /// matches, and neither do kernel threads.
-pub fn find<S: Source>(sel: &Selection, snap: &mut Snapshot<S>) -> Result<Matches> {
+pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
+    find_in(sel, snap)
+}
+
+/// [`find`] on a snapshot of any source (the fake world in unit tests).
+pub fn find_in<S: Source>(sel: &Selection, snap: &mut Snapshot<S>) -> Result<Matches> {
     snap.source().check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     let mut out = Matches::default();
     snap.set_all_netns(sel.all_netns);
@@ -601,7 +606,7 @@ mod tests {
     }
 
     fn run(w: World, sel: &Selection) -> Matches {
-        find(sel, &mut Snapshot::with_source(w)).expect("find")
+        find_in(sel, &mut Snapshot::with_source(w)).expect("find")
     }
 
     fn pids(w: World, sel: &Selection) -> Vec<u32> {
@@ -670,7 +675,7 @@ mod tests {
         assert!(pids(w.clone(), &Selection::new().port(port("80"))).is_empty());
         w.netns_denied.insert(8);
         let mut snap = Snapshot::with_source(w);
-        let m = find(&Selection::new().port(port("80")).all_netns(), &mut snap).expect("find");
+        let m = find_in(&Selection::new().port(port("80")).all_netns(), &mut snap).expect("find");
         assert_eq!(m.pids, [10]);
         assert_eq!(snap.netns_denied, 1, "the unreadable namespace is reported");
         assert_eq!(snap.socket_netns(900).map(|n| n.inode), Some(7));
@@ -684,7 +689,7 @@ mod tests {
         w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
         w.listen(Proto::Tcp, 3000, 901, &[11]);
         let mut snap = Snapshot::with_source(w);
-        let m = find(&Selection::new().signature("nginx|node").expect("re"), &mut snap).expect("find");
+        let m = find_in(&Selection::new().signature("nginx|node").expect("re"), &mut snap).expect("find");
         assert_eq!(m.pids, [10, 11]);
         snap.load_sockets(SocketFilter { tcp: true, udp: true }).expect("sockets");
         snap.find_ports_of(&m.pids).expect("ports");
@@ -929,7 +934,7 @@ mod tests {
     fn a_process_table_of_another_namespace_is_an_error_not_an_empty_match() {
         let mut w = world();
         w.foreign_proc = true;
-        let err = find(&Selection::new().pid(1), &mut Snapshot::with_source(w)).expect_err("foreign /proc");
+        let err = find_in(&Selection::new().pid(1), &mut Snapshot::with_source(w)).expect_err("foreign /proc");
         assert!(matches!(err, Error::ForeignProc(_)), "{err}");
     }
 
