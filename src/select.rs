@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::ports;
 use crate::snapshot::{Snapshot, Socket, SocketFilter};
 use crate::spec::{EnvSpec, PortSpec, Proto};
-use crate::sys;
+use crate::sys::{self, ProcessTable, Source};
 
 /// An `--exe` pattern: a glob matched against the full path when it contains `/`, else against
 /// the file name.
@@ -238,27 +238,53 @@ impl Selection {
     }
 
     /// Whether no selector is set at all (`--proto`, `--state`, `--all-netns` and `--exclude` only
-    /// refine).
+    /// refine). Every field is named (no `..`): a new selector does not compile until it says
+    /// here whether it selects.
     pub fn is_empty(&self) -> bool {
-        self.ports.is_empty()
-            && self.signatures.is_empty()
-            && self.names.is_empty()
-            && self.exes.is_empty()
-            && self.pids.is_empty()
-            && self.descendants_of.is_empty()
-            && self.children_of.is_empty()
-            && self.pgids.is_empty()
-            && self.sids.is_empty()
-            && !self.orphans
-            && self.users.is_empty()
-            && self.older_than.is_none()
-            && self.younger_than.is_none()
-            && self.envs.is_empty()
-            && self.cgroups.is_empty()
-            && self.containers.is_empty()
-            && self.started_after.is_none()
-            && self.started_before.is_none()
-            && self.started_after_process.is_none()
+        let Selection {
+            ports,
+            proto: _,
+            any_state: _,
+            signatures,
+            names,
+            exes,
+            excludes: _,
+            pids,
+            descendants_of,
+            children_of,
+            pgids,
+            sids,
+            users,
+            orphans,
+            older_than,
+            younger_than,
+            envs,
+            cgroups,
+            started_after,
+            started_before,
+            started_after_process,
+            containers,
+            all_netns: _,
+        } = self;
+        ports.is_empty()
+            && signatures.is_empty()
+            && names.is_empty()
+            && exes.is_empty()
+            && pids.is_empty()
+            && descendants_of.is_empty()
+            && children_of.is_empty()
+            && pgids.is_empty()
+            && sids.is_empty()
+            && !orphans
+            && users.is_empty()
+            && older_than.is_none()
+            && younger_than.is_none()
+            && envs.is_empty()
+            && cgroups.is_empty()
+            && containers.is_empty()
+            && started_after.is_none()
+            && started_before.is_none()
+            && started_after_process.is_none()
     }
 
     /// Whether the selection names processes by something a user can choose freely (command
@@ -329,7 +355,12 @@ impl Matches {
 /// Applies `sel` to `snap`, loading into the snapshot what it needs. reaper itself never
 /// matches, and neither do kernel threads.
 pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
-    crate::sys::check_own_proc()?; // pids from a /proc of another PID namespace name other processes
+    find_in(sel, snap)
+}
+
+/// [`find`] on a snapshot of any source (the fake world in unit tests).
+pub fn find_in<S: Source>(sel: &Selection, snap: &mut Snapshot<S>) -> Result<Matches> {
+    snap.source().check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     let mut out = Matches::default();
     snap.set_all_netns(sel.all_netns);
     // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
@@ -384,14 +415,14 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
             env_checked = true;
             let mut kept = Vec::new();
             let mut unreadable = Vec::new();
-            for pid in sys::list_pids()? {
-                match env_check(sel, pid) {
+            for pid in snap.source().list_pids()? {
+                match env_check(sel, snap.source(), pid) {
                     Some(true) => kept.push(pid),
                     Some(false) => {}
                     None => unreadable.push(pid),
                 }
             }
-            kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+            kept.extend(settle_unreadable(sel, snap.source(), &unreadable, &mut out));
             kept.sort_unstable();
             snap.load_processes(kept.iter().copied());
             kept.into_iter().filter(|&pid| snap.process(pid).is_some()).collect()
@@ -413,7 +444,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         (ticks, before)
     });
     let now = snap.taken_at.unwrap_or_else(std::time::SystemTime::now);
-    let me = sys::self_pid();
+    let me = snap.source().self_pid();
     let cheap: Vec<u32> = candidates
         .into_iter()
         .filter(|&pid| {
@@ -442,12 +473,15 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         .into_iter()
         .filter(|&pid| {
             sel.cgroups.is_empty()
-                || sys::read_cgroup(pid)
+                || snap
+                    .source()
+                    .read_cgroup(pid)
                     .is_some_and(|cg| sel.cgroups.iter().any(|c| crate::spec::cgroup_within(&cg, c)))
         })
         .filter(|&pid| {
             sel.containers.is_empty()
-                || crate::container::Container::of_pid(pid).is_some_and(|c| sel.containers.iter().any(|p| c.matches(p)))
+                || (snap.source().read_cgroup_file(pid).and_then(|f| crate::container::parse(&f)))
+                    .is_some_and(|c| sel.containers.iter().any(|p| c.matches(p)))
         })
         .collect();
     let cheap: Vec<u32> = if sel.envs.is_empty() || env_checked {
@@ -456,7 +490,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
         let mut unreadable = Vec::new();
         let mut kept: Vec<u32> = cheap
             .into_iter()
-            .filter(|&pid| match env_check(sel, pid) {
+            .filter(|&pid| match env_check(sel, snap.source(), pid) {
                 Some(m) => m,
                 None => {
                     unreadable.push(pid);
@@ -464,7 +498,7 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
                 }
             })
             .collect();
-        kept.extend(settle_unreadable(sel, &unreadable, &mut out));
+        kept.extend(settle_unreadable(sel, snap.source(), &unreadable, &mut out));
         kept.sort_unstable();
         kept
     };
@@ -496,8 +530,8 @@ pub fn find(sel: &Selection, snap: &mut Snapshot) -> Result<Matches> {
 }
 
 /// Whether `pid`'s environment has an entry `sel.envs` asks for; `None` when it cannot be read.
-fn env_check(sel: &Selection, pid: u32) -> Option<bool> {
-    sys::read_environ(pid).map(|env| env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))))
+fn env_check(sel: &Selection, src: &impl ProcessTable, pid: u32) -> Option<bool> {
+    src.read_environ(pid).map(|env| env.iter().any(|e| sel.envs.iter().any(|s| s.matches(e))))
 }
 
 /// Accounts for the processes whose environment `--env` could not read, and returns those it
@@ -511,21 +545,21 @@ fn env_check(sel: &Selection, pid: u32) -> Option<bool> {
 /// - else its ancestry settles it: an ancestor whose environment has the entry passed it on (a
 ///   process inherits its parent's environment), and it matches; with none, it is
 ///   [`Matches::env_unchecked`].
-fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u32> {
+fn settle_unreadable(sel: &Selection, src: &impl ProcessTable, pids: &[u32], out: &mut Matches) -> Vec<u32> {
     if pids.is_empty() {
         return Vec::new();
     }
-    let caller = sys::caller_uid();
-    let me = sys::self_pid();
+    let caller = src.caller_uid();
+    let me = src.self_pid();
     let mut mine = vec![me];
-    let mut cur = sys::read_process(me).map(|p| p.ppid);
+    let mut cur = src.read_process(me).map(|p| p.ppid);
     while let Some(pp) = cur.filter(|&pp| pp != 0 && !mine.contains(&pp) && mine.len() < 4096) {
         mine.push(pp);
-        cur = sys::read_process(pp).map(|p| p.ppid);
+        cur = src.read_process(pp).map(|p| p.ppid);
     }
     let mut matched = Vec::new();
     for &pid in pids {
-        let Some(p) = sys::read_process(pid) else { continue };
+        let Some(p) = src.read_process(pid) else { continue };
         if p.kernel_thread || p.is_zombie() || pid == 1 || mine.contains(&pid) {
             continue;
         }
@@ -538,11 +572,11 @@ fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u3
         let mut inherited = false;
         while let Some(pp) = up.filter(|&pp| pp != 0 && !seen.contains(&pp) && seen.len() < 4096) {
             seen.push(pp);
-            if env_check(sel, pp) == Some(true) {
+            if env_check(sel, src, pp) == Some(true) {
                 inherited = true;
                 break;
             }
-            up = sys::read_process(pp).map(|x| x.ppid);
+            up = src.read_process(pp).map(|x| x.ppid);
         }
         if inherited {
             matched.push(pid);
@@ -555,4 +589,384 @@ fn settle_unreadable(sel: &Selection, pids: &[u32], out: &mut Matches) -> Vec<u3
 
 fn basename(arg: &str) -> &str {
     arg.rsplit('/').next().unwrap_or(arg)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every selector against the fake world (`sys::fake`): no real process is read, and they
+    //! run as any user.
+    use super::*;
+    use crate::model::{Proto, SocketState};
+    use crate::sys::fake::World;
+
+    use crate::sys::fake::{CALLER, ME, OTHER, SHELL, TERM};
+
+    fn world() -> World {
+        World::desktop()
+    }
+
+    fn run(w: World, sel: &Selection) -> Matches {
+        find_in(sel, &mut Snapshot::with_source(w)).expect("find")
+    }
+
+    fn pids(w: World, sel: &Selection) -> Vec<u32> {
+        run(w, sel).pids
+    }
+
+    fn port(spec: &str) -> PortSpec {
+        spec.parse().expect("port spec")
+    }
+
+    #[test]
+    fn port_matches_the_holders_of_listeners_on_it() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["node", "server.js"]);
+        w.spawn(11, SHELL, &["node", "other.js"]);
+        w.spawn(12, 10, &["node", "worker.js"]);
+        w.listen(Proto::Tcp, 3000, 900, &[10, 12]);
+        w.listen(Proto::Tcp, 4000, 901, &[11]);
+        assert_eq!(pids(w, &Selection::new().port(port("3000"))), [10, 12]);
+    }
+
+    #[test]
+    fn a_port_whose_holder_cannot_be_seen_is_unresolved_never_free() {
+        let mut w = world();
+        w.spawn(10, 1, &["postgres"]).uid = OTHER;
+        w.listen(Proto::Tcp, 5432, 900, &[10]);
+        w.fd_hidden.insert(10);
+        let m = run(w, &Selection::new().port(port("5432")));
+        assert!(m.pids.is_empty());
+        assert_eq!(m.unresolved.iter().map(|s| s.local_port).collect::<Vec<_>>(), [5432]);
+        assert!(!m.is_empty(), "could not check is reported, not counted as nothing matched");
+    }
+
+    #[test]
+    fn proto_restricts_ports_to_one_protocol() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["tcpd"]);
+        w.spawn(11, SHELL, &["udpd"]);
+        w.listen(Proto::Tcp, 3000, 900, &[10]);
+        w.listen(Proto::Udp, 3000, 901, &[11]);
+        assert_eq!(pids(w.clone(), &Selection::new().port(port("3000"))), [10, 11]);
+        let sel = Selection { proto: Some(Proto::Udp), ..Selection::new().port(port("3000")) };
+        assert_eq!(pids(w, &sel), [11]);
+    }
+
+    #[test]
+    fn state_any_also_matches_connections() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["client"]);
+        w.listen(Proto::Tcp, 3000, 900, &[10]);
+        w.sockets[0].0.state = SocketState::Established;
+        assert!(pids(w.clone(), &Selection::new().port(port("3000"))).is_empty());
+        let sel = Selection { any_state: true, ..Selection::new().port(port("3000")) };
+        assert_eq!(pids(w, &sel), [10]);
+    }
+
+    /// A port held in another network namespace (a container's) is not this host's port:
+    /// `--all-netns` looks there too; a namespace it cannot read is counted, not taken as free.
+    #[test]
+    fn all_netns_looks_up_ports_in_every_network_namespace() {
+        let mut w = world();
+        w.spawn(10, 1, &["nginx"]).netns = 7;
+        w.spawn(11, 1, &["nginx"]).netns = 8;
+        w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
+        w.listen_in(8, Proto::Tcp, 80, 901, &[11]);
+        assert!(pids(w.clone(), &Selection::new().port(port("80"))).is_empty());
+        w.netns_denied.insert(8);
+        let mut snap = Snapshot::with_source(w);
+        let m = find_in(&Selection::new().port(port("80")).all_netns(), &mut snap).expect("find");
+        assert_eq!(m.pids, [10]);
+        assert_eq!(snap.netns_denied, 1, "the unreadable namespace is reported");
+        assert_eq!(snap.socket_netns(900).map(|n| n.inode), Some(7));
+    }
+
+    #[test]
+    fn the_ports_of_a_process_in_another_namespace_are_shown_with_it() {
+        let mut w = world();
+        w.spawn(10, 1, &["nginx"]).netns = 7;
+        w.spawn(11, SHELL, &["node"]);
+        w.listen_in(7, Proto::Tcp, 80, 900, &[10]);
+        w.listen(Proto::Tcp, 3000, 901, &[11]);
+        let mut snap = Snapshot::with_source(w);
+        let m = find_in(&Selection::new().signature("nginx|node").expect("re"), &mut snap).expect("find");
+        assert_eq!(m.pids, [10, 11]);
+        snap.load_sockets(SocketFilter { tcp: true, udp: true }).expect("sockets");
+        snap.find_ports_of(&m.pids).expect("ports");
+        let shown = |pid| snap.ports_of(pid).iter().map(|e| (e.local_port, e.netns.clone())).collect::<Vec<_>>();
+        assert_eq!(shown(10), [(80, Some("net:[7]".to_string()))]);
+        assert_eq!(shown(11), [(3000, None)]);
+    }
+
+    #[test]
+    fn no_selector_means_every_port_holder() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["server"]);
+        w.spawn(11, SHELL, &["idle"]);
+        w.listen(Proto::Udp, 53, 900, &[10]);
+        assert_eq!(pids(w, &Selection::new()), [10]);
+    }
+
+    #[test]
+    fn signature_is_a_regex_over_the_joined_command_line() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["python3", "-m", "http.server", "8000"]);
+        w.spawn(11, SHELL, &["python3", "app.py"]);
+        assert_eq!(pids(w, &Selection::new().signature(r"http\.server 8\d+").expect("re")), [10]);
+    }
+
+    #[test]
+    fn signatures_or_within_their_kind_and_and_across_kinds() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["alpha"]);
+        w.spawn(11, SHELL, &["beta"]);
+        w.spawn(12, SHELL, &["gamma"]).uid = OTHER;
+        w.spawn(13, SHELL, &["gamma"]);
+        let sel = Selection::new().signature("alpha").expect("re").signature("gamma").expect("re");
+        assert_eq!(pids(w.clone(), &sel), [10, 12, 13]);
+        let sel = sel.user(&CALLER.to_string()).expect("uid");
+        assert_eq!(pids(w, &sel), [10, 13]);
+    }
+
+    #[test]
+    fn exclude_removes_command_lines() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["node", "server.js"]);
+        w.spawn(11, SHELL, &["node", "server.js", "--keep"]);
+        let sel = Selection::new().signature("server").expect("re").exclude("--keep").expect("re");
+        assert_eq!(pids(w, &sel), [10]);
+    }
+
+    #[test]
+    fn name_matches_comm_argv0_or_the_executable() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["/usr/bin/redis-server", "*:6379"]);
+        w.spawn(11, SHELL, &["renamed"]).exe = Some("/usr/bin/redis-server".into());
+        let p = w.spawn(12, SHELL, &["worker"]);
+        p.name = "redis-server".into();
+        w.spawn(13, SHELL, &["redis-cli"]);
+        assert_eq!(pids(w, &Selection::new().name("redis-server")), [10, 11, 12]);
+    }
+
+    #[test]
+    fn exe_globs_the_file_name_or_with_a_slash_the_path() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["a"]).exe = Some("/opt/app/bin/server".into());
+        w.spawn(11, SHELL, &["b"]).exe = Some("/usr/bin/server".into());
+        w.spawn(12, SHELL, &["c"]).exe = None; // unreadable: cannot match a path
+        assert_eq!(pids(w.clone(), &Selection::new().exe("serv*").expect("glob")), [10, 11]);
+        assert_eq!(pids(w, &Selection::new().exe("/opt/*/server").expect("glob")), [10]);
+    }
+
+    #[test]
+    fn pid_selects_exactly_and_narrows_ports() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["a"]);
+        w.spawn(11, SHELL, &["b"]);
+        w.listen(Proto::Tcp, 3000, 900, &[10, 11]);
+        assert_eq!(pids(w.clone(), &Selection::new().pid(11)), [11]);
+        assert_eq!(pids(w.clone(), &Selection::new().pid(11).port(port("3000"))), [11]);
+        assert!(pids(w, &Selection::new().pid(11).port(port("4000"))).is_empty());
+    }
+
+    #[test]
+    fn descendants_of_is_the_tree_below_without_its_root() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(12, 11, &["grandchild"]);
+        w.spawn(13, SHELL, &["elsewhere"]);
+        assert_eq!(pids(w, &Selection::new().descendants_of(10)), [11, 12]);
+    }
+
+    #[test]
+    fn children_of_is_one_level() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(12, 11, &["grandchild"]);
+        assert_eq!(pids(w, &Selection::new().children_of(10)), [11]);
+    }
+
+    #[test]
+    fn pgid_and_sid_select_groups_and_sessions() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["a"]).pgid = 77;
+        let p = w.spawn(11, SHELL, &["b"]);
+        p.pgid = 77;
+        p.sid = 88;
+        w.spawn(12, SHELL, &["c"]).sid = 88;
+        assert_eq!(pids(w.clone(), &Selection { pgids: vec![77], ..Selection::new() }), [10, 11]);
+        assert_eq!(pids(w, &Selection { sids: vec![88], ..Selection::new() }), [11, 12]);
+    }
+
+    #[test]
+    fn user_selects_by_uid() {
+        let mut w = world();
+        w.spawn(10, 1, &["a"]).uid = OTHER;
+        w.spawn(11, SHELL, &["b"]);
+        assert_eq!(pids(w, &Selection { users: vec![OTHER], ..Selection::new() }), [10]);
+    }
+
+    #[test]
+    fn orphans_are_children_of_pid_1_or_of_a_session_subreaper() {
+        let mut w = world();
+        w.spawn(10, 1, &["left-behind"]);
+        w.spawn(20, 1, &["/lib/systemd/systemd", "--user"]);
+        w.spawn(21, 20, &["under-user-manager"]);
+        w.spawn(22, SHELL, &["has-a-parent"]);
+        // PID 1 itself and kernel threads are never orphans; the terminal (a child of PID 1) is
+        // one: only the rails keep it from a kill.
+        assert_eq!(pids(w, &Selection::new().orphans()), [10, 20, 21, TERM]);
+    }
+
+    #[test]
+    fn older_and_younger_than_compare_ages() {
+        let mut w = world();
+        let now = SystemTime::now();
+        w.spawn(10, SHELL, &["old"]).started = now - Duration::from_secs(7200);
+        w.spawn(11, SHELL, &["young"]).started = now - Duration::from_secs(5);
+        let sel = Selection::new().older_than(Duration::from_secs(3600)).signature("old|young").expect("re");
+        assert_eq!(pids(w.clone(), &sel), [10]);
+        let sel = Selection::new().younger_than(Duration::from_secs(60)).signature("old|young").expect("re");
+        assert_eq!(pids(w, &sel), [11]);
+    }
+
+    #[test]
+    fn started_after_and_before_are_strict_bounds() {
+        let mut w = world();
+        let t = SystemTime::now() - Duration::from_secs(100);
+        w.spawn(10, SHELL, &["before"]).started = t - Duration::from_secs(1);
+        w.spawn(11, SHELL, &["at"]).started = t;
+        w.spawn(12, SHELL, &["after"]).started = t + Duration::from_secs(1);
+        let only = |s: Selection| s.signature("^(before|at|after)$").expect("re");
+        assert_eq!(pids(w.clone(), &only(Selection::new().started_after(t))), [12]);
+        assert_eq!(pids(w, &only(Selection::new().started_before(t))), [10]);
+    }
+
+    #[test]
+    fn started_after_a_process_includes_its_tick_and_excludes_it_and_its_ancestors() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["job"]);
+        w.spawn(11, 10, &["same-tick"]);
+        w.spawn(12, SHELL, &["earlier"]);
+        w.spawn(13, 11, &["later"]);
+        let ticks = 5_000;
+        for (pid, start) in [(10, ticks), (11, ticks), (12, ticks - 1), (13, ticks + 1)] {
+            w.proc(pid).start = start;
+        }
+        w.proc(SHELL).start = 1;
+        let sel = Selection { started_after_process: Some((10, ticks)), ..Selection::new() };
+        let got = pids(w, &sel.signature("^(job|same-tick|earlier|later)$").expect("re"));
+        assert_eq!(got, [11, 13]);
+    }
+
+    #[test]
+    fn env_matches_a_name_or_a_name_and_value() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["a"]).env = Some(vec!["CI_JOB=42".into(), "X=1".into()]);
+        w.spawn(11, SHELL, &["b"]).env = Some(vec!["CI_JOB=43".into()]);
+        w.spawn(12, SHELL, &["c"]).env = Some(vec!["OTHER=42".into()]);
+        assert_eq!(pids(w.clone(), &Selection::new().env("CI_JOB").expect("env")), [10, 11]);
+        assert_eq!(pids(w.clone(), &Selection::new().env("CI_JOB=42").expect("env")), [10]);
+        // The same with a cheaper selector first (the environment read per candidate).
+        let sel = Selection::new().env("CI_JOB=43").expect("env").signature("^[abc]$").expect("re");
+        assert_eq!(pids(w, &sel), [11]);
+    }
+
+    /// An environment that cannot be read is reported (`env_unreadable`, `env_unchecked`),
+    /// never counted as "did not match"; an ancestor that has the entry settles it.
+    #[test]
+    fn an_unreadable_environment_is_reported_or_settled_by_ancestry_never_dropped() {
+        for cheap_first in [false, true] {
+            let mut w = world();
+            w.spawn(10, SHELL, &["job"]).env = Some(vec!["CI_JOB=42".into()]);
+            w.spawn(11, 10, &["ssh-agent"]).env = None; // not dumpable, under the job
+            w.spawn(12, SHELL, &["gpg-agent"]).env = None; // not dumpable, no ancestor has it
+            let other = w.spawn(13, 1, &["postgres"]);
+            other.env = None;
+            other.uid = OTHER;
+            w.spawn(14, SHELL, &["unrelated"]);
+            let mut sel = Selection::new().env("CI_JOB=42").expect("env");
+            if cheap_first {
+                sel = sel.signature("^(job|ssh-agent|gpg-agent|postgres|unrelated)$").expect("re");
+            }
+            let m = run(w, &sel);
+            assert_eq!(m.pids, [10, 11], "cheap first: {cheap_first}");
+            assert_eq!(m.env_unchecked, [12], "cheap first: {cheap_first}");
+            assert_eq!(m.env_unreadable, 1, "cheap first: {cheap_first}");
+        }
+    }
+
+    #[test]
+    fn cgroup_matches_the_path_and_below() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["a"]).cgroup = Some("/system.slice/app.service".into());
+        w.spawn(11, SHELL, &["b"]).cgroup = Some("/system.slice/app.service/worker".into());
+        w.spawn(12, SHELL, &["c"]).cgroup = Some("/system.slice/app.service2".into());
+        w.spawn(13, SHELL, &["d"]).cgroup = None;
+        let sel = Selection::new().cgroup("/system.slice/app.service").expect("cgroup");
+        assert_eq!(pids(w, &sel), [10, 11]);
+    }
+
+    #[test]
+    fn container_matches_an_id_prefix() {
+        let id = "0123456789abcdef".repeat(4);
+        let mut w = world();
+        w.spawn(10, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{id}.scope"));
+        let other = "f".repeat(64);
+        w.spawn(11, 1, &["nginx"]).cgroup = Some(format!("/system.slice/docker-{other}.scope"));
+        w.spawn(12, SHELL, &["nginx"]).cgroup = Some("/user.slice".into());
+        assert_eq!(pids(w, &Selection::new().container("01234567").expect("prefix")), [10]);
+    }
+
+    #[test]
+    fn reaper_itself_and_kernel_threads_never_match() {
+        let w = world();
+        let sel = Selection::new().signature("").expect("re");
+        let got = pids(w.clone(), &sel);
+        assert!(got.contains(&SHELL) && got.contains(&1), "{got:?}");
+        assert!(!got.contains(&ME) && !got.contains(&2), "{got:?}");
+        assert!(pids(w, &Selection::new().pid(ME).pid(2)).is_empty());
+    }
+
+    #[test]
+    fn a_process_table_of_another_namespace_is_an_error_not_an_empty_match() {
+        let mut w = world();
+        w.foreign_proc = true;
+        let err = find_in(&Selection::new().pid(1), &mut Snapshot::with_source(w)).expect_err("foreign /proc");
+        assert!(matches!(err, Error::ForeignProc(_)), "{err}");
+    }
+
+    #[test]
+    fn is_empty_and_is_broad_know_every_selector() {
+        assert!(Selection::new().is_empty());
+        let refinements = Selection { proto: Some(Proto::Tcp), any_state: true, all_netns: true, ..Selection::new() };
+        assert!(refinements.exclude("x").expect("re").is_empty());
+        let one_each = [
+            Selection::new().port(port("1")),
+            Selection::new().signature("x").expect("re"),
+            Selection::new().name("x"),
+            Selection::new().exe("x").expect("glob"),
+            Selection::new().pid(1),
+            Selection::new().descendants_of(1),
+            Selection::new().children_of(1),
+            Selection { pgids: vec![1], ..Selection::new() },
+            Selection { sids: vec![1], ..Selection::new() },
+            Selection { users: vec![1], ..Selection::new() },
+            Selection::new().orphans(),
+            Selection::new().older_than(Duration::from_secs(1)),
+            Selection::new().younger_than(Duration::from_secs(1)),
+            Selection::new().env("X").expect("env"),
+            Selection::new().cgroup("/x").expect("cgroup"),
+            Selection::new().container("abcd").expect("prefix"),
+            Selection::new().started_after(SystemTime::UNIX_EPOCH),
+            Selection::new().started_before(SystemTime::UNIX_EPOCH),
+            Selection { started_after_process: Some((1, 1)), ..Selection::new() },
+        ];
+        for (i, sel) in one_each.iter().enumerate() {
+            assert!(!sel.is_empty(), "selector {i}: {sel:?}");
+            assert_eq!(sel.is_broad(), i > 0 && i != 4, "selector {i}: {sel:?}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use crate::error::Result;
-use crate::sys;
+pub use crate::sys::{ProcessTable, SocketTable, Source, System};
 
 pub use crate::model::{NetNs, PortEntry, Process, Socket, SocketFilter, SocketState};
 
@@ -14,9 +14,12 @@ pub use crate::model::{NetNs, PortEntry, Process, Socket, SocketFilter, SocketSt
 /// caught between the two halves of exec).
 const EXEC_RETRIES: usize = 20;
 
-/// Processes and sockets, read once.
+/// Processes and sockets, read once, from `S`: the real system unless a test gives the fake
+/// world (see [`Snapshot::with_source`]).
 #[derive(Debug, Default)]
-pub struct Snapshot {
+pub struct Snapshot<S = System> {
+    /// Where processes and sockets are read from.
+    src: S,
     procs: BTreeMap<u32, Process>,
     full: bool,
     sockets: Vec<Socket>,
@@ -52,9 +55,39 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// An empty snapshot; fill it with the `load_*` methods.
+    /// An empty snapshot of this system; fill it with the `load_*` methods.
     pub fn new() -> Snapshot {
-        Snapshot { taken_at: Some(SystemTime::now()), ..Snapshot::default() }
+        Snapshot::with_source(System)
+    }
+}
+
+impl<S: Source> Snapshot<S> {
+    /// An empty snapshot read from `src`.
+    pub fn with_source(src: S) -> Snapshot<S> {
+        Snapshot {
+            src,
+            procs: BTreeMap::new(),
+            full: false,
+            sockets: Vec::new(),
+            holders: HashMap::new(),
+            listeners_only: None,
+            scanned: HashSet::new(),
+            fd_denied: false,
+            users: HashMap::new(),
+            exe_read: HashSet::new(),
+            taken_at: Some(SystemTime::now()),
+            all_netns: false,
+            filter: SocketFilter::default(),
+            socket_netns: HashMap::new(),
+            elsewhere: Vec::new(),
+            netns_read: HashSet::new(),
+            netns_denied: 0,
+        }
+    }
+
+    /// Where this snapshot reads from.
+    pub fn source(&self) -> &S {
+        &self.src
     }
 
     /// Reads every process on the system (without command lines).
@@ -62,9 +95,9 @@ impl Snapshot {
         if self.full {
             return Ok(());
         }
-        for pid in sys::list_pids()? {
+        for pid in self.src.list_pids()? {
             if let std::collections::btree_map::Entry::Vacant(e) = self.procs.entry(pid)
-                && let Some(p) = sys::read_process(pid)
+                && let Some(p) = self.src.read_process(pid)
             {
                 e.insert(p);
             }
@@ -77,7 +110,7 @@ impl Snapshot {
     pub fn load_processes(&mut self, pids: impl IntoIterator<Item = u32>) {
         for pid in pids {
             if !self.procs.contains_key(&pid)
-                && let Some(p) = sys::read_process(pid)
+                && let Some(p) = self.src.read_process(pid)
             {
                 self.procs.insert(pid, p);
             }
@@ -105,7 +138,7 @@ impl Snapshot {
         for pid in pids {
             if let Some(p) = self.procs.get_mut(&pid) {
                 if p.cmdline.is_none() {
-                    let mut args = sys::read_cmdline(pid).unwrap_or_default();
+                    let mut args = self.src.read_cmdline(pid).unwrap_or_default();
                     // A process in the middle of exec reads as empty for a few microseconds (its
                     // old image is gone, the new one's arguments are not set up yet; a parent
                     // whose spawn just returned can see it). Only kernel threads and zombies
@@ -115,12 +148,12 @@ impl Snapshot {
                             break;
                         }
                         std::thread::yield_now();
-                        args = sys::read_cmdline(pid).unwrap_or_default();
+                        args = self.src.read_cmdline(pid).unwrap_or_default();
                     }
                     p.cmdline = Some(args);
                 }
                 if self.exe_read.insert(pid) {
-                    p.exe = sys::read_exe(pid);
+                    p.exe = self.src.read_exe(pid);
                 }
             }
         }
@@ -131,13 +164,13 @@ impl Snapshot {
     /// kernel threads), with their command lines. Returns their pids, ascending. This is how a
     /// query by command line avoids reading everything else about every process.
     pub fn load_by_cmdline(&mut self, mut keep: impl FnMut(&str) -> bool) -> Result<Vec<u32>> {
-        let mut pids = sys::list_pids()?;
+        let mut pids = self.src.list_pids()?;
         pids.sort_unstable();
         let mut kept = Vec::new();
         for pid in pids {
             let args = match self.procs.get(&pid).and_then(|p| p.cmdline.clone()) {
                 Some(args) => args,
-                None => match sys::read_cmdline(pid) {
+                None => match self.src.read_cmdline(pid) {
                     Some(args) => args,
                     None => continue, // gone
                 },
@@ -146,7 +179,7 @@ impl Snapshot {
                 continue;
             }
             if let std::collections::btree_map::Entry::Vacant(e) = self.procs.entry(pid) {
-                let Some(p) = sys::read_process(pid) else {
+                let Some(p) = self.src.read_process(pid) else {
                     continue;
                 };
                 e.insert(p);
@@ -177,14 +210,13 @@ impl Snapshot {
     /// [`Snapshot::set_all_netns`] every other one, each socket of those tagged with its
     /// namespace.
     fn read_tables(&mut self, filter: SocketFilter, listeners_only: bool) -> Result<Vec<Socket>> {
-        let read = if listeners_only { sys::listening_sockets } else { sys::sockets };
-        let mut out = read(filter)?;
+        let mut out = if listeners_only { self.src.listening_sockets(filter)? } else { self.src.sockets(filter)? };
         self.filter = filter;
         if self.all_netns {
             self.netns_denied = 0;
-            let own = sys::netns_inode(sys::self_pid());
-            for ns in sys::net_namespaces()?.into_iter().filter(|n| Some(n.inode) != own) {
-                let Some(got) = sys::netns_sockets(&ns, filter, listeners_only)? else {
+            let own = self.src.netns_inode(self.src.self_pid());
+            for ns in self.src.net_namespaces()?.into_iter().filter(|n| Some(n.inode) != own) {
+                let Some(got) = self.src.netns_sockets(&ns, filter, listeners_only)? else {
                     self.netns_denied += 1;
                     continue;
                 };
@@ -222,7 +254,7 @@ impl Snapshot {
         if inodes.is_empty() {
             return Ok(());
         }
-        let scan = sys::scan_socket_holders(inodes, among);
+        let scan = self.src.scan_socket_holders(inodes, among);
         if let Some(why) = scan.error {
             return Err(crate::error::Error::Sockets(why));
         }
@@ -260,18 +292,18 @@ impl Snapshot {
             }
         }
         if !self.all_netns {
-            let own = sys::netns_inode(sys::self_pid());
+            let own = self.src.netns_inode(self.src.self_pid());
             for &pid in &todo {
                 // One readlink per process; the namespace's name only for another one.
-                let inode = sys::netns_inode(pid);
+                let inode = self.src.netns_inode(pid);
                 if inode.is_none() || inode == own || inode.is_some_and(|i| self.netns_read.contains(&i)) {
                     continue;
                 }
-                let Some(ns) = sys::net_namespace_of(pid) else { continue };
+                let Some(ns) = self.src.net_namespace_of(pid) else { continue };
                 self.netns_read.insert(ns.inode);
                 // Unreadable (not root): the process's ports there stay unknown, as other
                 // users' fd tables do.
-                if let Ok(Some(got)) = sys::netns_sockets(&ns, self.filter, false) {
+                if let Ok(Some(got)) = self.src.netns_sockets(&ns, self.filter, false) {
                     for s in got.iter().filter(|s| s.inode != 0) {
                         self.socket_netns.insert(s.inode, ns.clone());
                     }
@@ -371,11 +403,11 @@ impl Snapshot {
         if p.ppid == 1 {
             return true;
         }
-        self.procs.get(&p.ppid).is_some_and(sys::is_session_subreaper)
+        self.procs.get(&p.ppid).is_some_and(|p| self.src.is_session_subreaper(p))
     }
 
     /// The name of `uid`, or the number when it has no name.
     pub fn user_name(&mut self, uid: u32) -> String {
-        self.users.entry(uid).or_insert_with(|| sys::user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+        self.users.entry(uid).or_insert_with(|| self.src.user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
     }
 }

@@ -81,43 +81,75 @@ impl Style {
     }
 }
 
-/// The library selection these arguments spell.
+/// The library selection these arguments spell: each selector of [`SelectArgs`] (its flag,
+/// help and value name, which also decides its shell completion) mapped to its field of
+/// [`Selection`] (its match, and whether it is broad).
 pub fn selection(a: &SelectArgs) -> Result<Selection, Error> {
+    // Every argument is named (no `..`): a new flag does not compile until it is mapped here.
+    let SelectArgs {
+        ports,
+        port,
+        proto,
+        state,
+        signature,
+        name,
+        exe,
+        exclude,
+        pid,
+        descendants_of,
+        children_of,
+        pgid,
+        sid,
+        orphans,
+        user,
+        older_than,
+        younger_than,
+        env,
+        cgroup,
+        started_after,
+        started_before,
+        container,
+        all_netns,
+        all_users: _, // not a selector: the owner rule (see `reaper::plan::owner_rule`)
+    } = a;
     let mut sel = Selection {
-        ports: a.ports.iter().chain(&a.port).cloned().collect(),
-        proto: a.proto.map(Into::into),
-        any_state: a.state == StateArg::Any,
-        signatures: a.signature.clone(),
-        names: a.name.clone(),
-        excludes: a.exclude.clone(),
-        pids: a.pid.clone(),
-        descendants_of: a.descendants_of.clone(),
-        children_of: a.children_of.clone(),
-        pgids: a.pgid.clone(),
-        sids: a.sid.clone(),
-        orphans: a.orphans,
-        older_than: a.older_than,
-        younger_than: a.younger_than,
-        envs: a.env.clone(),
-        cgroups: a.cgroup.clone(),
-        containers: a.container.clone(),
-        all_netns: a.all_netns,
+        ports: ports.iter().chain(port).cloned().collect(),
+        proto: proto.map(Into::into),
+        any_state: *state == StateArg::Any,
+        signatures: signature.clone(),
+        names: name.clone(),
+        excludes: exclude.clone(),
+        pids: pid.clone(),
+        descendants_of: descendants_of.clone(),
+        children_of: children_of.clone(),
+        pgids: pgid.clone(),
+        sids: sid.clone(),
+        orphans: *orphans,
+        older_than: *older_than,
+        younger_than: *younger_than,
+        envs: env.clone(),
+        cgroups: cgroup.clone(),
+        containers: container.clone(),
+        all_netns: *all_netns,
         // `pid:N` is exact to N's clock tick and its ancestry, not a wall-clock time.
-        started_after: a
-            .started_after
+        started_after: started_after
             .filter(|b| !matches!(b, StartBound::StartOf(_)))
             .map(StartBound::resolve)
             .transpose()?,
-        started_before: a.started_before.map(StartBound::resolve).transpose()?,
-        ..Selection::default()
+        started_before: started_before.map(StartBound::resolve).transpose()?,
+        // Set below, where they are resolved (a glob compiled, a user looked up, a process
+        // read). Every field is named: a new selector does not compile until it is mapped here.
+        exes: Vec::new(),
+        users: Vec::new(),
+        started_after_process: None,
     };
-    if let Some(StartBound::StartOf(pid)) = a.started_after {
-        sel = sel.started_after_process(pid)?;
+    if let Some(StartBound::StartOf(pid)) = started_after {
+        sel = sel.started_after_process(*pid)?;
     }
-    for e in &a.exe {
+    for e in exe {
         sel = sel.exe(e)?;
     }
-    for u in &a.user {
+    for u in user {
         sel = sel.user(u)?;
     }
     Ok(sel)

@@ -43,25 +43,43 @@ fn completions(shell: Shell, out: &mut Vec<u8>) {
     out.extend_from_slice(live.as_bytes());
 }
 
-/// The options whose values are live (listening ports, pids, user names), as `reaper complete`
-/// names them: what the shells offer instead of file names (as kubectl and git do, the
-/// scripts call the program itself for them).
-const LIVE: [(&str, &str); 8] = [
-    ("--port", "port"),
-    ("-p", "port"),
-    ("--pid", "pid"),
-    ("--descendants-of", "pid"),
-    ("--children-of", "pid"),
-    ("--watch-pid", "pid"),
-    ("--user", "user"),
-    ("-u", "user"),
-];
+/// Which values are live (listening ports, pids, user names), by the value name an option
+/// declares in `args.rs`, as `reaper complete` names them: what the shells offer instead of
+/// file names (as kubectl and git do, the scripts call the program itself for them). An option
+/// gets live completion by its value name alone; no list of options is kept by hand.
+const LIVE_VALUES: [(&str, &str); 3] = [("SPEC", "port"), ("PID", "pid"), ("NAME|UID", "user")];
+
+/// Every option (`--long` and `-s` forms) whose value is live, with what `reaper complete`
+/// offers for it, read from the clap definition of every subcommand.
+fn live_options() -> Vec<(String, &'static str)> {
+    let cmd = Cli::command();
+    let mut out = Vec::new();
+    for arg in cmd.get_subcommands().flat_map(|sub| sub.get_arguments()) {
+        let Some(what) = arg
+            .get_value_names()
+            .and_then(|names| names.first())
+            .and_then(|n| LIVE_VALUES.iter().find(|(v, _)| n.as_str() == *v))
+            .map(|(_, what)| *what)
+        else {
+            continue;
+        };
+        let forms =
+            arg.get_long().map(|l| format!("--{l}")).into_iter().chain(arg.get_short().map(|c| format!("-{c}")));
+        for form in forms {
+            if !out.iter().any(|(f, _)| *f == form) {
+                out.push((form, what));
+            }
+        }
+    }
+    out
+}
 
 /// clap's bash script with live values: each live option's case offers `reaper complete`'s
 /// values instead of file names, and a wrapper completes `tree PID` and the plain ports of
 /// `list`, `kill` and `wait`.
 fn live_bash(script: &str) -> String {
     let mut out = String::with_capacity(script.len() + 1024);
+    let options = live_options();
     let mut live: Option<&str> = None;
     for line in script.lines() {
         match live.take() {
@@ -74,7 +92,7 @@ fn live_bash(script: &str) -> String {
             }
             _ => {}
         }
-        live = LIVE.iter().find(|(opt, _)| line.trim() == format!("{opt})")).map(|(_, what)| *what);
+        live = options.iter().find(|(opt, _)| line.trim() == format!("{opt})")).map(|(_, what)| *what);
         let line = line.replace("complete -F _reaper ", "complete -F _reaper_live ");
         out.push_str(&line);
         out.push('\n');
@@ -112,9 +130,9 @@ _reaper_live() {
 fn live_zsh(script: &str) -> String {
     let helper = |what: &str| format!("_reaper_live {what}");
     let mut s = script.to_string();
-    for (value_name, what) in [(":SPEC:_default'", "port"), (":PID:_default'", "pid"), (":NAME|UID:_default'", "user")]
-    {
-        s = s.replace(value_name, &value_name.replace("_default", &helper(what)));
+    for (value_name, what) in LIVE_VALUES {
+        let value_name = format!(":{value_name}:_default'");
+        s = s.replace(&value_name, &value_name.replace("_default", &helper(what)));
     }
     s = s.replace(":pid -- The process to show:_default'", &format!(":pid -- The process to show:{}'", helper("pid")));
     let mut lines: Vec<String> = Vec::new();
@@ -148,9 +166,10 @@ _reaper_live() {
 /// clap's fish script with live values: the live options offer `reaper complete`'s values (and
 /// no file names); `tree` and the plain ports of `list`, `kill`, `wait` too.
 fn live_fish(script: &str) -> String {
+    let options = live_options();
     let mut out = String::with_capacity(script.len() + 1024);
     for line in script.lines() {
-        let what = LIVE.iter().find_map(|(opt, what)| {
+        let what = options.iter().find_map(|(opt, what)| {
             let flag = match opt.strip_prefix("--") {
                 Some(long) => format!(" -l {long} "),
                 None => format!(" -s {} ", opt.trim_start_matches('-')),
@@ -392,6 +411,29 @@ mod tests {
             "Selectors (AND across kinds, OR within a kind)"
         );
         assert_eq!(capitalise("KILL SEQUENCE"), "Kill sequence");
+    }
+
+    // The live options come from the value names in `args.rs`: these are the ones that have
+    // live values today (a new option with one of those value names joins them by itself).
+    #[test]
+    fn live_options_are_read_from_the_value_names() {
+        let mut got = live_options();
+        got.sort();
+        let mut want: Vec<(String, &str)> = [
+            ("--port", "port"),
+            ("-p", "port"),
+            ("--pid", "pid"),
+            ("--descendants-of", "pid"),
+            ("--children-of", "pid"),
+            ("--watch-pid", "pid"),
+            ("--user", "user"),
+            ("-u", "user"),
+        ]
+        .iter()
+        .map(|&(o, w)| (o.to_string(), w))
+        .collect();
+        want.sort();
+        assert_eq!(got, want);
     }
 
     #[test]

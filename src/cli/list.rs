@@ -74,10 +74,10 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
 /// selector, no --all-users, no --user; not plain `list`, which kill refuses); returns how
 /// many were left out.
 fn own_only(sel: &reaper::Selection, all_users: bool, snap: &mut Snapshot, pids: &mut Vec<u32>) -> usize {
-    if all_users || sel.is_empty() || !sel.users.is_empty() || !reaper::plan::is_broad(sel) {
+    let owner = if sel.is_empty() { None } else { reaper::plan::owner_rule(sel, all_users, reaper::caller_uid()) };
+    let Some(me) = owner else {
         return 0;
-    }
-    let me = reaper::caller_uid();
+    };
     let before = pids.len();
     snap.load_processes(pids.iter().copied());
     pids.retain(|&pid| snap.process(pid).is_none_or(|p| p.uid == me));

@@ -103,8 +103,6 @@ struct Engine<'c, 'e, C: Control> {
     interrupted: bool,
     /// `--no-tree`: never adds descendants.
     no_tree: bool,
-    /// The plan's owner rule ([`Plan::owner`]), for descendants found while killing.
-    owner: Option<u32>,
     /// Targets this step's freeze left running (nothing could freeze them quietly and the trees
     /// did not grow).
     unfrozen: Vec<usize>,
@@ -242,7 +240,8 @@ impl<C: Control> Engine<'_, '_, C> {
             let Some(p) = self.ctl.describe(s.pid).filter(|p| p.start_ticks == s.start_ticks) else {
                 continue;
             };
-            if self.rails.protects(&p).is_some() || self.owner.is_some_and(|uid| p.uid != uid) {
+            // The same rails as the plan's: reaper's own, the owner rule, port proxies.
+            if self.rails.refusal(self.ctl.table(), &p, false).is_some() {
                 self.skipped.insert(p.pid);
                 continue;
             }
@@ -606,16 +605,17 @@ pub(super) fn run_engine<C: Control>(
     hurry: Option<&AtomicBool>,
     on_event: &mut dyn FnMut(Event<'_>),
 ) -> KillReport {
+    // The plan's owner rule ([`Plan::owner`]) holds for descendants found while killing too.
+    let rails = Rails::of(ctl.table()).with_owner(plan.owner);
     let mut engine = Engine {
         ctl,
-        rails: Rails::current(),
+        rails,
         targets: Vec::with_capacity(plan.targets.len()),
         known: HashSet::new(),
         skipped: plan.skipped.iter().map(|s| s.pid).collect(),
         on_event,
         interrupted: false,
         no_tree: opts.no_tree,
-        owner: plan.owner,
         unfrozen: Vec::new(),
         hurry,
         forcing: false,
@@ -643,264 +643,10 @@ pub(super) fn run_engine<C: Control>(
 mod tests {
     //! The engine against a fake process table: no real process is touched.
     use super::*;
-    use crate::kill::control::Seen;
-    use crate::snapshot::Process;
-    use std::collections::HashMap;
-    use std::time::SystemTime;
+    use crate::sys::fake::World as Fake;
 
     /// Pids far above any real one, so the real safety rails never apply to them.
     const BASE: u32 = 4_190_000;
-
-    #[derive(Clone, Debug)]
-    struct FakeProc {
-        start: u64,
-        ppid: u32,
-        alive: bool,
-        stopped: bool,
-        /// Signals it ignores (SIGKILL and SIGSTOP cannot be).
-        ignores: Vec<i32>,
-        /// On receiving a signal it dies of, it first forks a child (a respawning supervisor).
-        pending: Vec<i32>,
-        denied: bool,
-        /// The signal that ended it.
-        died_of: Option<i32>,
-    }
-
-    #[derive(Default)]
-    struct Fake {
-        procs: HashMap<u32, FakeProc>,
-        /// Every signal sent, in order.
-        log: Vec<(u32, i32)>,
-        /// Start times replaced after planning (pid recycled).
-        recycle: Vec<u32>,
-        /// Pids that fork a new child the first time they are stopped.
-        fork_on_stop: Vec<u32>,
-        interrupt_after_signals: Option<usize>,
-        next_pid: u32,
-        /// A signal the fake kernel refuses (EINVAL).
-        refuse: Option<i32>,
-        /// (pid, signal) pairs the fake kernel drops (a namespace's init without a handler).
-        drops: Vec<(u32, i32)>,
-        /// Pids that fork a new child when a signal is delivered to them (a SIGTERM handler
-        /// that re-forks a worker).
-        fork_on_delivery: Vec<u32>,
-        /// Whether those children keep what their parent ignores (or reset it, as a worker
-        /// does).
-        inherit_ignores: bool,
-        /// No quiet freeze (as when ptrace is refused): only SIGSTOP.
-        loud_only: bool,
-        /// The backend asks for every tree with children to be stopped (the portable one).
-        every_tree: bool,
-        /// Pids that fork a new child just before the next scan (a tree growing right now).
-        fork_on_scan: Vec<u32>,
-        /// POSIX job control: when a process dies, its stopped children (a process group left
-        /// orphaned with stopped members) get SIGHUP, then SIGCONT, from the kernel.
-        orphan_hup: bool,
-    }
-
-    impl Fake {
-        fn add(&mut self, pid: u32, ppid: u32) -> Process {
-            let p = FakeProc {
-                start: 100 + u64::from(pid - BASE),
-                ppid,
-                alive: true,
-                stopped: false,
-                ignores: Vec::new(),
-                pending: Vec::new(),
-                denied: false,
-                died_of: None,
-            };
-            self.procs.insert(pid, p);
-            self.describe(pid).expect("just added")
-        }
-
-        fn deliver(&mut self, pid: u32) {
-            let Some(p) = self.procs.get_mut(&pid) else {
-                return;
-            };
-            if p.stopped {
-                return;
-            }
-            // The kernel delivers the lowest-numbered pending signal first.
-            let fatal = p.pending.iter().copied().filter(|s| !p.ignores.contains(s)).min();
-            let delivered = !p.pending.is_empty();
-            let ignores = if self.inherit_ignores { p.ignores.clone() } else { Vec::new() };
-            p.pending.clear();
-            if let Some(sig) = fatal {
-                self.dies(pid, sig);
-            }
-            if delivered && let Some(i) = self.fork_on_delivery.iter().position(|&x| x == pid) {
-                self.fork_on_delivery.remove(i);
-                let child = self.next_pid;
-                self.next_pid += 1;
-                self.add(child, pid);
-                if let Some(c) = self.procs.get_mut(&child) {
-                    c.ignores = ignores;
-                }
-            }
-        }
-    }
-
-    impl Fake {
-        /// `pid` dies of `sig`; with `orphan_hup`, its stopped children are hung up.
-        fn dies(&mut self, pid: u32, sig: i32) {
-            if let Some(p) = self.procs.get_mut(&pid) {
-                p.alive = false;
-                p.died_of = Some(sig);
-            }
-            if !self.orphan_hup {
-                return;
-            }
-            let stopped: Vec<u32> =
-                self.procs.iter().filter(|(_, c)| c.ppid == pid && c.alive && c.stopped).map(|(&c, _)| c).collect();
-            for child in stopped {
-                if let Some(c) = self.procs.get_mut(&child) {
-                    c.pending.push(1); // SIGHUP
-                    c.stopped = false;
-                }
-                self.deliver(child);
-            }
-        }
-    }
-
-    impl Control for Fake {
-        type Handle = (u32, u64);
-
-        fn open(&mut self, pid: u32, start: u64) -> std::result::Result<(u32, u64), Unpinned> {
-            if self.recycle.contains(&pid)
-                && let Some(p) = self.procs.get_mut(&pid)
-            {
-                p.start += 1_000;
-            }
-            match self.procs.get(&pid) {
-                Some(p) if p.start == start => Ok((pid, start)),
-                _ => Err(Unpinned::Gone),
-            }
-        }
-
-        fn signal(&mut self, h: &(u32, u64), sig: i32) -> Sent {
-            let Some(p) = self.procs.get_mut(&h.0).filter(|p| p.start == h.1) else {
-                return Sent::Gone;
-            };
-            if !p.alive {
-                return Sent::Gone;
-            }
-            if p.denied {
-                return Sent::Denied;
-            }
-            if self.refuse == Some(sig) {
-                return Sent::Failed("EINVAL".into());
-            }
-            if self.drops.contains(&(h.0, sig)) {
-                return Sent::Ok; // accepted, and dropped
-            }
-            self.log.push((h.0, sig));
-            if sig == sys::SIGSTOP {
-                p.stopped = true;
-                if let Some(i) = self.fork_on_stop.iter().position(|&x| x == h.0) {
-                    self.fork_on_stop.remove(i);
-                    let child = self.next_pid;
-                    self.next_pid += 1;
-                    self.add(child, h.0);
-                }
-            } else if sig == sys::SIGCONT {
-                p.stopped = false;
-                self.deliver(h.0);
-            } else if sig == sys::SIGKILL {
-                self.dies(h.0, sig);
-            } else {
-                p.pending.push(sig);
-                self.deliver(h.0);
-            }
-            Sent::Ok
-        }
-
-        fn stop_quietly(&mut self, h: &(u32, u64)) -> Option<Sent> {
-            if self.loud_only { None } else { Some(self.signal(h, sys::SIGSTOP)) }
-        }
-
-        fn freezes_every_tree(&self) -> bool {
-            self.every_tree
-        }
-
-        fn exited(&mut self, h: &(u32, u64)) -> bool {
-            !self.procs.get(&h.0).is_some_and(|p| p.alive && p.start == h.1)
-        }
-
-        fn wait(&mut self, handles: &[&(u32, u64)], deadline: Instant) -> Waited {
-            let exited: Vec<usize> = (0..handles.len()).filter(|&i| self.exited(handles[i])).collect();
-            if !exited.is_empty() {
-                return Waited::Exited(exited);
-            }
-            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-            Waited::Timeout
-        }
-
-        fn interrupted(&mut self) -> bool {
-            self.interrupt_after_signals.is_some_and(|n| self.log.len() >= n)
-        }
-
-        fn scan(&mut self, roots: &[u32]) -> Vec<Seen> {
-            for parent in std::mem::take(&mut self.fork_on_scan) {
-                let child = self.next_pid;
-                self.next_pid += 1;
-                self.add(child, parent);
-            }
-            let mut out: Vec<u32> = roots.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
-            let mut i = 0;
-            while i < out.len() {
-                let parent = out[i];
-                let mut kids: Vec<u32> =
-                    self.procs.iter().filter(|(_, p)| p.ppid == parent && p.alive).map(|(&k, _)| k).collect();
-                kids.sort_unstable();
-                out.extend(kids.into_iter().filter(|k| !roots.contains(k)));
-                i += 1;
-            }
-            out.into_iter()
-                .map(|pid| {
-                    let p = &self.procs[&pid];
-                    let state = if !p.alive {
-                        'Z'
-                    } else if p.stopped {
-                        'T'
-                    } else {
-                        'S'
-                    };
-                    Seen { pid, start_ticks: p.start, state }
-                })
-                .collect()
-        }
-
-        fn drops(&mut self, pid: u32, sig: i32) -> bool {
-            self.drops.contains(&(pid, sig))
-        }
-
-        fn is_stopped(&mut self, pid: u32, start: u64) -> bool {
-            self.procs.get(&pid).is_none_or(|p| p.start != start || !p.alive || p.stopped)
-        }
-
-        fn describe(&mut self, pid: u32) -> Option<Process> {
-            let p = self.procs.get(&pid)?;
-            Some(Process {
-                pid,
-                ppid: p.ppid,
-                pgid: pid,
-                sid: pid,
-                uid: 0,
-                name: "fake".into(),
-                state: 'S',
-                start_ticks: p.start,
-                start_time: SystemTime::UNIX_EPOCH,
-                kernel_thread: false,
-                cmdline: Some(vec!["fake".into(), pid.to_string()]),
-                exe: None,
-            })
-        }
-
-        fn user_name(&mut self, _uid: u32) -> String {
-            "root".into()
-        }
-    }
 
     fn setup(n: u32) -> (Fake, Plan) {
         let mut fake = Fake { next_pid: BASE + 100, ..Fake::default() };
@@ -996,6 +742,34 @@ mod tests {
         let first_term = fake.log.iter().position(|&(_, s)| s == sys::SIGTERM).expect("a TERM");
         assert!(fake.log[..first_term].contains(&(child, sys::SIGSTOP)), "{:?}", fake.log);
         assert!(!fake.procs[&child].alive);
+    }
+
+    // The engine checks what it finds while killing with the plan's rails: a container
+    // runtime's port proxy forked under a target is left alone, as the plan leaves it.
+    #[test]
+    fn a_port_proxy_found_while_killing_is_never_signalled() {
+        let (mut fake, plan) = setup(1);
+        fake.child_name = "rootlessport".into();
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        let proxy = BASE + 100;
+        assert_eq!(fake.procs[&proxy].name, "rootlessport");
+        assert_eq!(r.targets.iter().map(|t| t.pid).collect::<Vec<_>>(), [BASE], "{r:?}");
+        assert!(!fake.log.iter().any(|&(pid, _)| pid == proxy), "{:?}", fake.log);
+        assert!(fake.procs[&proxy].alive);
+        assert_eq!(outcomes(&r), [Outcome::Exited]);
+    }
+
+    // The owner rule holds for descendants found while killing.
+    #[test]
+    fn another_users_process_found_while_killing_is_never_signalled() {
+        let (mut fake, mut plan) = setup(1);
+        plan.owner = Some(0);
+        fake.caller = 1001; // what forks now is uid 1001's
+        fake.fork_on_stop.push(BASE);
+        let r = execute_with(&mut fake, &plan, &opts("TERM:1s,KILL:10ms"), &mut |_| {});
+        assert_eq!(r.targets.len(), 1, "{r:?}");
+        assert!(fake.procs[&(BASE + 100)].alive);
     }
 
     #[test]

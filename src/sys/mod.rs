@@ -3,8 +3,10 @@
 //! feature, and the Windows build (its guard and graceful close too) runs under Wine; neither has
 //! run on a real Mac or Windows machine.
 //!
-//! The contract is in [`contract`]: the [`Control`] trait (the kill engine's view of the OS) and
-//! the module interface below, which every backend provides with exactly these signatures
+//! The contract is in [`contract`]: the [`ProcessTable`] and [`SocketTable`] traits (what the
+//! snapshot, selection and the rails read; [`System`] is this machine), the [`Control`] trait
+//! (the kill engine's view of the OS), one in-memory fake of all three for unit tests (`fake`),
+//! and the module interface below, which every backend provides with exactly these signatures
 //! (checked at compile time by `INTERFACE`, for whichever backend is built). The rest of the
 //! crate calls `sys::...` and never uses `cfg` of its own; `sys` imports only [`crate::model`]
 //! and [`crate::error`].
@@ -15,7 +17,9 @@
 //! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
 
 mod contract;
-pub use contract::{Control, Pin};
+pub use contract::{Control, Pin, ProcessTable, SocketTable, Source, System};
+#[cfg(test)]
+pub(crate) mod fake;
 mod tool;
 pub(crate) mod tree;
 pub use tool::run_tool;
