@@ -12,7 +12,8 @@
 //! Backends: `linux` (`/proc`, netlink, pidfds, ptrace); `portable` (sysinfo and netstat2) with
 //! `macos` or `windows` for what differs, `unix_common` for what every Unix shares, and
 //! `portable_signal` for signalling without pidfds. The guard (`reaper run`) has a backend per
-//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
+//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `macos_guard.rs`; the
+//! kqueue exit wait (`kqueue_pidwatch.rs`) is macOS's `wait_pid_exit` and `--watch-pid`.
 
 mod contract;
 pub use contract::{Control, Pin};
@@ -45,15 +46,15 @@ mod portable_origin;
 mod windows_origin;
 
 #[cfg(target_os = "macos")]
-mod macos;
+mod kqueue_pidwatch;
 #[cfg(target_os = "macos")]
-mod macos_pidwatch;
+mod macos;
 // The guard (`reaper run`, `reaper::guard`) on each platform: the same items, see
 // `linux/guard.rs`. The session watcher is plain POSIX, so Linux builds it for its unit tests.
 #[cfg(target_os = "macos")]
-pub use unix_guard as guard;
+pub use macos_guard as guard;
 #[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
-pub mod unix_guard;
+pub mod macos_guard;
 #[cfg(windows)]
 pub use windows_guard as guard;
 #[cfg(windows)]

@@ -196,7 +196,7 @@ pub struct Watched(OwnedFd);
 impl Watched {
     /// Starts watching `pid`; `None` when there is no such process (or it is a zombie).
     pub fn open(pid: u32) -> Result<Option<Watched>> {
-        Ok(super::macos_pidwatch::exit_queue(pid)?.map(Watched))
+        Ok(super::kqueue_pidwatch::exit_queue(pid)?.map(Watched))
     }
 
     /// What to wait on.
@@ -817,7 +817,7 @@ mod tests {
         let _reap = Reap(token.clone());
         let log = std::env::temp_dir().join(format!("reaper-owner-{token}.log"));
         let mut owner = std::process::Command::new(std::env::current_exe().expect("the test binary"))
-            .args(["sys::unix_guard::tests::owner_helper", "--exact", "--ignored", "--quiet", "--test-threads=1"])
+            .args(["sys::macos_guard::tests::owner_helper", "--exact", "--ignored", "--quiet", "--test-threads=1"])
             .env("REAPER_TEST_TOKEN", &token)
             .env("REAPER_TEST_OWNER_LOG", &log)
             .stdout(std::process::Stdio::null())
