@@ -11,6 +11,8 @@ use reaper::ports::{HeldSocket, Lingering, PortState, Verdict};
 use reaper::spec::DisplayDuration;
 use reaper::{PortEntry, ProcessRecord};
 
+use super::args::Format;
+
 /// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
 /// change colours or fake extra lines. Printable text, including non-ASCII, is kept.
 ///
@@ -495,6 +497,15 @@ fn held_socket(s: &HeldSocket) -> String {
     } else {
         let pids: Vec<String> = s.holders.iter().map(|p| format!("pid {p}")).collect();
         format!("{} ({what})", pids.join(" and "))
+    }
+}
+
+/// Whether `format` is read by a person (who gets hints and progress lines) rather than by a
+/// program. Every format says which it is: a new one does not compile until it does.
+pub fn for_people(format: Format) -> bool {
+    match format {
+        Format::Table => true,
+        Format::Json | Format::Pid => false,
     }
 }
 
