@@ -78,6 +78,9 @@ mod unix_freeze;
 
 #[cfg(unix)]
 mod unix_common;
+// Starting a command from a forked child: the guards' spawns (Linux's shim, macOS's watcher).
+#[cfg(unix)]
+mod unix_exec;
 #[cfg(unix)]
 pub use unix_common::{
     SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, caller_uid, self_pid, signal_by_name, signal_name, uid_by_name,
