@@ -615,7 +615,7 @@ mod tests {
         assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
     }
 
-    // Table output doubled every backslash of a Windows path (issue 14).
+    // Table output once doubled every backslash of a Windows path.
     #[test]
     fn sanitize_keeps_backslashes_unless_they_would_forge_an_escape() {
         for short in [true, false] {

@@ -99,7 +99,7 @@ pub use backend::{
 pub use linux::{Signaller, scan_tree};
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 pub use portable_signal::{Signaller, scan_tree};
-// Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
+// Containers and network namespaces: Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 // Provenance (`reaper why`): the records a process's origin is read from.
 pub use backend::{
