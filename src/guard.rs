@@ -46,7 +46,7 @@
 //! pipe reads EOF and the watcher ends the group (SIGTERM, up to 2 s, SIGKILL). A process that
 //! left the group and was orphaned escapes that; [`GuardEvent::Degraded`] says so at each start.
 //!
-////! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
+//! Ending the tree uses the kill engine ([`crate::kill`](mod@crate::kill)), and only it, on the
 //! shim's descendants, whoever owns them (as root, a process that switched to another uid gets
 //! the graceful signal too); what the engine's rails leave alone (another reaper process, such
 //! as a nested `reaper run`) is then given the same sequence by a second run of the engine, on

@@ -100,9 +100,14 @@ fn run(cli: &Cli, style: &Style) -> anyhow::Result<Exit> {
         // Plain `reaper`: the picker on a terminal; in a script, the help and exit 2 (as clap
         // does for a missing subcommand).
         if style.stdin_tty && style.stdout_tty {
-            return match Cli::try_parse_from(["reaper", "pick"]).map(|c| c.command) {
-                Ok(Some(Command::Pick(a))) => cli::pick::pick(&a, style),
-                _ => Ok(Exit::Usage),
+            use clap::{Args, FromArgMatches};
+            // `pick`'s arguments, all at their defaults.
+            let defaults = cli::args::PickArgs::augment_args(clap::Command::new("pick"))
+                .try_get_matches_from(["pick"])
+                .and_then(|m| cli::args::PickArgs::from_arg_matches(&m));
+            return match defaults {
+                Ok(a) => cli::pick::pick(&a, style),
+                Err(_) => Ok(Exit::Usage),
             };
         }
         use clap::CommandFactory;

@@ -71,7 +71,7 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
     if snap.netns_denied > 0 {
         warn(output::netns_denied(snap.netns_denied));
     }
-    let human = args.format == Format::Table;
+    let human = output::for_people(args.format);
     if plan.targets.is_empty() && !sel.all_netns && !sel.ports.is_empty() && !style.quiet {
         // Nothing here holds it: say so when a container's (or an `ip netns`) network does.
         if let Some(hint) =
@@ -90,7 +90,8 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
                     + &supervisors_text(&plan)
                     + &ports_text(&report.ports, opts.strict, style, &said)
             }
-            _ => render(&report, args.format)?,
+            Format::Json => output::json(&report)?,
+            Format::Pid => target_pids(&report),
         };
         emit(&out)?;
         return Ok(Exit::Success);
@@ -135,7 +136,8 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
             ports_text(&report.ports, opts.strict, style, &said)
         }
         Format::Table => summary(&report, style) + &ports_text(&report.ports, opts.strict, style, &said),
-        _ => render(&report, args.format)?,
+        Format::Json => output::json(&report)?,
+        Format::Pid => target_pids(&report),
     };
     if unwritten.is_none()
         && let Err(e) = emit(&out)
@@ -376,11 +378,9 @@ pub(crate) fn plan_text(plan: &Plan, seq: &Sequence, _style: &Style) -> String {
     s
 }
 
-fn render(r: &KillReport, format: Format) -> Result<String> {
-    Ok(match format {
-        Format::Pid => output::pids(r.targets.iter().map(|t| t.pid)),
-        _ => output::json(r)?,
-    })
+/// `--format pid`: one line per target.
+fn target_pids(r: &KillReport) -> String {
+    output::pids(r.targets.iter().map(|t| t.pid))
 }
 
 /// Shows the plan on stderr and asks; anything but `y`/`yes` is no.

@@ -38,7 +38,11 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
     output::emit(&out)?;
     if !style.quiet {
         // A table or JSON has a row for each: said once, there. `--format pid` has no room.
-        if args.format == Format::Pid {
+        let rows_for_unresolved = match args.format {
+            Format::Table | Format::Json => true,
+            Format::Pid => false,
+        };
+        if !rows_for_unresolved {
             for s in &matches.unresolved {
                 output::warn(output::unresolved(s, "see"));
             }
@@ -64,7 +68,7 @@ pub fn list(args: &ListArgs, style: &Style) -> Result<Exit> {
             ));
         }
     }
-    if matches.is_empty() && args.format == Format::Table && !style.quiet && style.stderr_tty {
+    if matches.is_empty() && output::for_people(args.format) && !style.quiet && style.stderr_tty {
         output::warn(nothing_text(&sel)?);
     }
     Ok(if matches.is_empty() { Exit::Failure } else { Exit::Success })
@@ -98,7 +102,9 @@ fn nothing_text(sel: &reaper::Selection) -> Result<String> {
             let range = if p.last != p.port { format!("{}-{}", p.port, p.last) } else { p.port.to_string() };
             match p.state {
                 reaper::ports::Verdict::Free => format!("nothing holds {proto} port {range}"),
-                _ => format!("no listener on {proto} port {range}: {}", output::port_state(p, false)),
+                reaper::ports::Verdict::TimeWait | reaper::ports::Verdict::Held => {
+                    format!("no listener on {proto} port {range}: {}", output::port_state(p, false))
+                }
             }
         })
         .collect();
@@ -166,8 +172,10 @@ pub fn tree(args: &TreeArgs, style: &Style) -> Result<Exit> {
     snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })?;
     // The ancestry belongs to the drawing only: `kill $(reaper tree P --format pid)` must name
     // P and its descendants, never P's parents, the caller's shells or PID 1.
-    let mut shown: BTreeSet<u32> =
-        if args.format == Format::Pid { BTreeSet::new() } else { snap.ancestors(args.pid).into_iter().collect() };
+    let mut shown: BTreeSet<u32> = match args.format {
+        Format::Pid => BTreeSet::new(),
+        Format::Table | Format::Json => snap.ancestors(args.pid).into_iter().collect(),
+    };
     shown.insert(args.pid);
     shown.extend(snap.descendants(args.pid));
     let shown: Vec<u32> = shown.into_iter().collect();
@@ -176,8 +184,7 @@ pub fn tree(args: &TreeArgs, style: &Style) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Loads what the records need (command lines, ports) and renders them, with the rows of
-/// holders that are not visible.
+/// Renders the processes `pids` in `format`, with the rows of holders that are not visible.
 fn render(
     snap: &mut Snapshot,
     pids: &[u32],
@@ -187,22 +194,11 @@ fn render(
     tree: bool,
     style: &Style,
 ) -> Result<String> {
-    if format == Format::Pid {
-        return Ok(output::pids(pids.iter().copied()));
-    }
-    if snap.sockets().is_empty() {
-        // A query that never read the socket table (by signature, say) still shows ports.
-        snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })?;
-    }
-    snap.load_details(pids.iter().copied());
-    snap.find_ports_of(pids)?;
-    let mut records: Vec<ProcessRecord> = pids.iter().filter_map(|&pid| ProcessRecord::new(snap, pid)).collect();
-    if format == Format::Json {
-        // Where each comes from (`origin`): JSON only, the table stays as fast as it was.
-        records = records.into_iter().map(|r| r.with_origin(snap)).collect();
-    }
     Ok(match format {
+        Format::Pid => output::pids(pids.iter().copied()),
         Format::Json => {
+            // Where each comes from (`origin`): JSON only, the table stays as fast as it was.
+            let records: Vec<ProcessRecord> = records(snap, pids)?.into_iter().map(|r| r.with_origin(snap)).collect();
             #[derive(Serialize)]
             #[serde(untagged)]
             enum Row<'a> {
@@ -212,23 +208,39 @@ fn render(
             let rows: Vec<Row<'_>> = records.iter().map(Row::Process).chain(hidden.iter().map(Row::Hidden)).collect();
             output::json(&rows)?
         }
-        _ if tree => output::tree_marked(
-            &records,
-            matched,
-            &|s| style.paint(s, Paint::Bold),
-            if style.stdout_tty { output::terminal_width() } else { None },
-        ),
-        _ if records.is_empty() && hidden.is_empty() => String::new(),
-        _ => {
-            let extra: Vec<[String; 6]> = hidden
-                .iter()
-                .map(|h| {
-                    let ports: Vec<String> = h.ports.iter().map(output::port).collect();
-                    let who = format!("(not visible: {})", h.hint);
-                    ["-".into(), "-".into(), output::sanitize(&h.user), "-".into(), ports.join("\n"), who]
-                })
-                .collect();
-            style.bold_header(&output::table(&records, &extra, style.stdout_tty))
+        Format::Table => {
+            let records = records(snap, pids)?;
+            if tree {
+                output::tree_marked(
+                    &records,
+                    matched,
+                    &|s| style.paint(s, Paint::Bold),
+                    if style.stdout_tty { output::terminal_width() } else { None },
+                )
+            } else if records.is_empty() && hidden.is_empty() {
+                String::new()
+            } else {
+                let extra: Vec<[String; 6]> = hidden
+                    .iter()
+                    .map(|h| {
+                        let ports: Vec<String> = h.ports.iter().map(output::port).collect();
+                        let who = format!("(not visible: {})", h.hint);
+                        ["-".into(), "-".into(), output::sanitize(&h.user), "-".into(), ports.join("\n"), who]
+                    })
+                    .collect();
+                style.bold_header(&output::table(&records, &extra, style.stdout_tty))
+            }
         }
     })
+}
+
+/// The records of `pids`, with what they show loaded first (command lines, ports).
+fn records(snap: &mut Snapshot, pids: &[u32]) -> Result<Vec<ProcessRecord>> {
+    if snap.sockets().is_empty() {
+        // A query that never read the socket table (by signature, say) still shows ports.
+        snap.load_sockets(reaper::snapshot::SocketFilter { tcp: true, udp: true })?;
+    }
+    snap.load_details(pids.iter().copied());
+    snap.find_ports_of(pids)?;
+    Ok(pids.iter().filter_map(|&pid| ProcessRecord::new(snap, pid)).collect())
 }

@@ -11,6 +11,8 @@ use reaper::ports::{HeldSocket, Lingering, PortState, Verdict};
 use reaper::spec::DisplayDuration;
 use reaper::{PortEntry, ProcessRecord};
 
+use super::args::Format;
+
 /// Escapes control characters (C0, DEL, C1) so that a command line cannot move the cursor,
 /// change colours or fake extra lines. Printable text, including non-ASCII, is kept.
 ///
@@ -498,6 +500,15 @@ fn held_socket(s: &HeldSocket) -> String {
     }
 }
 
+/// Whether `format` is read by a person (who gets hints and progress lines) rather than by a
+/// program. Every format says which it is: a new one does not compile until it does.
+pub fn for_people(format: Format) -> bool {
+    match format {
+        Format::Table => true,
+        Format::Json | Format::Pid => false,
+    }
+}
+
 /// Writes `s` to stdout. A closed pipe (`reaper list | head -1`) is not an error: the reader
 /// has what it wanted.
 pub fn emit(s: &str) -> io::Result<()> {
@@ -604,7 +615,7 @@ mod tests {
         assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
     }
 
-    // Table output doubled every backslash of a Windows path (issue 14).
+    // Table output once doubled every backslash of a Windows path.
     #[test]
     fn sanitize_keeps_backslashes_unless_they_would_forge_an_escape() {
         for short in [true, false] {

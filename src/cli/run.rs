@@ -36,7 +36,15 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
             // Said once the tree has ended, with the port and the time.
             GuardEvent::Ending(guard::EndReason::NotReady) => false,
             GuardEvent::Started { .. } | GuardEvent::Exited(_) => false,
-            _ => !quiet,
+            GuardEvent::Degraded(_)
+            | GuardEvent::Ready { .. }
+            | GuardEvent::Restarting { .. }
+            | GuardEvent::Ending(
+                guard::EndReason::Exited
+                | guard::EndReason::WatchedExited(_)
+                | guard::EndReason::Signal(_)
+                | guard::EndReason::Stopped,
+            ) => !quiet,
         };
         if show {
             say(format_args!("reaper: {e}"));
@@ -62,7 +70,10 @@ pub fn run(a: &RunArgs, style: &Style) -> Result<Exit> {
                             outcome.restarts
                         ));
                     }
-                    _ => {}
+                    guard::EndReason::Exited
+                    | guard::EndReason::WatchedExited(_)
+                    | guard::EndReason::Signal(_)
+                    | guard::EndReason::Stopped => {}
                 }
             }
             Ok(Exit::Code(outcome.exit_code()))

@@ -70,7 +70,7 @@ pub fn why(args: &WhyArgs, style: &Style) -> Result<Exit> {
     for s in &matches.unresolved {
         output::warn(output::unresolved(s, "explain"));
     }
-    if records.is_empty() && matches.unresolved.is_empty() && !style.quiet && args.format == Format::Table {
+    if records.is_empty() && matches.unresolved.is_empty() && !style.quiet && output::for_people(args.format) {
         output::warn("no process matches");
     }
     // A held port whose process is not visible is not "nothing matched": it cannot be explained.

@@ -14,7 +14,8 @@
 //! Backends: `linux` (`/proc`, netlink, pidfds, ptrace); `portable` (sysinfo and netstat2) with
 //! `macos` or `windows` for what differs, `unix_common` for what every Unix shares, and
 //! `portable_signal` for signalling without pidfds. The guard (`reaper run`) has a backend per
-//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `unix_guard.rs` (macOS).
+//! platform with the same items: `linux/guard.rs`, `windows_guard.rs`, `macos_guard.rs`; the
+//! kqueue exit wait (`kqueue_pidwatch.rs`) is macOS's `wait_pid_exit` and `--watch-pid`.
 
 mod contract;
 pub use contract::{Control, Pin, ProcessTable, SocketTable, Source, System};
@@ -49,15 +50,15 @@ mod portable_origin;
 mod windows_origin;
 
 #[cfg(target_os = "macos")]
-mod macos;
+mod kqueue_pidwatch;
 #[cfg(target_os = "macos")]
-mod macos_pidwatch;
+mod macos;
 // The guard (`reaper run`, `reaper::guard`) on each platform: the same items, see
 // `linux/guard.rs`. The session watcher is plain POSIX, so Linux builds it for its unit tests.
 #[cfg(target_os = "macos")]
-pub use unix_guard as guard;
+pub use macos_guard as guard;
 #[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
-pub mod unix_guard;
+pub mod macos_guard;
 #[cfg(windows)]
 pub use windows_guard as guard;
 #[cfg(windows)]
@@ -81,6 +82,9 @@ mod unix_freeze;
 
 #[cfg(unix)]
 mod unix_common;
+// Starting a command from a forked child: the guards' spawns (Linux's shim, macOS's watcher).
+#[cfg(unix)]
+mod unix_exec;
 #[cfg(unix)]
 pub use unix_common::{
     SIGCONT, SIGINT, SIGKILL, SIGSTOP, SIGTERM, caller_uid, self_pid, signal_by_name, signal_name, uid_by_name,
@@ -99,7 +103,7 @@ pub use backend::{
 pub use linux::{Signaller, scan_tree};
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 pub use portable_signal::{Signaller, scan_tree};
-// Containers and network namespaces (issue 16): Linux's; elsewhere there are none.
+// Containers and network namespaces: Linux's; elsewhere there are none.
 pub use backend::{net_namespace_of, net_namespaces, netns_addresses, netns_inode, netns_sockets, read_cgroup_file};
 // Provenance (`reaper why`): the records a process's origin is read from.
 pub use backend::{

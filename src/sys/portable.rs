@@ -38,10 +38,10 @@ use super::windows as platform;
 use crate::error::{Error, Result};
 use crate::model::{HolderScan, InodeSet, Process, Proto, Socket, SocketFilter, SocketState};
 
+#[cfg(target_os = "macos")]
+pub use super::kqueue_pidwatch::wait_pid_exit;
 #[cfg(target_os = "linux")]
 pub use super::linux::wait_pid_exit;
-#[cfg(target_os = "macos")]
-pub use super::macos_pidwatch::wait_pid_exit;
 pub use super::portable_origin::{
     container_restart_policy, file_owner, pid_in_namespace, read_cwd, read_regular_file, read_tty, service_of,
     systemd_running,

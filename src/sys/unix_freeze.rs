@@ -21,9 +21,12 @@
 //! stopped on purpose); a SIGKILL of the resumer itself while reaper also dies.
 
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::libc;
+
+use super::unix_exec::{errno, exit};
 
 /// How many pids the resumer can hold at once (stopped and not yet resumed): 4 MiB of
 /// addresses reserved before the fork, touched only as far as used.
@@ -106,69 +109,116 @@ impl Drop for Resumer {
     }
 }
 
+/// The pids recorded as stopped, in the order they were stopped: a stack in memory allocated
+/// before the fork (the resumer may not allocate), written only as far as used.
+struct Held<'a> {
+    slots: &'a mut [MaybeUninit<u32>],
+    /// How many of `slots`, from the start, hold a pid.
+    n: usize,
+}
+
+impl Held<'_> {
+    /// The `i`th pid held (`i < n`).
+    fn get(&self, i: usize) -> u32 {
+        // SAFETY: every slot below `n` was written by `push` or `remove`.
+        unsafe { self.slots[i].assume_init() }
+    }
+
+    /// Records `pid` as stopped (when full, it is not recorded: reaper's count stops it first).
+    fn push(&mut self, pid: u32) {
+        if let Some(slot) = self.slots.get_mut(self.n) {
+            slot.write(pid);
+            self.n += 1;
+        }
+    }
+
+    /// Records `pid` as resumed: its latest record goes, the last one takes its place.
+    fn remove(&mut self, pid: u32) {
+        if let Some(i) = (0..self.n).rev().find(|&i| self.get(i) == pid) {
+            self.n -= 1;
+            let last = self.get(self.n);
+            self.slots[i].write(last);
+        }
+    }
+
+    /// Applies one record (see [`RECORD`]).
+    fn apply(&mut self, rec: &[u8]) {
+        let pid = u32::from_ne_bytes([rec[0], rec[1], rec[2], rec[3]]);
+        let op = u32::from_ne_bytes([rec[4], rec[5], rec[6], rec[7]]);
+        if op == 1 { self.push(pid) } else { self.remove(pid) }
+    }
+}
+
+/// Leaves reaper's session (a signal to reaper's process group does not take the resumer
+/// along) and ignores the usual terminating signals.
+fn detach() {
+    // SAFETY: takes nothing; fails only for a group leader, which a fresh child is not.
+    unsafe { libc::setsid() };
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE, libc::SIGTSTP] {
+        // SAFETY: SIG_IGN installs no handler.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
+    }
+}
+
+/// Reads records from `r` until EOF (or an error other than EINTR) into `held`.
+fn read_records(r: BorrowedFd<'_>, held: &mut Held<'_>) {
+    let mut buf = [0u8; 4096];
+    let mut have = 0usize;
+    loop {
+        let free = &mut buf[have..];
+        // SAFETY: reads at most `free.len()` bytes into the live rest of `buf`.
+        let got = unsafe { libc::read(r.as_raw_fd(), free.as_mut_ptr().cast(), free.len()) };
+        if got == 0 {
+            return;
+        }
+        if got < 0 {
+            if errno() == libc::EINTR {
+                continue;
+            }
+            return;
+        }
+        have += got as usize;
+        let whole = have - have % RECORD;
+        buf[..whole].chunks_exact(RECORD).for_each(|rec| held.apply(rec));
+        buf.copy_within(whole..have, 0);
+        have -= whole;
+    }
+}
+
+/// Continues every pid held. Parents were stopped before their children: children go first,
+/// so that a parent does not run (and fork) while reaper's freeze of its children is undone.
+fn continue_held(held: &Held<'_>) {
+    for i in (0..held.n).rev() {
+        let pid = held.get(i);
+        if pid > 0 && pid <= i32::MAX as u32 {
+            // SAFETY: plain integers; a pid that is gone is ESRCH, nothing else.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGCONT) };
+        }
+    }
+}
+
 /// The resumer: reads records until EOF, then continues every pid still recorded as stopped.
 ///
 /// # Safety
-/// Only in the child of `fork()`: `slots` must point to `cap` writable u32s allocated before
-/// the fork; only async-signal-safe calls are made.
+/// Only in the child of `fork()` (async-signal-safe calls only): `slots` must point to `cap`
+/// writable u32s allocated before the fork, `r` and `w` are the pipe's ends.
 unsafe fn resumer_main(r: libc::c_int, w: libc::c_int, slots: *mut u32, cap: usize) -> ! {
-    // SAFETY: async-signal-safe calls on fds and memory that exist in this process.
-    unsafe {
-        libc::close(w);
-        libc::setsid();
-        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE, libc::SIGTSTP] {
-            libc::signal(sig, libc::SIG_IGN);
-        }
-        // Nothing else of reaper's stays open here (a pipe someone reads to its EOF).
-        for fd in 0..4096 {
-            if fd != r {
-                libc::close(fd);
-            }
-        }
-        let mut n = 0usize;
-        let mut buf = [0u8; 4096];
-        let mut have = 0usize;
-        loop {
-            let got = libc::read(r, buf.as_mut_ptr().add(have).cast(), buf.len() - have);
-            if got == 0 {
-                break;
-            }
-            if got < 0 {
-                if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
-                    continue;
-                }
-                break;
-            }
-            have += got as usize;
-            let whole = have - have % RECORD;
-            let mut at = 0;
-            while at < whole {
-                let pid = u32::from_ne_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]);
-                let op = u32::from_ne_bytes([buf[at + 4], buf[at + 5], buf[at + 6], buf[at + 7]]);
-                if op == 1 {
-                    if n < cap {
-                        *slots.add(n) = pid;
-                        n += 1;
-                    }
-                } else if let Some(i) = (0..n).rev().find(|&i| *slots.add(i) == pid) {
-                    n -= 1;
-                    *slots.add(i) = *slots.add(n);
-                }
-                at += RECORD;
-            }
-            buf.copy_within(whole..have, 0);
-            have -= whole;
-        }
-        // Parents were stopped before their children: continue children first, so that a
-        // parent does not run (and fork) while reaper's freeze of its children is undone.
-        for i in (0..n).rev() {
-            let pid = *slots.add(i);
-            if pid > 0 && pid <= i32::MAX as u32 {
-                libc::kill(pid as libc::pid_t, libc::SIGCONT);
-            }
-        }
-        libc::_exit(0)
+    // SAFETY: this child's copy of the write end: only reaper may hold one, or EOF never comes.
+    unsafe { libc::close(w) };
+    detach();
+    // Nothing else of reaper's stays open here (a pipe someone reads to its EOF).
+    for fd in (0..4096).filter(|&fd| fd != r) {
+        // SAFETY: the resumer uses no fd but `r`; a number that is no fd is EBADF.
+        unsafe { libc::close(fd) };
     }
+    // SAFETY: `r` stays open for the resumer's whole life; it never returns.
+    let r = unsafe { BorrowedFd::borrow_raw(r) };
+    // SAFETY: `cap` writable u32s (the caller's contract), seen as possibly uninitialised.
+    let slots = unsafe { std::slice::from_raw_parts_mut(slots.cast::<MaybeUninit<u32>>(), cap) };
+    let mut held = Held { slots, n: 0 };
+    read_records(r, &mut held);
+    continue_held(&held);
+    exit(0)
 }
 
 // Read from /proc: Linux only.

@@ -1,13 +1,16 @@
 //! The guard's shim, the code that runs in the children `clone3()` makes for `reaper run`:
 //! the shim (a PID namespace's init, or a subreaper) and the command it starts. The caller may
-//! have threads, so nothing here allocates, locks or touches libc state: only raw system calls
-//! on what [`Prep`] built before the fork. The parent side is in `spawn.rs`.
+//! have threads, so nothing here allocates, locks or touches libc state other than errno: only
+//! raw system calls on what [`Prep`] built before the fork, and the stack. Each step is a small
+//! function and each system call has its own justification; the exec and its failure handshake
+//! are `unix_exec`'s, shared with macOS's watcher. The parent side is in `spawn.rs`.
 
-use std::ffi::CString;
-use std::io;
-use std::os::fd::RawFd;
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::libc::{self, c_char, c_int};
+
+use crate::sys::unix_exec::{Exec, ExecPipe, StatusPipe, drain, errno, exit};
 
 /// What the shim says on the status pipe: a tag (this) and a value, 8 bytes per message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,17 +90,9 @@ pub(super) unsafe fn clone3(flags: u64, pidfd: Option<&mut c_int>) -> libc::c_lo
     }
 }
 
-pub(super) fn errno() -> c_int {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
-
 /// Everything the shim and the command need, built before the fork.
 pub(super) struct Prep {
-    pub(super) path: CString,
-    pub(super) _argv: Vec<CString>,
-    pub(super) argv_ptrs: Vec<*const c_char>,
-    pub(super) _envp: Vec<CString>,
-    pub(super) envp_ptrs: Vec<*const c_char>,
+    pub(super) exec: Exec,
     pub(super) uid_map: CString,
     pub(super) gid_map: CString,
     pub(super) full_mask: libc::sigset_t,
@@ -105,65 +100,145 @@ pub(super) struct Prep {
     pub(super) chld_mask: libc::sigset_t,
 }
 
-/// Writes one message on the status pipe (8 bytes: atomic on a pipe).
-///
-/// # Safety
-/// Async-signal-safe; `fd` must be the status pipe's write end.
-unsafe fn send(fd: RawFd, msg: Msg, value: i32) {
-    let mut buf = [0u8; 8];
-    buf[..4].copy_from_slice(&(msg as u32).to_ne_bytes());
-    buf[4..].copy_from_slice(&value.to_ne_bytes());
-    // SAFETY: writes 8 bytes from a live stack buffer.
-    unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+/// Writes one message on the status pipe.
+fn send(status: StatusPipe<'_>, msg: Msg, value: i32) {
+    status.send(msg as u32, value);
 }
 
-/// Writes a whole small file with raw calls (for the user-namespace maps).
-///
-/// # Safety
-/// Async-signal-safe.
-unsafe fn write_file(path: &[u8], data: &[u8]) -> Result<(), c_int> {
-    // SAFETY: `path` is NUL-terminated (callers pass literals ending in \0 or CString bytes).
-    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_WRONLY | libc::O_CLOEXEC) };
+/// Replaces the calling thread's signal mask with `mask`.
+fn set_mask(mask: &libc::sigset_t) {
+    // SAFETY: `mask` is a live, initialised sigset; the old mask is not asked for (null).
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+}
+
+/// Whether `fd` reads ready now, without waiting (a pidfd does once its process has exited);
+/// also true when it cannot be polled.
+fn ready_now(fd: BorrowedFd<'_>) -> bool {
+    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one live pollfd, as the count says; a zero timeout.
+    unsafe { libc::poll(&mut pfd, 1, 0) != 0 }
+}
+
+/// Writes a whole small file (the user-namespace maps).
+fn write_file(path: &CStr, data: &[u8]) -> Result<(), c_int> {
+    // SAFETY: `path` is a C string; the flags ask for no creation, so no mode is read.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(errno());
     }
-    // SAFETY: writes `data` from a live buffer to the fd just opened, then closes it.
+    // SAFETY: writes `data`, a live buffer of the length given, to the fd just opened.
     let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
     let e = errno();
-    // SAFETY: closes the fd opened above.
+    // SAFETY: closes the fd opened above, used no more.
     unsafe { libc::close(fd) };
     if n < 0 || n as usize != data.len() { Err(e.max(1)) } else { Ok(()) }
 }
 
-/// The command: unblock every signal, restore SIGPIPE, exec. On failure, errno goes to the
-/// shim through `exec_w` (close-on-exec, so success closes it silently). Outside a PID
-/// namespace (`shim` is then the shim's pid) the command also dies with the shim: that much
-/// holds even when reaper is SIGKILLed.
+/// The user namespace's maps: the command keeps its own uid and gid inside it.
+fn write_id_maps(p: &Prep) -> Result<(), c_int> {
+    write_file(c"/proc/self/setgroups", b"deny")?;
+    write_file(c"/proc/self/uid_map", p.uid_map.as_bytes())?;
+    write_file(c"/proc/self/gid_map", p.gid_map.as_bytes())
+}
+
+/// As `unshare --mount-proc`: nothing mounted here propagates to the host's mount namespace,
+/// then a procfs of the new PID namespace over /proc.
+fn mount_own_proc() -> Result<(), c_int> {
+    let null = std::ptr::null::<c_char>();
+    // SAFETY: the target is a C string literal; source, type and data may be null for a
+    // propagation change.
+    if unsafe { libc::mount(null, c"/".as_ptr(), null, libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) } != 0 {
+        return Err(errno());
+    }
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    // SAFETY: source, target and type are C string literals; procfs takes no data (null).
+    if unsafe { libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) } != 0 {
+        return Err(errno());
+    }
+    Ok(())
+}
+
+/// Makes this process a child subreaper: orphans of the tree are reparented to it.
+fn become_subreaper() -> Result<(), c_int> {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes one integer; the rest are unused zeros.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 { Err(errno()) } else { Ok(()) }
+}
+
+/// What `setup` asks for, in order; on failure, the message that says so and errno.
+fn set_up(p: &Prep, setup: ShimSetup) -> Result<(), (Msg, c_int)> {
+    if setup.userns {
+        write_id_maps(p).map_err(|e| (Msg::SetupFailed, e))?;
+    }
+    if setup.mount_proc {
+        mount_own_proc().map_err(|e| (Msg::ProcFailed, e))?;
+    }
+    if setup.subreaper {
+        become_subreaper().map_err(|e| (Msg::SetupFailed, e))?;
+    }
+    Ok(())
+}
+
+/// A non-blocking signalfd for the signals of `mask` (SIGCHLD, blocked).
+fn signalfd(mask: &libc::sigset_t) -> Result<OwnedFd, c_int> {
+    // SAFETY: `mask` is a live, initialised sigset; -1 asks for a new fd.
+    let fd = unsafe { libc::signalfd(-1, mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Outside a PID namespace the command dies with the shim (`shim`, its parent): SIGKILL at the
+/// parent's death, and an exit now if the shim is already gone (the parent is another process).
+fn die_with(shim: libc::pid_t) {
+    // SAFETY: PR_SET_PDEATHSIG takes one signal number; the rest are unused zeros.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    // SAFETY: getppid takes nothing and cannot fail.
+    if unsafe { libc::getppid() } != shim {
+        exit(127);
+    }
+}
+
+/// The command: unblock every signal, restore SIGPIPE, exec; on failure errno goes to the shim
+/// through `pipe` (see `unix_exec`). With `shim` (outside a PID namespace, the shim's pid) the
+/// command also dies with the shim: that much holds even when reaper is SIGKILLed.
 ///
 /// # Safety
-/// Runs in a fresh child after `clone3`; only raw calls.
-unsafe fn command_main(p: &Prep, exec_w: RawFd, shim: Option<libc::pid_t>) -> ! {
-    // SAFETY: raw calls on data prepared before the fork; execve only returns on failure.
-    unsafe {
-        if let Some(shim) = shim {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
-            if libc::getppid() != shim {
-                libc::_exit(127);
-            }
-        }
-        libc::sigprocmask(libc::SIG_SETMASK, &p.empty_mask, std::ptr::null_mut());
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        libc::execve(p.path.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
-        let e = errno();
-        libc::write(exec_w, std::ptr::from_ref(&e).cast(), 4);
-        libc::_exit(127)
+/// Runs in a fresh child after `clone3`: async-signal-safe calls only, on `p` (built before).
+unsafe fn command_main(p: &Prep, pipe: ExecPipe, shim: Option<libc::pid_t>) -> ! {
+    if let Some(shim) = shim {
+        die_with(shim);
     }
+    set_mask(&p.empty_mask);
+    // SAFETY: SIG_DFL installs no handler.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    // SAFETY: the child `pipe` was made for, as the caller's contract says.
+    unsafe { pipe.exec(&p.exec) }
+}
+
+/// Forks the command (see [`command_main`]) and waits until it has exec'd (`pipe` says): its
+/// pid, or errno when the fork or the exec failed (the failed child reaped).
+///
+/// # Safety
+/// In the shim, a fresh child after `clone3`: async-signal-safe calls only.
+unsafe fn start_command(p: &Prep, pipe: ExecPipe, subreaper: bool) -> Result<libc::pid_t, c_int> {
+    // SAFETY: getpid takes nothing and cannot fail.
+    let me = subreaper.then(|| unsafe { libc::getpid() });
+    // SAFETY: fork-like (no flags); the child only runs `command_main`, async-signal-safe.
+    let cmd = unsafe { clone3(0, None) };
+    if cmd == 0 {
+        // SAFETY: in the fresh child, which `pipe` was made for.
+        unsafe { command_main(p, pipe, me) }
+    }
+    let cmd = cmd as libc::pid_t; // a pid, or -1
+    pipe.outcome(cmd).map(|()| cmd)
 }
 
 /// Closes every fd from 3 up except those in `keep` (at most three, any order).
 ///
 /// # Safety
-/// Async-signal-safe: raw `close_range` calls only.
+/// Async-signal-safe; no fd but those in `keep` is in use by the calling process any more.
 unsafe fn close_all_but(mut keep: [c_int; 3]) {
     keep.sort_unstable(); // in place on the stack: no allocation
     let mut lo: c_int = 3;
@@ -172,7 +247,7 @@ unsafe fn close_all_but(mut keep: [c_int; 3]) {
             continue;
         }
         if k > lo {
-            // SAFETY: closes fds nothing in the shim uses any more.
+            // SAFETY: closes fds nothing uses any more (the caller's contract).
             unsafe { libc::syscall(libc::SYS_close_range, lo, k - 1, 0) };
         }
         lo = k + 1;
@@ -181,123 +256,106 @@ unsafe fn close_all_but(mut keep: [c_int; 3]) {
     unsafe { libc::syscall(libc::SYS_close_range, lo, c_int::MAX, 0) };
 }
 
-/// The shim: see the module documentation.
-///
-/// # Safety
-/// Runs in a fresh child after `clone3`; only raw calls.
-pub(super) unsafe fn shim_main(p: &Prep, owner_pidfd: RawFd, status_w: RawFd, setup: ShimSetup) -> ! {
-    // SAFETY: every call below is a raw system call on data prepared before the fork.
-    unsafe {
-        // Signals sent to the terminal's process group must not end the shim: the tree is ended
-        // by reaper, deliberately. (As a namespace init it ignores them anyway.) Blocked, SIGCHLD
-        // is read from a signalfd below.
-        libc::sigprocmask(libc::SIG_SETMASK, &p.full_mask, std::ptr::null_mut());
-        // The owner may already be gone: its pidfd is readable then.
-        let mut pfd = libc::pollfd { fd: owner_pidfd, events: libc::POLLIN, revents: 0 };
-        if libc::poll(&mut pfd, 1, 0) != 0 {
-            libc::_exit(SHIM_ORPHANED);
-        }
-        if setup.userns {
-            let maps = write_file(b"/proc/self/setgroups\0", b"deny")
-                .and_then(|()| write_file(b"/proc/self/uid_map\0", p.uid_map.as_bytes()))
-                .and_then(|()| write_file(b"/proc/self/gid_map\0", p.gid_map.as_bytes()));
-            if let Err(e) = maps {
-                send(status_w, Msg::SetupFailed, e);
-                libc::_exit(SHIM_ORPHANED);
+/// What woke [`supervise`]: the owner's pidfd, the signalfd, or an error (errno).
+fn wait_owner_or_child(owner: BorrowedFd<'_>, sfd: BorrowedFd<'_>) -> Result<[bool; 2], c_int> {
+    let mut fds = [
+        libc::pollfd { fd: owner.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: sfd.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+    ];
+    // SAFETY: a live array of two pollfds, as the count says.
+    if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+        return Err(errno());
+    }
+    Ok([fds[0].revents != 0, fds[1].revents != 0])
+}
+
+/// Reaps every child that has exited, saying the command's status on the status pipe and
+/// keeping its exit code (128 + the signal when killed) in `code`. False once none is left.
+fn reap_children(cmd: libc::pid_t, status: StatusPipe<'_>, code: &mut c_int) -> bool {
+    loop {
+        let mut st: c_int = 0;
+        // SAFETY: any child of this process, without waiting; `st` is a live out-parameter.
+        let r = unsafe { libc::waitpid(-1, &mut st, libc::WNOHANG) };
+        if r == cmd {
+            send(status, Msg::Exited, st);
+            *code = if libc::WIFEXITED(st) { libc::WEXITSTATUS(st) } else { 128 + libc::WTERMSIG(st) };
+        } else if r == 0 {
+            return true;
+        } else if r < 0 {
+            if errno() == libc::EINTR {
+                continue;
             }
-        }
-        if setup.mount_proc {
-            // As `unshare --mount-proc`: nothing mounted here propagates to the host's mount
-            // namespace, then a procfs of the new PID namespace over /proc.
-            let null = std::ptr::null::<c_char>();
-            if libc::mount(null, c"/".as_ptr(), null, libc::MS_REC | libc::MS_PRIVATE, std::ptr::null()) != 0
-                || libc::mount(
-                    c"proc".as_ptr(),
-                    c"/proc".as_ptr(),
-                    c"proc".as_ptr(),
-                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    std::ptr::null(),
-                ) != 0
-            {
-                send(status_w, Msg::ProcFailed, errno());
-                libc::_exit(SHIM_ORPHANED);
-            }
-        }
-        if setup.subreaper && libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 {
-            send(status_w, Msg::SetupFailed, errno());
-            libc::_exit(SHIM_ORPHANED);
-        }
-        let sfd = libc::signalfd(-1, &p.chld_mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
-        let mut ep = [0 as c_int; 2];
-        if sfd < 0 || libc::pipe2(ep.as_mut_ptr(), libc::O_CLOEXEC) != 0 {
-            send(status_w, Msg::SetupFailed, errno());
-            libc::_exit(SHIM_ORPHANED);
-        }
-        let me = setup.subreaper.then(|| libc::getpid());
-        let cmd = clone3(0, None);
-        if cmd == 0 {
-            libc::close(ep[0]);
-            command_main(p, ep[1], me);
-        }
-        libc::close(ep[1]);
-        if cmd < 0 {
-            send(status_w, Msg::ExecFailed, errno());
-            libc::_exit(127);
-        }
-        let cmd = cmd as libc::pid_t;
-        let mut e: c_int = 0;
-        let n = libc::read(ep[0], std::ptr::from_mut(&mut e).cast(), 4);
-        libc::close(ep[0]);
-        if n == 4 {
-            let mut st = 0;
-            libc::waitpid(cmd, &mut st, 0);
-            send(status_w, Msg::ExecFailed, e);
-            libc::_exit(127);
-        }
-        send(status_w, Msg::Started, cmd);
-        // Hold nothing of reaper's open (its sockets, pipes, other pidfds).
-        close_all_but([status_w, owner_pidfd, sfd]);
-        // Wait for children (SIGCHLD on the signalfd) and for the owner process to exit (its
-        // pidfd: readable once every thread of it has exited, however it died).
-        let mut code: c_int = 0;
-        loop {
-            let mut fds = [
-                libc::pollfd { fd: owner_pidfd, events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: sfd, events: libc::POLLIN, revents: 0 },
-            ];
-            if libc::poll(fds.as_mut_ptr(), 2, -1) < 0 {
-                if errno() == libc::EINTR {
-                    continue; // nothing is caught, but a stop and continue may interrupt
-                }
-                libc::_exit(SHIM_ORPHANED); // cannot watch the owner: never hold a tree blind
-            }
-            if fds[0].revents != 0 {
-                // The owner died without ending the tree. As a namespace's init, this exit makes
-                // the kernel kill every process of the namespace; as a subreaper, the command
-                // dies of its PR_SET_PDEATHSIG.
-                libc::_exit(SHIM_ORPHANED);
-            }
-            // Drain the signalfd first: a child exiting after the reaping below queues a new
-            // SIGCHLD and wakes the next poll.
-            let mut info = [0u8; 128];
-            while libc::read(sfd, info.as_mut_ptr().cast(), info.len()) > 0 {}
-            loop {
-                let mut st: c_int = 0;
-                let r = libc::waitpid(-1, &mut st, libc::WNOHANG);
-                if r == cmd {
-                    send(status_w, Msg::Exited, st);
-                    code = if libc::WIFEXITED(st) { libc::WEXITSTATUS(st) } else { 128 + libc::WTERMSIG(st) };
-                } else if r == 0 {
-                    break;
-                } else if r < 0 {
-                    if errno() == libc::EINTR {
-                        continue;
-                    }
-                    libc::_exit(code); // ECHILD: the tree is gone
-                }
-            }
+            return false; // ECHILD: the tree is gone
         }
     }
+}
+
+/// The shim's life once the command runs: waits for children (SIGCHLD on the signalfd) and for
+/// the owner process to exit (its pidfd: readable once every thread of it has exited, however
+/// it died). Exits with the command's code when the tree is gone, or [`SHIM_ORPHANED`] when the
+/// owner is: as a namespace's init, that exit makes the kernel kill every process of the
+/// namespace; as a subreaper, the command dies of its PR_SET_PDEATHSIG.
+fn supervise(owner: BorrowedFd<'_>, sfd: BorrowedFd<'_>, status: StatusPipe<'_>, cmd: libc::pid_t) -> ! {
+    let mut code: c_int = 0;
+    loop {
+        let [owner_gone, _] = match wait_owner_or_child(owner, sfd) {
+            Ok(ready) => ready,
+            Err(libc::EINTR) => continue, // nothing is caught, but a stop and continue may interrupt
+            Err(_) => exit(SHIM_ORPHANED), // cannot watch the owner: never hold a tree blind
+        };
+        if owner_gone {
+            exit(SHIM_ORPHANED);
+        }
+        // Drain the signalfd first: a child exiting after the reaping below queues a new
+        // SIGCHLD and wakes the next poll.
+        drain(sfd);
+        if !reap_children(cmd, status, &mut code) {
+            exit(code);
+        }
+    }
+}
+
+/// The shim: see the module documentation. A failed step is said on the status pipe and ends
+/// the shim.
+///
+/// # Safety
+/// Runs in a fresh child after `clone3`: async-signal-safe calls only, on `p` (built before).
+/// `owner_pidfd` and `status_w` are fds of this child, open for its whole life.
+pub(super) unsafe fn shim_main(p: &Prep, owner_pidfd: RawFd, status_w: RawFd, setup: ShimSetup) -> ! {
+    // SAFETY: open for the shim's whole life (the caller's contract); it never returns.
+    let (owner, status_w) = unsafe { (BorrowedFd::borrow_raw(owner_pidfd), BorrowedFd::borrow_raw(status_w)) };
+    let status = StatusPipe::new(status_w);
+    // Signals sent to the terminal's process group must not end the shim: the tree is ended by
+    // reaper, deliberately. (As a namespace init it ignores them anyway.) Blocked, SIGCHLD is
+    // read from a signalfd below.
+    set_mask(&p.full_mask);
+    if ready_now(owner) {
+        exit(SHIM_ORPHANED); // the owner is already gone
+    }
+    if let Err((msg, e)) = set_up(p, setup) {
+        send(status, msg, e);
+        exit(SHIM_ORPHANED);
+    }
+    let (sfd, pipe) = match signalfd(&p.chld_mask).and_then(|sfd| Ok((sfd, ExecPipe::open()?))) {
+        Ok(fds) => fds,
+        Err(e) => {
+            send(status, Msg::SetupFailed, e);
+            exit(SHIM_ORPHANED);
+        }
+    };
+    // SAFETY: in the shim, as this function's contract says.
+    let cmd = match unsafe { start_command(p, pipe, setup.subreaper) } {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            send(status, Msg::ExecFailed, e);
+            exit(127);
+        }
+    };
+    send(status, Msg::Started, cmd);
+    // Hold nothing of reaper's open (its sockets, pipes, other pidfds).
+    // SAFETY: the shim uses no other fd from here on.
+    unsafe { close_all_but([status_w.as_raw_fd(), owner.as_raw_fd(), sfd.as_raw_fd()]) };
+    supervise(owner, sfd.as_fd(), status, cmd)
 }
 
 /// What the shim sets up before it starts the command.

@@ -11,14 +11,14 @@ use std::time::Duration;
 use nix::libc::{self, c_int};
 
 use super::pidwatch::{open_pidfd, pidfd_signal, poll_readable};
-use super::shim::{Msg, Prep, ShimSetup, clone3, errno, shim_main};
+use super::shim::{Msg, Prep, ShimSetup, clone3, shim_main};
 use crate::error::{Error, Result};
 use crate::model::{Isolation, Status};
-use crate::sys::unix_common::{exec_args, nul_terminated};
+use crate::sys::unix_exec::{Exec, errno};
 
 impl Prep {
     fn new(argv: &[OsString]) -> Result<Prep> {
-        let (path, argv, envp) = exec_args(argv)?;
+        let exec = Exec::new(argv)?;
         let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
         // SAFETY: sigset_t is plain data; sigfillset/sigemptyset/sigaddset initialise it.
         let (full_mask, empty_mask, chld_mask) = unsafe {
@@ -32,11 +32,7 @@ impl Prep {
             (full, empty, chld)
         };
         Ok(Prep {
-            path,
-            argv_ptrs: nul_terminated(&argv),
-            _argv: argv,
-            envp_ptrs: nul_terminated(&envp),
-            _envp: envp,
+            exec,
             // The command keeps its own uid and gid inside the user namespace.
             uid_map: CString::new(format!("{uid} {uid} 1\n")).map_err(|_| Error::Usage("uid".into()))?,
             gid_map: CString::new(format!("{gid} {gid} 1\n")).map_err(|_| Error::Usage("gid".into()))?,
@@ -124,8 +120,7 @@ fn start(p: &Prep, isolation: Isolation, flags: u64) -> Result<Attempt> {
         }
         Some((Some(Msg::ExecFailed), e)) => {
             child.reap_blocking();
-            let prog = String::from_utf8_lossy(p.path.as_bytes()).into_owned();
-            Err(Error::spawn(prog, io::Error::from_raw_os_error(e)))
+            Err(Error::spawn(p.exec.program(), io::Error::from_raw_os_error(e)))
         }
         _ => {
             child.reap_blocking();

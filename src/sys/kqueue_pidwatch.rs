@@ -1,5 +1,6 @@
-//! macOS (cross-compiled and clippy-checked here, never run): waiting for a process to exit with kqueue
-//! `EVFILT_PROC`/`NOTE_EXIT`, the event macOS gives instead of a pidfd.
+//! Waiting for a process to exit with kqueue `EVFILT_PROC`/`NOTE_EXIT`, the event macOS and the
+//! BSDs give instead of a pidfd. Built for macOS (cross-compiled and clippy-checked here, never
+//! run): `wait_pid_exit` of the portable backend and the guard's `--watch-pid`.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

@@ -28,16 +28,16 @@
 
 #![cfg_attr(target_os = "linux", allow(dead_code))]
 
-use std::ffi::{CString, OsString};
+use std::ffi::OsString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::libc::{self, c_char, c_int};
+use nix::libc::{self, c_int};
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 
-use super::unix_common::{exec_args, nul_terminated};
+use super::unix_exec::{Exec, ExecPipe, StatusPipe, drain, errno, exit};
 use crate::error::{Error, Result};
 use crate::model::{Isolation, Status};
 
@@ -46,10 +46,6 @@ pub type Waitable<'a> = BorrowedFd<'a>;
 
 /// How long the watcher gives the command, after SIGTERM to its group, before SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
-
-fn errno() -> c_int {
-    io::Error::last_os_error().raw_os_error().unwrap_or(0)
-}
 
 /// Waits until at least one of `w` is readable (or hung up), or `timeout` passes (`None`:
 /// forever). One flag per fd; all false at the timeout. Interrupted calls resume.
@@ -196,7 +192,7 @@ pub struct Watched(OwnedFd);
 impl Watched {
     /// Starts watching `pid`; `None` when there is no such process (or it is a zombie).
     pub fn open(pid: u32) -> Result<Option<Watched>> {
-        Ok(super::macos_pidwatch::exit_queue(pid)?.map(Watched))
+        Ok(super::kqueue_pidwatch::exit_queue(pid)?.map(Watched))
     }
 
     /// What to wait on.
@@ -230,25 +226,13 @@ const CLD_DUMPED: c_int = 3;
 
 /// Everything the children need, built before the fork.
 struct Prep {
-    path: CString,
-    _argv: Vec<CString>,
-    argv_ptrs: Vec<*const c_char>,
-    _envp: Vec<CString>,
-    envp_ptrs: Vec<*const c_char>,
+    exec: Exec,
     grace_ms: c_int,
 }
 
 impl Prep {
     fn new(argv: &[OsString]) -> Result<Prep> {
-        let (path, argv, envp) = exec_args(argv)?;
-        Ok(Prep {
-            path,
-            argv_ptrs: nul_terminated(&argv),
-            _argv: argv,
-            envp_ptrs: nul_terminated(&envp),
-            _envp: envp,
-            grace_ms: GRACE.as_millis() as c_int,
-        })
+        Ok(Prep { exec: Exec::new(argv)?, grace_ms: GRACE.as_millis() as c_int })
     }
 }
 
@@ -267,26 +251,30 @@ extern "C" fn on_chld(_: c_int) {
 /// # Safety
 /// `handler` is `SIG_DFL`, `SIG_IGN` or an async-signal-safe handler.
 unsafe fn set_action(sig: c_int, handler: libc::sighandler_t, flags: c_int) {
-    // SAFETY: sigaction is plain data; the mask is emptied by sigemptyset.
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = handler;
-        sa.sa_flags = flags;
-        libc::sigemptyset(&mut sa.sa_mask);
-        libc::sigaction(sig, &sa, std::ptr::null_mut());
-    }
+    // SAFETY: sigaction is plain data, all zeros a valid value.
+    let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+    sa.sa_sigaction = handler;
+    sa.sa_flags = flags;
+    // SAFETY: empties the live mask in `sa`.
+    unsafe { libc::sigemptyset(&mut sa.sa_mask) };
+    // SAFETY: `sa` is live and initialised; the handler is as the caller's contract says; the
+    // old action is not asked for (null).
+    unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) };
 }
 
-/// Writes one message; a failed write is ignored (reaper is gone, or reads later).
-///
-/// # Safety
-/// `fd` is the status pipe's write end.
-unsafe fn send(fd: RawFd, msg: Msg, value: i32) {
-    let mut buf = [0u8; 8];
-    buf[..4].copy_from_slice(&(msg as u32).to_ne_bytes());
-    buf[4..].copy_from_slice(&value.to_ne_bytes());
-    // SAFETY: 8 bytes from the stack to an fd the caller names; pipes write 8 bytes atomically.
-    unsafe { libc::write(fd, buf.as_ptr().cast(), 8) };
+/// Unblocks every signal for the calling thread.
+fn unblock_all_signals() {
+    // SAFETY: sigset_t is plain data, all zeros a valid value.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: empties the live set.
+    unsafe { libc::sigemptyset(&mut empty) };
+    // SAFETY: `empty` is a live, initialised sigset; the old mask is not asked for (null).
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) };
+}
+
+/// Writes one message on the status pipe.
+fn send(status: StatusPipe<'_>, msg: Msg, value: i32) {
+    status.send(msg as u32, value);
 }
 
 /// A raw wait status (as `waitpid` gives) from a `waitid` answer.
@@ -298,27 +286,22 @@ fn raw_status(code: c_int, status: c_int) -> i32 {
     }
 }
 
-/// The command, in the forked child: a new session, default signal handling, then `execve`.
-/// On failure errno goes to `err_w` (close-on-exec, so a successful exec closes it).
+/// The command, in the forked child: a new session, default signal handling, then `execve`;
+/// on failure errno goes to the watcher through `pipe` (see `unix_exec`).
 ///
 /// # Safety
 /// Runs in a freshly forked child of a possibly multi-threaded process: only
 /// async-signal-safe calls, on `p` built before the fork.
-unsafe fn command_main(p: &Prep, err_w: RawFd) -> ! {
-    // SAFETY: raw, async-signal-safe calls only (see the function's contract).
-    unsafe {
-        libc::setsid();
-        for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGCHLD, libc::SIGPIPE] {
-            set_action(sig, libc::SIG_DFL, 0);
-        }
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-        libc::execve(p.path.as_ptr(), p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
-        let e = errno();
-        libc::write(err_w, std::ptr::from_ref(&e).cast(), 4);
-        libc::_exit(127)
+unsafe fn command_main(p: &Prep, pipe: ExecPipe) -> ! {
+    // SAFETY: takes nothing; fails only for a group leader, which a fresh child is not.
+    unsafe { libc::setsid() };
+    for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGCHLD, libc::SIGPIPE] {
+        // SAFETY: SIG_DFL installs no handler.
+        unsafe { set_action(sig, libc::SIG_DFL, 0) };
     }
+    unblock_all_signals();
+    // SAFETY: the child `pipe` was made for, as the caller's contract says.
+    unsafe { pipe.exec(&p.exec) }
 }
 
 /// The highest fd the watcher closes up to (`sysconf(_SC_OPEN_MAX)`, bounded).
@@ -328,125 +311,170 @@ fn max_fd() -> c_int {
     n.clamp(256, 65536) as c_int
 }
 
+/// Closes every fd from 3 up to `max_fd` but `keep`.
+///
+/// # Safety
+/// Async-signal-safe; no fd but those in `keep` is in use by the calling process any more.
+unsafe fn close_all_but(keep: [RawFd; 2], max_fd: c_int) {
+    for fd in (3..max_fd).filter(|fd| !keep.contains(fd)) {
+        // SAFETY: an fd nothing uses any more (the caller's contract), or none (EBADF).
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// The watcher's SIGCHLD self-pipe: both ends close-on-exec and non-blocking.
+fn chld_pipe() -> std::result::Result<(OwnedFd, OwnedFd), c_int> {
+    let mut fds: [c_int; 2] = [-1; 2];
+    // SAFETY: pipe writes two new fds into the live two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(errno());
+    }
+    for fd in fds {
+        set_flags(fd, true);
+    }
+    // SAFETY: two new fds that nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// SIGCHLD makes `chld_w` readable (the handler writes a byte); every signal is unblocked.
+fn catch_sigchld(chld_w: BorrowedFd<'_>) {
+    CHLD_PIPE.store(chld_w.as_raw_fd(), Ordering::Relaxed);
+    let handler = on_chld as extern "C" fn(c_int) as libc::sighandler_t;
+    // SAFETY: `on_chld` only makes async-signal-safe calls.
+    unsafe { set_action(libc::SIGCHLD, handler, libc::SA_RESTART | libc::SA_NOCLDSTOP) };
+    unblock_all_signals();
+}
+
+/// Forks the command (see [`command_main`]) and waits until it has exec'd (`pipe` says): its
+/// pid, or errno when the fork or the exec failed (the failed child reaped).
+///
+/// # Safety
+/// In the watcher, a forked child: async-signal-safe calls only.
+unsafe fn start_command(p: &Prep, pipe: ExecPipe) -> std::result::Result<libc::pid_t, c_int> {
+    // SAFETY: the child only runs `command_main`, async-signal-safe.
+    let cmd = unsafe { libc::fork() };
+    if cmd == 0 {
+        // SAFETY: in the fresh child, which `pipe` was made for.
+        unsafe { command_main(p, pipe) }
+    }
+    pipe.outcome(cmd).map(|()| cmd)
+}
+
+/// Reports the command's exit on the status pipe, once, without reaping it (so that its pid,
+/// the group's id, stays reserved); drains the SIGCHLD pipe first.
+fn check_exit(chld_r: BorrowedFd<'_>, cmd: libc::pid_t, status: StatusPipe<'_>, exited: &mut bool) {
+    drain(chld_r);
+    if *exited {
+        return;
+    }
+    // SAFETY: siginfo_t is plain data, all zeros a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: our own child, without waiting or reaping; `info` is a live out-parameter.
+    let r = unsafe { libc::waitid(libc::P_PID, cmd as libc::id_t, &mut info, flags) };
+    // SAFETY: `info` was filled by a successful waitid (or is all zeros: pid 0).
+    if r == 0 && unsafe { info.si_pid() } == cmd {
+        *exited = true;
+        // SAFETY: as above; a child's exit fills si_status.
+        send(status, Msg::Exited, raw_status(info.si_code, unsafe { info.si_status() }));
+    }
+}
+
+/// Until reaper's end of the life pipe closes (or it writes): reports the command's exit
+/// without reaping it. Returns when reaper is gone or done, or when it cannot be watched.
+fn wait_for_release(
+    life_r: BorrowedFd<'_>,
+    chld_r: BorrowedFd<'_>,
+    cmd: libc::pid_t,
+    status: StatusPipe<'_>,
+    exited: &mut bool,
+) {
+    loop {
+        let mut fds = [
+            libc::pollfd { fd: life_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: chld_r.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: a live array of two pollfds, as the count says.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            if errno() == libc::EINTR {
+                continue;
+            }
+            return; // cannot watch reaper: never hold a tree blind
+        }
+        if fds[1].revents != 0 {
+            check_exit(chld_r, cmd, status, exited);
+        }
+        if fds[0].revents != 0 {
+            return;
+        }
+    }
+}
+
+/// Ends the command's group, gracefully first: SIGTERM, up to `grace_ms` for the command to
+/// exit, SIGKILL; then reaps the command.
+fn end_group(grace_ms: c_int, chld_r: BorrowedFd<'_>, cmd: libc::pid_t, status: StatusPipe<'_>, mut exited: bool) {
+    // SAFETY: signals the command's own group, whose id stays reserved while it is unreaped.
+    unsafe { libc::kill(-cmd, libc::SIGTERM) };
+    let mut left = grace_ms;
+    check_exit(chld_r, cmd, status, &mut exited);
+    while !exited && left > 0 {
+        let mut fds = [libc::pollfd { fd: chld_r.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        // Whole slices of at most 50 ms: a SIGCHLD between the check and the poll wakes the
+        // next slice, not only the end of the grace.
+        let slice = left.min(50);
+        // SAFETY: a live array of one pollfd, as the count says.
+        unsafe { libc::poll(fds.as_mut_ptr(), 1, slice) };
+        left -= slice;
+        check_exit(chld_r, cmd, status, &mut exited);
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-cmd, libc::SIGKILL) };
+    let mut st = 0;
+    // SAFETY: our own child; `st` is a live out-parameter.
+    unsafe { libc::waitpid(cmd, &mut st, 0) };
+}
+
 /// The watcher, in the forked child: see the module documentation.
 ///
 /// # Safety
-/// As [`command_main`]; `life_r` and `status_w` are the pipes' ends it keeps.
+/// As [`command_main`]; `life_r` and `status_w` are the pipes' ends it keeps, open for its
+/// whole life.
 unsafe fn watcher_main(p: &Prep, life_r: RawFd, status_w: RawFd, max_fd: c_int) -> ! {
-    // SAFETY: raw, async-signal-safe calls only (see the function's contract).
-    unsafe {
-        // Hold nothing of reaper's open (its sockets, pipes; above all the life pipe's write
-        // end, which would keep the pipe from reading EOF).
-        for fd in 3..max_fd {
-            if fd != life_r && fd != status_w {
-                libc::close(fd);
-            }
-        }
-        // The terminal's Ctrl+C reaches this process too (it stays in reaper's process group):
-        // reaper decides what it means.
-        for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
-            set_action(sig, libc::SIG_IGN, 0);
-        }
-        let mut sp = [0 as c_int; 2];
-        let mut ep = [0 as c_int; 2];
-        if libc::pipe(sp.as_mut_ptr()) != 0 || libc::pipe(ep.as_mut_ptr()) != 0 {
-            send(status_w, Msg::ExecFailed, errno());
-            libc::_exit(127);
-        }
-        for fd in sp {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) | libc::O_NONBLOCK);
-        }
-        for fd in ep {
-            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-        }
-        CHLD_PIPE.store(sp[1], Ordering::Relaxed);
-        let handler = on_chld as extern "C" fn(c_int) as libc::sighandler_t;
-        set_action(libc::SIGCHLD, handler, libc::SA_RESTART | libc::SA_NOCLDSTOP);
-        let mut empty: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-
-        let cmd = libc::fork();
-        if cmd == 0 {
-            libc::close(ep[0]);
-            command_main(p, ep[1]);
-        }
-        libc::close(ep[1]);
-        if cmd < 0 {
-            send(status_w, Msg::ExecFailed, errno());
-            libc::_exit(127);
-        }
-        let mut e: c_int = 0;
-        let n = loop {
-            let n = libc::read(ep[0], std::ptr::from_mut(&mut e).cast(), 4);
-            if n >= 0 || errno() != libc::EINTR {
-                break n;
-            }
-        };
-        libc::close(ep[0]);
-        if n == 4 {
-            let mut st = 0;
-            libc::waitpid(cmd, &mut st, 0);
-            send(status_w, Msg::ExecFailed, e);
-            libc::_exit(127);
-        }
-        send(status_w, Msg::Started, cmd);
-
-        // Until reaper's end of the life pipe closes (or it writes): report the command's exit
-        // without reaping it, so that its pid, the group's id, stays reserved.
-        let mut exited = false;
-        let check_exit = |exited: &mut bool| {
-            let mut drain = [0u8; 64];
-            while libc::read(sp[0], drain.as_mut_ptr().cast(), drain.len()) > 0 {}
-            if *exited {
-                return;
-            }
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r =
-                libc::waitid(libc::P_PID, cmd as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT);
-            if r == 0 && info.si_pid() == cmd {
-                *exited = true;
-                send(status_w, Msg::Exited, raw_status(info.si_code, info.si_status()));
-            }
-        };
-        loop {
-            let mut fds = [
-                libc::pollfd { fd: life_r, events: libc::POLLIN, revents: 0 },
-                libc::pollfd { fd: sp[0], events: libc::POLLIN, revents: 0 },
-            ];
-            if libc::poll(fds.as_mut_ptr(), 2, -1) < 0 {
-                if errno() == libc::EINTR {
-                    continue;
-                }
-                break; // cannot watch reaper: never hold a tree blind
-            }
-            if fds[1].revents != 0 {
-                check_exit(&mut exited);
-            }
-            if fds[0].revents != 0 {
-                break;
-            }
-        }
-
-        // Reaper is gone (or done): end the group, gracefully first.
-        libc::kill(-cmd, libc::SIGTERM);
-        let mut left = p.grace_ms;
-        check_exit(&mut exited);
-        while !exited && left > 0 {
-            let mut fds = [libc::pollfd { fd: sp[0], events: libc::POLLIN, revents: 0 }];
-            // Whole slices of at most 50 ms: a SIGCHLD between the check and the poll wakes
-            // the next slice, not only the end of the grace.
-            let slice = left.min(50);
-            libc::poll(fds.as_mut_ptr(), 1, slice);
-            left -= slice;
-            check_exit(&mut exited);
-        }
-        libc::kill(-cmd, libc::SIGKILL);
-        let mut st = 0;
-        libc::waitpid(cmd, &mut st, 0);
-        libc::_exit(0)
+    // Hold nothing of reaper's open (its sockets, pipes; above all the life pipe's write end,
+    // which would keep the pipe from reading EOF).
+    // SAFETY: the watcher uses no other fd from here on.
+    unsafe { close_all_but([life_r, status_w], max_fd) };
+    // SAFETY: open for the watcher's whole life (the caller's contract); it never returns.
+    let (life_r, status_w) = unsafe { (BorrowedFd::borrow_raw(life_r), BorrowedFd::borrow_raw(status_w)) };
+    let status = StatusPipe::new(status_w);
+    // The terminal's Ctrl+C reaches this process too (it stays in reaper's process group):
+    // reaper decides what it means.
+    for sig in [libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGPIPE] {
+        // SAFETY: SIG_IGN installs no handler.
+        unsafe { set_action(sig, libc::SIG_IGN, 0) };
     }
+    let ((chld_r, chld_w), pipe) = match chld_pipe().and_then(|chld| Ok((chld, ExecPipe::open()?))) {
+        Ok(fds) => fds,
+        Err(e) => {
+            send(status, Msg::ExecFailed, e);
+            exit(127);
+        }
+    };
+    catch_sigchld(chld_w.as_fd());
+    // SAFETY: in the watcher, as this function's contract says.
+    let cmd = match unsafe { start_command(p, pipe) } {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            send(status, Msg::ExecFailed, e);
+            exit(127);
+        }
+    };
+    send(status, Msg::Started, cmd);
+    let mut exited = false;
+    wait_for_release(life_r, chld_r.as_fd(), cmd, status, &mut exited);
+    // Reaper is gone (or done): end the group.
+    end_group(p.grace_ms, chld_r.as_fd(), cmd, status, exited);
+    exit(0)
 }
 
 /// A command started under a session watcher.
@@ -495,8 +523,7 @@ pub fn spawn(argv: &[OsString], _isolate: bool) -> Result<(Child, Option<String>
         Some((Some(Msg::ExecFailed), e)) => {
             child.release();
             child.reap_blocking();
-            let prog = String::from_utf8_lossy(p.path.as_bytes()).into_owned();
-            Err(Error::spawn(prog, io::Error::from_raw_os_error(e)))
+            Err(Error::spawn(p.exec.program(), io::Error::from_raw_os_error(e)))
         }
         _ => {
             child.release();
@@ -817,7 +844,7 @@ mod tests {
         let _reap = Reap(token.clone());
         let log = std::env::temp_dir().join(format!("reaper-owner-{token}.log"));
         let mut owner = std::process::Command::new(std::env::current_exe().expect("the test binary"))
-            .args(["sys::unix_guard::tests::owner_helper", "--exact", "--ignored", "--quiet", "--test-threads=1"])
+            .args(["sys::macos_guard::tests::owner_helper", "--exact", "--ignored", "--quiet", "--test-threads=1"])
             .env("REAPER_TEST_TOKEN", &token)
             .env("REAPER_TEST_OWNER_LOG", &log)
             .stdout(std::process::Stdio::null())
