@@ -584,7 +584,7 @@ pub(crate) fn plan_skipped(skipped: &[Skipped]) -> Plan {
 }
 
 /// The live parents of `targets` that are not targets: whoever may start them again. PID 1 and
-/// kernel threads are left out (every orphan's parent is PID 1; see the README for services),
+/// kernel threads are left out (every orphan's parent is PID 1; see docs/src/selectors.md for services),
 /// and so are reaper's own ancestors: the shell or program running reaper is busy running it,
 /// not restarting what reaper ends.
 fn supervisors<S: Source>(

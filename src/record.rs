@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::container::Container;
 use crate::snapshot::{PortEntry, Snapshot};
 
-/// One process as `reaper list --format json` prints it. The shape is documented in the README
+/// One process as `reaper list --format json` prints it. The shape is documented in docs/src/exit-codes-json.md
 /// and only grows.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProcessRecord {

@@ -485,7 +485,7 @@ pub struct PickArgs {
     pub sequence: SequenceArgs,
 }
 
-/// The picker's keys: the one source of `pick --help`, the man page and the README's table.
+/// The picker's keys: the one source of `pick --help`, the man page and the table in docs/src/by-hand.md.
 pub const PICK_KEYS: [(&str, &str); 9] = [
     (
         "typing",
@@ -578,7 +578,7 @@ pub enum GenerateTarget {
     Elvish,
     /// The man page (roff).
     Man,
-    /// The README's table of the picker's keys (Markdown).
+    /// The table of the picker's keys in docs/src/by-hand.md (Markdown).
     #[value(hide = true)]
     MarkdownKeys,
 }

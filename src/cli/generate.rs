@@ -256,7 +256,7 @@ fn pick_exit_roff() -> String {
     parts.join("; ") + "."
 }
 
-/// The README's table of the picker's keys.
+/// The table of the picker's keys in docs/src/by-hand.md.
 fn markdown_keys() -> String {
     let mut s = String::from("| key | does |\n|---|---|\n");
     for (key, text) in PICK_KEYS {

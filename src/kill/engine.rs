@@ -825,7 +825,7 @@ mod tests {
         assert_eq!(fake.log.last(), Some(&(BASE, sys::SIGCONT)));
     }
 
-    // Regression (issue 11, item 2): the plan found its target gone when it pinned it; another
+    // Regression: the plan found its target gone when it pinned it; another
     // process then took the pid within the same clock tick (same start time). Re-opening by
     // pid and start time would have signalled it; the pin never does.
     #[test]
@@ -849,7 +849,7 @@ mod tests {
         (fake, r)
     }
 
-    // Regression (issue 11, item 15): a namespace's init without a TERM handler never gets
+    // Regression: a namespace's init without a TERM handler never gets
     // SIGTERM; the engine waited the whole timeout for it and said nothing.
     #[test]
     fn a_dropped_signal_is_noted_and_the_next_step_sent_at_once() {
@@ -871,7 +871,7 @@ mod tests {
         assert!(r.targets[0].note.as_deref().is_some_and(|n| n.contains("the sequence cannot end it")), "{r:?}");
     }
 
-    // Regression (issue 11, item 9): a child forked while a step waits (a SIGTERM handler
+    // Regression: a child forked while a step waits (a SIGTERM handler
     // re-forking a worker) got only the next step's signal, or none if the step was the last.
     #[test]
     fn a_child_forked_during_the_grace_period_gets_the_same_step() {

@@ -1,7 +1,7 @@
 //! Terminals and sessions found in the ancestry and the environment: tmux (the session and
 //! window from `TMUX`/`TMUX_PANE`, asked of that tmux server), screen (`STY`, `WINDOW`), an ssh
 //! login (`SSH_CONNECTION`, or sshd's title), an interactive shell on a terminal, cron and atd,
-//! a CI job (the marker variables of the README's teardown recipes), and the parent that is
+//! a CI job (the marker variables of the CI teardown recipes, docs/src/ci.md), and the parent that is
 //! none of those (a desktop app when the environment has a display).
 
 use std::time::Duration;
@@ -149,7 +149,7 @@ pub(super) fn from_environment(env: &Env, chain: &[Cause]) -> Vec<Cause> {
     out
 }
 
-/// A CI job, by the markers the README's teardown recipes use.
+/// A CI job, by the markers the CI teardown recipes (docs/src/ci.md) use.
 fn ci(env: &Env) -> Option<Cause> {
     let (name, marker, detail) = if let Some(id) = env.get("RUNNER_TRACKING_ID") {
         let run = env.get("GITHUB_RUN_ID").map(|r| format!("run {r}"));
@@ -168,7 +168,7 @@ fn ci(env: &Env) -> Option<Cause> {
         return None;
     };
     let mut c = Cause::new(Kind::Ci, None, name, format!("{marker} in its environment"));
-    let teardown = format!("reaper kill --env {marker} --all-users (the README's teardown recipe)");
+    let teardown = format!("reaper kill --env {marker} --all-users (the CI teardown recipe)");
     c.detail = Some(if detail.is_empty() { teardown } else { format!("{detail}; {teardown}") });
     Some(c)
 }

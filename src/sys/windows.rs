@@ -1,4 +1,4 @@
-//! Windows (cross-compiled and clippy-checked here, exercised under Wine; see the README's platform
+//! Windows (cross-compiled and clippy-checked here, exercised under Wine; see docs/src/platforms.md's platform
 //! table). Processes and sockets come from the shared sysinfo/netstat2 backend (`portable.rs`,
 //! which imports this file); this file adds what Unix gets from `unix_common`: signal numbers,
 //! users, our own identity, and what a signal means here ([`deliver`]).

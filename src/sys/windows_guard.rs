@@ -16,7 +16,7 @@
 //! `WaitForMultipleObjects` on process handles and events, never sleeps.
 //!
 //! Verified here: compiled and clippy-clean for x86_64-pc-windows-gnu and -msvc; exercised under
-//! Wine (see `tests/wine/guard.sh` and the README's platform table), not on a real Windows.
+//! Wine (see `tests/wine/guard.sh` and the platform table, docs/src/platforms.md), not on a real Windows.
 
 use std::ffi::OsString;
 use std::io;

@@ -3,7 +3,7 @@
 //!
 //! They start Unix processes (Python fixtures, shells, signals): on Windows they are not built.
 //! Under the `portable` feature the tests of what that backend does not do are ignored, each
-//! saying why (README "Platforms").
+//! saying why (docs/src/platforms.md).
 #![cfg(unix)]
 
 mod docs;

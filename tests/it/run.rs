@@ -327,12 +327,14 @@ fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
     let starts: Vec<f64> = text.lines().map(|l| l.trim().parse::<f64>().unwrap() / 1e9).collect();
     assert_eq!(starts.len(), 4, "one start and 3 restarts: {text}");
     let gaps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
-    // 250 ms, 500 ms, 1 s of backoff, plus each start's own (short) run time.
+    // 250 ms, 500 ms, 1 s of backoff, plus each start's own run time. Only the lower bounds
+    // are the backoff's: what a start adds on top is the machine's load (a ratio of the gaps
+    // failed on a busy machine, the first start taking 140 ms longer than the second).
     for (gap, min) in gaps.iter().zip([0.25, 0.5, 1.0]) {
         assert!(*gap >= min, "gaps {gaps:?}");
     }
-    assert!(gaps[1] > gaps[0] * 1.4 && gaps[2] > gaps[1] * 1.4, "growing gaps {gaps:?}");
     assert!(r.stderr().contains("restarting in 250 ms (restart 1)"), "{}", r.stderr());
+    assert!(r.stderr().contains("restarting in 500 ms (restart 2)"), "{}", r.stderr());
     assert!(r.stderr().contains("restarting in 1000 ms (restart 3)"), "{}", r.stderr());
     assert!(!r.stderr().contains("restart 4"), "{}", r.stderr());
 }

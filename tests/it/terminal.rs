@@ -242,7 +242,7 @@ fn wait_shows_progress_on_a_terminal_only() {
 }
 
 // clap's usage errors came in clap's own format (`error: ...`, blank lines, a tip paragraph)
-// while the README promises one line `reaper: ...`.
+// while the docs promise one line `reaper: ...`.
 #[test]
 fn usage_errors_are_one_reaper_line_and_the_usage() {
     for (args, named) in [
@@ -370,5 +370,5 @@ fn the_docs_state_one_exit_code_for_a_foreign_proc() {
         assert!(!near.contains("exit 1"), "{near}");
         said += usize::from(near.contains("exit 3"));
     }
-    assert!(said >= 1, "the README says a foreign /proc exits 3");
+    assert!(said >= 1, "the docs say a foreign /proc exits 3");
 }

@@ -6,7 +6,7 @@
 //! `setns(CLONE_NEWNET)` (a network namespace is per thread; the rest of reaper never moves)
 //! and asks netlink `sock_diag` there, which filters listeners in the kernel. Where entering is
 //! not permitted (it needs `CAP_SYS_ADMIN`), the member process's `/proc/PID/net/{tcp,udp}{,6}`
-//! are read instead: the whole table as text, slower on a busy namespace (see the README).
+//! are read instead: the whole table as text, slower on a busy namespace (see docs/src/containers.md).
 
 use std::collections::HashMap;
 use std::fs;

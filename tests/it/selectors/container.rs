@@ -87,13 +87,13 @@ impl Drop for PodmanContainer {
     }
 }
 
-// A real container: Podman with a root filesystem made by debootstrap, run as the README's
+// A real container: Podman with a root filesystem made by debootstrap, run as docs/src/safety.md's
 // testing notes say (crun refuses this machine's hybrid cgroups, and the container cannot raise
 // its limits). Its server's port is found with --all-netns and named with the container; the
 // published port is held on the host by conmon, which kill refuses with `podman stop`.
 // By hand: REAPER_TEST_ROOTFS=/path/to/rootfs cargo test --test it -- --ignored podman
 #[test]
-#[ignore = "needs podman and REAPER_TEST_ROOTFS (a debootstrap root filesystem); see the README"]
+#[ignore = "needs podman and REAPER_TEST_ROOTFS (a debootstrap root filesystem); see docs/src/safety.md"]
 fn podman_container_is_named_and_its_conmon_is_refused() {
     let Some(rootfs) = std::env::var_os("REAPER_TEST_ROOTFS") else {
         return skip("REAPER_TEST_ROOTFS is not set");

@@ -36,7 +36,7 @@ fn env_marker_survivor_fails_the_kill() {
 }
 
 /// redis-server blanks its environment block when it sets its process title, and its
-/// `--daemonize yes` parent exits: the marker does not reach it (the README says so).
+/// `--daemonize yes` parent exits: the marker does not reach it (docs/src/ci.md says so).
 #[test]
 fn env_marker_misses_a_daemonized_redis() {
     if !can_run() || !have("redis-server") {
