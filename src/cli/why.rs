@@ -147,10 +147,11 @@ pub(crate) fn summary(o: &Origin) -> String {
     sanitize(&format!("{first}; {by}{stop}"))
 }
 
-/// Why the picker refuses to signal `pid`: something starts it again; what to run instead.
-pub(crate) fn picker_refusal(pid: u32) -> Option<String> {
-    let o = origin::explain(&mut Snapshot::new(), pid)?;
-    let by = o.restarter()?;
+/// Why the picker refuses to signal `pid`, from the plan's reading of where it comes from: a
+/// supervisor outside the picked processes starts it again; what to run instead. `None` when
+/// nothing outside `picked` restarts it.
+pub(crate) fn picker_refusal(pid: u32, o: &Origin, picked: &[u32]) -> Option<String> {
+    let by = o.restarter().filter(|by| by.pid.is_none_or(|sp| !picked.contains(&sp)))?;
     let stop = by.stop.as_ref().or(o.stop.as_ref()).map_or_else(String::new, |s| format!("; stop it with: {s}"));
     Some(sanitize(&format!("pid {pid}: {} starts it again when it ends: nothing signalled{stop}", by.label())))
 }

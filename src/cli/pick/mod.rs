@@ -171,13 +171,19 @@ impl Pending {
 /// Returns the plan and its text (as `reaper kill` shows it before asking), or what to say.
 fn plan_kill(app: &App, sequence: &Sequence) -> std::result::Result<(Pending, Vec<String>), String> {
     let picked = app.picked();
-    // What a supervisor starts again is not signalled from here: the stop command instead.
-    if let Some(why) = picked.iter().find_map(|r| super::why::picker_refusal(r.pid)) {
-        return Err(why);
-    }
     let sel = Selection { pids: picked.iter().map(|r| r.pid).collect(), ..Selection::new() };
     let opts = KillOptions { sequence: sequence.clone(), ..KillOptions::default() };
     let plan = kill::plan(&sel, &mut Snapshot::new(), &opts).map_err(|e| format!("{e:#}"))?;
+    // What a supervisor starts again is not signalled from here, although picking names the
+    // pid (which lets `kill --pid` go ahead): the stop command instead, from the plan's origins.
+    let refused = plan
+        .targets
+        .iter()
+        .filter(|t| t.matched)
+        .find_map(|t| t.origin.as_ref().and_then(|o| super::why::picker_refusal(t.pid, o, &sel.pids)));
+    if let Some(why) = refused {
+        return Err(why);
+    }
     for r in &picked {
         match plan.targets.iter().find(|t| t.pid == r.pid) {
             Some(t) if t.start_ticks != r.start_ticks => {
