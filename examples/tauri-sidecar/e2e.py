@@ -541,11 +541,8 @@ def main():
 
     names = [v[0] for v in variants]
     measured = table(results, names)
-    out = os.path.join(t.tmp, "table.md")
-    with open(out, "w", encoding="utf-8") as f:
-        f.write(measured)
     print(measured, end="")
-    log(f"the table is in {out}; logs in {t.tmp}")
+    log(f"logs in {t.tmp} (kept only when a case failed)")
     for variant, event, mode, took in t.timings:
         log(f"time to a free port and no sidecar process: {variant}, {event}, sidecar {mode} SIGTERM: "
             + (f"{took:.2f} s" if took is not None else "never (orphaned)"))
@@ -570,6 +567,8 @@ def main():
                 log(f"{args.readme}'s table differs from what was measured (regenerate: e2e.py --write-readme):")
                 sys.stderr.writelines(difflib.unified_diff((have or "").splitlines(True), measured.splitlines(True), args.readme, "measured"))
                 status = 1
+    if status == 0:
+        shutil.rmtree(t.tmp, ignore_errors=True)
     return status
 
 
