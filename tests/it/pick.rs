@@ -396,8 +396,12 @@ fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
     t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
     t.type_text(&token);
     // Fuzzy: other long command lines may match too; the token's own row scores best (first).
+    // The whole token first: a screen read while it is still being typed can show the row
+    // first and another process's detail line (a partly typed filter matches more).
+    let typed = format!("filter> {token}");
     let screen = t.wait_screen("the row", |s| {
-        s.lines().skip_while(|l| !l.starts_with("PID")).nth(1).is_some_and(|l| l.trim_start().starts_with(&pid))
+        s.lines().any(|l| l.starts_with(&typed))
+            && s.lines().skip_while(|l| !l.starts_with("PID")).nth(1).is_some_and(|l| l.trim_start().starts_with(&pid))
     });
     let row = screen.lines().find(|l| l.trim_start().trim_start_matches('*').starts_with(&pid)).expect("the row");
     assert!(row.ends_with("python3 1000") || row.contains(" python3 1000"), "the base name and the arguments: {row:?}");
