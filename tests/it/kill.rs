@@ -82,8 +82,8 @@ fn custom_sequence_and_force() {
 // The cause of a flaky `kill::custom_sequence_and_force`: a test suite started as a background
 // job of a non-interactive shell (`cargo test &` in a script, a CI step) inherits SIGINT set to
 // SIG_IGN, and Python then keeps ignoring SIGINT instead of raising KeyboardInterrupt: the INT
-// step did nothing and the sequence ended with KILL. The fixtures install Python's SIGINT
-// handler themselves, whatever they inherit; started here exactly that way, INT ends it.
+// step did nothing and the sequence ended with KILL. The fixtures set SIGINT to its default
+// action themselves, whatever they inherit; started here exactly that way, INT ends it.
 #[test]
 fn a_fixture_started_with_sigint_ignored_still_exits_on_sigint() {
     let token = token("sigint-ignored");
@@ -94,6 +94,36 @@ fn a_fixture_started_with_sigint_ignored_still_exits_on_sigint() {
         reaper(&["kill", "--pid", &pid, "--sequence", "TERM:100ms,INT:20s,KILL", "--format", "json"]).expect(0).json();
     assert_eq!(json["targets"][0]["signals"], serde_json::json!(["SIGTERM", "SIGINT"]), "{json:#}");
     assert_eq!(json["targets"][0]["outcome"], "exited", "{json:#}");
+}
+
+// SIGINT ends a fixture by the signal, as it ends a C program, and says nothing: no
+// KeyboardInterrupt traceback on the test run's stderr. Regression: main() installed Python's
+// KeyboardInterrupt handler again (to undo an inherited SIG_IGN), and every INT step of a test
+// printed a traceback during `cargo test`. Started as it is and with SIGINT ignored (as a
+// background job of a script starts it: `env --ignore-signal`).
+#[test]
+fn a_fixture_dies_of_sigint_without_a_traceback() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    for ignored in [false, true] {
+        let token = token("sigint-quiet");
+        let mut cmd = Command::new("env");
+        if ignored {
+            cmd.arg("--ignore-signal=INT");
+        }
+        cmd.args(["python3", FIXTURE, &token, "listen", "tcp", "127.0.0.1"]).stderr(Stdio::piped());
+        let (mut started, info) = Started::spawn_ready(&token, &mut cmd);
+        let pid = num(&info, "pid");
+        assert_eq!(pid, started.pid(), "env execs the fixture");
+        let mut stderr = started.child.stderr.take().expect("piped stderr");
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGINT)
+            .expect("SIGINT");
+        let status = wait_exit(&mut started.child, "the fixture");
+        let mut said = String::new();
+        stderr.read_to_string(&mut said).expect("reading its stderr");
+        assert_eq!(status.signal(), Some(nix::libc::SIGINT), "ignored={ignored}: {status:?}; stderr: {said}");
+        assert_eq!(said, "", "ignored={ignored}: the fixture printed on SIGINT");
+    }
 }
 
 // In `kill` (and `run`, `pick`) `-s` is the signal, as in kill(1): `-s TERM --port P` ends the

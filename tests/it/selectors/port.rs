@@ -23,6 +23,50 @@ fn a_bare_port_selects_its_holder_on_list_kill_and_wait() {
 }
 
 #[test]
+fn a_bare_port_is_why_s_too() {
+    let fx = Fixture::start("bareport-why", "listen", &["tcp", "127.0.0.1"]);
+    let (port, pid) = (fx.port().to_string(), fx.pid().to_string());
+    let run = reaper(&["why", &port]);
+    run.expect(0);
+    assert!(run.stdout().lines().next().is_some_and(|l| l.starts_with(&format!("{pid} "))), "{}", run.stdout());
+    assert_eq!(fx.live_pids(), [fx.pid()]);
+}
+
+#[test]
+fn a_bare_udp_port_selects_only_the_udp_holder() {
+    let udp = Fixture::start("bareport-udp", "listen", &["udp", "127.0.0.1"]);
+    let spec = format!("udp:{}", udp.port());
+    assert_eq!(reaper(&["list", &spec, "--format", "pid"]).expect(0).pids(), [udp.pid()]);
+    // The same number over tcp is nothing of the fixture's.
+    let tcp = format!("tcp:{}", udp.port());
+    assert!(!reaper(&["list", &tcp, "--format", "pid"]).pids().contains(&udp.pid()));
+    let plan = reaper(&["kill", &spec, "--dry-run"]);
+    plan.expect(0);
+    assert!(plan.stdout().contains(&format!("* {} ", udp.pid())), "{}", plan.stdout());
+    assert!(plan.stdout().contains(&format!("udp port {}: held by pid {}", udp.port(), udp.pid())), "{}", plan.stdout());
+    assert_eq!(udp.live_pids(), [udp.pid()], "nothing was signalled");
+}
+
+// `http` as killport takes it: the service name parses as a plain argument (port 80 over tcp),
+// and what it exits with is what `list` and `kill` document; only a dry run, nothing signalled.
+#[test]
+fn a_bare_service_name_parses_as_its_port() {
+    // Port 80 is free on a test machine; where something holds it, only the parse is checked.
+    let held = port_held(80);
+    let list = reaper(&["list", "http", "--format", "pid"]);
+    let plan = reaper(&["kill", "http", "--dry-run"]);
+    if held {
+        assert!(matches!(list.code(), 0 | 1) && plan.code() != 2, "{}{}", list.stderr(), plan.stderr());
+        assert!(plan.stdout().contains("tcp port 80: "), "{}", plan.stdout());
+    } else {
+        list.expect(1);
+        assert!(list.stdout().is_empty(), "{}", list.stdout());
+        plan.expect(0);
+        assert!(plan.stdout().contains("nothing matched") && plan.stdout().contains("tcp port 80: free"), "{}", plan.stdout());
+    }
+}
+
+#[test]
 fn a_plain_argument_that_is_not_a_port_says_what_was_expected() {
     let token = token("notaport");
     for (arg, hint) in [(token.as_str(), "--name"), ("70000", "--pid 70000"), ("3000x", "a plain argument is a port")] {
