@@ -273,9 +273,12 @@ fn usage_errors_are_one_reaper_line_and_the_usage() {
 #[test]
 fn small_messages() {
     // wait --pid with --free is refused with the reason; the usage does not demand --free with --pid.
-    let run = reaper(&["wait", "--pid", "4194304", "--free"]);
-    run.expect(2);
-    assert!(run.stderr().contains("--pid waits until that process has exited"), "{}", run.stderr());
+    // So is --listening.
+    for condition in ["--free", "--listening"] {
+        let run = reaper(&["wait", "--pid", "4194304", condition]);
+        run.expect(2);
+        assert!(run.stderr().contains("--pid waits until that process has exited"), "{condition}: {}", run.stderr());
+    }
     let run = reaper(&["wait"]);
     run.expect(2);
     assert!(run.stderr().contains("reaper wait [OPTIONS] --pid PID"), "{}", run.stderr());
@@ -293,14 +296,27 @@ fn small_messages() {
     let b = reaper(&["kill", "--pid", &pid, "-9", "--dry-run"]).expect(0).stdout();
     assert_eq!(a, b);
     assert!(a.contains("SIGKILL, wait 2s"), "{a}");
-    // pick -h: every Keys line is indented under its column and fits 80 columns.
+    // pick -h: every Keys line fits 80 columns; a key's text starts at one column for every key,
+    // and a wrapped line continues exactly at that column.
     let help = reaper(&["pick", "-h"]).expect(0).stdout();
     let keys: Vec<&str> = help.lines().skip_while(|l| *l != "Keys:").skip(1).take_while(|l| !l.is_empty()).collect();
     assert!(keys.len() >= 9, "{help}");
+    // The text column: after the first key and the spaces that pad it.
+    let first = keys[0].trim_start();
+    let column = keys[0].len() - first.len() + first.find("  ").expect("a key, then two spaces") + 2;
+    let column = column + keys[0][column..].len() - keys[0][column..].trim_start().len();
+    let mut wrapped = 0;
     for l in &keys {
-        assert!(l.starts_with("  ") && l.chars().count() <= 80, "{l:?}");
+        assert!(l.chars().count() <= 80, "{l:?}");
+        let (lead, text) = l.split_at(column);
+        assert!(!text.starts_with(' ') && !text.is_empty(), "the text starts at column {column}: {l:?}");
+        if lead.trim().is_empty() {
+            wrapped += 1;
+        } else {
+            assert!(lead.starts_with("  ") && !lead.starts_with("   ") && lead.ends_with("  "), "{l:?}");
+        }
     }
-    assert!(keys.iter().any(|l| l.starts_with("                ")), "wrapped lines are indented: {help}");
+    assert!(wrapped > 0, "no wrapped line was checked: {help}");
 }
 
 // stderr that cannot be written is ignored, never a panic. Regression: `reaper list
