@@ -350,6 +350,92 @@ fn pick_typing_q_and_j_into_an_empty_filter_filters() {
     assert_eq!(fx.live_pids(), vec![fx.pid()]);
 }
 
+/// The list's rows on a screen, top to bottom: (pid, user) when the USER column shows, else
+/// (pid, ""); the rows are the lines under the header that start with the mark column and a pid.
+fn screen_rows(screen: &str) -> Vec<(u32, String)> {
+    screen
+        .lines()
+        .skip_while(|l| !l.starts_with("PID"))
+        .skip(1)
+        .map_while(|l| {
+            let rest = l.strip_prefix([' ', '*'])?;
+            let mut words = rest.split_whitespace();
+            let pid = words.next()?.parse().ok()?;
+            Some((pid, words.next().unwrap_or_default().to_string()))
+        })
+        .collect()
+}
+
+/// The pid on the detail line (`PID: the whole command line`): the highlighted row's.
+fn detail_pid(screen: &str) -> Option<u32> {
+    screen.lines().find_map(|l| l.split_once(": ").and_then(|(pid, _)| pid.parse().ok()))
+}
+
+/// The code `pick --help` gives for leaving without signalling anything.
+fn documented_leave_status() -> i32 {
+    let help = reaper(&["pick", "--help"]).expect(0).stdout();
+    let exit: Vec<&str> =
+        help.lines().skip_while(|l| *l != "Exit status:").skip(1).take_while(|l| !l.is_empty()).collect();
+    exit.iter()
+        .filter(|l| !l.starts_with("   "))
+        .find(|l| l.contains("nothing was signalled"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("pick --help gives no status for leaving without a kill:\n{help}"))
+}
+
+#[test]
+fn pick_moves_with_arrows_pages_and_ctrl_keys_and_leaves_with_ctrl_c_or_esc() {
+    // Fifteen processes with the token (a parent and 14 forked children, the same command
+    // line): the filter shows them first (the whole token scores best), in the reader's order.
+    let fx = Fixture::start("pick-keys", "brood", &["14"]);
+    let mut own: Vec<u32> = fx.info["children"].split(',').map(|p| p.parse().expect("a pid")).collect();
+    own.push(fx.pid());
+    let leave_status = documented_leave_status();
+    for leave in ["C-c", "Escape"] {
+        let Some(t) = Tmux::start(120, 35, &["pick"]) else {
+            return;
+        };
+        t.wait_screen("the list", |s| s.contains("filter>") && s.contains("PID"));
+        t.type_text(&fx.token);
+        let typed = format!("filter> {}_", fx.token);
+        // Where the highlight is: the detail line's pid among the rows on screen.
+        let cursor = |s: &str| -> Option<usize> {
+            if !s.lines().any(|l| l.trim_end() == typed) {
+                return None;
+            }
+            let rows: Vec<u32> = screen_rows(s).into_iter().map(|(pid, _)| pid).collect();
+            if rows.len() < own.len() || !rows[..own.len()].iter().all(|p| own.contains(p)) {
+                return None;
+            }
+            rows.iter().position(|&p| Some(p) == detail_pid(s))
+        };
+        t.wait_screen("the token's rows, the first highlighted", |s| cursor(s) == Some(0));
+        if leave == "C-c" {
+            // Each key moves the highlight and types nothing (the filter line stays the token).
+            for (key, want) in [
+                ("Down", 1),
+                ("C-n", 2),
+                ("C-j", 3),
+                ("PageDown", 13),
+                ("Up", 12),
+                ("C-p", 11),
+                ("C-k", 10),
+                ("PageUp", 0),
+            ] {
+                t.keys(&[key]);
+                t.wait_screen(&format!("{key} to move the highlight to row {want}"), |s| cursor(s) == Some(want));
+            }
+        }
+        t.keys(&[leave]);
+        assert_eq!(t.exit_code(), leave_status, "{leave} leaves as pick --help says");
+        let mut live = fx.live_pids();
+        live.sort();
+        let mut want = own.clone();
+        want.sort();
+        assert_eq!(live, want, "{leave}: nothing was signalled");
+    }
+}
+
 #[test]
 fn pick_counts_a_mark_the_filter_hides_and_the_plan_says_so() {
     let a = Fixture::start("pick-mark-a", "listen", &["tcp", "127.0.0.1"]);
@@ -406,9 +492,14 @@ fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
     let row = screen.lines().find(|l| l.trim_start().trim_start_matches('*').starts_with(&pid)).expect("the row");
     assert!(row.ends_with("python3 1000") || row.contains(" python3 1000"), "the base name and the arguments: {row:?}");
     assert!(!row.contains(&token), "the path is not in the row at 80 columns: {row:?}");
-    // PID as wide as the widest pid plus the mark, USER as wide as its widest name.
+    // PID as wide as the widest pid on screen plus the mark, USER as wide as its widest name
+    // on screen (at least its heading): each next column starts one space after.
     let header = screen.lines().find(|l| l.starts_with("PID")).expect("the header");
-    assert!(header.find("USER").unwrap_or(usize::MAX) <= 9, "PID is wider than its content: {header:?}");
+    let rows = screen_rows(&screen);
+    let pid_width = 1 + rows.iter().map(|(p, _)| p.to_string().len()).max().expect("rows");
+    let user_width = rows.iter().map(|(_, u)| u.chars().count()).max().expect("rows").max("USER".len());
+    assert_eq!(header.find("USER"), Some(pid_width + 1), "PID is not as wide as its content: {header:?}\n{screen}");
+    assert_eq!(header.find("AGE"), Some(pid_width + 1 + user_width + 1), "USER: {header:?}\n{screen}");
     assert!(row.contains(" root "), "{row:?}");
     // The detail line: the whole command line, path and all.
     assert!(screen.lines().any(|l| l.starts_with(&format!("{pid}: {argv0} 1000"))), "{screen}");

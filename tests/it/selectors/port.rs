@@ -43,7 +43,11 @@ fn a_bare_udp_port_selects_only_the_udp_holder() {
     let plan = reaper(&["kill", &spec, "--dry-run"]);
     plan.expect(0);
     assert!(plan.stdout().contains(&format!("* {} ", udp.pid())), "{}", plan.stdout());
-    assert!(plan.stdout().contains(&format!("udp port {}: held by pid {}", udp.port(), udp.pid())), "{}", plan.stdout());
+    assert!(
+        plan.stdout().contains(&format!("udp port {}: held by pid {}", udp.port(), udp.pid())),
+        "{}",
+        plan.stdout()
+    );
     assert_eq!(udp.live_pids(), [udp.pid()], "nothing was signalled");
 }
 
@@ -62,7 +66,11 @@ fn a_bare_service_name_parses_as_its_port() {
         list.expect(1);
         assert!(list.stdout().is_empty(), "{}", list.stdout());
         plan.expect(0);
-        assert!(plan.stdout().contains("nothing matched") && plan.stdout().contains("tcp port 80: free"), "{}", plan.stdout());
+        assert!(
+            plan.stdout().contains("nothing matched") && plan.stdout().contains("tcp port 80: free"),
+            "{}",
+            plan.stdout()
+        );
     }
 }
 
