@@ -817,7 +817,7 @@ else
     complete -F _reaper_live -o bashdefault -o default reaper
 fi
 
-# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list|kill|why|wait.
 _reaper_live() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
     if [[ ${cur} != -* && ${prev} != -* ]]; then
@@ -828,7 +828,7 @@ _reaper_live() {
                     return 0
                 fi
                 ;;
-            list|kill|wait)
+            list|kill|why|wait)
                 if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
                     COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0

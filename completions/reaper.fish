@@ -304,8 +304,9 @@ complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_
 complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate complete help" -f -a "generate" -d 'Print shell completions or the man page'
 complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate complete help" -f -a "complete" -d 'Print live values for the shell completions (what the committed scripts call)'
 complete -c reaper -n "__fish_reaper_using_subcommand help; and not __fish_seen_subcommand_from list tree why kill run wait pick generate complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, why, wait.
 complete -c reaper -n "__fish_reaper_using_subcommand tree" -f -a "(reaper complete pid 2>/dev/null)"
 complete -c reaper -n "__fish_reaper_using_subcommand list" -f -a "(reaper complete port 2>/dev/null)"
 complete -c reaper -n "__fish_reaper_using_subcommand kill" -f -a "(reaper complete port 2>/dev/null)"
+complete -c reaper -n "__fish_reaper_using_subcommand why" -f -a "(reaper complete port 2>/dev/null)"
 complete -c reaper -n "__fish_reaper_using_subcommand wait" -f -a "(reaper complete port 2>/dev/null)"

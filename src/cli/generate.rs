@@ -74,9 +74,13 @@ fn live_options() -> Vec<(String, &'static str)> {
     out
 }
 
+/// The subcommands that take ports as plain arguments (`reaper kill 3000`): their plain
+/// arguments complete to the listening ports.
+const PLAIN_PORTS: [&str; 4] = ["list", "kill", "why", "wait"];
+
 /// clap's bash script with live values: each live option's case offers `reaper complete`'s
 /// values instead of file names, and a wrapper completes `tree PID` and the plain ports of
-/// `list`, `kill` and `wait`.
+/// [`PLAIN_PORTS`].
 fn live_bash(script: &str) -> String {
     let mut out = String::with_capacity(script.len() + 1024);
     let options = live_options();
@@ -97,12 +101,12 @@ fn live_bash(script: &str) -> String {
         out.push_str(&line);
         out.push('\n');
     }
-    out.push_str(BASH_WRAPPER);
+    out.push_str(&BASH_WRAPPER.replace("@PLAIN_PORTS@", &PLAIN_PORTS.join("|")));
     out
 }
 
 const BASH_WRAPPER: &str = r#"
-# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.
+# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of @PLAIN_PORTS@.
 _reaper_live() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" sub="${COMP_WORDS[1]}"
     if [[ ${cur} != -* && ${prev} != -* ]]; then
@@ -113,7 +117,7 @@ _reaper_live() {
                     return 0
                 fi
                 ;;
-            list|kill|wait)
+            @PLAIN_PORTS@)
                 if [[ ${COMP_CWORD} -ge 2 && ${cur} =~ ^[0-9]*$ ]]; then
                     COMPREPLY=($(compgen -W "$(reaper complete port 2>/dev/null | cut -f1)" -- "${cur}"))
                     return 0
@@ -125,8 +129,9 @@ _reaper_live() {
 }
 "#;
 
-/// clap's zsh script with live values: the live options, `tree`'s pid and the plain ports
-/// complete through helpers that describe `reaper complete`'s values.
+/// clap's zsh script with live values: the live options, `tree`'s pid and the plain ports (of
+/// [`PLAIN_PORTS`]: `ports` of the selectors, `port_arg` of `wait`) complete through helpers that
+/// describe `reaper complete`'s values.
 fn live_zsh(script: &str) -> String {
     let helper = |what: &str| format!("_reaper_live {what}");
     let mut s = script.to_string();
@@ -137,7 +142,8 @@ fn live_zsh(script: &str) -> String {
     s = s.replace(":pid -- The process to show:_default'", &format!(":pid -- The process to show:{}'", helper("pid")));
     let mut lines: Vec<String> = Vec::new();
     for line in s.lines() {
-        if line.starts_with("'*::ports -- ") && line.ends_with(":_default' \\") {
+        let plain = line.starts_with("'*::ports -- ") || line.starts_with("'::port_arg -- ");
+        if plain && line.ends_with(":_default' \\") {
             lines.push(line.replace(":_default' \\", &format!(":{}' \\", helper("port"))));
         } else {
             lines.push(line.to_string());
@@ -164,7 +170,7 @@ _reaper_live() {
 "#;
 
 /// clap's fish script with live values: the live options offer `reaper complete`'s values (and
-/// no file names); `tree` and the plain ports of `list`, `kill`, `wait` too.
+/// no file names); `tree` and the plain ports of [`PLAIN_PORTS`] too.
 fn live_fish(script: &str) -> String {
     let options = live_options();
     let mut out = String::with_capacity(script.len() + 1024);
@@ -182,11 +188,14 @@ fn live_fish(script: &str) -> String {
         }
         out.push('\n');
     }
-    out.push_str("# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of list, kill, wait.\n");
+    out.push_str(&format!(
+        "# Live values (reaper's own, not clap's): `tree PID`, and the plain ports of {}.\n",
+        PLAIN_PORTS.join(", ")
+    ));
     out.push_str(
         "complete -c reaper -n \"__fish_reaper_using_subcommand tree\" -f -a \"(reaper complete pid 2>/dev/null)\"\n",
     );
-    for sub in ["list", "kill", "wait"] {
+    for sub in PLAIN_PORTS {
         out.push_str(&format!(
             "complete -c reaper -n \"__fish_reaper_using_subcommand {sub}\" -f -a \"(reaper complete port 2>/dev/null)\"\n"
         ));

@@ -841,15 +841,26 @@ fn bash_completes_live_ports_and_pids() {
         complete_line "reaper list $1"
         echo --
         complete_line "reaper kill --user roo"
+        echo --
+        complete_line "reaper kill --pid $2"
+        echo --
+        complete_line "reaper why $1"
+        echo --
+        complete_line "reaper wait $1"
     "#;
     let (port, pid) = (fx.port().to_string(), fx.pid().to_string());
     let out = shell_with_reaper("bash", &["--norc", "--noprofile", "-c", script, "bash", &port, &pid]);
     let answers: Vec<Vec<&str>> = out.split("--\n").map(|a| a.lines().collect()).collect();
-    assert_eq!(answers.len(), 4, "{out:?}");
+    assert_eq!(answers.len(), 7, "{out:?}");
     assert_eq!(answers[0], [port.as_str()], "--port offers the listening port, not file names: {out}");
     assert!(answers[1].contains(&pid.as_str()), "tree offers pids: {out}");
     assert_eq!(answers[2], [port.as_str()], "a plain port: {out}");
     assert_eq!(answers[3], ["root"], "{out}");
+    // The pids that start with the fixture's (its own first), not file names.
+    assert!(answers[4].contains(&pid.as_str()), "--pid offers pids: {out}");
+    assert!(answers[4].iter().all(|p| p.starts_with(pid.as_str())), "--pid offers only pids: {out}");
+    assert_eq!(answers[5], [port.as_str()], "why's plain port: {out}");
+    assert_eq!(answers[6], [port.as_str()], "wait's plain port: {out}");
 }
 
 #[test]
@@ -860,13 +871,15 @@ fn fish_completes_live_ports_with_their_process() {
     let fx = Fixture::start("complete-fish", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
     let cmd = format!(
-        "source completions/reaper.fish; or exit 3; complete -C 'reaper kill --port {port}'; echo ==; complete -C 'reaper tree {}'",
+        "source completions/reaper.fish; or exit 3; complete -C 'reaper kill --port {port}'; echo ==; complete -C 'reaper tree {}'; echo ==; complete -C 'reaper why {port}'",
         fx.pid()
     );
     let out = shell_with_reaper("fish", &["--no-config", "-c", &cmd]);
-    let (ports, pids) = out.split_once("==\n").unwrap_or_else(|| panic!("two answers expected: {out:?}"));
+    let answers: Vec<&str> = out.split("==\n").collect();
+    let [ports, pids, why] = answers[..] else { panic!("three answers expected: {out:?}") };
     assert!(ports.lines().any(|l| l.starts_with(&format!("{port}\ttcp python"))), "{out}");
     assert!(pids.lines().any(|l| l.starts_with(&format!("{}\t", fx.pid()))), "{out}");
+    assert!(why.lines().any(|l| l.starts_with(&format!("{port}\ttcp python"))), "why's plain port: {out}");
 }
 
 #[test]
@@ -877,36 +890,39 @@ fn zsh_completes_a_live_port() {
     // The whole port typed, then Tab: a live value is complete (a space follows); a file name
     // completion (what clap's script does) finds no such file and leaves the line as it is.
     let fx = Fixture::start("complete-zsh", "listen", &["tcp", "127.0.0.1"]);
-    let dir = std::env::temp_dir().join(token("zsh-live"));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let result = dir.join("buffer");
-    let script = r#"
-        zmodload zsh/zpty || exit 3
-        out=$1; fdir=$2; port=$3
-        zpty z zsh -f -i
-        zpty -w z "PS1=''; fpath=(${(q)fdir} \$fpath); autoload -Uz compinit; compinit -u -D"
-        zpty -w z "dump() { print -r -- \"<\$BUFFER>\" > ${(q)out}; BUFFER='' }; zle -N dump; bindkey '^X' dump"
-        zpty -w -n z "reaper kill --port $port"$'\t\C-x'
-        for i in {1..400}; do [[ -s $out ]] && break; sleep 0.05; done
-        zpty -d z
-        cat $out 2>/dev/null || echo 'no answer within 20s'
-    "#;
-    let completions = repo("completions");
     let port = fx.port().to_string();
-    let out = shell_with_reaper(
-        "zsh",
-        &[
-            "-f",
-            "-c",
-            script,
+    // An option's value, and wait's plain port (its own argument, not the selectors').
+    for line in [format!("reaper kill --port {port}"), format!("reaper wait {port}")] {
+        let dir = std::env::temp_dir().join(token("zsh-live"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let result = dir.join("buffer");
+        let script = r#"
+            zmodload zsh/zpty || exit 3
+            out=$1; fdir=$2; line=$3
+            zpty z zsh -f -i
+            zpty -w z "PS1=''; fpath=(${(q)fdir} \$fpath); autoload -Uz compinit; compinit -u -D"
+            zpty -w z "dump() { print -r -- \"<\$BUFFER>\" > ${(q)out}; BUFFER='' }; zle -N dump; bindkey '^X' dump"
+            zpty -w -n z "$line"$'\t\C-x'
+            for i in {1..400}; do [[ -s $out ]] && break; sleep 0.05; done
+            zpty -d z
+            cat $out 2>/dev/null || echo 'no answer within 20s'
+        "#;
+        let completions = repo("completions");
+        let out = shell_with_reaper(
             "zsh",
-            result.to_str().expect("utf-8 path"),
-            completions.to_str().expect("utf-8 path"),
-            &port,
-        ],
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(out.trim(), format!("<reaper kill --port {port} >"), "zsh did not complete the live port: {out}");
+            &[
+                "-f",
+                "-c",
+                script,
+                "zsh",
+                result.to_str().expect("utf-8 path"),
+                completions.to_str().expect("utf-8 path"),
+                &line,
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(out.trim(), format!("<{line} >"), "zsh did not complete the live port: {out}");
+    }
 }
 
 /// Every `.rs` file under `src/`, relative to `src/`.
