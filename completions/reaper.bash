@@ -119,7 +119,7 @@ _reaper() {
             return 0
             ;;
         reaper__subcmd__generate)
-            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man markdown-keys"
+            opts="-q -h -V --color --quiet --help --version bash zsh fish powershell elvish man markdown-keys markdown-exit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

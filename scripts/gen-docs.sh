@@ -2,7 +2,8 @@
 # Regenerates the committed shell completions and man page from the one clap definition
 # (src/cli/args.rs) through the hidden `reaper generate` subcommand. Run after changing any
 # argument or help text; tests/it/docs.rs fails until the committed copies match. It also writes
-# the picker's key table into docs/src/by-hand.md.
+# the picker's key table into docs/src/by-hand.md and the exit-code table into
+# docs/src/exit-codes-json.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
@@ -18,4 +19,7 @@ keys=$(mktemp)
 trap 'rm -f "$keys"' EXIT
 { echo; "$bin" generate markdown-keys; echo; } > "$keys"
 sed -i -e '/<!-- picker-keys:begin/,/<!-- picker-keys:end/{//!d}' -e "/<!-- picker-keys:begin/r $keys" docs/src/by-hand.md
-echo "regenerated completions/, man/reaper.1 and the picker keys in docs/src/by-hand.md"
+# The exit codes in the book (docs/src/exit-codes-json.md), between their markers.
+{ echo; "$bin" generate markdown-exit; } > "$keys"
+sed -i -e '/<!-- exit-codes:begin/,/<!-- exit-codes:end/{//!d}' -e "/<!-- exit-codes:begin/r $keys" docs/src/exit-codes-json.md
+echo "regenerated completions/, man/reaper.1, the picker keys in docs/src/by-hand.md and the exit codes in docs/src/exit-codes-json.md"

@@ -9,6 +9,8 @@ use regex::Regex;
 use reaper::spec::{EnvSpec, StartBound};
 use reaper::{PortSpec, Proto, Sequence, Signal};
 
+use super::exit;
+
 const EXAMPLES: &str = "\
 Examples:
   reaper kill 3000                     end what holds port 3000 (a bare number is a port)
@@ -288,9 +290,16 @@ pub struct SelectArgs {
 
 /// `reaper list`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  reaper list 3000\n  reaper list --port 3000\n  reaper list -p tcp:8000-8100 --tree\n  reaper list --signature 'uvicorn .*:5700' --format json\n  reaper list --orphans --signature my-sidecar"
-)]
+#[command(after_help = after_help(
+    "list",
+    &[
+        "reaper list 3000",
+        "reaper list --port 3000",
+        "reaper list -p tcp:8000-8100 --tree",
+        "reaper list --signature 'uvicorn .*:5700' --format json",
+        "reaper list --orphans --signature my-sidecar",
+    ],
+))]
 pub struct ListArgs {
     // The flattened groups come last: their help heading would otherwise carry over to the
     // options declared after them.
@@ -306,9 +315,10 @@ pub struct ListArgs {
 
 /// `reaper why`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit status: 0 every match explained; 1 nothing matched; 2 bad input; 3 a record of a match could not be read (its chain is shown as far as it goes, and the unread records are named), or a selected port's holder is not visible.\n\nExamples:\n  reaper why --port 5432\n  reaper why --pid 4242 --format json\n  reaper why --signature 'node .*vite'"
-)]
+#[command(after_help = after_help(
+    "why",
+    &["reaper why 5432", "reaper why --pid 4242 --format json", "reaper why --signature 'node .*vite'"],
+))]
 pub struct WhyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -319,7 +329,7 @@ pub struct WhyArgs {
 
 /// `reaper tree`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  reaper tree 1234\n  reaper tree $(reaper list -p 5700 --format pid | head -1)")]
+#[command(after_help = after_help("tree", &["reaper tree 1234", "reaper tree $(reaper list -p 5700 --format pid | head -1)"]))]
 pub struct TreeArgs {
     /// The process to show.
     #[arg(value_name = "PID", value_parser = parse_pid)]
@@ -369,9 +379,17 @@ impl SequenceArgs {
 
 /// `reaper kill`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  reaper kill 3000\n  reaper kill --port 3000 --dry-run\n  reaper kill --port 3000 --yes\n  reaper kill --signature 'node .*vite' --timeout 2s\n  reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'\n  reaper kill --pid 4242 -9"
-)]
+#[command(after_help = after_help(
+    "kill",
+    &[
+        "reaper kill 3000",
+        "reaper kill --port 3000 --dry-run",
+        "reaper kill --port 3000 --yes",
+        "reaper kill --signature 'node .*vite' --timeout 2s",
+        "reaper kill --descendants-of 4242 --sequence 'TERM:5s,INT:2s,KILL'",
+        "reaper kill --pid 4242 -9",
+    ],
+))]
 pub struct KillArgs {
     /// Only the matched processes, not their descendants.
     #[arg(long)]
@@ -412,9 +430,15 @@ pub enum RestartArg {
 
 /// `reaper run`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  reaper run --watch-pid $$ -- ./server --port 5700\n  reaper run sh -c 'exec ./server'\n  reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker\n  reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700"
-)]
+#[command(after_help = after_help(
+    "run",
+    &[
+        "reaper run --watch-pid $$ -- ./server --port 5700",
+        "reaper run sh -c 'exec ./server'",
+        "reaper run --restart on-failure --max-restarts 5 -- ./flaky-worker",
+        "reaper run --ready-port 5700 --ready-timeout 20s -- python3 -m http.server 5700",
+    ],
+))]
 pub struct RunArgs {
     /// End the command's tree when this process exits (repeatable).
     #[arg(long, value_name = "PID", value_parser = parse_pid)]
@@ -449,9 +473,10 @@ pub struct RunArgs {
 #[command(
     override_usage = "reaper wait [OPTIONS] <PORT|--port SPEC> <--free|--listening>\n       reaper wait [OPTIONS] --pid PID"
 )]
-#[command(
-    after_help = "Examples:\n  reaper wait 5700 --free --timeout 10s\n  reaper wait --port 5432 --listening\n  reaper wait --pid 4242 --timeout 0"
-)]
+#[command(after_help = after_help(
+    "wait",
+    &["reaper wait 5700 --free --timeout 10s", "reaper wait --port 5432 --listening", "reaper wait --pid 4242 --timeout 0"],
+))]
 pub struct WaitArgs {
     /// The port to watch, as a plain argument (3000, :3000, udp:53, http; the same as --port).
     #[arg(value_name = "PORT", value_parser = parse_port_arg, conflicts_with = "port", requires = "condition")]
@@ -501,14 +526,6 @@ pub const PICK_KEYS: [(&str, &str); 9] = [
     ("esc, ^C", "leave, signalling nothing"),
 ];
 
-/// `pick`'s exit statuses: the one source of `pick --help` and the man page.
-pub const PICK_EXIT: [(&str, &str); 4] = [
-    ("0", "the last kill reached its end state (every target gone, its ports free)"),
-    ("1", "it did not, or nothing was signalled (esc)"),
-    ("2", "no terminal on stdin and stdout, or bad usage"),
-    ("3", "reaper could not read the process or socket table"),
-];
-
 /// `rows` as an indented two-column list, the second column wrapped to `width` and its
 /// continuation lines indented under it (clap does not re-wrap lines that fit).
 pub fn two_columns(rows: &[(&str, &str)], width: usize) -> String {
@@ -538,10 +555,17 @@ pub fn two_columns(rows: &[(&str, &str)], width: usize) -> String {
 
 fn pick_help() -> String {
     format!(
-        "Keys:\n{}\nExit status:\n{}\nExamples:\n  reaper pick\n  reaper pick --timeout 2s",
+        "Keys:\n{}\n{}",
         two_columns(&PICK_KEYS, 78),
-        two_columns(&PICK_EXIT, 78)
+        after_help("pick", &["reaper pick", "reaper pick --timeout 2s"])
     )
+}
+
+/// A subcommand's help after its options: its exit statuses (from [`exit::STATUSES`]), then
+/// its examples.
+fn after_help(cmd: &str, examples: &[&str]) -> String {
+    let examples: Vec<String> = examples.iter().map(|e| format!("  {e}")).collect();
+    format!("Exit status:\n{}\nExamples:\n{}", two_columns(exit::statuses(cmd), 78), examples.join("\n"))
 }
 
 /// What `complete` prints: one value a line, then a tab and what it is.
@@ -581,6 +605,9 @@ pub enum GenerateTarget {
     /// The table of the picker's keys in docs/src/by-hand.md (Markdown).
     #[value(hide = true)]
     MarkdownKeys,
+    /// The table of exit codes in docs/src/exit-codes-json.md (Markdown).
+    #[value(hide = true)]
+    MarkdownExit,
 }
 
 /// `reaper generate`.

@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use super::args::{Cli, GenerateArgs, GenerateTarget, PICK_EXIT, PICK_KEYS};
-use super::exit::Exit;
+use super::args::{Cli, GenerateArgs, GenerateTarget, PICK_KEYS};
+use super::exit::{Exit, STATUSES};
 use super::output;
 
 /// Runs `reaper generate TARGET`.
@@ -24,6 +24,7 @@ pub fn generate(args: &GenerateArgs) -> Result<Exit> {
         GenerateTarget::Elvish => completions(Shell::Elvish, &mut buf),
         GenerateTarget::Man => man(&mut buf).context("rendering the man page")?,
         GenerateTarget::MarkdownKeys => buf.extend_from_slice(markdown_keys().as_bytes()),
+        GenerateTarget::MarkdownExit => buf.extend_from_slice(markdown_exit().as_bytes()),
     }
     output::emit(&String::from_utf8_lossy(&buf))?;
     Ok(Exit::Success)
@@ -247,22 +248,69 @@ fn man(out: &mut Vec<u8>) -> io::Result<()> {
             }
         }
     }
-    // The picker's keys and exit statuses, from the table `pick --help` prints.
+    // The picker's keys, from the table `pick --help` prints.
     out.extend_from_slice(b".SH \"PICKER KEYS\"\n");
     for (key, text) in PICK_KEYS {
         writeln!(out, ".TP\n\\fB{}\\fR\n{}", roff_text(key), roff_text(text))?;
     }
-    out.extend_from_slice(MAN_SECTIONS.replace("@PICK_EXIT@", &pick_exit_roff()).as_bytes());
+    exit_status(out)?;
+    out.extend_from_slice(MAN_SECTIONS.as_bytes());
     let mut version = Vec::new();
     page.render_version_section(&mut version)?;
     out.extend_from_slice(strip_preamble(&version).as_bytes());
     Ok(())
 }
 
-/// `pick`'s exit statuses as one roff paragraph.
-fn pick_exit_roff() -> String {
-    let parts: Vec<String> = PICK_EXIT.iter().map(|(code, text)| format!("{code} {}", roff_text(text))).collect();
-    parts.join("; ") + "."
+/// The man page's EXIT STATUS: every command's codes from [`STATUSES`], the table each
+/// command's `--help` prints; a line a code.
+fn exit_status(out: &mut Vec<u8>) -> io::Result<()> {
+    out.extend_from_slice(EXIT_INTRO.as_bytes());
+    for (cmd, rows) in STATUSES {
+        writeln!(out, ".TP\n\\fBreaper {cmd}\\fR")?;
+        let lines: Vec<String> =
+            rows.iter().map(|(code, text)| format!("\\fB{}\\fR {}", roff_text(code), roff_text(text))).collect();
+        writeln!(out, "{}", lines.join("\n.br\n"))?;
+    }
+    out.extend_from_slice(EXIT_OUTRO.as_bytes());
+    Ok(())
+}
+
+/// The table of exit codes in docs/src/exit-codes-json.md: a column for 0, 1 and 2 each, the
+/// other codes together (`CODE: meaning`, a line each).
+fn markdown_exit() -> String {
+    let mut s = String::from("| command | 0 | 1 | 2 | other |\n|---|---|---|---|---|\n");
+    for (cmd, rows) in STATUSES {
+        let cell = |code: &str| rows.iter().find(|(c, _)| *c == code).map_or("", |(_, text)| *text);
+        let other: Vec<String> = rows
+            .iter()
+            .filter(|(c, _)| !["0", "1", "2"].contains(c))
+            .map(|(c, text)| format!("{c}: {}", code_flags(text)))
+            .collect();
+        let (zero, one, two) = (code_flags(cell("0")), code_flags(cell("1")), code_flags(cell("2")));
+        s.push_str(&format!("| `{cmd}` | {zero} | {one} | {two} | {} |\n", other.join("<br>")));
+    }
+    s
+}
+
+/// `--flag` (and `--pid 1`, a flag and its number) as Markdown code: what the book's drift test
+/// checks against the binary's flags.
+fn code_flags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(at) = rest.find("--") {
+        out.push_str(&rest[..at]);
+        let flag = &rest[at..];
+        let mut end = 2 + flag[2..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).unwrap_or(flag.len() - 2);
+        // A number after it is its value: `--pid 1`.
+        let value = flag[end..].strip_prefix(' ').map(|v| v.bytes().take_while(u8::is_ascii_digit).count());
+        if let Some(n) = value.filter(|&n| n > 0) {
+            end += 1 + n;
+        }
+        out.push_str(&format!("`{}`", &flag[..end]));
+        rest = &flag[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The table of the picker's keys in docs/src/by-hand.md.
@@ -312,37 +360,21 @@ Selectors combine with AND across kinds and OR within one kind: \fB\-\-port 3000
 shows every process that holds a listening TCP or bound UDP socket; \fBkill\fR requires one.
 "#;
 
-/// The sections clap cannot generate: exit status, environment, safety rules, examples.
-const MAN_SECTIONS: &str = r#".SH "EXIT STATUS"
+/// What EXIT STATUS says before the commands' codes.
+const EXIT_INTRO: &str = r#".SH "EXIT STATUS"
 Every subcommand exits 2 on bad usage or input (an unparsable port, duration, signal, regex,
 an unknown user); nothing has been signalled then.
-.TP
-\fBreaper list\fR
-0 if something matched, 1 if nothing did, 2 on bad input.
-.TP
-\fBreaper tree\fR
-0 when the tree was shown, 2 if there is no such process or the input is bad.
-.TP
-\fBreaper kill\fR
-0 when the end state holds: every target is gone and every selected port is free (also when
-nothing matched); 1 if a process survived, a port is still held, or a signal was refused
-(EPERM); 2 on bad input or a refused target (such as PID 1); 130 when interrupted.
-.TP
-\fBreaper run\fR
-The command's own exit status; 128+N when it died of signal N; 1 when
-\fB\-\-ready\-timeout\fR passed without the tree listening on \fB\-\-ready\-port\fR; 2 on bad
-usage.
-.TP
-\fBreaper wait\fR
-0 when the condition was met, 1 on timeout, 2 on bad input.
-.TP
-\fBreaper pick\fR
-@PICK_EXIT@
-.PP
+"#;
+
+/// What EXIT STATUS says after the commands' codes.
+const EXIT_OUTRO: &str = r#".PP
 Every subcommand exits 3 when reaper could not find out (the socket table or /proc could not be
-read): nothing can be concluded then, neither "free" nor "nothing matched". \fBreaper run\fR
-exits 127 when its command is not found and 126 when it cannot be run, as a shell does.
-.SH ENVIRONMENT
+read, or /proc belongs to another PID namespace): nothing can be concluded then, neither "free"
+nor "nothing matched".
+"#;
+
+/// The sections clap cannot generate: environment, safety rules, examples.
+const MAN_SECTIONS: &str = r#".SH ENVIRONMENT
 .TP
 \fBNO_COLOR\fR
 When set to a non\-empty value, \fB\-\-color auto\fR (the default) does not colour.
@@ -443,6 +475,15 @@ mod tests {
         .collect();
         want.sort();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn flags_are_code_in_markdown() {
+        assert_eq!(
+            code_flags("with --strict), a target (--pid 1, x) --all-users"),
+            "with `--strict`), a target (`--pid 1`, x) `--all-users`"
+        );
+        assert_eq!(code_flags("no flag"), "no flag");
     }
 
     #[test]

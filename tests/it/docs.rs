@@ -546,8 +546,78 @@ fn docs_picker_keys_are_the_generated_table() {
         assert!(help.contains(key), "pick --help lacks {key:?}");
         assert!(man.contains(&key.replace('-', "\\-")), "the man page lacks {key:?}");
     }
-    for text in ["reaper pick\\fR", "127", "126", "exits 3"] {
-        assert!(man.contains(text), "the man page lacks {text:?}");
+}
+
+/// The lines of the man page's section `.SH NAME` (quoted or not), up to the next section.
+fn man_section<'a>(man: &'a str, name: &str) -> &'a str {
+    let heads = [format!(".SH \"{name}\"\n"), format!(".SH {name}\n")];
+    let start = heads
+        .iter()
+        .find_map(|h| man.find(h.as_str()).map(|at| at + h.len()))
+        .unwrap_or_else(|| panic!("the man page has no {name} section"));
+    let rest = &man[start..];
+    &rest[..rest.find("\n.SH ").map_or(rest.len(), |at| at + 1)]
+}
+
+/// `text` with every run of whitespace one space.
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn docs_exit_codes_are_the_generated_table_and_help_and_man_say_the_same() {
+    // One source: the table each command's `--help` and the man page print is the chapter's.
+    let table = reaper(&["generate", "markdown-exit"]).expect(0).stdout();
+    let chapter = read_doc("docs/src/exit-codes-json.md");
+    let between = chapter
+        .split_once("<!-- exit-codes:begin")
+        .and_then(|(_, rest)| rest.split_once("-->"))
+        .and_then(|(_, rest)| rest.split_once("<!-- exit-codes:end -->"))
+        .map(|(t, _)| t.trim())
+        .expect("docs/src/exit-codes-json.md has no <!-- exit-codes:begin ... --> ... <!-- exit-codes:end --> markers");
+    assert_eq!(
+        between,
+        table.trim(),
+        "docs/src/exit-codes-json.md's exit codes differ from `reaper generate markdown-exit`: run scripts/gen-docs.sh"
+    );
+    // Every command's every code, as the table says it, in its --help and in EXIT STATUS.
+    let man = reaper(&["generate", "man"]).expect(0).stdout();
+    let exit_status = squeeze(man_section(&man, "EXIT STATUS"));
+    let rows = exit_code_table();
+    assert_eq!(rows.len(), 7, "{table}");
+    for (cmd, cells) in &rows {
+        let help = reaper(&[cmd, "--help"]).expect(0).stdout();
+        let help = squeeze(
+            help.split_once("Exit status:")
+                .and_then(|(_, e)| e.split_once("Examples:"))
+                .map(|(e, _)| e)
+                .unwrap_or_else(|| panic!("reaper {cmd} --help has no exit status before its examples:\n{help}")),
+        );
+        let man_cmd = exit_status
+            .split_once(&format!("\\fBreaper {cmd}\\fR"))
+            .map(|(_, rest)| rest.split(" .TP ").next().unwrap_or_default())
+            .unwrap_or_else(|| panic!("EXIT STATUS has no entry for reaper {cmd}:\n{exit_status}"));
+        let mut codes: Vec<(String, String)> =
+            ["0", "1", "2"].iter().zip(cells).map(|(c, m)| (c.to_string(), m.clone())).collect();
+        for other in cells[3].split("<br>").filter(|o| !o.is_empty()) {
+            let (code, meaning) = other.split_once(": ").unwrap_or_else(|| panic!("{cmd}: {other:?}"));
+            codes.push((code.to_string(), meaning.to_string()));
+        }
+        for (code, meaning) in codes.iter().filter(|(_, m)| !m.is_empty()) {
+            let meaning = meaning.replace('`', "");
+            assert!(
+                help.contains(&format!("{code} {meaning}")),
+                "reaper {cmd} --help lacks {code} {meaning:?}:\n{help}"
+            );
+            let roff = format!("\\fB{code}\\fR {}", meaning.replace('-', "\\-"));
+            assert!(man_cmd.contains(&roff), "EXIT STATUS for reaper {cmd} lacks {roff:?}:\n{man_cmd}");
+        }
+    }
+    // What a script of kill's needs most: a supervisor that took the port again is exit 1.
+    let kill_1 = &rows.iter().find(|(c, _)| c == "kill").expect("kill's row").1[1];
+    assert!(kill_1.contains("a supervisor took it again"), "{kill_1}");
+    for text in ["exits 3", "\\fB126\\fR", "\\fB127\\fR"] {
+        assert!(exit_status.contains(text), "EXIT STATUS lacks {text:?}:\n{exit_status}");
     }
 }
 
@@ -747,7 +817,7 @@ fn the_exit_code_table_is_the_binarys() {
     }
     let run = reaper(&["run", "--", "/nonexistent/reaper-docs-test"]);
     assert_eq!(run.code(), 127, "{}", run.stderr());
-    assert!(cell("run", 3).contains("127 not found"), "{:?}", cell("run", 3));
+    assert!(cell("run", 3).contains("127: the command was not found"), "{:?}", cell("run", 3));
     // Bad input is exit 2 with a message naming the bad value, for every command the table has.
     let bad: [(&str, &[&str], &str); 7] = [
         ("list", &["list", "--older-than", "-1s"], "-1s"),
