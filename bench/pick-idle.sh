@@ -2,7 +2,8 @@
 # The picker's idle cost, side by side with `top -d 1.5` (the same refresh): both in a 120x35
 # terminal (tmux) at the same time, on a machine with 1500 extra processes (bench/busy.py),
 # left alone for DURATION seconds; CPU time of each from /proc/PID/stat. Writes its section of
-# BENCHMARKS.md (between the pick-idle markers; bench/run.sh keeps it).
+# BENCHMARKS.md (between the pick-idle markers; bench/run.sh keeps it), and exits 1 when the
+# picker used more than top (the goal: ratio <= 1.0).
 #
 # Run by hand, as root (the picker then lists everyone's processes, as top does):
 #   bench/pick-idle.sh              # 60 s, writes BENCHMARKS.md
@@ -17,7 +18,8 @@ ROOT=$PWD
 DURATION=${1:-60}
 PRINT=${2:-}
 R=$ROOT/target/release/reaper
-[ -x "$R" ] || cargo build --release --quiet --bin reaper
+# Always built: a release binary left from another commit would be measured under this one's name.
+cargo build --release --quiet --bin reaper
 command -v tmux >/dev/null && command -v top >/dev/null || { echo "pick-idle: needs tmux and top" >&2; exit 2; }
 
 TOKEN=reaper-pickbench-$$
@@ -60,14 +62,15 @@ p1=$(ticks "$PICK"); t1=$(ticks "$TOP"); s1=$(date +%s.%N)
 # Both still running (a crash would make the picker look cheap).
 kill -0 "$PICK" && kill -0 "$TOP"
 hz=$(getconf CLK_TCK)
-section=$(python3 - "$p0" "$p1" "$t0" "$t1" "$s0" "$s1" "$hz" "$procs" "$DURATION" "$("$R" --version)" "$(git rev-parse --short HEAD)" <<'PY'
+section=$(python3 - "$p0" "$p1" "$t0" "$t1" "$s0" "$s1" "$hz" "$procs" "$DURATION" "$("$R" --version)" "$(git rev-parse --short HEAD)" "$WORK/ratio" <<'PY'
 import sys, datetime
 p0, p1, t0, t1, s0, s1, hz = (float(x) for x in sys.argv[1:8])
-procs, duration, version, rev = sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11]
+procs, duration, version, rev, ratio_file = sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11], sys.argv[12]
 wall = s1 - s0
 pick = (p1 - p0) / hz / wall * 100
 top = (t1 - t0) / hz / wall * 100
 ratio = pick / top if top > 0 else float("inf")
+open(ratio_file, "w").write(f"{ratio:.2f}\n")
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"""<!-- pick-idle: written by bench/pick-idle.sh -->
 ## The picker left open, against `top -d 1.5`
@@ -91,8 +94,13 @@ print(f"""<!-- pick-idle: written by bench/pick-idle.sh -->
 <!-- /pick-idle -->""")
 PY
 )
+# The goal, as the section prints it (two decimals): the picker at most as costly as top.
+over_goal() {
+    python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read()) > 1.0 else 1)' "$WORK/ratio"
+}
 if [ "$PRINT" = --print ]; then
     echo "$section"
+    if over_goal; then echo "pick-idle: ratio $(cat "$WORK/ratio") > 1.0" >&2; exit 1; fi
     exit 0
 fi
 python3 - "$ROOT/BENCHMARKS.md" "$section" <<'PY'
@@ -107,3 +115,7 @@ else:
 open(path, "w").write(text)
 PY
 echo "$section" | grep -E 'reaper pick|top -d|ratio'
+if over_goal; then
+    echo "pick-idle: the picker used more CPU than top: ratio $(cat "$WORK/ratio") > 1.0" >&2
+    exit 1
+fi

@@ -10,9 +10,6 @@ import platform
 import subprocess
 import sys
 
-PICK_START = "<!-- pick-idle: written by bench/pick-idle.sh -->"
-PICK_END = "<!-- /pick-idle -->"
-
 WORK, OUT, SCENARIOS, WARMUP, RUNS = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4], sys.argv[5]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -291,14 +288,31 @@ def main():
         "\nP is the port of the listener under test, TOKEN/T the unique token on its command line; each scenario "
         "has its own (see the state table)."
     )
-    # The picker's idle cost is measured by bench/pick-idle.sh into a section of its own: kept.
+    # The sections this report does not write are kept, in their order, after its own: the
+    # picker's idle cost (bench/pick-idle.sh, between its markers), bench/compare.sh's numbers,
+    # the ones measured by hand.
     kept = ""
     if os.path.exists(OUT):
-        old = open(OUT).read()
-        if PICK_START in old and PICK_END in old:
-            kept = "\n" + old[old.index(PICK_START):old.index(PICK_END) + len(PICK_END)] + "\n"
+        # Its own headings, also those a run left out (a scenario or the kill timings not run):
+        # its own numbers are never kept from an older run.
+        ours = {line.strip() for part in L for line in part.splitlines() if line.startswith("## ")}
+        ours |= {"## Kill timings"} | {f"## {t[0].upper() + t[1:]}" for t in TITLES.values()}
+        kept = "".join("\n" + s.rstrip("\n") + "\n" for s in sections(open(OUT).read()) if heading(s) not in ours)
     with open(OUT, "w") as f:
         f.write("\n".join(L) + "\n" + kept)
+
+
+def sections(text):
+    """The `## ` sections of a page, each with the marker comment right above its heading (the
+    pick-idle one); the text before the first is left out."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    starts = [i - 1 if i > 0 and lines[i - 1].startswith("<!-- ") else i for i in starts]
+    return ["\n".join(lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+
+
+def heading(section):
+    return next(line for line in section.splitlines() if line.startswith("## ")).strip()
 
 
 def sh_first(*cmd):
