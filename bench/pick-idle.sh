@@ -56,16 +56,19 @@ ticks() { # utime + stime of PID, in clock ticks
     awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 procs=$(ls /proc | grep -c '^[0-9]')
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 p0=$(ticks "$PICK"); t0=$(ticks "$TOP"); s0=$(date +%s.%N)
 sleep "$DURATION"
 p1=$(ticks "$PICK"); t1=$(ticks "$TOP"); s1=$(date +%s.%N)
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # Both still running (a crash would make the picker look cheap).
 kill -0 "$PICK" && kill -0 "$TOP"
 hz=$(getconf CLK_TCK)
-section=$(python3 - "$p0" "$p1" "$t0" "$t1" "$s0" "$s1" "$hz" "$procs" "$DURATION" "$("$R" --version)" "$(git rev-parse --short HEAD)" "$WORK/ratio" <<'PY'
+section=$(python3 - "$p0" "$p1" "$t0" "$t1" "$s0" "$s1" "$hz" "$procs" "$DURATION" "$("$R" --version)" "$(git rev-parse --short HEAD)" "$WORK/ratio" "$load0" "$load1" "$(nproc)" <<'PY'
 import sys, datetime
 p0, p1, t0, t1, s0, s1, hz = (float(x) for x in sys.argv[1:8])
 procs, duration, version, rev, ratio_file = sys.argv[8], sys.argv[9], sys.argv[10], sys.argv[11], sys.argv[12]
+load0, load1, cores = sys.argv[13], sys.argv[14], sys.argv[15]
 wall = s1 - s0
 pick = (p1 - p0) / hz / wall * 100
 top = (t1 - t0) / hz / wall * 100
@@ -86,7 +89,8 @@ print(f"""<!-- pick-idle: written by bench/pick-idle.sh -->
 | `top -d 1.5` | {top:.2f} |
 | ratio (reaper / top) | **{ratio:.2f}** |
 
-- Date: {now}; {version}, git {rev}, `cargo build --release`
+- Date: {now}; {version}, git {rev}, `cargo build --release`; {cores} cores, load average
+  (1, 5, 15 min) {load0} at the start, {load1} at the end (both programs share the machine alike)
 - Goal: ratio <= 1.0. Each refresh the picker reads `/proc/PID/stat` of every process (as top
   does) and one dump of the listening sockets; the command line and owner only of processes it
   has not seen; the holder of a new listener among processes younger than 10 s, and in every
