@@ -89,8 +89,8 @@ print(f"""<!-- pick-idle: written by bench/pick-idle.sh -->
 | `top -d 1.5` | {top:.2f} |
 | ratio (reaper / top) | **{ratio:.2f}** |
 
-- Date: {now}; {version}, git {rev}, `cargo build --release`; {cores} cores, load average
-  (1, 5, 15 min) {load0} at the start, {load1} at the end (both programs share the machine alike)
+- Date: {now}; {version}, git {rev}, `cargo build --release`
+- Machine: {cores} cores; load average (1, 5, 15 min) {load0} at the start, {load1} at the end
 - Goal: ratio <= 1.0. Each refresh the picker reads `/proc/PID/stat` of every process (as top
   does) and one dump of the listening sockets; the command line and owner only of processes it
   has not seen; the holder of a new listener among processes younger than 10 s, and in every
