@@ -95,6 +95,51 @@ def median(data, tool):
     return None
 
 
+def why_section(scenarios, cmds, measured):
+    """`why --port P` against `list --port P`, per scenario measured: the acceptance is within 2x."""
+    have = [s for s in scenarios if load(f"{s}-why.json")]
+    if not have:
+        return []
+    systemd = os.path.isdir("/run/systemd/system")
+    L = ["## Provenance: `why` against `list`\n"]
+    L.append(
+        "`why --port P` reads what `list --port P` reads (the socket table, the fd tables), then, for the "
+        "holder, its ancestry, its environment and its cgroup; `list --format json` explains every process it "
+        "lists the same way. The three are measured side by side on the same machine state; the aim is `why` "
+        "within 2× of `list`. "
+        + (
+            "systemd runs here: a holder in a service's cgroup costs a `systemctl show` (once per unit)."
+            if systemd
+            else "systemd does not run here, so no `systemctl show` is started (it would be once per unit)."
+        )
+        + "\n"
+    )
+    L.append(f"- Measured: {measured}")
+    L.append(
+        "- P: the port of the listener under test on each machine state (`bench/busy.py`'s); this section alone: "
+        "`bench/run.sh --quick --only why --runs 30` (the busy state)\n"
+    )
+    for s in have:
+        d = load(f"{s}-why.json")
+        rows = d["results"]
+        base = next((r for r in rows if r["command"] == "list --port"), None)
+        L.append(f"### {TITLES[s][0].upper() + TITLES[s][1:]}\n")
+        L.append("| command | median | mean ± σ | min | CPU (user+sys) | against `list --port P` (median, CPU) |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            cmd = cmds.get(f"{s}-why-{r['command']}", r["command"])
+            if base is None or r is base:
+                ratio = "—"
+            else:
+                ratio = f"**{r['median'] / base['median']:.2f}×**, {cpu(r) / cpu(base):.2f}×" if cpu(base) else f"**{r['median'] / base['median']:.2f}×**"
+            L.append(
+                f"| `{cmd}` | {ms(r['median'])} | {ms(r['mean'])} ± {ms(r['stddev'] or 0)} | {ms(r['min'])} "
+                f"| {ms(cpu(r))} | {ratio} |"
+            )
+        L.append("")
+    return L
+
+
 def main():
     facts = {s: load(f"{s}-facts.json") for s in SCENARIOS}
     cmds = load_commands()
@@ -207,6 +252,15 @@ def main():
                 L.append(f"| {r['label']} | {r['kib'] / 1024:.1f} MiB |")
             L.append("")
 
+    start = open(os.path.join(WORK, "load-start")).read().split()[:3] if os.path.exists(os.path.join(WORK, "load-start")) else ["?"]
+    L += why_section(
+        SCENARIOS,
+        cmds,
+        f"{now}, git {git}{dirty}, `cargo build --release`, hyperfine `-N --warmup {WARMUP} --min-runs {RUNS}`, "
+        f"run as root; load average (1, 5, 15 min) at the start {' '.join(start)}, at the end {' '.join(load_avg)} "
+        f"({os.cpu_count()} cores, shared with other work)",
+    )
+
     k = load("kill.json")
     if k:
         L.append("## Kill timings\n")
@@ -279,7 +333,7 @@ def main():
     for s in SCENARIOS:
         f = facts[s] or {}
         L.append(f"# {TITLES[s]} (port {f.get('port', '?')})")
-        for g, _ in GROUPS:
+        for g in [g for g, _ in GROUPS] + ["why"]:
             L += [c for k2, c in cmds.items() if k2.startswith(f"{s}-{g}-")]
     L.append("/usr/bin/time -v COMMAND   # peak RSS")
     L.append("bench/killbench.py target/release/reaper TOKEN kill.json --runs N --tree-size 2000")

@@ -6,6 +6,9 @@
 #   bench/run.sh                 # full run, writes BENCHMARKS.md at the repository root
 #   bench/run.sh --quick         # fewer runs, busy scenario only, writes /tmp/reaper-bench-quick.md
 #   bench/run.sh --out FILE      # write the report elsewhere
+#   bench/run.sh --only GROUP    # one group of queries only (port, signature, env, all, startup,
+#                                # why), no peak RSS and no kill timings; with --quick, busy only
+#   bench/run.sh --runs N        # hyperfine's --min-runs (default 30, --quick 10)
 #
 # Everything it starts carries a unique token on its command line and lives in process groups
 # of its own; a trap ends those groups on exit, however the script ends. Never run in CI.
@@ -14,15 +17,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUICK=0
+ONLY=
+MIN_RUNS=
 OUT=$ROOT/BENCHMARKS.md
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) QUICK=1 ;;
         --out) OUT=$2; shift ;;
-        *) echo "usage: bench/run.sh [--quick] [--out FILE]" >&2; exit 2 ;;
+        --only) ONLY=$2; shift ;;
+        --runs) MIN_RUNS=$2; shift ;;
+        *) echo "usage: bench/run.sh [--quick] [--only GROUP] [--runs N] [--out FILE]" >&2; exit 2 ;;
     esac
     shift
 done
+case $ONLY in
+    "" | port | signature | env | all | startup | why) ;;
+    *) echo "bench: --only takes port, signature, env, all, startup or why" >&2; exit 2 ;;
+esac
+[ -z "$MIN_RUNS" ] || [[ $MIN_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: --runs takes a count" >&2; exit 2; }
 
 need() { # need COMMAND PACKAGE
     command -v "$1" >/dev/null 2>&1 && return
@@ -63,6 +75,9 @@ if [ "$QUICK" = 1 ]; then
 else
     WARMUP=3 RUNS=30 KILL_RUNS=20 SCENARIOS="idle busy big"
 fi
+RUNS=${MIN_RUNS:-$RUNS}
+# One group is not the whole page: it never overwrites BENCHMARKS.md.
+[ -n "$ONLY" ] && [ "$OUT" = "$ROOT/BENCHMARKS.md" ] && OUT=/tmp/reaper-bench-$ONLY.md
 
 # Builds one machine state: NAME IDLE_PROCS FARM_PROCS LISTENERS PAIRS. Sets PORT, TARGET, PGID.
 start_machine() {
@@ -136,16 +151,20 @@ rss() { # NAME LABEL COMMAND... -> appends peak RSS (max of 3 runs, KiB) to $WOR
     printf '{"label":"%s","kib":%s}\n' "$label" "$max" >>"$WORK/$name-rss.jsonl"
 }
 
+want() { # GROUP -> whether this run measures it
+    [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]
+}
+
 measure() { # NAME
     local n=$1
     machine_facts "$n" >"$WORK/$n-facts.json"
     echo "bench: $n: $(cat "$WORK/$n-facts.json")" >&2
-    hf "$n" port \
+    want port && hf "$n" port \
         -n reaper "$R list --port $PORT --format pid" \
         -n ss "ss -Htlnp 'sport = :$PORT'" \
         -n fuser "fuser -n tcp $PORT" \
         -n lsof "lsof -ti tcp:$PORT"
-    hf "$n" signature \
+    want signature && hf "$n" signature \
         -n reaper "$R list --signature $TARGET --format pid" \
         -n pgrep "pgrep -f $TARGET"
     # A CI job's marker: every process busy.py starts inherits REAPER_BENCH_TARGET (1500 on the
@@ -156,13 +175,20 @@ measure() { # NAME
     if pgrep --help 2>&1 | grep -q -- '--env'; then
         env_peer=(-n pgrep "pgrep --env REAPER_BENCH_TARGET=$TARGET")
     fi
-    hf "$n" env \
+    want env && hf "$n" env \
         -n reaper "$R list --env REAPER_BENCH_TARGET=$TARGET --format pid" \
         "${env_peer[@]}"
-    hf "$n" all \
+    want all && hf "$n" all \
         -n reaper "$R list --format pid" \
         -n ss "ss -Htlnp"
-    hf "$n" startup -n reaper "$R --help"
+    want startup && hf "$n" startup -n reaper "$R --help"
+    # Provenance against the query it adds to: the same port, the table for people each time,
+    # and list's JSON, which explains every process it lists too.
+    want why && hf "$n" why \
+        -n "list --port" "$R list --port $PORT" \
+        -n "list --port --format json" "$R list --port $PORT --format json" \
+        -n "why --port" "$R why --port $PORT"
+    [ -z "$ONLY" ] || return 0
     : >"$WORK/$n-rss.jsonl"
     rss "$n" "reaper list --port" "$R" list --port "$PORT" --format pid
     rss "$n" "reaper list --signature" "$R" list --signature "$TARGET" --format pid
@@ -188,8 +214,10 @@ for s in $SCENARIOS; do
 done
 
 # Kill timings, on the otherwise idle machine (processes of their own, token-named).
-echo "bench: kill timings" >&2
-python3 "$ROOT/bench/killbench.py" "$R" "$TOKEN-kill" "$WORK/kill.json" --runs "$KILL_RUNS" --tree-size 2000
+if [ -z "$ONLY" ]; then
+    echo "bench: kill timings" >&2
+    python3 "$ROOT/bench/killbench.py" "$R" "$TOKEN-kill" "$WORK/kill.json" --runs "$KILL_RUNS" --tree-size 2000
+fi
 
 python3 "$ROOT/bench/report.py" "$WORK" "$OUT" "$SCENARIOS" "$WARMUP" "$RUNS"
 echo "bench: wrote $OUT" >&2

@@ -52,6 +52,9 @@ pub struct Snapshot<S = System> {
     netns_read: HashSet<u64>,
     /// How many network namespaces could not be read (not root): their ports are not known.
     pub netns_denied: usize,
+    /// Answers of the system's tools and services that provenance asked, by question (see
+    /// [`Snapshot::answer`]).
+    answers: HashMap<String, Option<String>>,
 }
 
 impl Snapshot {
@@ -82,6 +85,7 @@ impl<S: Source> Snapshot<S> {
             elsewhere: Vec::new(),
             netns_read: HashSet::new(),
             netns_denied: 0,
+            answers: HashMap::new(),
         }
     }
 
@@ -409,5 +413,51 @@ impl<S: Source> Snapshot<S> {
     /// The name of `uid`, or the number when it has no name.
     pub fn user_name(&mut self, uid: u32) -> String {
         self.users.entry(uid).or_insert_with(|| self.src.user_name(uid).unwrap_or_else(|| uid.to_string())).clone()
+    }
+
+    /// The answer to `question`, asked (`ask` run) at most once per snapshot: provenance asks
+    /// system tools and services (`systemctl show` of a unit, a container engine's API socket)
+    /// about what many processes share, and `list` explains every process it lists. An answer
+    /// of `None` (no answer) is kept too.
+    pub(crate) fn answer(&mut self, question: String, ask: impl FnOnce() -> Option<String>) -> Option<String> {
+        self.answers.entry(question).or_insert_with(ask).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::fake::World;
+
+    #[test]
+    fn a_question_is_asked_once_per_snapshot() {
+        let mut snap = Snapshot::with_source(World::default());
+        let mut asked = 0;
+        for _ in 0..3 {
+            let a = snap.answer("systemctl show a.service".into(), || {
+                asked += 1;
+                Some("Restart=always".into())
+            });
+            assert_eq!(a.as_deref(), Some("Restart=always"));
+        }
+        // No answer is an answer too: a tool that timed out is not run again for the next
+        // process of the same unit.
+        for _ in 0..2 {
+            assert_eq!(
+                snap.answer("systemctl show b.service".into(), || {
+                    asked += 1;
+                    None
+                }),
+                None
+            );
+        }
+        assert_eq!(asked, 2);
+        // A new snapshot asks again.
+        let mut snap = Snapshot::with_source(World::default());
+        snap.answer("systemctl show a.service".into(), || {
+            asked += 1;
+            None
+        });
+        assert_eq!(asked, 3);
     }
 }

@@ -30,29 +30,38 @@ pub(super) fn classify(anc: &Process, child: &Process, env: Option<&Env>, unread
         return Some(pm2(anc, child, env, unread));
     }
     if anc.name == "runsv" {
-        let dir = service_dir(anc);
-        let mut c = Cause::new(Kind::Runit, Some(anc.pid), dir.display().to_string(), "runsv's command line");
-        c.restarts = Restarts::Yes;
-        c.policy = Some("runsv starts the service again whenever it exits".into());
-        c.stop = Some(format!("sv down {}", quote(&dir.display().to_string())));
-        return Some(c);
+        return Some(service_supervisor(anc, Kind::Runit, "runsv", "sv down"));
     }
     if anc.name == "s6-supervise" {
-        let dir = service_dir(anc);
-        let mut c = Cause::new(Kind::S6, Some(anc.pid), dir.display().to_string(), "s6-supervise's command line");
-        c.restarts = Restarts::Yes;
-        c.policy = Some("s6-supervise starts the service again whenever it exits".into());
-        c.stop = Some(format!("s6-svc -d {}", quote(&dir.display().to_string())));
-        return Some(c);
+        return Some(service_supervisor(anc, Kind::S6, "s6-supervise", "s6-svc -d"));
     }
     watcher(anc)
 }
 
-/// A supervisor's service directory: its argument, against its working directory.
-fn service_dir(anc: &Process) -> PathBuf {
-    let arg = args(anc).get(1).cloned().unwrap_or_default();
-    let path = PathBuf::from(&arg);
-    if path.is_absolute() { path } else { sys::read_cwd(anc.pid).map_or(path.clone(), |cwd| cwd.join(&path)) }
+/// runit's `runsv DIR` or s6's `s6-supervise DIR`: it starts the service in DIR again whenever
+/// it exits; `down` (`sv down`, `s6-svc -d`) stops it for good.
+fn service_supervisor(anc: &Process, kind: Kind, program: &str, down: &str) -> Cause {
+    let dir = service_dir(anc);
+    let name = dir.as_ref().map_or_else(String::new, |d| d.display().to_string());
+    let mut c = Cause::new(kind, Some(anc.pid), name.clone(), format!("{program}'s command line"));
+    c.restarts = Restarts::Yes;
+    c.policy = Some(format!("{program} starts the service again whenever it exits"));
+    // A directory that was not read, or not read exactly (not UTF-8), makes no command to
+    // paste: it could name another directory.
+    if dir.is_some() && !name.contains(char::REPLACEMENT_CHARACTER) {
+        c.stop = Some(format!("{down} {}", quote(&name)));
+    } else {
+        c.detail =
+            Some(format!("its service directory is not known exactly ({program}'s command line unread, or not UTF-8)"));
+    }
+    c
+}
+
+/// A supervisor's service directory: its argument, against its working directory; `None`
+/// when its command line has none (or was not read).
+fn service_dir(anc: &Process) -> Option<PathBuf> {
+    let path = PathBuf::from(args(anc).get(1).filter(|a| !a.is_empty())?);
+    Some(if path.is_absolute() { path } else { sys::read_cwd(anc.pid).map_or(path.clone(), |cwd| cwd.join(&path)) })
 }
 
 /// The value of a command-line option (`-c FILE`, `--configuration FILE`, `--configuration=FILE`).
@@ -276,16 +285,18 @@ fn pm2(god: &Process, child: &Process, env: Option<&Env>, unread: &mut Vec<Strin
 fn watcher(anc: &Process) -> Option<Cause> {
     let a = args(anc);
     let prog = program(anc);
-    let has = |s: &str| a.iter().take(4).any(|x| x.rsplit('/').next() == Some(s) || x.ends_with(&format!("/{s}.js")));
-    let name = if has("nodemon") {
+    let arg1 = a.get(1).map_or("", String::as_str);
+    let base1 = arg1.rsplit('/').next().unwrap_or(arg1);
+    // The program itself, or the script its runtime runs (`node .../nodemon/bin/nodemon.js`):
+    // an argument further on that merely mentions a watcher (`grep nodemon`) is not one.
+    let node = matches!(prog.as_str(), "node" | "nodejs");
+    let name = if prog == "nodemon" || (node && matches!(base1, "nodemon" | "nodemon.js")) {
         "nodemon"
-    } else if prog == "cargo-watch" || (prog == "cargo" && a.get(1).is_some_and(|x| x == "watch")) {
+    } else if prog == "cargo-watch" || (prog == "cargo" && arg1 == "watch") {
         "cargo-watch"
     } else if prog == "watchexec" {
         "watchexec"
-    } else if (prog == "dotnet" && a.get(1).is_some_and(|x| x == "watch"))
-        || a.iter().any(|x| x.ends_with("dotnet-watch.dll"))
-    {
+    } else if prog == "dotnet-watch" || (prog == "dotnet" && (arg1 == "watch" || base1 == "dotnet-watch.dll")) {
         "dotnet watch"
     } else {
         return None;
@@ -299,7 +310,107 @@ fn watcher(anc: &Process) -> Option<Cause> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::made::{PID, lossy, process};
     use super::*;
+
+    /// What `classify` makes of ancestor `argv` (its kernel name `comm`), seen from a child.
+    fn seen(comm: &str, argv: &[&str]) -> Option<Cause> {
+        let mut anc = process(PID, 1, argv);
+        anc.name = comm.to_string();
+        let child = process(PID + 1, PID, &["python3", "-m", "http.server"]);
+        let mut unread = Vec::new();
+        let c = classify(&anc, &child, None, &mut unread);
+        assert!(unread.is_empty(), "{unread:?}");
+        c
+    }
+
+    #[test]
+    fn runsv_and_s6_supervise_restart_their_service() {
+        let c = seen("runsv", &["runsv", "/etc/service/web"]).unwrap();
+        assert_eq!((c.kind, c.pid, c.name.as_str()), (Kind::Runit, Some(PID), "/etc/service/web"));
+        assert_eq!((c.restarts, c.stop.as_deref()), (Restarts::Yes, Some("sv down /etc/service/web")));
+        let c = seen("s6-supervise", &["s6-supervise", "/run/service/db"]).unwrap();
+        assert_eq!((c.kind, c.name.as_str()), (Kind::S6, "/run/service/db"));
+        assert_eq!((c.restarts, c.stop.as_deref()), (Restarts::Yes, Some("s6-svc -d /run/service/db")));
+        // runsvdir starts runsv in the services' directory with a relative name; this made-up
+        // process has no working directory to read, so the name stays relative.
+        assert_eq!(seen("runsv", &["runsv", "web"]).unwrap().stop.as_deref(), Some("sv down web"));
+        // A directory a process chose is quoted for the shell.
+        let c = seen("runsv", &["runsv", "/srv/x; rm -rf ~"]).unwrap();
+        assert_eq!(c.stop.as_deref(), Some("sv down '/srv/x; rm -rf ~'"));
+    }
+
+    #[test]
+    fn a_service_directory_not_read_exactly_makes_no_stop_command() {
+        // The command line not read (another user's, a zombie): it still restarts the service,
+        // but which directory is not known.
+        for argv in [&[][..], &["runsv"][..], &["runsv", ""][..]] {
+            let c = seen("runsv", argv).unwrap();
+            assert_eq!(
+                (c.kind, c.restarts, c.stop.as_deref(), c.name.as_str()),
+                (Kind::Runit, Restarts::Yes, None, "")
+            );
+            assert!(c.detail.is_some_and(|d| d.contains("not known exactly")));
+        }
+        // Not UTF-8: the directory as read is not the one on disk.
+        let dir = lossy(b"/etc/service/w\xffeb");
+        let c = seen("s6-supervise", &["s6-supervise", &dir]).unwrap();
+        assert_eq!((c.kind, c.restarts, c.stop), (Kind::S6, Restarts::Yes, None));
+    }
+
+    #[test]
+    fn watchers_by_their_own_command_lines() {
+        let cases: [(&[&str], &str); 9] = [
+            (&["node", "/usr/lib/node_modules/nodemon/bin/nodemon.js", "server.js"], "nodemon"),
+            (&["node", "/home/a/app/node_modules/.bin/nodemon", "--watch", "src"], "nodemon"),
+            (&["/usr/local/bin/nodemon", "app.js"], "nodemon"),
+            (&["cargo", "watch", "-x", "run"], "cargo-watch"),
+            (&["/root/.cargo/bin/cargo-watch", "watch", "-x", "run"], "cargo-watch"),
+            (&["watchexec", "-r", "--", "cargo", "run"], "watchexec"),
+            (&["dotnet", "watch", "run"], "dotnet watch"),
+            (
+                &[
+                    "/usr/share/dotnet/dotnet",
+                    "/usr/share/dotnet/sdk/8.0.100/DotnetTools/dotnet-watch/8.0.100/tools/net8.0/any/dotnet-watch.dll",
+                    "run",
+                ],
+                "dotnet watch",
+            ),
+            (&["dotnet-watch", "run"], "dotnet watch"),
+        ];
+        for (argv, name) in cases {
+            let comm = argv[0].rsplit('/').next().unwrap_or_default();
+            let c = seen(comm, argv).unwrap_or_else(|| panic!("{argv:?} is {name}"));
+            assert_eq!((c.kind, c.name.as_str(), c.pid), (Kind::Watcher, name, Some(PID)), "{argv:?}");
+            // It starts the command again on the next change of a file, not on exit: unknown.
+            assert_eq!(c.restarts, Restarts::Unknown, "{argv:?}");
+            assert_eq!(c.stop, Some(format!("reaper kill --pid {PID}")), "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn a_mention_of_a_watcher_is_not_one() {
+        let not: [&[&str]; 9] = [
+            &["grep", "nodemon", "package.json"],
+            &["node", "server.js", "--title", "nodemon"],
+            &["node", "/srv/app/not-nodemon.js"],
+            &["cargo", "run", "--", "watch"],
+            &["cargo", "build"],
+            &["less", "/usr/share/dotnet/sdk/dotnet-watch.dll"],
+            &["dotnet", "run", "watch"],
+            &["bash", "-c", "watchexec -r make"],
+            &["python3", "-m", "http.server"],
+        ];
+        for argv in not {
+            let comm = argv[0].rsplit('/').next().unwrap_or_default();
+            assert_eq!(seen(comm, argv), None, "{argv:?}");
+        }
+        // Hostile bytes: arguments that are not UTF-8, a command line not read at all.
+        let garbled = lossy(b"nodemon\xff");
+        assert_eq!(seen("node", &["node", &garbled, "app.js"]), None);
+        assert_eq!(seen(&lossy(b"watch\xfeexec"), &[&lossy(b"watch\xfeexec"), "-r"]), None);
+        assert_eq!(seen("node", &[]), None);
+    }
 
     #[test]
     fn ini_sections_and_includes() {

@@ -305,7 +305,7 @@ pub fn explain(snap: &mut Snapshot, pid: u32) -> Option<Origin> {
         chain.extend(sessions::from_environment(env, &chain));
     }
     if let Some(cgroup) = sys::read_cgroup_file(pid) {
-        chain.extend(units::from_cgroup(pid, &cgroup));
+        chain.extend(units::from_cgroup(snap, pid, &cgroup));
     }
     if let Some(s) = sys::service_of(pid) {
         chain.push(units::platform_service(s));
@@ -329,6 +329,46 @@ fn is_session(k: Kind) -> bool {
 /// again, so a kill of its child needs no settle wait.
 pub fn is_interactive_shell(p: &Process) -> bool {
     sessions::interactive_tty(p).is_some()
+}
+
+/// Made-up processes and environments for the unit tests of provenance's sources.
+#[cfg(test)]
+mod made {
+    use super::Env;
+    use crate::model::Process;
+    use crate::sys::ProcessTable;
+    use crate::sys::fake::World;
+
+    /// The first pid of made-up processes: above Linux's largest (`PID_MAX_LIMIT`, 2^22), so
+    /// what a source reads of one from the system (its terminal, its working directory) finds
+    /// nothing.
+    pub const PID: u32 = 5_000_000;
+
+    /// Process `pid`, child of `ppid`, running `argv` (named after argv[0]), as the fake world's
+    /// table reads it.
+    pub fn process(pid: u32, ppid: u32, argv: &[&str]) -> Process {
+        let mut w = World::default();
+        w.spawn(pid, ppid, argv);
+        with(&w, pid)
+    }
+
+    /// Process `pid` of `w`, with its command line and executable.
+    pub fn with(w: &World, pid: u32) -> Process {
+        let mut p = w.read_process(pid).unwrap_or_else(|| panic!("no made-up process {pid}"));
+        p.cmdline = w.read_cmdline(pid);
+        p.exe = w.read_exe(pid);
+        p
+    }
+
+    /// An environment of `NAME=VALUE` entries.
+    pub fn env(entries: &[&str]) -> Env {
+        Env(entries.iter().map(|e| e.to_string()).collect())
+    }
+
+    /// `bytes` as the platform reads an argument or an environment entry that is not UTF-8.
+    pub fn lossy(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
 }
 
 #[cfg(test)]

@@ -40,7 +40,10 @@ pub use linux::guard;
 mod portable;
 #[cfg(any(target_os = "macos", windows, feature = "portable"))]
 use portable as backend;
-#[cfg(target_os = "macos")]
+// launchd's records; its property-list parsing is plain text, so Linux builds it for its unit
+// tests too.
+#[cfg(any(target_os = "macos", all(test, target_os = "linux")))]
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
 mod macos_origin;
 #[cfg(all(target_os = "linux", feature = "portable"))]
 mod portable_linux;

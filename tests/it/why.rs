@@ -1,12 +1,13 @@
 //! `reaper why` (provenance) and the kill that consults it, against real software: a real
-//! supervisord and a real PM2 restarting a real HTTP-ish listener, a cgroup named like a systemd
-//! service, a tmux window, an interactive bash on a terminal (`script`), and the processes that
-//! have no starter to name (PID 1, a kernel thread) or cannot be read (another user's).
+//! supervisord restarting a real HTTP server and a real PM2 restarting a listener, a process that
+//! only claims a supervisor, cgroups named like a systemd service and a Docker container, a tmux
+//! window, an interactive bash on a terminal (`script`), and the processes that have no starter
+//! to name (PID 1, a kernel thread) or cannot be read (another user's).
 //!
 //! Every fixture carries a unique token (supervisord's and PM2's directories too) and is ended
 //! in a `Drop` guard, also when the test fails.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -17,6 +18,24 @@ use crate::util::*;
 /// The fixture's listener command line, for a supervisor's configuration.
 fn listener(token: &str, port: u16) -> String {
     format!("python3 {FIXTURE} {token} listen tcp 127.0.0.1 {port}")
+}
+
+/// Python's HTTP server on 127.0.0.1:`port`, serving `dir` (whose path carries the test's
+/// token), for a supervisor's configuration.
+fn http_server(dir: &Path, port: u16) -> String {
+    format!("python3 -m http.server {port} --bind 127.0.0.1 --directory {}", dir.display())
+}
+
+/// The answer to `GET /` on 127.0.0.1:`port`: its status line and body.
+fn get(port: u16) -> (String, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connecting to the HTTP server");
+    // A bound on a server that never answers, not a timing assertion.
+    s.set_read_timeout(Some(DEADLINE)).expect("read timeout");
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("sending GET /");
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).expect("reading the reply");
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    (head.lines().next().unwrap_or_default().to_string(), body.to_string())
 }
 
 /// The pid holding `port`, as the test reads it (through reaper's list: one holder).
@@ -65,19 +84,28 @@ fn supervisord(program: &str, command: &str, token: &str) -> Supervisord {
     Supervisord { child, token: token.to_string(), conf, _dir: dir }
 }
 
-// A program supervisord restarts (autorestart=true) holds a port: `why` names supervisord and
-// the program with the stop command; `kill --port` signals nothing, says who restarts it and
-// how to stop it, and exits 1; the stop command it prints works.
+// A program supervisord restarts (autorestart=true) serves HTTP on a port: `why` names
+// supervisord and the program with the stop command; `kill --port` signals nothing, says who
+// restarts it and how to stop it, and exits 1; the stop command it prints works.
 #[test]
 fn supervisord_program_is_explained_and_not_killed_in_vain() {
-    if !is_root() || !have("supervisord") || !have("supervisorctl") {
+    if !is_root() {
+        return skip("needs root: supervisord's program is run as root, and kill --port must find it");
+    }
+    if !have("supervisord") || !have("supervisorctl") {
         return;
     }
     let token = token("why-supervisord");
     let port = unused_port();
     let program = format!("web{}", std::process::id());
-    let sup = supervisord(&program, &listener(&token, port), &token);
+    // The document root carries the token: the server's command line does too.
+    let root = TempDir::new(&token);
+    std::fs::write(root.0.join("index.html"), &token).expect("writing index.html");
+    let sup = supervisord(&program, &http_server(&root.0, port), &token);
     wait_for("supervisord's program to listen", || port_held(port));
+    let (status, body) = get(port);
+    assert!(status.starts_with("HTTP/1.0 200"), "GET / answered {status:?}");
+    assert_eq!(body, token, "the page served is the test's own");
     let pid = holder(port);
     let started = stat(pid).expect("the holder").start;
 
@@ -123,6 +151,42 @@ fn supervisord_program_is_explained_and_not_killed_in_vain() {
     wait_for("the program to stop", || !port_held(port));
 }
 
+// A process that claims a supervisor (supervisord's variables in its environment) with no
+// supervisord above it is not taken for supervised: `why` names no supervisord, and `kill` ends
+// it. A claim is no record: provenance only ever holds a signal back, and this one must not.
+#[test]
+fn a_claimed_supervisor_is_not_a_supervisor() {
+    let token = token("why-claim");
+    let mut cmd = Command::new("python3");
+    cmd.arg(FIXTURE)
+        .arg(&token)
+        .args(["listen", "tcp", "127.0.0.1"])
+        .env("SUPERVISOR_ENABLED", "1")
+        .env("SUPERVISOR_PROCESS_NAME", "web")
+        .env("SUPERVISOR_GROUP_NAME", "web")
+        .env("SUPERVISOR_SERVER_URL", "unix:///run/supervisor.sock");
+    let (started, info) = Started::spawn_ready(&token, &mut cmd);
+    let (pid, port) = (started.pid(), num(&info, "port"));
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    assert!(out.contains(&format!("{pid} ")), "{out}");
+    assert!(!out.contains("supervisord") && !out.contains("restarts: yes"), "{out}");
+    let json = reaper(&["why", "--pid", &pid.to_string(), "--format", "json"]).expect(0).json();
+    let origin = &json[0]["origin"];
+    assert!(origin["chain"].as_array().is_some_and(|c| c.iter().all(|c| c["kind"] != "supervisord")), "{json:#}");
+    assert_ne!(origin["restarts"], "yes", "{json:#}");
+
+    let kill = reaper(&["kill", "--port", &port.to_string(), "--yes", "--format", "json"]);
+    kill.expect(0);
+    let report = kill.json();
+    assert!(report["skipped"].as_array().is_none_or(|s| s.is_empty()), "nothing held back: {report:#}");
+    assert_eq!(report["targets"][0]["pid"], pid, "{report:#}");
+    wait_for("the claimant to end", || is_dead(pid));
+    drop(started);
+}
+
 /// A PM2 of the test's own: its own PM2_HOME (with the token in its path), `pm2 kill` on drop.
 struct Pm2 {
     bin: PathBuf,
@@ -159,7 +223,7 @@ fn pm2_bin() -> Option<PathBuf> {
 #[test]
 fn pm2_app_is_explained_and_not_killed_in_vain() {
     if !is_root() {
-        return;
+        return skip("needs root: PM2's daemon and kill's refusal, as in CI");
     }
     let Some(bin) = pm2_bin() else { return };
     let token = token("why-pm2");
@@ -202,22 +266,55 @@ fn pm2_app_is_explained_and_not_killed_in_vain() {
     wait_for("the holder to end", || is_dead(pid));
 }
 
-/// A cgroup `system.slice/NAME.service` of the test's own, with a listener in it; on drop the
-/// listener is killed and the cgroup removed.
-struct FakeUnit {
+/// A cgroup `system.slice/NAME` of the test's own below the cgroup2 mount, with a listener
+/// moved into it; on drop the listener is killed and the cgroup removed (and `system.slice`, when
+/// this test made it and nothing else is in it).
+struct InCgroup {
     fixture: Option<Fixture>,
     dir: PathBuf,
+    made_slice: bool,
 }
 
-impl Drop for FakeUnit {
+impl InCgroup {
+    /// A listener in `system.slice/NAME`; `None` (said) where no cgroup can be made.
+    fn start(tag: &str, name: &str) -> Option<InCgroup> {
+        let Some(mount) = cgroup2_mount() else {
+            skip("no cgroup2 mount");
+            return None;
+        };
+        let slice = mount.join("system.slice");
+        let made_slice = !slice.exists();
+        let dir = slice.join(name);
+        // Another test's guard may remove an empty system.slice between the two mkdirs: again.
+        if !(0..3).any(|_| std::fs::create_dir_all(&dir).is_ok()) {
+            skip("cannot create a cgroup under the cgroup2 mount");
+            return None;
+        }
+        let fx = Fixture::start(tag, "listen", &["tcp", "127.0.0.1"]);
+        let pid = fx.pid();
+        let guard = InCgroup { fixture: Some(fx), dir, made_slice };
+        std::fs::write(guard.dir.join("cgroup.procs"), pid.to_string()).expect("moving the fixture into the cgroup");
+        Some(guard)
+    }
+
+    fn pid(&self) -> u32 {
+        self.fixture.as_ref().map_or(0, Fixture::pid)
+    }
+
+    fn port(&self) -> u16 {
+        self.fixture.as_ref().map_or(0, Fixture::port)
+    }
+}
+
+impl Drop for InCgroup {
     fn drop(&mut self) {
         drop(self.fixture.take());
         let procs = self.dir.join("cgroup.procs");
-        wait_for("the unit's cgroup to empty", || {
-            std::fs::read_to_string(&procs).map_or(true, |s| s.trim().is_empty())
-        });
+        wait_for("the cgroup to empty", || std::fs::read_to_string(&procs).map_or(true, |s| s.trim().is_empty()));
         let _ = std::fs::remove_dir(&self.dir);
-        let _ = std::fs::remove_dir(self.dir.parent().unwrap_or(Path::new("/")));
+        if self.made_slice {
+            let _ = std::fs::remove_dir(self.dir.parent().unwrap_or(Path::new("/")));
+        }
     }
 }
 
@@ -228,22 +325,11 @@ impl Drop for FakeUnit {
 #[test]
 fn a_systemd_service_cgroup_names_the_unit() {
     if !is_root() {
-        return;
+        return skip("needs root: a cgroup of the test's own");
     }
-    let Some(mount) = cgroup2_mount() else {
-        skip("no cgroup2 mount");
-        return;
-    };
     let unit = format!("{}.service", token("why-unit"));
-    let dir = mount.join("system.slice").join(&unit);
-    if std::fs::create_dir_all(&dir).is_err() {
-        skip("cannot create a cgroup under the cgroup2 mount");
-        return;
-    }
-    let fx = Fixture::start("why-unit", "listen", &["tcp", "127.0.0.1"]);
-    let (pid, port) = (fx.pid(), fx.port());
-    let guard = FakeUnit { fixture: Some(fx), dir: dir.clone() };
-    std::fs::write(dir.join("cgroup.procs"), pid.to_string()).expect("moving the fixture into the unit's cgroup");
+    let Some(guard) = InCgroup::start("why-unit", &unit) else { return };
+    let (pid, port) = (guard.pid(), guard.port());
 
     let why = reaper(&["why", "--port", &port.to_string()]);
     why.expect(0);
@@ -269,6 +355,44 @@ fn a_systemd_service_cgroup_names_the_unit() {
     assert!(dry.contains(&format!("origin of {pid}: ")) && dry.contains(&format!("systemctl stop {unit}")), "{dry}");
     let plan = reaper(&["kill", "--port", &port.to_string(), "--dry-run", "--format", "json"]).expect(0).json();
     assert_eq!(plan["targets"][0]["origin"]["stop"], format!("systemctl stop {unit}").as_str(), "{plan:#}");
+    drop(guard);
+}
+
+// A server in a cgroup named like a Docker container's (`system.slice/docker-ID.scope`; no
+// engine need run): `why` names the container and `docker stop ID`, and says its restart policy
+// is unknown when no engine's API socket tells it (none answers here, or one that does not know
+// this made-up id).
+#[cfg_attr(feature = "portable", ignore = "portable backend: no cgroups")]
+#[test]
+fn a_docker_container_cgroup_names_the_container() {
+    if !is_root() {
+        return skip("needs root: a cgroup of the test's own");
+    }
+    // 64 hex digits of the test's own: the time, the pid, a count.
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let id = format!("{nanos:016x}{:016x}{n:016x}{:016x}", std::process::id(), 0xfeed_5eed_u64);
+    let short = &id[..12];
+    let Some(guard) = InCgroup::start("why-docker", &format!("docker-{id}.scope")) else { return };
+    let port = guard.port();
+
+    let why = reaper(&["why", "--port", &port.to_string()]);
+    why.expect(0);
+    let out = why.stdout();
+    assert!(out.contains(&format!("<- container docker:{short}: restart policy unknown")), "{out}");
+    assert!(out.contains(&format!("stop it with: docker stop {short}")), "{out}");
+    assert!(out.contains(&format!("restarts: unknown (container docker:{short} may)")), "{out}");
+    // The container's scope is the container, not a systemd unit of its own.
+    assert!(!out.contains("systemd"), "{out}");
+
+    let json = reaper(&["why", "--port", &port.to_string(), "--format", "json"]).expect(0).json();
+    let origin = &json[0]["origin"];
+    let chain = origin["chain"].as_array().unwrap_or_else(|| panic!("no chain: {json:#}"));
+    let c = chain.iter().find(|c| c["kind"] == "container").unwrap_or_else(|| panic!("no container: {json:#}"));
+    assert_eq!(c["name"], format!("docker:{short}").as_str(), "{json:#}");
+    assert_eq!(c["restarts"], "unknown", "{json:#}");
+    assert_eq!(origin["stop"], format!("docker stop {short}").as_str(), "{json:#}");
     drop(guard);
 }
 
@@ -374,7 +498,10 @@ fn a_server_from_an_interactive_shell_is_killed_without_supervisor_note() {
 // that cannot be read is shown as far as it can be, with what was not read, and exit 3.
 #[test]
 fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
-    if !is_root() || !have("unshare") || !have("setpriv") {
+    if !is_root() {
+        return skip("needs root: a PID namespace, and a process nobody cannot read");
+    }
+    if !have("unshare") || !have("setpriv") {
         return;
     }
     let token = token("why-pid1");
@@ -388,10 +515,18 @@ fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
     assert_eq!(json[0]["origin"]["chain"][0]["kind"], "init", "{json:#}");
     assert_eq!(json[0]["origin"]["restarts"], "no", "{json:#}");
 
-    // pid 2 is kthreadd in the initial PID namespace.
-    let k = reaper(&["why", "--pid", "2"]);
-    k.expect(0);
-    assert!(k.stdout().contains("kernel") && k.stdout().contains("restarts: no"), "{}", k.stdout());
+    // A kernel thread, as the kernel flags it.
+    match kernel_thread() {
+        Some(kthread) => {
+            let k = reaper(&["why", "--pid", &kthread.to_string(), "--format", "json"]);
+            k.expect(0);
+            let json = k.json();
+            assert_eq!(json[0]["pid"], kthread, "{json:#}");
+            assert_eq!(json[0]["origin"]["chain"][0]["kind"], "kernel", "{json:#}");
+            assert_eq!(json[0]["origin"]["restarts"], "no", "{json:#}");
+        }
+        None => skip("no kernel thread visible (a PID namespace of its own?)"),
+    }
 
     // root's process, asked by nobody: its environment cannot be read.
     let fx = Fixture::start("why-unreadable", "idle", &[]);
@@ -399,4 +534,24 @@ fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
     run.expect(3);
     assert!(run.stdout().contains(&format!("{} ", fx.pid())), "{}", run.stdout());
     assert!(run.stdout().contains("not read: its environment"), "{}", run.stdout());
+}
+
+/// A kernel thread: a process whose `flags` (field 9 of `/proc/PID/stat`) carry `PF_KTHREAD`;
+/// kthreadd (pid 2) when it is visible, else the first found.
+fn kernel_thread() -> Option<u32> {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    let flagged = |pid: u32| {
+        let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+        // The name is in parentheses and may hold spaces: the fields after it, from `state` on.
+        let close = stat.iter().rposition(|&b| b == b')')?;
+        let rest = String::from_utf8_lossy(&stat[close + 1..]).into_owned();
+        let flags: u64 = rest.split_whitespace().nth(6)?.parse().ok()?;
+        (flags & PF_KTHREAD != 0).then_some(pid)
+    };
+    flagged(2).or_else(|| {
+        let mut pids: Vec<u32> =
+            std::fs::read_dir("/proc").ok()?.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+        pids.sort_unstable();
+        pids.into_iter().find_map(flagged)
+    })
 }

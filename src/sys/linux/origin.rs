@@ -111,14 +111,16 @@ fn restart_policy_at(socket: &Path, id: &str) -> Option<String> {
     stream.set_write_timeout(Some(API_TIMEOUT)).ok()?;
     let request = format!("GET /containers/{id}/json HTTP/1.0\r\nHost: localhost\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
-    let mut body = Vec::new();
-    stream.take(4 << 20).read_to_end(&mut body).ok()?;
-    let text = String::from_utf8_lossy(&body);
-    let (head, json) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.") || head.split_whitespace().nth(1).is_none_or(|c| c != "200") {
+    let mut reply = Vec::new();
+    stream.take(4 << 20).read_to_end(&mut reply).ok()?;
+    // Bytes, not text: an answer that is not UTF-8 where HTTP and JSON need it is no answer.
+    let split = reply.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let (head, json) = (reply.get(..split)?, reply.get(split + 4..)?);
+    let status = head.split(|&b| b == b'\r' || b == b'\n').next()?;
+    if !status.starts_with(b"HTTP/1.") || status.split(|&b| b == b' ').nth(1) != Some(b"200".as_slice()) {
         return None;
     }
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
     let name = value.pointer("/HostConfig/RestartPolicy/Name")?.as_str()?;
     Some(if name.is_empty() { "no".to_string() } else { name.to_string() })
 }
@@ -146,5 +148,128 @@ mod tests {
     #[test]
     fn our_own_directory_reads() {
         assert_eq!(read_cwd(std::process::id()), std::env::current_dir().ok());
+    }
+
+    /// A container engine's API socket of the test's own, in a temp dir: it takes one
+    /// connection, reads the request, answers `reply` (nothing when `None`) and closes.
+    /// Returns the socket's path and what the engine was asked.
+    struct Engine {
+        dir: PathBuf,
+        server: Option<std::thread::JoinHandle<String>>,
+    }
+
+    impl Engine {
+        fn serve(tag: &str, reply: Option<&'static [u8]>) -> Engine {
+            let dir = std::env::temp_dir().join(format!("reaper-engine-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let listener = std::os::unix::net::UnixListener::bind(dir.join("engine.sock")).unwrap();
+            let server = std::thread::spawn(move || {
+                let (mut conn, _) = listener.accept().unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 512];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                match reply {
+                    Some(r) => {
+                        let _ = conn.write_all(r);
+                    }
+                    // Say nothing until the client gives up and closes.
+                    None => while conn.read(&mut buf).is_ok_and(|n| n > 0) {},
+                }
+                String::from_utf8_lossy(&request).into_owned()
+            });
+            Engine { dir, server: Some(server) }
+        }
+
+        fn socket(&self) -> PathBuf {
+            self.dir.join("engine.sock")
+        }
+
+        /// What the engine was asked.
+        fn request(mut self) -> String {
+            self.server.take().map(|s| s.join().unwrap()).unwrap_or_default()
+        }
+    }
+
+    impl Drop for Engine {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    const ID: &str = "4f3c1e2a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e";
+
+    #[test]
+    fn a_restart_policy_is_read_from_the_engines_answer() {
+        let e = Engine::serve(
+            "always",
+            Some(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"Id\":\"x\",\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\",\"MaximumRetryCount\":0}}}"),
+        );
+        assert_eq!(restart_policy_at(&e.socket(), ID).as_deref(), Some("always"));
+        let request = e.request();
+        assert!(request.starts_with(&format!("GET /containers/{ID}/json HTTP/1.0\r\n")), "{request}");
+        // Docker writes an empty name for a container started without a policy: `no`.
+        let e = Engine::serve(
+            "empty",
+            Some(b"HTTP/1.1 200 OK\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"\"}}}"),
+        );
+        assert_eq!(restart_policy_at(&e.socket(), ID).as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn a_garbled_or_missing_answer_is_no_policy() {
+        let answers: [(&str, &'static [u8]); 9] = [
+            ("notfound", b"HTTP/1.0 404 Not Found\r\n\r\n{\"message\":\"No such container\"}"),
+            ("notjson", b"HTTP/1.0 200 OK\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"alw"),
+            ("nopolicy", b"HTTP/1.0 200 OK\r\n\r\n{\"HostConfig\":{}}"),
+            ("notastring", b"HTTP/1.0 200 OK\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":7}}}"),
+            ("nohead", b"{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\"}}}"),
+            ("nobody", b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n"),
+            ("nothttp", b"SSH-2.0-OpenSSH_9.6\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\"}}}"),
+            // Bytes that are not UTF-8, in the status line and in the JSON.
+            ("binary", b"HTTP/1.0 2\xff0 OK\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"always\"}}}"),
+            (
+                "binaryjson",
+                b"HTTP/1.0 200 OK\r\n\r\n{\"HostConfig\":{\"RestartPolicy\":{\"Name\":\"alw\xfe\xffays\"}}}",
+            ),
+        ];
+        for (tag, answer) in answers {
+            let e = Engine::serve(tag, Some(answer));
+            assert_eq!(restart_policy_at(&e.socket(), ID), None, "{tag}");
+            drop(e.request());
+        }
+        // An engine that accepts and says nothing: the read times out.
+        let e = Engine::serve("silent", None);
+        assert_eq!(restart_policy_at(&e.socket(), ID), None);
+        drop(e.request());
+        // An engine that answers nothing at all and closes.
+        let e = Engine::serve("closes", Some(b""));
+        assert_eq!(restart_policy_at(&e.socket(), ID), None);
+        drop(e.request());
+    }
+
+    #[test]
+    fn a_closed_or_absent_socket_is_no_policy() {
+        let dir = std::env::temp_dir().join(format!("reaper-engine-closed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("engine.sock");
+        // The socket file stays, nothing listens on it any more: the connect is refused.
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists());
+        assert_eq!(restart_policy_at(&path, ID), None);
+        // A regular file, and no file at all.
+        std::fs::write(dir.join("file"), b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
+        assert_eq!(restart_policy_at(&dir.join("file"), ID), None);
+        assert_eq!(restart_policy_at(&dir.join("missing"), ID), None);
+        let _ = std::fs::remove_dir_all(&dir);
+        // An id that is not hex is never put into a request.
+        assert_eq!(container_restart_policy("docker", "../../version"), None);
+        assert_eq!(container_restart_policy("containerd", ID), None);
     }
 }
