@@ -976,3 +976,30 @@ fn no_page_names_an_internal_issue_or_a_path_outside_the_repository() {
     }
     assert!(found.is_empty(), "internal issue numbers or outside paths:\n{}", found.join("\n"));
 }
+
+// README.md and the Install chapter give a CI job the same two lines to download, verify and
+// install a release binary, and those name this version (a release that bumps the version and
+// leaves the lines behind would have CI installing the previous one).
+#[test]
+fn the_ci_download_step_is_one_and_names_this_version() {
+    let step = |page: &str| {
+        let text = read_doc(page);
+        let (blocks, _) = split_fences(&text);
+        let found: Vec<Vec<String>> = blocks
+            .iter()
+            .filter(|b| b.lines.iter().any(|l| l.contains("/releases/download/")))
+            .map(|b| b.lines.iter().map(|l| l.to_string()).collect())
+            .collect();
+        assert_eq!(found.len(), 1, "{page}: one block downloads a release: {found:?}");
+        found.into_iter().next().unwrap_or_default()
+    };
+    let readme = step("README.md");
+    assert_eq!(readme, step("docs/src/install.md"), "README.md and docs/src/install.md differ");
+    assert_eq!(readme.len(), 2, "two lines: {readme:?}");
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        readme[0].contains(&format!("/download/{tag} ")) && readme[0].contains(&format!("reaper-{tag}-")),
+        "{readme:?}"
+    );
+    assert!(readme[1].contains("sha256sum") && readme[1].contains("SHA256SUMS"), "{readme:?}");
+}
