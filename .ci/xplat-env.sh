@@ -8,6 +8,16 @@
 
 XPLAT=${XPLAT_DIR:-/tmp/xplat}
 mkdir -p "$XPLAT/logs"
+
+# One run at a time per cache: two runs on one machine (CI of two checkouts at once) would write
+# the same logs, race on apt and on the headers' download, and share the Wine prefix, whose
+# wineserver one run shuts down under the other (cargo locks only its own target dir). So the
+# sourcing script (.ci/xplat, .ci/wine, after its `cd` to the clone) runs again under flock(1),
+# with `-o`: nothing it starts holds the lock after it (a wineserver that outlives the script).
+if [ -z "${XPLAT_LOCKED:-}" ] && [ -n "${BASH_SOURCE[1]:-}" ]; then
+  flock -n "$XPLAT/lock" true || echo "== waiting for another run that uses $XPLAT (lock: $XPLAT/lock)"
+  exec env XPLAT_LOCKED=1 flock -o "$XPLAT/lock" bash ".ci/$(basename "${BASH_SOURCE[1]}")" "$@"
+fi
 export CARGO_TARGET_DIR=$XPLAT/target
 xplat_t0=$SECONDS
 step() { echo "== $* (t=$((SECONDS - xplat_t0))s)"; }

@@ -198,6 +198,10 @@ fn zsh_completes_ki_to_kill() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux only: man-db's `man -l` and groff render the page (macOS has mandoc)"
+)]
 fn man_page_renders_with_every_section() {
     let page = repo("man/reaper.1");
     let page = page.to_str().expect("utf-8 path");
@@ -1057,4 +1061,91 @@ fn no_page_names_an_internal_issue_or_a_path_outside_the_repository() {
         }
     }
     assert!(found.is_empty(), "internal issue numbers or outside paths:\n{}", found.join("\n"));
+}
+
+/// What a backticked path into this repository starts with.
+const REPO_DIRS: [&str; 9] =
+    ["src/", "tests/", "bench/", ".ci/", "examples/", "docs/", "scripts/", "man/", "completions/"];
+
+/// The paths a code span names: its first word, as a path into the repository (`src/x.rs:12`,
+/// `#anchor` and trailing punctuation dropped; `{a,b}` expanded), or nothing when it is no such
+/// path. A component that is a placeholder (`NAME`, `<target>`) or a glob (`*`) ends the path:
+/// what comes before it must exist.
+fn repo_paths(span: &str) -> Vec<String> {
+    let Some(word) = span.split_whitespace().next() else { return Vec::new() };
+    if !REPO_DIRS.iter().any(|d| word.starts_with(d)) {
+        return Vec::new();
+    }
+    let word = word.split('#').next().unwrap_or(word).trim_end_matches(['.', ',', ';', ')']);
+    let word = regex::Regex::new(r":\d.*$").expect("regex").replace(word, "").into_owned();
+    let expanded = match (word.find('{'), word.find('}')) {
+        (Some(a), Some(b)) if a < b => {
+            word[a + 1..b].split(',').map(|alt| format!("{}{alt}{}", &word[..a], &word[b + 1..])).collect()
+        }
+        _ => vec![word],
+    };
+    let placeholder = |c: &str| {
+        c.contains(['*', '<', '?'])
+            || (c.chars().any(|ch| ch.is_ascii_uppercase())
+                && c.split('.').next().is_some_and(|s| s.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')))
+    };
+    expanded.into_iter().map(|p| p.split('/').take_while(|c| !placeholder(c)).collect::<Vec<_>>().join("/")).collect()
+}
+
+// A file renamed or moved left its old path in the docs (`tests/it/teardown.rs`,
+// `tests/it/liveness.rs`, `src/kill.rs`): every path into the repository a page names in
+// backticks exists. CHANGELOG.md is left out: it records what was done under the names of then.
+#[test]
+fn every_repository_path_the_docs_name_exists() {
+    // What counts as a path, and how much of it is checked.
+    assert_eq!(repo_paths("src/sys/{linux,portable}.rs"), ["src/sys/linux.rs", "src/sys/portable.rs"]);
+    assert_eq!(repo_paths("src/cli/NAME.rs"), ["src/cli"]);
+    assert_eq!(repo_paths("tests/it/kill.rs:12,"), ["tests/it/kill.rs"]);
+    assert_eq!(repo_paths("docs/src/*.md"), ["docs/src"]);
+    assert!(repo_paths("cargo test --test it").is_empty());
+    let mut stale = Vec::new();
+    let mut checked = 0;
+    for page in doc_pages().into_iter().filter(|p| p != "CHANGELOG.md") {
+        let text = read_doc(&page);
+        let (_, prose) = split_fences(&text);
+        for (n, line) in prose {
+            for span in code_spans(line) {
+                for path in repo_paths(span) {
+                    checked += 1;
+                    if !repo(&path).exists() {
+                        stale.push(format!("{page}:{n}: `{span}` ({path} does not exist)"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} paths found: is the pattern still right?");
+    assert!(stale.is_empty(), "paths that name nothing in the repository:\n{}", stale.join("\n"));
+}
+
+// README.md and the Install chapter give a CI job the same two lines to download, verify and
+// install a release binary, and those name this version (a release that bumps the version and
+// leaves the lines behind would have CI installing the previous one).
+#[test]
+fn the_ci_download_step_is_one_and_names_this_version() {
+    let step = |page: &str| {
+        let text = read_doc(page);
+        let (blocks, _) = split_fences(&text);
+        let found: Vec<Vec<String>> = blocks
+            .iter()
+            .filter(|b| b.lines.iter().any(|l| l.contains("/releases/download/")))
+            .map(|b| b.lines.iter().map(|l| l.to_string()).collect())
+            .collect();
+        assert_eq!(found.len(), 1, "{page}: one block downloads a release: {found:?}");
+        found.into_iter().next().unwrap_or_default()
+    };
+    let readme = step("README.md");
+    assert_eq!(readme, step("docs/src/install.md"), "README.md and docs/src/install.md differ");
+    assert_eq!(readme.len(), 2, "two lines: {readme:?}");
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    assert!(
+        readme[0].contains(&format!("/download/{tag} ")) && readme[0].contains(&format!("reaper-{tag}-")),
+        "{readme:?}"
+    );
+    assert!(readme[1].contains("sha256sum") && readme[1].contains("SHA256SUMS"), "{readme:?}");
 }

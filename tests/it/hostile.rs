@@ -280,6 +280,7 @@ fn start_listener(prog: &Path, token: &str, name_hex: &str) -> (Started, std::co
 // its, and `kill --pid` ends it with its child. Regression: /proc/PID/status was read as UTF-8,
 // the whole record dropped: "nothing matched", exit 0, the process ran on.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: prctl(PR_SET_NAME) and /proc/PID/comm")]
 fn a_name_that_is_not_utf8_never_hides_a_process() {
     let tmp = TempDir::new("hostile-name");
     let Some(cut) = compile_listener(&tmp.0, CUT_NAME) else { return };
@@ -328,6 +329,7 @@ fn a_name_that_is_not_utf8_never_hides_a_process() {
 // is not UTF-8. Regression: the engine could not read such a process, skipped it, and it ran on
 // after `run` exited 0.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: its listener is built with prctl (sys/prctl.h)")]
 fn run_ends_a_leftover_whose_name_is_not_utf8() {
     let tmp = TempDir::new("hostile-run");
     let Some(prog) = compile_listener(&tmp.0, CUT_NAME) else { return };
@@ -351,6 +353,7 @@ fn run_ends_a_leftover_whose_name_is_not_utf8() {
 // the walk stopped at the script and the caller's shell was killed. In a PID namespace, where
 // every bash is the test's own.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a PID namespace (unshare)")]
 fn a_hostile_name_between_the_shell_and_reaper_keeps_the_ancestor_rail() {
     if !is_root() {
         return skip("needs root: a PID namespace");
@@ -403,7 +406,7 @@ ctypes.CDLL(None).pthread_exit(None)
 // targets too. Regression: discovery skipped it as a zombie; `kill` said nothing matched (or
 // `survivors: []`) and exited 0 while it and its children ran on.
 #[cfg_attr(
-    feature = "portable",
+    any(feature = "portable", not(target_os = "linux")),
     ignore = "portable backend: sysinfo reads a process whose main thread exited as a zombie"
 )]
 #[test]
@@ -436,6 +439,7 @@ fn a_process_whose_main_thread_exited_is_alive_and_so_are_its_children() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: /proc/PID/fd, and GNU timeout")]
 fn fd_link_targets_are_read_as_text_never_opened() {
     // The fixture holds a FIFO open for reading with no writer. Opening /proc/PID/fd/N (rather
     // than reading the link) would block forever; `timeout` turns that into exit 124 (the limit

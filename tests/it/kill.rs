@@ -206,6 +206,7 @@ fn respawning_shell_loop_leaves_nothing() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the zombies fixture reads /proc/PID/stat")]
 fn parent_with_zombie_children() {
     let fx = Fixture::start("kill-zombies", "zombies", &["3"]);
     let zombies: Vec<u32> = fx.info["zombies"].split(',').map(|p| p.parse().expect("pid")).collect();
@@ -391,6 +392,7 @@ fn reaper_on_a_terminal(args: &str, input: &str) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn asks_on_a_terminal_and_no_means_nothing_signalled() {
     let fx = Fixture::start("kill-ask", "listen", &["tcp", "127.0.0.1"]);
     let out = reaper_on_a_terminal(&format!("kill --pid {}", fx.pid()), "n\n");

@@ -58,6 +58,7 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
 // Regression: the SIGSTOP freeze was visible to job control: killing a
 // shell's foreground job printed `[1]+ Stopped` and `$?` was 147, not 143 (SIGTERM).
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives bash a terminal")]
 fn a_shells_foreground_job_ends_by_sigterm_not_stopped() {
     let Some(script) = which("script") else {
         assert!(std::env::var_os("CI").is_none(), "script (bsdutils) is missing under CI");
@@ -182,7 +183,10 @@ fn has_pidfd(pid: u32) -> bool {
 }
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: interrupts are not caught during a kill")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: interrupts are not caught during a kill"
+)]
 fn interrupted_reaper_continues_what_it_stopped_and_exits_130() {
     let fx = Fixture::start("kill-intr", "ignore-term", &[]);
     let child = reaper_cmd()
@@ -253,7 +257,10 @@ fn sigint_during_kill(mode: &str, args: &[&str], extra: &[&str]) -> bool {
 }
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: interrupts are not caught during a kill")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: interrupts are not caught during a kill"
+)]
 fn sigint_during_a_kill_leaves_nothing_stopped() {
     let mut caught = 0;
     for _ in 0..5 {
@@ -306,7 +313,10 @@ fn nothing_left_stopped(fx: &Fixture, pids: &[u32], what: &str) {
 // Regression: only INT/TERM/HUP were caught; SIGUSR1 or SIGALRM to reaper
 // during the freeze of a big tree, or a SIGKILL (a CI runner's timeout), left it all stopped.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: no ptrace freeze, interrupts not caught")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: no ptrace freeze, interrupts not caught"
+)]
 fn sigusr1_sigalrm_sigkill_to_reaper_during_the_freeze_leave_nothing_stopped() {
     let fx = Fixture::start_with("freeze-signals", "forest", &["1500", "300", "ignore-term"], Duration::from_secs(120));
     let pids = fx.live_pids();
@@ -330,9 +340,11 @@ fn stopped_of(fx: &Fixture) -> Vec<u32> {
     fx.live_pids().into_iter().filter(|&p| frozen(p)).collect()
 }
 
+// Runs wherever the portable backend does (macOS, and Linux under `portable`): its freeze is
+// SIGSTOP, which only the resumer undoes once reaper is gone.
 #[test]
 #[cfg_attr(
-    not(feature = "portable"),
+    not(any(feature = "portable", not(target_os = "linux"))),
     ignore = "the Linux engine's freeze is a ptrace-stop, undone by the kernel when reaper dies, and too brief to catch from here"
 )]
 fn sigkilled_mid_freeze_leaves_nothing_stopped() {

@@ -16,7 +16,10 @@ use serde_json::Value;
 use crate::util::*;
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: no pidfd pins (pid + start time re-checked instead)")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: no pidfd pins (pid + start time re-checked instead)"
+)]
 fn pid_recycled_between_plan_and_signal_is_never_signalled() {
     // The target is planned, then exits and is reaped, and an unrelated process takes its pid
     // before the signals go out: the impostor must not be signalled, the target is `gone`.
@@ -45,7 +48,7 @@ fn pid_recycled_between_plan_and_signal_is_never_signalled() {
 // Regression: the pidfd was opened when the plan was executed, and identity
 // was the start time in clock ticks, so a pid recycled within the same tick passed the check.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: no pidfd pins")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: no pidfd pins")]
 fn pid_recycled_within_the_same_clock_tick_is_never_signalled() {
     // Plan a fresh `sleep`, kill it, and have another `sleep` take its pid: when that happens
     // within the same clock tick, nothing but the plan's pin tells them apart. Executing a copy

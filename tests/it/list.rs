@@ -43,6 +43,7 @@ fn tcp_listener_found_by_port_in_every_format() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: kernel threads (kthreadd, pid 2) are Linux's")]
 fn kernel_threads_are_never_listed() {
     // kthreadd is pid 2 where the kernel has one in this namespace.
     let is_kthread = std::fs::read_to_string("/proc/2/stat").is_ok_and(|s| s.contains("(kthreadd)"));
@@ -89,6 +90,7 @@ fn bad_input_names_the_value_and_exits_2() {
 // On a terminal, a free port is said to be free on stderr; a script's JSON and pid output stay
 // empty. Regression: `reaper list --port 8080` printed nothing and exited 1.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn list_of_a_free_port_says_so_on_a_terminal_only() {
     if !have("script") {
         return;

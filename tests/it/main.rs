@@ -2,8 +2,13 @@
 //! an exact pid), reaped by `Drop` guards.
 //!
 //! They start Unix processes (Python fixtures, shells, signals): on Windows they are not built.
-//! Under the `portable` feature the tests of what that backend does not do are ignored, each
-//! saying why (docs/src/platforms.md).
+//! Where the portable backend runs (macOS always, Linux under the `portable` feature: the
+//! condition `src/sys/mod.rs` builds it under, `any(feature = "portable", not(target_os =
+//! "linux"))`) the tests of what that backend does not do are ignored, each saying why
+//! (docs/src/platforms.md). Off Linux, the tests that need Linux itself (its namespaces, `/proc`,
+//! util-linux's `setpriv`, `prlimit` and `script`) are ignored too, each saying `Linux only:` and
+//! why; the harness reads the process table from `/proc` on Linux and through `ps` and `lsof`
+//! elsewhere (util.rs), so the rest runs on macOS as it does here.
 #![cfg(unix)]
 
 mod docs;

@@ -10,7 +10,10 @@ use crate::util::*;
 // there say nothing holds it), never free inside the namespace that holds it, and found with
 // --all-netns; `list -s` shows the server's port with the namespace's name.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: network namespaces and containers are Linux's"
+)]
 fn a_port_in_another_netns_is_not_the_hosts_and_all_netns_finds_it() {
     if !ready_to_run() {
         return;
@@ -84,7 +87,10 @@ fn a_port_in_another_netns_is_not_the_hosts_and_all_netns_finds_it() {
 // network namespace of its own is found with --all-netns and its port shown by `list -s`; a
 // root namespace the user cannot read is counted on stderr (it once made the whole query fail).
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: network namespaces and containers are Linux's"
+)]
 fn without_root_a_namespace_is_read_from_its_members_proc_net() {
     if !ready_to_run() || !have("setpriv") {
         return;
@@ -118,6 +124,7 @@ fn without_root_a_namespace_is_read_from_its_members_proc_net() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: network namespaces (ip netns)")]
 fn ipv6_disabled_network_namespace() {
     // A fresh network namespace with IPv6 switched off: only an IPv4 listener exists there.
     let token = token("noipv6");

@@ -8,6 +8,7 @@ fn setpriv_nobody(args: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs reaper as nobody")]
 fn not_root_reports_unresolved_holder_with_its_uid() {
     let fx = Fixture::start("notroot", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
@@ -66,6 +67,7 @@ fn not_root_reports_unresolved_holder_with_its_uid() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs reaper as nobody")]
 fn not_root_against_roots_processes_gets_one_sentence_saying_sudo() {
     if !have("setpriv") {
         return;

@@ -307,6 +307,7 @@ fn pick_shows_hostile_command_lines_escaped() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs the picker as nobody")]
 fn pick_shows_your_own_processes_until_ctrl_a() {
     // The picker as user nobody (65534), who owns none of the running processes; the fixture is
     // root's. Only shown, never signalled (nobody could not signal it anyway).
@@ -465,6 +466,7 @@ fn pick_counts_a_mark_the_filter_hides_and_the_plan_says_so() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: reads /proc/PID/cmdline")]
 fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
     // A process whose executable path is long and carries the token (as a pyenv interpreter's
     // does: ~/.pyenv/versions/3.11.7/bin/python3): the row shows `python3 1000`, the detail
@@ -508,6 +510,7 @@ fn pick_at_80_columns_shows_the_base_name_and_the_whole_line_below() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs the picker as nobody")]
 fn pick_as_not_root_says_who_holds_a_port_it_cannot_show() {
     // The picker as nobody; the fixture's listener is root's: `:PORT` shows no row, and a line
     // says whose it is and what to run.

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::util::*;
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID namespaces (unshare)")]
 fn inside_a_pid_namespace_reports_namespace_pids() {
     let token = token("pidns");
     let _guard = TokenReaper(token.clone());
@@ -63,6 +64,7 @@ fn inside_a_pid_namespace_reports_namespace_pids() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID namespaces (unshare)")]
 fn root_in_pid_namespace_does_not_advise_running_as_root() {
     // Regression: as root, a holder outside reaper's PID namespace was reported with "run as
     // root to see it", which cannot help.
@@ -83,7 +85,7 @@ fn root_in_pid_namespace_does_not_advise_running_as_root() {
 // Regression: the init of a PID namespace without a SIGTERM handler never
 // receives SIGTERM (the kernel drops it); reaper waited the whole timeout and said nothing.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: no PID namespaces")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: no PID namespaces")]
 fn namespace_init_without_term_handler_is_killed_at_once_and_told() {
     let token = token("nsinit");
     let (guard, line) = Started::spawn_saying(

@@ -67,7 +67,10 @@ fn socket_shared_across_fork_lists_every_holder() {
 // leader's /proc/PID/fd does not show it, its own /proc/PID/task/TID/fd does. `list --port` names
 // the process and `kill --port` ends it. Regression: "not visible ... a sandbox", exit 1.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: netstat2 reads the leaders' fd tables only")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: netstat2 reads the leaders' fd tables only"
+)]
 fn a_listener_in_a_thread_with_its_own_fd_table_is_found() {
     let token = token("files");
     let code = r#"
@@ -112,12 +115,12 @@ fn kernel_sees_bound_inactive() -> bool {
 // EADDRINUSE. `wait --free` must not say free, and `kill --port` ends its holder. Regression:
 // both exited 0 and the socket lived on (it is in no table but sock_diag's bound-inactive one).
 #[cfg_attr(
-    feature = "portable",
+    any(feature = "portable", not(target_os = "linux")),
     ignore = "portable backend: netstat2 has no bound-inactive sockets (sock_diag's, Linux 6.6+)"
 )]
 #[test]
 fn a_socket_bound_but_not_listening_holds_the_port() {
-    if cfg!(feature = "portable") || !kernel_sees_bound_inactive() {
+    if cfg!(any(feature = "portable", not(target_os = "linux"))) || !kernel_sees_bound_inactive() {
         return skip("sock_diag's bound-inactive state needs Linux 6.6 and the Linux backend");
     }
     let token = token("bound-inactive");
@@ -155,6 +158,7 @@ fn python() -> String {
 // the server is gone: the port is held (CLOSE_WAIT), and `kill --port`, `wait --free` and the
 // library all say so. Regression: `kill --port` said "free" and exited 0, and bind() failed.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setsid(1) (util-linux)")]
 fn an_escaped_helper_keeping_a_connection_holds_the_port() {
     if !have("socat") || !have("setsid") {
         return;
@@ -239,7 +243,7 @@ fn time_wait_left_by_a_server_with_a_client_is_reported_and_strict_counts_it() {
     assert_eq!(json["ports"][0]["free"], true);
     assert!(json["ports"][0]["lingering"]["count"].as_u64().is_some_and(|n| n >= 1), "{json:#}");
     // The kernel's timer is read from sock_diag: the portable backend (netstat2) has none.
-    if cfg!(not(feature = "portable")) {
+    if cfg!(not(any(feature = "portable", not(target_os = "linux")))) {
         let left = json["ports"][0]["lingering"]["expires_ms"].as_u64().expect("the kernel's timer");
         assert!(left <= 60_000, "{json:#}");
     }
@@ -292,10 +296,13 @@ time.sleep(600)
 // must be that truth, found by a bind probe: not usable, `kill` exits 1, `wait --free` waits.
 // Regression: "free for a server that sets SO_REUSEADDR", exit 0, and such a server's bind
 // failed.
-#[cfg_attr(feature = "portable", ignore = "portable backend: no SO_REUSEADDR bind probe (the Linux backend's)")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: no SO_REUSEADDR bind probe (the Linux backend's)"
+)]
 #[test]
 fn time_wait_of_a_server_without_reuseaddr_is_not_free() {
-    if cfg!(feature = "portable") {
+    if cfg!(any(feature = "portable", not(target_os = "linux"))) {
         return skip("the bind probe is the Linux backend's");
     }
     let token = token("plain-timewait");
@@ -325,6 +332,7 @@ fn time_wait_of_a_server_without_reuseaddr_is_not_free() {
 // (exit 3), never "nothing matched, port free". Regression: under `ulimit -n 4`,
 // `kill --port` printed "nothing matched ... free" and exited 0 while the listener lived.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: prlimit (util-linux)")]
 fn an_unreadable_socket_table_is_an_error_not_a_free_port() {
     if !have("prlimit") {
         return;

@@ -29,6 +29,7 @@ fn in_pid_namespace(script: &str, token: &str) -> std::process::Output {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a PID namespace (unshare)")]
 fn safety_rails_inside_a_pid_namespace() {
     let token = token("kill-rails");
     // PID 1 is this bash (its $0 is the token); the inner shell running reaper carries the
@@ -63,6 +64,7 @@ fn safety_rails_inside_a_pid_namespace() {
 // PID 1. `kill --name bash` from there spares the user's shell and says why. Regression: the walk
 // stopped at the hidden process and the shell was killed. In a PID and mount namespace of its own.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID and mount namespaces, /proc hidepid")]
 fn hidepid_hiding_part_of_the_ancestry_keeps_the_callers_shell() {
     if !is_root() {
         return skip("needs root: PID and mount namespaces, hidepid");
@@ -117,7 +119,7 @@ fn other_reaper_processes_are_never_targets() {
 // A process that called prctl(PR_SET_NAME, "reaper") was skipped as "another reaper process".
 #[test]
 #[cfg_attr(
-    feature = "portable",
+    any(feature = "portable", not(target_os = "linux")),
     ignore = "portable backend: no exe identity (device, inode): a deleted link is another path"
 )]
 fn a_process_named_reaper_is_not_immune_but_a_real_reaper_is() {
@@ -165,7 +167,10 @@ fn a_process_named_reaper_is_not_immune_but_a_real_reaper_is() {
 
 // In a container whose PID 1 is the job shell, `reaper kill --orphans | tee log` killed tee.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: pipes on the standard streams are not read")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: pipes on the standard streams are not read"
+)]
 fn a_pipeline_partner_is_never_a_target() {
     let token = token("pipeline");
     let tmp = TempDir::new("pipeline");
@@ -209,7 +214,10 @@ fn a_pipeline_partner_is_never_a_target() {
 // (then `tee` died of SIGPIPE and the log was lost). The stages carry the token on their command
 // lines, so the selector matches them; a real target is ended.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: pipes on the standard streams are not read")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: pipes on the standard streams are not read"
+)]
 fn every_stage_of_reapers_pipeline_is_spared() {
     let fx = Fixture::start("pipeline", "listen", &["tcp", "127.0.0.1"]);
     let tmp = TempDir::new("pipeline");
@@ -238,6 +246,7 @@ fn every_stage_of_reapers_pipeline_is_spared() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs processes as nobody")]
 fn another_users_process_is_denied_and_left_alive() {
     let token = token("kill-denied");
     let p = nobodys_tree(&token);
@@ -258,6 +267,7 @@ fn another_users_process_is_denied_and_left_alive() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs processes as nobody")]
 fn broad_selectors_only_touch_the_callers_processes() {
     let token = token("kill-owner");
     let p = nobodys_tree(&token);
@@ -292,6 +302,7 @@ fn broad_selectors_only_touch_the_callers_processes() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs processes as nobody")]
 fn list_takes_all_users_and_previews_what_kill_would_take() {
     if !have("setpriv") {
         return;
@@ -341,6 +352,7 @@ fn root_parent_nobody_child(token: &str) -> (Started, u32) {
 // The owner rule applies to the whole plan, and to port ranges that mean "every listener".
 // As root, `kill --signature X` skipped X's other-user matches but killed other-user descendants.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs processes as nobody")]
 fn the_owner_rule_covers_descendants() {
     if !is_root() {
         skip("needs root to own processes of two users");
@@ -378,6 +390,7 @@ fn nobodys_listener() -> (Started, u16) {
 
 // `--port 1-65535` named "every listener" but was exempt from the owner rule, as one port is.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs processes as nobody")]
 fn a_port_range_over_everything_is_a_broad_selector() {
     if !is_root() {
         skip("needs root to own processes of two users");
@@ -421,7 +434,10 @@ fn a_port_range_over_everything_is_a_broad_selector() {
 // a `docker-<id>.scope` cgroup): kill names the container and `docker stop`, signals nothing
 // and exits 1; named with --pid, it is signalled.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: network namespaces and containers are Linux's"
+)]
 fn docker_proxy_is_refused_with_the_container_named_unless_pid_names_it() {
     if !ready_to_run() {
         return;
@@ -479,6 +495,10 @@ fn docker_proxy_is_refused_with_the_container_named_unless_pid_names_it() {
 // the terminal escaped, never raw. Regression: the reason was printed as the argv said, so a
 // process could write to the terminal of whoever ran `reaper kill --port`.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux only: docker's port proxy runs on Linux (a python symlinked as it is named after the link there)"
+)]
 fn a_port_proxys_arguments_are_sanitized_in_the_refusal() {
     let tmp = TempDir::new("proxy-esc");
     let token = token("proxy-esc");

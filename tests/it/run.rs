@@ -160,6 +160,7 @@ fn sigterm_to_reaper_run_ends_launcher_tree() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID namespaces")]
 fn sigkill_to_reaper_run_still_ends_tree_in_pid_namespace() {
     let mut g = Guarded::start("run-kill", &[], "launcher", &[]);
     let port = g.port();
@@ -176,6 +177,7 @@ fn sigkill_to_reaper_run_still_ends_tree_in_pid_namespace() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID namespaces")]
 fn double_forking_daemon_is_ended_in_pid_namespace() {
     let mut g = Guarded::start("run-daemon-ns", &[], "daemon", &[]);
     wait_for("the daemon and its parent", || g.tree().len() == 2);
@@ -185,6 +187,7 @@ fn double_forking_daemon_is_ended_in_pid_namespace() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a subreaper (PR_SET_CHILD_SUBREAPER)")]
 fn double_forking_daemon_reparents_to_subreaper_and_is_ended() {
     let mut g = Guarded::start("run-daemon-sub", &["--no-pid-namespace"], "daemon", &[]);
     let daemon: u32 = g.info["pid"].parse().unwrap(); // real pids: no namespace
@@ -200,6 +203,7 @@ fn double_forking_daemon_reparents_to_subreaper_and_is_ended() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: user namespaces, unshare and setpriv")]
 fn without_namespaces_falls_back_to_subreaper_and_says_so() {
     // A user namespace where reaper has no capabilities and may not create user namespaces:
     // neither kind of PID namespace is possible there.
@@ -277,7 +281,10 @@ fn a_command_ignoring_sigterm_is_killed_after_the_timeout() {
 }
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: interrupts are not caught during a kill")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: interrupts are not caught during a kill"
+)]
 fn a_second_signal_during_the_stop_kills_at_once() {
     for extra in [&[][..], &["--no-pid-namespace"][..]] {
         // A 60 s grace period: only the second signal can end this test within the deadline.
@@ -318,8 +325,9 @@ fn restart_on_failure_backs_off_and_stops_at_max_restarts() {
     let tok = token("run-restart");
     let tmp = TempDir::new("run-restart");
     let log = tmp.0.join(format!("{tok}.log"));
-    // Each start appends its wall-clock time in nanoseconds, then fails.
-    let script = format!("date +%s%N >> '{}'; exit 7", log.display());
+    // Each start appends its wall-clock time in nanoseconds, then fails. (Python's clock: `date
+    // +%N` is GNU's.)
+    let script = format!("python3 -c 'import time; print(time.time_ns())' >> '{}'; exit 7", log.display());
     let r = reaper(&["run", "--restart", "on-failure", "--max-restarts", "3", "--", "sh", "-c", &script]);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
@@ -415,8 +423,8 @@ fn ready_port_reported_and_ready_timeout_ends_tree() {
 
 #[test]
 fn bad_input_exits_2_and_starts_nothing() {
-    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap().trim().parse().unwrap();
-    let missing = pid_max.to_string(); // pids are below pid_max: this one never exists
+    // Linux's PID_MAX_LIMIT: pids are below it (macOS's are below 99 999), so it never exists.
+    let missing = 4_194_304.to_string();
     let tok = token("run-bad");
     let script = format!("echo {tok}");
     let r = reaper(&["run", "--watch-pid", &missing, "--", "sh", "-c", &script]);
@@ -514,6 +522,7 @@ echo "PROBE bg=$bg pgrep=$pg self=$$ nspid=$nspid kill=$k wait=$w""#,
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: PID namespaces and their /proc")]
 fn run_gives_its_pid_namespace_a_proc_of_its_own() {
     // Regression: `run` kept the host's /proc in its PID namespace, so pgrep printed host pids
     // and `reaper kill` inside reported success while its target lived.
@@ -554,7 +563,7 @@ fn run_gives_its_pid_namespace_a_proc_of_its_own() {
 
 #[test]
 #[cfg_attr(
-    feature = "portable",
+    any(feature = "portable", not(target_os = "linux")),
     ignore = "portable backend: /proc is not read, so a /proc of another PID namespace is not detected"
 )]
 fn reaper_refuses_a_proc_of_another_pid_namespace() {
@@ -643,6 +652,7 @@ fn nested_run_stops_its_inner_command_gracefully() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs the command as nobody")]
 fn run_as_root_ends_another_users_process_with_sigterm() {
     // Regression: the guard planned its tree with the owner rule, so as root a process that
     // had switched to another uid got no SIGTERM, only the namespace's SIGKILL.
@@ -722,7 +732,10 @@ fn run_says_which_port_and_how_long_and_why_it_stopped_restarting() {
 // steps for a full second (the kill engine watched for a supervisor retaking a port, with no
 // port selected), so `run` exited ~1 s after its tree. Asserted on the mechanism, not a time:
 // strace counts the sleeps of reaper's main thread. The latency is in BENCHMARKS.md.
-#[cfg_attr(feature = "portable", ignore = "portable backend: its waits poll the process table")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: its waits poll the process table"
+)]
 #[test]
 fn run_exits_on_the_event_that_its_tree_ended_without_a_polling_sleep() {
     if !have("strace") {

@@ -45,6 +45,7 @@ fn many_processes_under_low_nofile(n: usize) {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: prlimit (util-linux)")]
 fn a_500_processes_listed_under_nofile_256() {
     many_processes_under_low_nofile(500);
 }
@@ -94,6 +95,7 @@ fn tree_killed_under_low_nofile(n: usize) {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: prlimit (util-linux)")]
 fn kill_500_process_tree_under_nofile_256() {
     tree_killed_under_low_nofile(500);
 }
@@ -105,6 +107,7 @@ fn long_kill_2000_process_tree_under_nofile_256() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: prlimit (util-linux)")]
 fn kill_hard_nofile_limit_never_reports_a_live_process_gone() {
     // Regression: with every fd holding a pidfd, reading /proc/PID/stat to verify a target
     // failed (EMFILE) and the target was reported `gone`: exit 0 while ~250 processes of a

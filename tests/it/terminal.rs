@@ -42,6 +42,7 @@ fn reaper_on_tty(args: &[&str], no_color: Option<&str>) -> Option<Run> {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn list_colour_follows_the_flag_and_no_color() {
     let fx = Fixture::start("color", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
@@ -180,6 +181,7 @@ fn reaper_on_unsized_tty(args: &[&str], columns: &str) -> Option<Run> {
 // Regression: on a terminal of width 0 `--tree` ignored COLUMNS, and at 60 columns its lines
 // overflowed, the port wrapping onto a line of its own.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn tree_and_table_fit_columns_on_an_unsized_terminal() {
     let fx = Fixture::start("columns-with-a-long-command-line", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
@@ -204,6 +206,7 @@ fn tree_and_table_fit_columns_on_an_unsized_terminal() {
 // At 50 columns the table split addresses mid-token (`tcp 127.0.0` / `.1:38060`) and cut the
 // command line into 10-character chunks: columns go first, and values are split at spaces.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn a_narrow_table_drops_columns_before_splitting_a_value() {
     let fx = Fixture::start("narrow", "listen", &["tcp", "127.0.0.1"]);
     let port = fx.port().to_string();
@@ -226,6 +229,7 @@ fn a_narrow_table_drops_columns_before_splitting_a_value() {
 
 // `wait` showed nothing on a terminal during a long wait, where `kill` shows who is left.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives reaper a terminal")]
 fn wait_shows_progress_on_a_terminal_only() {
     let sleeper = Spawned(std::process::Command::new("sleep").arg("600").spawn().expect("sleep"));
     let pid = sleeper.pid().to_string();
@@ -322,6 +326,7 @@ fn small_messages() {
 // stderr that cannot be written is ignored, never a panic. Regression: `reaper list
 // 2>/dev/full` exited 101.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: /dev/full")]
 fn a_full_stderr_is_not_a_panic() {
     let p = unused_port().to_string();
     for args in [
@@ -350,6 +355,7 @@ fn reaper_to_full(args: &[&str]) -> Run {
 // Regression: the holder was ended, then the write error made the command exit 3 ("nothing could
 // be concluded") and the warnings were skipped.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: /dev/full")]
 fn an_unwritable_stdout_does_not_hide_what_the_kill_did() {
     let fx = Fixture::start("full-ok", "listen", &["tcp", "127.0.0.1"]);
     let p = fx.port().to_string();

@@ -300,8 +300,8 @@ pub fn num(info: &HashMap<String, String>, key: &str) -> u32 {
 }
 
 /// SIGKILLs every live process whose command line carries `token`, and the process group it
-/// leads if it leads one, three passes over /proc (a process forking meanwhile is caught by the
-/// next pass).
+/// leads if it leads one, three passes over the process table (a process forking meanwhile is
+/// caught by the next pass).
 pub fn kill_token(token: &str) {
     for _ in 0..3 {
         for pid in pids_with_token(token) {
@@ -312,7 +312,13 @@ pub fn kill_token(token: &str) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The process table, read by the tests themselves (never through reaper's code, which they
+// judge): `/proc` on Linux; elsewhere (macOS, which has no `/proc`) `ps(1)` and `lsof(8)`, which
+// every Mac has. Same answers, so every test that does not need Linux itself runs there too.
+
 /// Pids of live processes whose command line contains `token` (zombies excluded).
+#[cfg(target_os = "linux")]
 pub fn pids_with_token(token: &str) -> Vec<u32> {
     let mut out = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else { return out };
@@ -327,30 +333,38 @@ pub fn pids_with_token(token: &str) -> Vec<u32> {
     out
 }
 
+/// Pids of live processes whose command line contains `token` (zombies excluded).
+#[cfg(not(target_os = "linux"))]
+pub fn pids_with_token(token: &str) -> Vec<u32> {
+    let mut out: Vec<u32> =
+        ps::table().iter().filter(|r| r.args.contains(token) && !matches!(r.state, 'Z' | 'X')).map(|r| r.pid).collect();
+    out.sort();
+    out
+}
+
 /// Whether `pid` is gone or a zombie.
 pub fn is_dead(pid: u32) -> bool {
-    !std::path::Path::new(&format!("/proc/{pid}")).exists() || is_zombie(pid)
+    stat(pid).is_none_or(|s| matches!(s.state, 'Z' | 'X'))
 }
 
 pub fn is_zombie(pid: u32) -> bool {
     matches!(state(pid), Some('Z' | 'X'))
 }
 
-// ---------------------------------------------------------------------------------------------
-// /proc, read by the tests themselves (never through reaper's code, which they judge).
-
-/// What the tests read from `/proc/PID/stat`.
+/// What the tests read of a process (`/proc/PID/stat` on Linux, `ps` elsewhere).
 #[derive(Clone, Copy, Debug)]
 pub struct Stat {
-    /// One-letter state: `R`, `S`, `T` stopped, `t` ptrace-stopped, `Z` zombie, ...
+    /// One-letter state: `R`, `S`, `T` stopped, `t` ptrace-stopped (Linux), `Z` zombie, ...
     pub state: char,
     /// Parent pid.
     pub ppid: u32,
-    /// Start time in clock ticks after boot.
+    /// Start time, equal for the same process: clock ticks after boot on Linux; elsewhere
+    /// `YYYYMMDDhhmmss` from `ps -o lstart` (whole seconds).
     pub start: u64,
 }
 
 /// `/proc/PID/stat`, if the process exists.
+#[cfg(target_os = "linux")]
 pub fn stat(pid: u32) -> Option<Stat> {
     // Bytes: the name between the parentheses need not be UTF-8; what follows it is ASCII.
     let b = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
@@ -361,6 +375,25 @@ pub fn stat(pid: u32) -> Option<Stat> {
         ppid: rest.get(1)?.parse().ok()?,
         start: rest.get(19)?.parse().ok()?,
     })
+}
+
+/// `ps -p PID`'s state, parent and start time, if the process exists.
+#[cfg(not(target_os = "linux"))]
+pub fn stat(pid: u32) -> Option<Stat> {
+    let out = ps::run(&["-p", &pid.to_string(), "-o", "ppid=", "-o", "stat=", "-o", "lstart="])?;
+    let mut words = out.split_whitespace();
+    let ppid = words.next()?.parse().ok()?;
+    let state = words.next()?.chars().next()?;
+    // `Tue Dec  3 14:29:08 2024` (LC_ALL=C).
+    let lstart: Vec<&str> = words.collect();
+    let [_, month, day, time, year] = lstart[..] else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == month)? as u64
+        + 1;
+    let hms: u64 = time.replace(':', "").parse().ok()?;
+    let start = ((year.parse::<u64>().ok()? * 100 + month) * 100 + day.parse::<u64>().ok()?) * 1_000_000 + hms;
+    Some(Stat { state, ppid, start })
 }
 
 /// The one-letter state of `pid`, if it exists.
@@ -379,17 +412,34 @@ pub fn frozen(pid: u32) -> bool {
 }
 
 /// `/proc/PID/comm`, trimmed (empty when it is gone).
+#[cfg(target_os = "linux")]
 pub fn comm(pid: u32) -> String {
     String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/comm")).unwrap_or_default()).trim().to_string()
 }
 
+/// The process's name: the file name of `ps -o comm` (which is a path on macOS); empty when it
+/// is gone.
+#[cfg(not(target_os = "linux"))]
+pub fn comm(pid: u32) -> String {
+    let out = ps::run(&["-p", &pid.to_string(), "-o", "comm="]).unwrap_or_default();
+    let name = out.trim();
+    name.rsplit('/').next().unwrap_or(name).to_string()
+}
+
 /// The pids of `pid`'s children (of its main thread).
+#[cfg(target_os = "linux")]
 pub fn children(pid: u32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect()
+}
+
+/// The pids of `pid`'s children.
+#[cfg(not(target_os = "linux"))]
+pub fn children(pid: u32) -> Vec<u32> {
+    ps::table().iter().filter(|r| r.ppid == pid).map(|r| r.pid).collect()
 }
 
 /// Whether the tests run as root.
@@ -401,6 +451,7 @@ pub fn is_root() -> bool {
 /// from `/proc/net/{tcp,udp}[6]`: a socket with an inode is open in some process's fd table
 /// (TIME_WAIT and other kernel-only remnants have none). The tests' own judge of "free", so
 /// that reaper is not asked to judge itself.
+#[cfg(target_os = "linux")]
 pub fn port_held(port: u16) -> bool {
     ["tcp", "tcp6", "udp", "udp6"].iter().any(|table| {
         let text = std::fs::read_to_string(format!("/proc/net/{table}")).unwrap_or_default();
@@ -412,6 +463,61 @@ pub fn port_held(port: u16) -> bool {
             local_port == Some(port) && inode != 0
         })
     })
+}
+
+/// Whether a process holds a TCP or UDP socket on local `port` (any state, any address): `lsof`
+/// lists the sockets open in processes' fd tables (run as root: everyone's), with their local
+/// address first. The tests' own judge of "free", so that reaper is not asked to judge itself.
+#[cfg(not(target_os = "linux"))]
+pub fn port_held(port: u16) -> bool {
+    let out = ps::run_tool("lsof", &["-nP", "-F", "n", &format!("-i:{port}")]).unwrap_or_default();
+    // `n` lines: `nLOCAL` or `nLOCAL->REMOTE`, the port after the address's last colon.
+    out.lines()
+        .filter_map(|l| l.strip_prefix('n'))
+        .filter_map(|n| n.split("->").next()?.rsplit_once(':'))
+        .any(|(_, p)| p.parse() == Ok(port))
+}
+
+/// `ps` and `lsof` for the harness where there is no `/proc`.
+#[cfg(not(target_os = "linux"))]
+mod ps {
+    use std::process::{Command, Stdio};
+
+    /// One process of `ps -A`.
+    pub struct Row {
+        pub pid: u32,
+        pub ppid: u32,
+        pub state: char,
+        /// Its command line, arguments joined by spaces.
+        pub args: String,
+    }
+
+    /// Every process: `ps -A` with the whole command line (`-ww`: never cut at a width).
+    pub fn table() -> Vec<Row> {
+        let out = run(&["-A", "-ww", "-o", "pid=", "-o", "ppid=", "-o", "stat=", "-o", "command="]).unwrap_or_default();
+        out.lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                let pid = words.next()?.parse().ok()?;
+                let ppid = words.next()?.parse().ok()?;
+                let state = words.next()?.chars().next()?;
+                Some(Row { pid, ppid, state, args: words.collect::<Vec<_>>().join(" ") })
+            })
+            .collect()
+    }
+
+    /// `ps ARGS`' output, `None` when it fails (`-p PID` of a process that is gone).
+    pub fn run(args: &[&str]) -> Option<String> {
+        run_tool("ps", args)
+    }
+
+    /// `tool ARGS`' output in the C locale, `None` when it fails or says nothing.
+    pub fn run_tool(tool: &str, args: &[&str]) -> Option<String> {
+        let out = Command::new(tool).args(args).env("LC_ALL", "C").stdin(Stdio::null()).stderr(Stdio::null()).output();
+        let out = out.unwrap_or_else(|e| panic!("running {tool}: {e}"));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success() && !text.trim().is_empty()).then_some(text)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

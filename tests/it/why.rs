@@ -88,6 +88,10 @@ fn supervisord(program: &str, command: &str, token: &str) -> Supervisord {
 // supervisord and the program with the stop command; `kill --port` signals nothing, says who
 // restarts it and how to stop it, and exits 1; the stop command it prints works.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux only: supervisord and PM2 come from .ci/provenance-deps (Debian packages, npm)"
+)]
 fn supervisord_program_is_explained_and_not_killed_in_vain() {
     if !is_root() {
         return skip("needs root: supervisord's program is run as root, and kill --port must find it");
@@ -221,6 +225,10 @@ fn pm2_bin() -> Option<PathBuf> {
 // A PM2 app (autorestart, PM2's default) holds a port: `why` names PM2 and the app; `kill`
 // exits 1 without signalling it and prints `pm2 stop NAME`.
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux only: supervisord and PM2 come from .ci/provenance-deps (Debian packages, npm)"
+)]
 fn pm2_app_is_explained_and_not_killed_in_vain() {
     if !is_root() {
         return skip("needs root: PM2's daemon and kill's refusal, as in CI");
@@ -321,7 +329,7 @@ impl Drop for InCgroup {
 // A server in a cgroup named like a systemd service (systemd need not run): `why` names the
 // unit with its `systemctl stop`, list's JSON carries it, and without a running systemd the
 // restart policy is said to be unknown, not invented.
-#[cfg_attr(feature = "portable", ignore = "portable backend: no cgroups")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: no cgroups")]
 #[test]
 fn a_systemd_service_cgroup_names_the_unit() {
     if !is_root() {
@@ -457,7 +465,10 @@ fn a_dev_server_in_tmux_names_the_session() {
 // A server started from an interactive bash on another terminal (`script` gives it one): `why`
 // names the shell and its terminal; `kill` ends it with no settle wait (no supervisor in the
 // report) and no "may restart" note.
-#[cfg_attr(feature = "portable", ignore = "portable backend: the controlling terminal is not read")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: the controlling terminal is not read"
+)]
 #[test]
 fn a_server_from_an_interactive_shell_is_killed_without_supervisor_note() {
     if !have("script") || !have("bash") {
@@ -497,6 +508,7 @@ fn a_server_from_an_interactive_shell_is_killed_without_supervisor_note() {
 // (exit 0: nothing started them that could be named, and that is said); another user's process
 // that cannot be read is shown as far as it can be, with what was not read, and exit 3.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a PID namespace, kthreadd and setpriv")]
 fn pid_1_kernel_threads_and_unreadable_processes_answer_honestly() {
     if !is_root() {
         return skip("needs root: a PID namespace, and a process nobody cannot read");

@@ -8,7 +8,10 @@ use crate::util::*;
 // Start times used the whole-second boot time: ages were up to a second too old, and
 // `--younger-than 600ms` missed a 200 ms-old process.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: start times have 1 s resolution")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: start times have 1 s resolution"
+)]
 fn a_process_started_just_now_is_young() {
     let t0 = Instant::now();
     let fx = Fixture::start("young", "idle", &[]);
@@ -31,7 +34,10 @@ fn a_process_started_just_now_is_young() {
 /// `--started-after pid:N` and `@SECONDS` select only processes started later; `kill` with
 /// them ends only those (inside a PID namespace: `--name sleep` is broad).
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: start times have 1 s resolution")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: start times have 1 s resolution"
+)]
 fn started_after_selects_only_newer_processes() {
     if !can_run() {
         return;
@@ -84,6 +90,7 @@ kill -0 $NEW 2>/dev/null || echo NEW=gone
 // children of the first 10 ms and the recipe exited 0 with them running. Run in a fresh PID
 // namespace until a child shares PID 1's tick (compared directly, from /proc).
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a PID namespace (unshare) and /proc/PID/stat")]
 fn started_after_a_pid_includes_its_own_clock_tick_and_excludes_it() {
     if !is_root() {
         return skip("unshare --pid needs root");

@@ -20,7 +20,7 @@ fn cgroup_job(tag: &str) -> Option<(Cgroup, TempDir, String)> {
 }
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: cgroups are Linux's")]
 fn cgroup_ends_the_job_and_says_it_is_empty() {
     let Some((cg, dir, prefix)) = cgroup_job("cgjob") else { return };
     let pg = postgres();
@@ -32,7 +32,7 @@ fn cgroup_ends_the_job_and_says_it_is_empty() {
 }
 
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: cgroups are Linux's")]
 fn cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
     let Some((cg, dir, prefix)) = cgroup_job("cgstub") else { return };
     let out = job(&dir.0, None, "stubborn", false, &prefix, &["--cgroup", &cg.path, "--sequence", "TERM:200ms"]);
@@ -47,7 +47,7 @@ fn cgroup_survivor_fails_the_kill_and_the_cgroup_is_not_empty() {
 /// descendant of any target (its parent exited), so only the cgroup still holds it, and
 /// `cgroup.kill` ends it.
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: cgroups are Linux's")]
+#[cfg_attr(any(feature = "portable", not(target_os = "linux")), ignore = "portable backend: cgroups are Linux's")]
 fn cgroup_kill_ends_what_escaped_the_tree_during_the_sequence() {
     let Some((cg, dir, prefix)) = cgroup_job("cgrespawn") else { return };
     let out = job(&dir.0, None, "respawn", false, &prefix, &["--cgroup", &cg.path, "--timeout", "3s"]);

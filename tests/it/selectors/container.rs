@@ -7,7 +7,10 @@ use crate::util::*;
 // (`docker-<id>.scope`); the column is left out when no row is in a container; `--container`
 // selects by id prefix (case aside, at least 4 hex digits: fewer is bad input, exit 2).
 #[test]
-#[cfg_attr(feature = "portable", ignore = "portable backend: network namespaces and containers are Linux's")]
+#[cfg_attr(
+    any(feature = "portable", not(target_os = "linux")),
+    ignore = "portable backend: network namespaces and containers are Linux's"
+)]
 fn container_column_json_and_selector_from_a_real_cgroup() {
     if !ready_to_run() {
         return;

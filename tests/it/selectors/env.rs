@@ -7,6 +7,7 @@ use super::{can_run, job, postgres};
 use crate::util::*;
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the job runs in a PID namespace (unshare)")]
 fn env_marker_ends_the_job_and_not_the_bystander() {
     if !can_run() {
         return;
@@ -19,6 +20,7 @@ fn env_marker_ends_the_job_and_not_the_bystander() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the job runs in a PID namespace (unshare)")]
 fn env_marker_survivor_fails_the_kill() {
     if !can_run() {
         return;
@@ -38,6 +40,7 @@ fn env_marker_survivor_fails_the_kill() {
 /// redis-server blanks its environment block when it sets its process title, and its
 /// `--daemonize yes` parent exits: the marker does not reach it (docs/src/ci.md says so).
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the job runs in a PID namespace (unshare)")]
 fn env_marker_misses_a_daemonized_redis() {
     if !can_run() || !have("redis-server") {
         return;
@@ -54,6 +57,7 @@ fn env_marker_misses_a_daemonized_redis() {
 /// Not root, `--env` cannot read other users' environments: a root process carrying the
 /// marker is not listed, and stderr says how many environments could not be read.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: setpriv (util-linux) runs reaper as nobody")]
 fn env_unreadable_environments_are_counted_on_stderr() {
     if !is_root() {
         skip("needs root to run a marked process that nobody cannot read");
@@ -103,7 +107,7 @@ fn not_dumpable(token: &str, parent_sh: bool) -> (Started, u32) {
 // (it inherited it): a match. Otherwise it is reported by pid and the kill does not exit 0.
 // Regression: counted as "other users' (need root)", left running, exit 0.
 #[cfg_attr(
-    feature = "portable",
+    any(feature = "portable", not(target_os = "linux")),
     ignore = "portable backend: an unreadable environment is not settled through the ancestry"
 )]
 #[test]
@@ -139,6 +143,7 @@ fn env_accounts_for_the_callers_own_unreadable_process() {
 // ESRCH) are not "environments that could not be read". Regression: every `--env` call as root
 // warned that ~60 environments could not be read.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the zombies fixture reads /proc/PID/stat")]
 fn env_as_root_does_not_count_kernel_threads_and_zombies_as_unreadable() {
     if !is_root() {
         return skip("as root only");

@@ -45,6 +45,7 @@ fn signature_name_exclude_and_user() {
 }
 
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: the mimic fixture writes /proc/self/comm")]
 fn process_posing_as_sshd_is_matched_as_documented() {
     // argv[0] and comm both say `sshd`; only /proc/PID/exe says python.
     let fx = Fixture::start("mimic", "mimic", &["sshd"]);
@@ -71,6 +72,7 @@ fn process_posing_as_sshd_is_matched_as_documented() {
 
 // Daemons that rewrite their title left dozens of "" arguments: `-s '... 40$'` missed them.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: reads /proc/PID/cmdline")]
 fn title_padding_is_not_arguments() {
     let fx = Fixture::start("title", "title", &["40"]);
     let raw = std::fs::read(format!("/proc/{}/cmdline", fx.pid())).expect("cmdline");
@@ -90,6 +92,7 @@ fn title_padding_is_not_arguments() {
 // The real thing, when redis-server is installed: its title is "redis-server *:PORT" padded
 // with NULs, and `-s 'redis-server .*:PORT$'` finds it as `pgrep -f` does.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: reads /proc/PID/cmdline")]
 fn redis_title_matches_like_pgrep() {
     let Ok(out) = Command::new("sh").args(["-c", "command -v redis-server"]).output() else { return };
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();

@@ -4,6 +4,7 @@ use crate::util::*;
 
 // `--pid <tid>` treated a thread of a process as a process of its own.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a thread's id is a pid only there")]
 fn a_thread_id_is_refused() {
     let fx = Fixture::start("threads", "thread-id", &[]);
     let (pid, tid) = (fx.pid(), fx.get("tid"));
@@ -26,6 +27,7 @@ fn a_thread_id_is_refused() {
 // exit 2, but `wait --pid TID` and `run --watch-pid TID` exited 3 with "No such file or
 // directory" said twice.
 #[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: a thread's id is a pid only there")]
 fn a_thread_id_is_refused_with_exit_2_on_every_path() {
     let fx = Fixture::start("threaded", "thread-id", &[]);
     let tid = fx.get("tid");
