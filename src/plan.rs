@@ -290,12 +290,7 @@ impl Rails {
         }
         self.partners
             .get_or_init(|| {
-                let members: Vec<u32> = src
-                    .list_pids()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|&pid| pid != self.me && src.read_process(pid).is_some_and(|q| Some(q.pgid) == self.pgid))
-                    .collect();
+                let members: Vec<u32> = src.group_members(p.pgid).into_iter().filter(|&pid| pid != self.me).collect();
                 src.pipeline_partners(&self.pipes, &members).into_iter().collect()
             })
             .contains(&p.pid)

@@ -363,7 +363,7 @@ pub fn find_in<S: Source>(sel: &Selection, snap: &mut Snapshot<S>) -> Result<Mat
     snap.source().check_own_proc()?; // pids from a /proc of another PID namespace name other processes
     let mut out = Matches::default();
     snap.set_all_netns(sel.all_netns);
-    // Candidates narrowed by the cheap, exact selectors first: ports, then pids.
+    // Candidates narrowed by the cheap, exact selectors first: ports, then pids, then trees.
     let mut candidates: Option<BTreeSet<u32>> = None;
     if !sel.effective_ports().is_empty() {
         if sel.any_state {
@@ -400,6 +400,16 @@ pub fn find_in<S: Source>(sel: &Selection, snap: &mut Snapshot<S>) -> Result<Mat
         candidates = Some(match candidates {
             Some(c) => c.intersection(&pids).copied().collect(),
             None => pids,
+        });
+    }
+    if !sel.descendants_of.is_empty() {
+        // One cheap pass over every stat finds the trees: only their members are read in full
+        // (a guard ending its tree is asked this on every stop, on machines with thousands of
+        // processes). The roots stay candidates: one may descend from another.
+        let tree: BTreeSet<u32> = snap.source().scan_tree(&sel.descendants_of).into_iter().map(|s| s.pid).collect();
+        candidates = Some(match candidates {
+            Some(c) => c.intersection(&tree).copied().collect(),
+            None => tree,
         });
     }
     let mut env_checked = false;
@@ -777,6 +787,29 @@ mod tests {
         w.spawn(12, 11, &["grandchild"]);
         w.spawn(13, SHELL, &["elsewhere"]);
         assert_eq!(pids(w, &Selection::new().descendants_of(10)), [11, 12]);
+    }
+
+    // A tree is found by one pass over every stat: the rest of the system is not read in full
+    // (a guard ends its tree this way on every stop).
+    #[test]
+    fn descendants_of_reads_only_the_tree_in_full() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(13, SHELL, &["elsewhere"]);
+        let mut snap = Snapshot::with_source(w);
+        assert_eq!(find_in(&Selection::new().descendants_of(10), &mut snap).expect("find").pids, [11]);
+        assert!(snap.process(11).is_some());
+        assert!(snap.process(13).is_none(), "a process outside the tree was read");
+    }
+
+    #[test]
+    fn descendants_of_two_roots_keeps_a_root_below_the_other() {
+        let mut w = world();
+        w.spawn(10, SHELL, &["root"]);
+        w.spawn(11, 10, &["child"]);
+        w.spawn(12, 11, &["grandchild"]);
+        assert_eq!(pids(w, &Selection::new().descendants_of(10).descendants_of(11)), [11, 12]);
     }
 
     #[test]

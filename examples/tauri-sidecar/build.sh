@@ -9,12 +9,23 @@
 #   CARGO_TARGET_DIR      the app's cargo target dir   (default /tmp/tauri-sidecar-target)
 #   SIDECAR_BUILD_DIR     the venv and PyInstaller's  (default /tmp/tauri-sidecar-py)
 #   PROFILE               debug or release           (default debug)
+#   BIN_DIR               if set, the three executables are copied there and the paths printed
+#                         are those copies (default: in the target dir, where the next build
+#                         of any checkout that shares the caches replaces them)
+# Builds that share a cache take turns: each holds a lock on both caches (flock) until its
+# executables are in place, so that two checkouts never build into one cache at once.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/tmp/tauri-sidecar-target}"
 py="${SIDECAR_BUILD_DIR:-/tmp/tauri-sidecar-py}"
 profile="${PROFILE:-debug}"
 pyinstaller_version="6.22.3"
+
+# Always in this order (the sidecar's cache, then cargo's), so that two builds cannot deadlock.
+mkdir -p "$py" "$CARGO_TARGET_DIR"
+exec 8>"$py/.lock" 9>"$CARGO_TARGET_DIR/.tauri-sidecar.lock"
+flock 8
+flock 9
 
 # The sidecar: rebuilt only when server.py or the PyInstaller version changed.
 if [ ! -x "$py/venv/bin/pyinstaller" ] || [ "$("$py/venv/bin/pyinstaller" --version 2>/dev/null)" != "$pyinstaller_version" ]; then
@@ -38,6 +49,12 @@ out="$CARGO_TARGET_DIR/$profile"
 # Replaced only when it changed: a running (or stale) sidecar keeps its executable's identity.
 cmp -s "$py/dist/tauri-sidecar-server" "$out/tauri-sidecar-server" ||
   install -m 0755 "$py/dist/tauri-sidecar-server" "$out/tauri-sidecar-server"
+
+if [ -n "${BIN_DIR:-}" ]; then
+  mkdir -p "$BIN_DIR"
+  cp "$out/tauri-sidecar-baseline" "$out/tauri-sidecar-server" "$out/tauri-sidecar" "$BIN_DIR/"
+  out="$(cd "$BIN_DIR" && pwd)"
+fi
 
 echo "BASELINE=$out/tauri-sidecar-baseline"
 echo "SIDECAR=$out/tauri-sidecar-server"

@@ -22,8 +22,9 @@ together with their executable).
 
 import argparse
 import difflib
-import json
 import os
+import pwd
+import select
 import shutil
 import signal
 import socket
@@ -34,9 +35,12 @@ import time
 import urllib.request
 import uuid
 
+FREED = 3.0  # the acceptance: the port free and the sidecar's tree gone within 3 s of the app's end
 GRACE = 3.0  # the app's guard sequence: SIGTERM, up to 3 s, SIGKILL (src/main.rs, GRACE)
-SLACK = 3.0  # what the app may take on top of that: its own exit, the kernel's
+SLACK = 3.0  # a sidecar that ignores SIGTERM: what the app may take on top of GRACE (its exit, the kernel's)
 READY = 20.0  # the acceptance: the app serves on its port within 20 s
+XVFB_READY = 10.0  # how long Xvfb gets to say its display number
+CLEANUP = 5.0  # how long SIGKILLed processes of a case get to be gone before the next case
 TOKEN_VAR = "TAURI_SIDECAR_E2E_TOKEN"
 BEGIN = "<!-- tauri-sidecar-e2e:begin (examples/tauri-sidecar/e2e.py --write-readme writes this table) -->"
 END = "<!-- tauri-sidecar-e2e:end -->"
@@ -146,6 +150,21 @@ def serves(port):
         return False
 
 
+def read_line(fd, timeout):
+    """The first line written to pipe `fd` within `timeout` (without its newline), or "" (EOF or too late)."""
+    end = time.monotonic() + timeout
+    buf = b""
+    while b"\n" not in buf:
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return ""
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return ""
+        buf += chunk
+    return buf.split(b"\n", 1)[0].decode().strip()
+
+
 def wait_for(cond, timeout, step=0.05):
     """Polls `cond` until it holds or `timeout` passes (what is waited for is another program's state)."""
     end = time.monotonic() + timeout
@@ -172,10 +191,14 @@ class X:
             stderr=subprocess.DEVNULL,
         )
         os.close(w)
-        with os.fdopen(r) as f:
-            num = f.readline().strip()
+        try:
+            num = read_line(r, XVFB_READY)
+        finally:
+            os.close(r)
         if not num:
-            raise RuntimeError("Xvfb did not start")
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"Xvfb did not give its display number within {XVFB_READY:.0f} s")
         self.display = f":{num}"
         from Xlib import display as xdisplay
 
@@ -233,7 +256,11 @@ class Test:
         self.sidecar = os.path.realpath(args.sidecar)
         self.apps = []  # (Popen) every app started
         self.others = []  # (Popen) the foreign listeners
-        self.x = X()
+        try:
+            self.x = X()
+        except Exception:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         self.timings = []  # (variant, event, mode, seconds until freed or None)
 
     def env(self, port, sidecar_log, ignore_term, group):
@@ -282,11 +309,16 @@ class Test:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        wait_for(lambda: not token_processes(self.token), 5)
+        # A case's leftovers must not leak into the next case (its tree, its guard processes).
+        if not wait_for(lambda: not token_processes(self.token), CLEANUP):
+            left = [f"pid {p} ({exe_of(p)})" for p, _ in token_processes(self.token)]
+            raise RuntimeError(f"processes of this run outlived a SIGKILL by {CLEANUP:.0f} s: {', '.join(left)}")
 
     def stop(self):
-        self.cleanup()
-        self.x.stop()
+        try:
+            self.cleanup()
+        finally:
+            self.x.stop()
         shutil.rmtree(self.unpacked, ignore_errors=True)
 
     # -- the cases ----------------------------------------------------------------------------------
@@ -304,6 +336,9 @@ class Test:
             tree = token_processes(self.token, self.sidecar)
             kinds = classify(tree)
             role = roles(tree)
+            # Without the whole tree, "every process of it is gone" would hold vacuously.
+            if sorted(role.values()) != ["Python child", "launcher"]:
+                return f"✗ the sidecar's tree is not a launcher and its Python child: {kinds or 'none'}", False
             if event == "window closed":
                 win = None
 
@@ -314,7 +349,7 @@ class Test:
 
                 if not wait_for(found, 10):
                     return "no window", False
-            t0 = time.monotonic()
+            t0, wall0 = time.monotonic(), time.time()
             if event == "window closed":
                 self.x.close(win)
             elif event == "SIGTERM":
@@ -325,7 +360,8 @@ class Test:
                 app.stdin.write(b"panic\n")
                 app.stdin.flush()
             graceful_event = event in ("window closed", "SIGTERM")
-            bound = (GRACE + SLACK) if graceful_event else 3.0
+            # Only a sidecar that ignores SIGTERM waits out the guard's grace before its SIGKILL.
+            bound = (GRACE + SLACK) if graceful_event and ignore_term else FREED
 
             app_exe = os.path.realpath(exe)
 
@@ -352,11 +388,16 @@ class Test:
                 pass
             left = [(p, s) for p, s in tree if alive(p, s)] + guards()
             role.update({p: "guard process" for p, _ in guards()})
-            self.timings.append((variant, event, "ignores" if ignore_term else "ends on", took if freed else None))
-            graceful = "graceful shutdown" in read(sidecar_log)
+            stopped = logged_at(sidecar_log, "graceful shutdown")
+            graceful = stopped is not None
+            self.timings.append(
+                (variant, event, "ignores" if ignore_term else "ends on", took if freed else None, bound,
+                 stopped - wall0 if graceful else None)
+            )
             log(
                 f"{variant} | {event} | {'ignores' if ignore_term else 'ends on'} SIGTERM: tree {kinds}, "
-                f"{'freed in %.2f s' % took if freed else 'NOT freed in %.1f s' % bound}, "
+                f"{'freed in %.2f s' % took if freed else 'NOT freed in %.1f s' % bound}"
+                f"{' (sidecar stopped at +%.2f s)' % (stopped - wall0) if graceful else ''}, "
                 f"graceful logged: {graceful}, app exit {app.returncode}, left {left}, port free {port_free(port)}"
             )
             if freed:
@@ -417,32 +458,48 @@ class Test:
         """A process that is not the app's sidecar (a plain Python listener) holds the port."""
         port = free_port()
         name = f"{variant}-foreign".replace(" ", "_")
-        code = (
-            "import socket,sys,time\n"
-            "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-            f"s.bind(('127.0.0.1',{port}));s.listen();print('up',flush=True)\n"
-            "time.sleep(3600)\n"
-        )
-        foreign = subprocess.Popen(
-            [sys.executable, "-c", code, self.token], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
-        )
+        # A script file, so that its command line is plain words (the app prints it escaped).
+        script = os.path.join(self.tmp, "foreign_listener.py")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write(
+                "import socket, sys, time\n"
+                "s = socket.socket()\n"
+                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+                "s.listen()\n"
+                "print('up', flush=True)\n"
+                "time.sleep(3600)\n"
+            )
+        argv = [sys.executable, script, str(port), self.token]
+        foreign = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.others.append(foreign)
         try:
-            foreign.stdout.readline()
+            if read_line(foreign.stdout.fileno(), READY) != "up":
+                return "the foreign listener did not start", False
             app, sidecar_log, app_log = self.start_app(exe, name, port, group=group)
             # The reaper app exits 1 at once; the baseline starts and its sidecar fails to bind.
             wait_for(lambda: app.poll() is not None or "cannot listen" in read(sidecar_log), READY)
             foreign_alive = foreign.poll() is None and foreign.pid in holders(port)
-            named = str(foreign.pid) in read(app_log)
+            # What src/main.rs's free_port() says of a process on the port that is not its sidecar.
+            expected = (
+                f"port {port} is held by pid {foreign.pid} ({exe_of(foreign.pid)}, "
+                f"user {pwd.getpwuid(os.getuid()).pw_name}: {' '.join(argv)}): not this app's sidecar, left alone"
+            )
+            named = expected in read(app_log)
+            code = app.poll()
             log(
                 f"{variant} | foreign process: left alone: {foreign_alive}, named: {named}, "
-                f"app exit {app.poll()}; app log: {read(app_log).strip()!r}"
+                f"app exit {code}; app log: {read(app_log).strip()!r}"
             )
-            if foreign_alive and named:
+            if not foreign_alive:
+                return "✗ the foreign process was ended", False
+            if named and code == 1:
                 return "✓ left alone, named (app exits 1)", True
-            if foreign_alive:
+            if named:
+                return f"✗ left alone, named, but the app {'runs' if code is None else f'exits {code}'}", False
+            if code is None:
                 return "left alone, not named (sidecar fails to bind)", False
-            return "✗ the foreign process was ended", False
+            return f"✗ left alone, not named as expected ({expected!r}), app exits {code}", False
         finally:
             self.cleanup()
 
@@ -453,6 +510,24 @@ def read(path):
             return f.read()
     except OSError:
         return ""
+
+
+def exe_of(pid):
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return "?"
+
+
+def logged_at(path, what):
+    """The time.time() stamp of the sidecar log's first line that says `what`, or None."""
+    for line in read(path).splitlines():
+        if what in line:
+            try:
+                return float(line.split(" ", 1)[0])
+            except ValueError:
+                return None
+    return None
 
 
 def ppid(pid):
@@ -501,7 +576,7 @@ def main():
     ap.add_argument("--sidecar", required=True)
     ap.add_argument("--readme")
     ap.add_argument("--write-readme", action="store_true")
-    ap.add_argument("--only", help="run only this variant (reaper, plugin-shell, plugin-shell+group)")
+    ap.add_argument("--only", help="run only this variant (reaper::guard, tauri-plugin-shell or \"tauri-plugin-shell, process group\"; no table check)")
     args = ap.parse_args()
 
     variants = [
@@ -519,7 +594,11 @@ def main():
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
-    t = Test(args)
+    try:
+        t = Test(args)
+    except RuntimeError as e:
+        log(f"FAILED: {e}")
+        return 1
     try:
         for variant, exe, group in variants:
             for event in EVENTS:
@@ -536,6 +615,10 @@ def main():
             results.setdefault(("start: a foreign process holds the port", "-"), {})[variant] = cell
             if variant == "reaper::guard" and not ok:
                 failed.append(f"foreign process: {cell}")
+    except RuntimeError as e:
+        # Leftovers that would leak into the next case: no table from this run.
+        log(f"FAILED: {e}; logs in {t.tmp}")
+        return 1
     finally:
         t.stop()
 
@@ -543,16 +626,26 @@ def main():
     measured = table(results, names)
     print(measured, end="")
     log(f"logs in {t.tmp} (kept only when a case failed)")
-    for variant, event, mode, took in t.timings:
-        log(f"time to a free port and no sidecar process: {variant}, {event}, sidecar {mode} SIGTERM: "
-            + (f"{took:.2f} s" if took is not None else "never (orphaned)"))
+    for variant, event, mode, took, bound, stopped in t.timings:
+        log(
+            f"time to a free port and no sidecar process: {variant}, {event}, sidecar {mode} SIGTERM: "
+            + (f"{took:.2f} s" if took is not None else f"not within {bound:.0f} s (orphaned)")
+            + (f" (the sidecar logged its graceful shutdown at +{stopped:.2f} s)" if stopped is not None else "")
+        )
+    for mode in ("ends on", "ignores"):
+        for events in (("window closed", "SIGTERM"), ("SIGKILL", "panic")):
+            took = [x[3] for x in t.timings if x[0] == "reaper::guard" and x[2] == mode and x[1] in events]
+            if took and None not in took:
+                log(f"reaper::guard, {' or '.join(events)}, sidecar {mode} SIGTERM: max {max(took):.2f} s")
     status = 0
     if failed:
         log("reaper::guard failed: " + "; ".join(failed))
         status = 1
     if args.readme and len(variants) == 3:
         text = read(args.readme)
-        if args.write_readme:
+        if args.write_readme and failed:
+            log(f"not writing {args.readme}: reaper::guard failed")
+        elif args.write_readme:
             if readme_table(text) is None:
                 log(f"{args.readme} has no table markers")
                 return 1

@@ -29,6 +29,8 @@ pub trait ProcessTable {
     fn list_pids(&self) -> Result<Vec<u32>>;
     /// One process, without its command line and executable.
     fn read_process(&self, pid: u32) -> Option<Process>;
+    /// The pids of process group `pgid` (cheaper than `read_process` of every pid).
+    fn group_members(&self, pgid: u32) -> Vec<u32>;
     /// Its arguments (empty for zombies and kernel threads).
     fn read_cmdline(&self, pid: u32) -> Option<Vec<String>>;
     /// Its executable.
@@ -96,6 +98,9 @@ impl ProcessTable for System {
     }
     fn read_process(&self, pid: u32) -> Option<Process> {
         super::read_process(pid)
+    }
+    fn group_members(&self, pgid: u32) -> Vec<u32> {
+        super::group_members(pgid)
     }
     fn read_cmdline(&self, pid: u32) -> Option<Vec<String>> {
         super::read_cmdline(pid)

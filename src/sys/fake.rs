@@ -324,6 +324,14 @@ impl ProcessTable for World {
         Ok(pids)
     }
 
+    fn group_members(&self, pgid: u32) -> Vec<u32> {
+        self.list_pids()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&pid| self.visible(pid).is_some_and(|p| p.pgid == pgid))
+            .collect()
+    }
+
     fn read_process(&self, pid: u32) -> Option<Process> {
         let p = self.visible(pid)?;
         Some(Process {

@@ -96,7 +96,7 @@ pub use unix_common::{
 
 pub use backend::reuse_bind_works;
 pub use backend::{
-    PinHandle, PipeEnd, check_own_proc, drops_signal, exe_identity, finish_cgroup, is_session_subreaper,
+    PinHandle, PipeEnd, check_own_proc, drops_signal, exe_identity, finish_cgroup, group_members, is_session_subreaper,
     lingering_expiry, list_pids, listening_sockets, own_pipe_ends, pin, pipeline_partners, read_cgroup, read_cmdline,
     read_environ, read_exe, read_process, read_usage, scan_socket_holders, sockets, thread_group, wait_pid_exit,
 };
@@ -130,6 +130,7 @@ const INTERFACE: () = {
     control::<Signaller>();
     let _: fn() -> Result<Vec<u32>> = list_pids;
     let _: fn(u32) -> Option<Process> = read_process;
+    let _: fn(u32) -> Vec<u32> = group_members;
     let _: fn(u32) -> Option<Vec<String>> = read_cmdline;
     let _: fn(u32) -> Option<Usage> = read_usage;
     let _: fn(u32) -> Option<PathBuf> = read_exe;

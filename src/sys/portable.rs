@@ -227,6 +227,15 @@ pub fn read_usage(pid: u32) -> Option<crate::model::Usage> {
     Some(crate::model::Usage { cpu: Duration::from_millis(p.accumulated_cpu_time()), rss_bytes: p.memory() })
 }
 
+/// The pids of process group `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&pid| read_process(pid).is_some_and(|p| p.pgid == pgid))
+        .collect()
+}
+
 /// Reads one process (without its command line), asked of the system now: the signalling code
 /// re-checks identity and liveness through this, so it must never answer from the kept table.
 /// `None` if it does not exist.

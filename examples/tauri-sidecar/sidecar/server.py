@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import time
 
 
@@ -57,12 +56,15 @@ def main() -> int:
         log(f"cannot listen on port {args.port}: {e}")
         return 1
 
-    received = []
+    class Terminated(Exception):
+        pass
 
     def on_term(signum: int, _frame: object) -> None:
-        received.append(signum)
-        # shutdown() waits for serve_forever to return: call it from another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        # Python runs this on the main thread, inside serve_forever's select(): raising ends
+        # serve_forever at once. (server.shutdown() from another thread would wait for
+        # serve_forever's next poll, every 0.5 s.)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated(signal.Signals(signum).name)
 
     if args.ignore_term:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -70,10 +72,14 @@ def main() -> int:
     else:
         signal.signal(signal.SIGTERM, on_term)
         mode = "ending on SIGTERM"
-    log(f"listening on 127.0.0.1:{args.port} ({mode})")
-    server.serve_forever()
+    try:
+        log(f"listening on 127.0.0.1:{args.port} ({mode})")
+        server.serve_forever()
+        why = "stopped"
+    except Terminated as e:
+        why = str(e)
     server.server_close()
-    log(f"graceful shutdown: {signal.Signals(received[0]).name if received else 'stopped'}, port {args.port} closed")
+    log(f"graceful shutdown: {why}, port {args.port} closed")
     return 0
 
 

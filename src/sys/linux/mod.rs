@@ -37,8 +37,8 @@ pub use pidfd::{PinHandle, Signaller, drops_signal, pin};
 pub use pidwatch::wait_pid_exit;
 use proc::with_proc_file;
 pub use proc::{
-    exe_identity, is_session_subreaper, list_pids, read_cgroup, read_cgroup_file, read_cmdline, read_environ, read_exe,
-    read_process, read_stat, read_usage, scan_tree, start_ticks, thread_group, ticks_to_time,
+    exe_identity, group_members, is_session_subreaper, list_pids, read_cgroup, read_cgroup_file, read_cmdline,
+    read_environ, read_exe, read_process, read_stat, read_usage, scan_tree, start_ticks, thread_group, ticks_to_time,
 };
 pub use procns::check_own_proc;
 pub use sockets::{lingering_expiry, listening_sockets, reuse_bind_works, sockets};

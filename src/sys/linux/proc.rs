@@ -380,6 +380,16 @@ pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
     crate::sys::tree::walk(roots, table)
 }
 
+/// The pids of process group `pgid`: one pass over every stat (a group needs nothing of
+/// `read_process`'s status file, the costlier read).
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    list_pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|&pid| read_stat(pid).is_some_and(|st| st.pgrp == pgid))
+        .collect()
+}
+
 /// A `getdents64` buffer, reused across directories.
 pub(super) struct DirentBuf {
     // u64 words keep the records 8-byte aligned, as the kernel writes them.
@@ -468,6 +478,20 @@ mod tests {
     #[test]
     fn list_pids_sees_this_process() {
         assert!(list_pids().unwrap().contains(&std::process::id()));
+    }
+
+    #[test]
+    fn group_members_is_the_group_and_only_it() {
+        use std::os::unix::process::CommandExt;
+        // Killed and reaped before any assertion.
+        let mut child = std::process::Command::new("sleep").arg("30").process_group(0).spawn().expect("sleep");
+        let pid = child.id();
+        let members = group_members(pid);
+        let own = group_members(read_process(std::process::id()).unwrap().pgid);
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        assert_eq!(members, [pid]);
+        assert!(own.contains(&std::process::id()) && !own.contains(&pid), "{own:?}");
     }
 
     #[test]
