@@ -40,7 +40,7 @@ finish() {
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
-W() { timeout 60 wine64 "$@"; } # one bounded wine call
+W() { timeout "${WINE_CALL_TIMEOUT:-300}" wine64 "$@"; } # one bounded wine call (see .ci/wine: slow on a host with many sockets)
 R() { W "$BIN/reaper.exe" "$@"; }
 C="$BIN/guard_child.exe"
 winpath() { echo "Z:$1"; } # Wine maps Z: to /
