@@ -347,7 +347,7 @@ class Test:
                     win = self.x.window_of(app.pid)
                     return win is not None
 
-                if not wait_for(found, 10):
+                if not wait_for(found, READY):
                     return "no window", False
             t0, wall0 = time.monotonic(), time.time()
             if event == "window closed":
