@@ -549,15 +549,9 @@ fn group_members(pgid: u32) -> Vec<u32> {
     buf[..count].iter().filter(|&&p| p > 0).map(|&p| p as u32).collect()
 }
 
-/// The members of process group `pgid` (elsewhere: from the process table).
+/// The members of process group `pgid` (elsewhere: the backend's own reading of the table).
 #[cfg(not(target_os = "macos"))]
-fn group_members(pgid: u32) -> Vec<u32> {
-    super::list_pids()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|&pid| super::read_process(pid).is_some_and(|p| p.pgid == pgid))
-        .collect()
-}
+use super::group_members;
 
 impl Child {
     /// Whether the watcher has exited and been reaped.
