@@ -29,8 +29,10 @@ apt_need() {
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ -n "${XPLAT_NO_INSTALL:-}" ]; then echo "missing packages: ${missing[*]}" >&2; return 1; fi
   step "apt: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Another run on the machine may be installing at the same time: wait for its lock.
+  local wait=(-o DPkg::Lock::Timeout=600)
+  DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # rust-web-* come from bookworm-security; rustc-web and rust-web-src must be the same version.

@@ -416,6 +416,7 @@ impl<C: Control> Engine<'_, '_, C> {
         for i in self.leaves_first(self.alive()) {
             self.signal_target(i, n, seq, now);
         }
+        self.ctl.signalled_all();
         self.thaw();
         self.continue_stopped(step.signal);
         self.wait(Instant::now() + step.wait, n, seq);
@@ -462,6 +463,7 @@ impl<C: Control> Engine<'_, '_, C> {
                 self.signal_target(i, n, seq, now);
             }
         }
+        self.ctl.signalled_all();
         self.thaw();
         self.continue_stopped(seq.steps[n].signal);
         self.targets.len() - first
@@ -981,6 +983,52 @@ mod tests {
             assert!(fake.log[..first_term].contains(&(pid, sys::SIGSTOP)), "{pid}: {:?}", fake.log);
             assert!(fake.log[first_term..].contains(&(pid, sys::SIGCONT)), "{pid}: {:?}", fake.log);
         }
+    }
+
+    // Scale: a kill reads the whole process table (a tree scan) a bounded number of times per
+    // round, never once per process: 2000 targets, a quarter of which fork a child at the
+    // first scan (a tree growing while it is frozen) and another quarter when they get SIGTERM
+    // (found by the next step's scan). Reading the table per process would be 2000 reads a
+    // round, each of them a pass over the whole table (O(n²)).
+    #[test]
+    fn a_kill_of_a_large_growing_tree_reads_the_table_a_bounded_number_of_times_per_round() {
+        const N: u32 = 2000;
+        let mut fake = Fake { next_pid: BASE + 10_000, ..Fake::default() };
+        let mut plan = Plan::default();
+        for i in 0..N {
+            let p = fake.add(BASE + i, if i == 0 { 1 } else { BASE });
+            plan.targets.push(target_report(&p, "root".into(), i == 0, Vec::new()));
+        }
+        for p in fake.procs.values_mut() {
+            p.ignores.push(sys::SIGTERM);
+        }
+        fake.fork_on_scan = (BASE + 1..=BASE + N / 4).collect();
+        fake.fork_on_delivery = (BASE + N / 4 + 1..=BASE + N / 2).collect();
+        let r = execute_with(&mut fake, &plan, &opts("TERM:50ms,KILL:1s"), &mut |_| {});
+        assert_eq!(r.targets.len(), (N + N / 2) as usize, "every newcomer is a target");
+        assert!(r.success(), "{:?}", r.survivors);
+        assert!(fake.procs.values().all(|p| !p.alive), "nothing escapes");
+        // A round: one of the sequence's steps (its freeze), or one wait of the engine (and the
+        // rescan that may follow it).
+        let (reads, rounds) = (fake.table_reads.get(), fake.waits + 2);
+        assert!(reads <= 3 * rounds, "{reads} reads of the table in {rounds} rounds");
+    }
+
+    // The platform hears when a step has sent every target its signal, before the thaw (Windows
+    // ends its Job Object there): also when the thaw finds every target ended, and no wait
+    // follows to tell it later.
+    #[test]
+    fn the_platform_hears_when_a_step_has_signalled_every_target() {
+        let (mut fake, plan) = setup(3);
+        fake.loud_only = true;
+        fake.every_tree = true;
+        let r = execute_with(&mut fake, &plan, &opts("KILL:1s"), &mut |_| {});
+        assert_eq!(outcomes(&r), [Outcome::Killed; 3]);
+        let sigs: Vec<i32> = fake.log.iter().map(|&(_, s)| s).collect();
+        let (stop, kill) = (sys::SIGSTOP, sys::SIGKILL);
+        assert_eq!(sigs, [stop, stop, stop, kill, kill, kill], "{:?}", fake.log);
+        assert_eq!(fake.all_signalled, [6], "once, after the three SIGKILLs");
+        assert_eq!(fake.waits, 0, "the step's targets were all found ended: no wait");
     }
 
     // A job stopped with Ctrl-Z before reaper came does not act on SIGTERM until continued.

@@ -238,6 +238,12 @@ pub trait Control {
     fn drops(&mut self, _pid: u32, _sig: i32) -> bool {
         false
     }
+    /// Every target that a step (or the newcomers of a step) signals has been sent its signal:
+    /// the platform may act on them as a whole now, before the step lets go of them and
+    /// waits. Windows ends its Job Object here after a KILL step (the job's end, earlier, would
+    /// end the step's later targets before their own `TerminateProcess`; later, the wait, may
+    /// not come: a step whose targets are all found ended does not wait).
+    fn signalled_all(&mut self) {}
     /// Whether the pinned process has exited (a zombie has).
     fn exited(&mut self, h: &Self::Handle) -> bool;
     /// Waits until one of `handles` exits, `deadline` passes or an interrupt arrives.

@@ -114,6 +114,14 @@ pub struct World {
     /// POSIX job control: when a process dies, its stopped children (a process group left
     /// orphaned with stopped members) get SIGHUP, then SIGCONT, from the kernel.
     pub orphan_hup: bool,
+    /// Reads of the whole process table so far (a pid list, a tree scan): what a real backend
+    /// pays for with every process of the machine, so what a kill must not do once per process.
+    pub table_reads: std::cell::Cell<usize>,
+    /// Waits the kill engine asked for so far ([`Control::wait`]): its rounds.
+    pub waits: usize,
+    /// The length of [`World::log`] each time the engine said a step had signalled every
+    /// target ([`Control::signalled_all`]).
+    pub all_signalled: Vec<usize>,
 }
 
 impl Default for World {
@@ -145,6 +153,9 @@ impl Default for World {
             fork_on_scan: Vec::new(),
             child_name: "fake".into(),
             orphan_hup: false,
+            table_reads: std::cell::Cell::new(0),
+            waits: 0,
+            all_signalled: Vec::new(),
         }
     }
 }
@@ -316,6 +327,7 @@ fn state(p: &FakeProc) -> char {
 
 impl ProcessTable for World {
     fn list_pids(&self) -> Result<Vec<u32>> {
+        self.table_reads.set(self.table_reads.get() + 1);
         if self.foreign_proc {
             return Err(Error::ForeignProc("the fake /proc is another namespace's".into()));
         }
@@ -405,6 +417,7 @@ impl ProcessTable for World {
     }
 
     fn scan_tree(&self, roots: &[u32]) -> Vec<Seen> {
+        self.table_reads.set(self.table_reads.get() + 1);
         // The dead are no one's children any more; a dead root is reported as a zombie.
         let mut table: Vec<(u32, Seen)> = self
             .procs
@@ -546,11 +559,16 @@ impl Control for World {
         self.every_tree
     }
 
+    fn signalled_all(&mut self) {
+        self.all_signalled.push(self.log.len());
+    }
+
     fn exited(&mut self, h: &(u32, u64)) -> bool {
         !self.procs.get(&h.0).is_some_and(|p| p.alive && p.start == h.1)
     }
 
     fn wait(&mut self, handles: &[&(u32, u64)], deadline: Instant) -> Waited {
+        self.waits += 1;
         let exited: Vec<usize> = (0..handles.len()).filter(|&i| self.exited(handles[i])).collect();
         if !exited.is_empty() {
             return Waited::Exited(exited);

@@ -23,7 +23,7 @@ use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, ThreadKind, UpdateKind};
@@ -105,20 +105,55 @@ fn light_kind() -> ProcessRefreshKind {
 }
 
 /// One process of the table as the kill engine walks it: (parent pid, identity and state).
-fn seen_of(pid: Pid, p: &sysinfo::Process) -> (u32, crate::model::Seen) {
-    let seen = crate::model::Seen {
-        pid: pid.as_u32(),
-        start_ticks: p.start_time().saturating_mul(1_000_000),
-        state: state_letter(p.status()),
-    };
+fn seen_of(pid: Pid, p: &sysinfo::Process, start_ticks: u64) -> (u32, crate::model::Seen) {
+    let seen = crate::model::Seen { pid: pid.as_u32(), start_ticks, state: state_letter(p.status()) };
     (p.parent().map_or(0, Pid::as_u32), seen)
+}
+
+/// The start ticks of a process of the table: sysinfo's start time (whole seconds) in
+/// microseconds; on Windows its whole creation time (see `windows_job`), `created` when that was
+/// read for this pid and falls in the second sysinfo says (else the pid changed hands between
+/// the two reads: sysinfo's seconds, which no handle's whole time will equal).
+fn start_of(p: &sysinfo::Process, created: Option<u64>) -> u64 {
+    #[cfg(windows)]
+    {
+        use super::windows_job::{secs_to_ticks, ticks_to_secs};
+        created.filter(|&t| ticks_to_secs(t) == p.start_time()).unwrap_or_else(|| secs_to_ticks(p.start_time()))
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = created;
+        p.start_time().saturating_mul(1_000_000)
+    }
+}
+
+/// The whole creation times (Windows) that the last [`bulk_table`] read with the table, for
+/// [`kept_process`] to describe a process of that read as it was read.
+#[cfg(windows)]
+fn last_creation_times() -> MutexGuard<'static, HashMap<u32, u64>> {
+    static TIMES: OnceLock<Mutex<HashMap<u32, u64>>> = OnceLock::new();
+    TIMES.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The whole creation time of `pid` as the last [`bulk_table`] read it (Windows), if any.
+fn last_created(pid: u32) -> Option<u64> {
+    #[cfg(windows)]
+    {
+        last_creation_times().get(&pid).copied()
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = pid;
+        None
+    }
 }
 
 /// The whole process table in one read (one snapshot on Windows, one pass over `/proc` or
 /// the pid list elsewhere): every process's parent, identity and state. Processes that were
 /// not in the previous read get their user, command line and executable read too (one more
 /// bulk read, for those pids only), so that [`kept_process`] can describe any of them without
-/// asking the system once per process.
+/// asking the system once per process. On Windows one more read of the system's process list
+/// gives every process's whole creation time (sysinfo's is to the second).
 pub(crate) fn bulk_table() -> Vec<(u32, crate::model::Seen)> {
     let Ok(mut sys) = table() else {
         return Vec::new();
@@ -134,15 +169,26 @@ pub(crate) fn bulk_table() -> Vec<(u32, crate::model::Seen)> {
     if !new.is_empty() {
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&new), false, refresh_kind());
     }
+    #[cfg(windows)]
+    let created = {
+        let mut last = last_creation_times();
+        *last = super::windows_job::creation_times().unwrap_or_default();
+        last.clone()
+    };
+    #[cfg(not(windows))]
+    let created: HashMap<u32, u64> = HashMap::new();
     sys.processes()
         .iter()
         .filter(|(_, p)| p.thread_kind() != Some(ThreadKind::Userland))
-        .map(|(&pid, p)| seen_of(pid, p))
+        .map(|(&pid, p)| seen_of(pid, p, start_of(p, created.get(&pid.as_u32()).copied())))
         .collect()
 }
 
 /// The identity and state of `pid` asked of the system now, with the light refresh (no
 /// command line): what a check right before a signal needs. `None` when it does not exist.
+/// Asked of that one process: the kill engine checks each target through this every round
+/// (before each signal, while a freeze waits for each stop), so it must not cost a read of the
+/// whole table, which sysinfo's refresh of one pid is on macOS (it lists every pid first).
 pub(crate) fn fresh_seen(pid: u32) -> Option<crate::model::Seen> {
     #[cfg(windows)]
     {
@@ -153,10 +199,17 @@ pub(crate) fn fresh_seen(pid: u32) -> Option<crate::model::Seen> {
     }
     #[cfg(not(windows))]
     {
+        // macOS: the process's BSD info, one call (see `macos::bsd_seen`); sysinfo only when
+        // that call fails for another reason than "no such process".
+        #[cfg(target_os = "macos")]
+        if let Ok(seen) = super::macos::bsd_seen(pid) {
+            return seen;
+        }
+        // Linux (the `portable` feature): sysinfo reads that one pid's `/proc` entries.
         let mut sys = table().ok()?;
         let spid = Pid::from_u32(pid);
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, light_kind());
-        sys.process(spid).map(|p| seen_of(spid, p).1)
+        sys.process(spid).map(|p| seen_of(spid, p, start_of(p, None)).1)
     }
 }
 
@@ -166,7 +219,7 @@ pub(crate) fn kept_process(pid: u32) -> Option<Process> {
     let sys = table().ok()?;
     let spid = Pid::from_u32(pid);
     let p = sys.process(spid)?;
-    let mut out = process_of(pid, p);
+    let mut out = process_of(pid, p, start_of(p, last_created(pid)));
     let mut args: Vec<String> = p.cmd().iter().map(|a| a.to_string_lossy().into_owned()).collect();
     while args.last().is_some_and(String::is_empty) {
         args.pop();
@@ -189,18 +242,33 @@ pub fn list_pids() -> Result<Vec<u32>> {
         .collect())
 }
 
-/// The start time of `pid` in microseconds since the epoch (sysinfo resolves it to the second),
-/// asked of the system now: with the pid, the process's identity.
+/// The start time of `pid` in microseconds since the epoch (sysinfo resolves it to the second;
+/// on Windows the whole creation time, through a handle: see `windows_job`), asked of the system
+/// now: with the pid, the process's identity.
 pub fn start_ticks(pid: u32) -> Option<u64> {
-    let mut sys = table().ok()?;
-    let spid = Pid::from_u32(pid);
-    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
-    sys.process(spid).map(|p| p.start_time().saturating_mul(1_000_000))
+    #[cfg(windows)]
+    {
+        super::windows_job::fresh_start(pid)
+    }
+    #[cfg(not(windows))]
+    {
+        let mut sys = table().ok()?;
+        let spid = Pid::from_u32(pid);
+        sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
+        sys.process(spid).map(|p| start_of(p, None))
+    }
 }
 
 /// Wall-clock time of a start time from [`start_ticks`].
 pub fn ticks_to_time(ticks: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_micros(ticks)
+    #[cfg(windows)]
+    {
+        super::windows_job::ticks_to_time(ticks)
+    }
+    #[cfg(not(windows))]
+    {
+        std::time::UNIX_EPOCH + Duration::from_micros(ticks)
+    }
 }
 
 /// `ps`-style state letter.
@@ -246,27 +314,31 @@ pub fn read_process(pid: u32) -> Option<Process> {
     // process one by one cost O(n²) (minutes for a few hundred under Wine). A process's parent,
     // name, user and session never change there (Windows does not reparent): when the table has
     // this pid with the start time a handle gives now, the table answers, and the handle says
-    // whether it still runs.
+    // whether it still runs. The handle's creation time is the whole one (sysinfo's is to the
+    // second): the identity the plan pins.
     #[cfg(windows)]
-    {
+    let created = {
         let start = super::windows_job::fresh_start(pid)?;
-        if let Some(p) = sys.process(spid).filter(|p| p.start_time().saturating_mul(1_000_000) == start) {
-            let mut out = process_of(pid, p);
+        if let Some(p) = sys.process(spid).filter(|p| start_of(p, Some(start)) == start) {
+            let mut out = process_of(pid, p, start);
             if super::windows_job::has_exited(pid) {
                 out.state = 'Z';
             }
             return Some(out);
         }
-    }
+        Some(start)
+    };
+    #[cfg(not(windows))]
+    let created = None;
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[spid]), true, refresh_kind());
     let p = sys.process(spid)?;
-    Some(process_of(pid, p))
+    Some(process_of(pid, p, start_of(p, created)))
 }
 
-/// A process of the table as the crate's [`Process`] (without command line and executable).
-fn process_of(pid: u32, p: &sysinfo::Process) -> Process {
+/// A process of the table as the crate's [`Process`] (without command line and executable),
+/// with the start ticks from [`start_of`].
+fn process_of(pid: u32, p: &sysinfo::Process, start_ticks: u64) -> Process {
     let (pgid, sid) = platform::group_and_session(pid, p);
-    let start_ticks = p.start_time().saturating_mul(1_000_000);
     Process {
         pid,
         ppid: p.parent().map_or(0, Pid::as_u32),

@@ -43,9 +43,14 @@ pub struct Signaller {
     /// The kill's job, made at the first pin.
     #[cfg(windows)]
     job: Option<super::windows_job::KillJob>,
-    /// A KILL step asked for: the job is ended before the next wait.
+    /// A KILL step asked for: the job is ended once the step has sent every target its signal.
     #[cfg(windows)]
     end_job: bool,
+    /// Every process pinned during the kill, kept open until its end: an exited target's pid
+    /// cannot be given to another process meanwhile, so a process whose parent pid names it is
+    /// its child (Windows never updates a parent pid), and can be found after it has ended.
+    #[cfg(windows)]
+    held: Vec<Handle>,
     /// User names by uid, looked up once each (on Windows a lookup lists every account).
     users: HashMap<u32, String>,
 }
@@ -74,17 +79,74 @@ fn is_alive(h: &Handle) -> bool {
 /// each process (Unix; a Windows handle is asked directly).
 const BULK_WAIT: usize = 16;
 
+/// How long the end of the job may keep ending what is left of it (see
+/// [`Signaller::end_the_job`]) before the wait goes on: on Windows the job is empty at once, and
+/// a walk finds the strays, if any, in a round or two; under a loaded Wine a member still being
+/// created can take seconds to run (and be ended).
+#[cfg(windows)]
+const STRAYS_FOR: Duration = Duration::from_secs(10);
+
 #[cfg(windows)]
 impl Signaller {
     /// The deadline: each target its own `TerminateProcess` (so that each is reported as killed
-    /// by it), then, before the wait, the whole job at once (see [`Control::wait`]): what the
-    /// targets spawned meanwhile, and members reaper has not seen.
+    /// by it), then, once the step has sent them all, the whole job at once (see
+    /// [`Control::signalled_all`]): what the targets spawned meanwhile, and members reaper has
+    /// not seen.
     fn kill_step(&mut self, h: &Handle) -> Sent {
         if !is_alive(h) {
             return Sent::Gone;
         }
         self.end_job = true;
         super::windows_job::terminate(&h.pinned)
+    }
+
+    /// Ends the job (`TerminateJobObject`: every member), then what is not in it. A target is
+    /// assigned to the job when it is pinned, moments after a scan found it; a child it created
+    /// in between is not in the job, and once the target has ended nothing links that child to
+    /// the tree but its parent pid. Those pids are held (see `held`), so a walk from them finds
+    /// such strays (and theirs): each is pinned, assigned, ended, and held in turn, and the job
+    /// ended again, until the job is empty and a walk finds no stray (or [`STRAYS_FOR`] passes).
+    /// A stray is ended as a member of the job is, without being a target (and without the
+    /// engine's rails: it descends from a target; reaper's own process is never one).
+    ///
+    /// The job is ended again while it is not empty: Wine's `TerminateJobObject` ends only the
+    /// members that run, not one still being created (counted in the job's accounting, and
+    /// running a moment later). What Wine does not list while it is being created (a stray of
+    /// that age) is not found by the walk either: under Wine, a stray created in the last
+    /// moments of a target, and still starting when the walk finds nothing, can escape; on
+    /// Windows a process is listed from its creation.
+    fn end_the_job(&mut self) {
+        use super::windows_job::{Pinned, terminate};
+        let Some(job) = &mut self.job else { return };
+        let held = &mut self.held;
+        let me = std::process::id();
+        let limit = Instant::now() + STRAYS_FOR;
+        loop {
+            job.terminate();
+            // The members die now; the walk waits for the job to be empty first (polled: nothing
+            // signals "empty" without a completion port), so that it does not list them.
+            let settle = (Instant::now() + Duration::from_millis(200)).min(limit);
+            while !job.emptied() && Instant::now() < settle {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let past: HashMap<u32, u64> = held.iter().map(|h| (h.pid, h.start_ticks)).collect();
+            let roots: Vec<u32> = past.keys().copied().collect();
+            let strays: Vec<Seen> = scan_tree_past(&roots, &past)
+                .into_iter()
+                .filter(|s| s.state != 'Z' && s.pid != me && past.get(&s.pid) != Some(&s.start_ticks))
+                .collect();
+            let clean = strays.is_empty() && job.emptied();
+            for s in strays {
+                if let Ok(p) = Pinned::open(s.pid, s.start_ticks) {
+                    job.assign(&p);
+                    let _ = terminate(&p);
+                    held.push(Handle { pid: s.pid, start_ticks: s.start_ticks, pinned: std::sync::Arc::new(p) });
+                }
+            }
+            if clean || Instant::now() >= limit {
+                return;
+            }
+        }
     }
 }
 
@@ -112,7 +174,9 @@ impl Control for Signaller {
             if let Some(job) = &self.job {
                 job.assign(&pinned);
             }
-            Ok(Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned) })
+            let h = Handle { pid, start_ticks, pinned: std::sync::Arc::new(pinned) };
+            self.held.push(h.clone());
+            Ok(h)
         }
         #[cfg(not(windows))]
         {
@@ -155,19 +219,21 @@ impl Control for Signaller {
         sent
     }
 
+    /// After the KILL step's last target (Windows): the job's end takes every member, seen or
+    /// not, and what escaped it. (Not at the first target's KILL: the others would read as
+    /// exited before theirs.)
+    fn signalled_all(&mut self) {
+        #[cfg(windows)]
+        if std::mem::take(&mut self.end_job) {
+            self.end_the_job();
+        }
+    }
+
     fn exited(&mut self, h: &Handle) -> bool {
         !is_alive(h)
     }
 
     fn wait(&mut self, handles: &[&Handle], deadline: Instant) -> Waited {
-        // After the KILL step's last target: the job's end takes every member, seen or not.
-        // (Not at the first target's KILL: the others would read as exited before theirs.)
-        #[cfg(windows)]
-        if std::mem::take(&mut self.end_job)
-            && let Some(job) = &mut self.job
-        {
-            job.terminate();
-        }
         loop {
             let exited = self.exited_of(handles);
             if !exited.is_empty() {
@@ -189,10 +255,13 @@ impl Control for Signaller {
         #[cfg(windows)]
         if let Some(job) = &self.job {
             // Every member of the job descends from a target, whatever its parent pid says
-            // now (its parent may have exited, and the pid been reused).
-            let mut all = roots.to_vec();
-            all.extend(job.members().into_iter().filter(|p| !roots.contains(p)));
-            return scan_tree(&all);
+            // now (its parent may have exited, and the pid been reused); so does a child of a
+            // target that has ended (its pid is held: see `held`).
+            let mut all: std::collections::HashSet<u32> = roots.iter().copied().collect();
+            all.extend(job.members());
+            all.extend(self.held.iter().map(|h| h.pid));
+            let past = self.held.iter().map(|h| (h.pid, h.start_ticks)).collect();
+            return scan_tree_past(&all.into_iter().collect::<Vec<u32>>(), &past);
         }
         scan_tree(roots)
     }
@@ -247,11 +316,22 @@ impl Signaller {
 /// `roots` (those that exist) and every current descendant of them, parents before children:
 /// one read of the whole process table ([`super::portable::bulk_table`]), then the one tree walk
 /// ([`super::tree::walk`]). On Windows a parent pid can be stale (the parent exited and its
-/// pid was reused): a "parent" that started after its "child" is not its parent.
+/// pid was reused): a "parent" that started after its "child" is not its parent (their whole
+/// creation times compared, not sysinfo's seconds: see `windows_job`; equal times, within one
+/// tick of the system clock, cannot tell, and count as the parent).
 pub fn scan_tree(roots: &[u32]) -> Vec<Seen> {
+    scan_tree_past(roots, &HashMap::new())
+}
+
+/// [`scan_tree`], where `past` gives the start ticks of processes that may have ended (held
+/// targets, on Windows): a "parent" they name is theirs only if it did not start after its child
+/// (their pid is held, so no other process has it; but a process that had it before them may
+/// have left children behind).
+fn scan_tree_past(roots: &[u32], past: &HashMap<u32, u64>) -> Vec<Seen> {
     let mut table = super::portable::bulk_table();
     if cfg!(windows) {
-        let starts: HashMap<u32, u64> = table.iter().map(|(_, s)| (s.pid, s.start_ticks)).collect();
+        let mut starts: HashMap<u32, u64> = past.clone();
+        starts.extend(table.iter().map(|(_, s)| (s.pid, s.start_ticks)));
         for (ppid, s) in &mut table {
             if starts.get(ppid).is_some_and(|&t| t > s.start_ticks) {
                 *ppid = 0;

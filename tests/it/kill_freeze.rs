@@ -55,20 +55,26 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
-// Regression: the SIGSTOP freeze was visible to job control: killing a
-// shell's foreground job printed `[1]+ Stopped` and `$?` was 147, not 143 (SIGTERM).
-#[test]
-#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives bash a terminal")]
-fn a_shells_foreground_job_ends_by_sigterm_not_stopped() {
+/// Runs `fixture.py TOKEN ARGS...` as the foreground job of an interactive bash (job control
+/// on) in a pseudo-terminal (`script`), and kills the fixture's first process (its `pid`, or
+/// the first of its `pids`) with `reaper kill --pid ROOT --timeout 10s`. Bash echoes
+/// `status=$?` as soon as the job leaves the foreground, then waits (on a FIFO) until reaper
+/// has exited and runs `jobs`, which prints what bash last learnt of the job (as a prompt
+/// would). Returns what the terminal showed, or `None` without `script` (a failure under CI).
+fn foreground_job(tag: &str, args: &[&str]) -> Option<String> {
     let Some(script) = which("script") else {
         assert!(std::env::var_os("CI").is_none(), "script (bsdutils) is missing under CI");
         eprintln!("skipped: no `script` to give bash a terminal");
-        return;
+        return None;
     };
-    let token = token("jobctl");
-    let inner = format!("python3 {FIXTURE} {token} idle; echo status=$?; exit 0");
-    let tmp = TempDir::new("jobctl");
-    let out_path = tmp.0.join(format!("{token}.out"));
+    let token = token(tag);
+    let tmp = TempDir::new(tag);
+    let fifo = tmp.0.join("go");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+    let fixture = format!("python3 {FIXTURE} {token} {}", args.join(" "));
+    let inner =
+        format!("{fixture}; echo status=$?; read -r _ < {}; jobs; echo line-ran-to-its-end; exit 0", fifo.display());
+    let out_path = tmp.0.join("out");
     let out = std::fs::File::create(&out_path).expect("output file");
     // An interactive bash (job control on) in a pseudo-terminal, the fixture in the foreground.
     let child = Command::new(script)
@@ -83,18 +89,57 @@ fn a_shells_foreground_job_ends_by_sigterm_not_stopped() {
     let read = || std::fs::read_to_string(&out_path).unwrap_or_default();
     wait_for("the fixture's READY", || read().contains("READY"));
     let pid: u32 = read()
-        .split("READY pid=")
+        .split("READY ")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
+        .and_then(|kv| kv.split('=').nth(1))
+        .and_then(|pids| pids.split(',').next())
         .and_then(|p| p.parse().ok())
         .expect("the fixture's pid");
     reaper(&["kill", "--pid", &pid.to_string(), "--timeout", "10s"]).expect(0);
-    wait_for("bash to report the job", || read().contains("status="));
+    // Bash reads the FIFO once the job has left the foreground (a writer waits for a reader).
+    let mut go = None;
+    wait_for("bash to wait for reaper's end", || {
+        use std::os::unix::fs::OpenOptionsExt;
+        go = std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(&fifo).ok();
+        go.is_some()
+    });
+    std::io::Write::write_all(&mut go.expect("the FIFO"), b"go\n").expect("writing the FIFO");
+    wait_for("bash to finish", || read().contains("line-ran-to-its-end"));
     let text = read();
     drop(guard);
-    let _ = std::fs::remove_file(&out_path);
+    Some(text)
+}
+
+// Regression: the SIGSTOP freeze was visible to job control: killing a
+// shell's foreground job printed `[1]+ Stopped` and `$?` was 147, not 143 (SIGTERM).
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives bash a terminal")]
+fn a_shells_foreground_job_ends_by_sigterm_not_stopped() {
+    let Some(text) = foreground_job("jobctl", &["idle"]) else { return };
     assert!(text.contains("status=143"), "bash saw another end of its job:\n{text}");
     assert!(!text.contains("Stopped"), "job control saw the freeze:\n{text}");
+}
+
+// A shell's foreground job that is a tree (a chain of 3): what the shell shows is what
+// docs/src/platforms.md says. Linux's engine freezes it with ptrace-stops, which job control
+// never sees: the job ends by SIGTERM. The portable backend (macOS) SIGSTOPs a tree with
+// children before its signal, and SIGSTOP is job control: bash reports the job stopped, sets
+// `$?` to 147 (128 + SIGSTOP) and runs the rest of its line while the job is still being ended;
+// once reaper is done, bash reports it terminated.
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "Linux only: util-linux script(1) gives bash a terminal")]
+fn a_shells_foreground_tree_shows_what_the_docs_say() {
+    let Some(text) = foreground_job("jobtree", &["tree", "3"]) else { return };
+    if cfg!(feature = "portable") {
+        let stopped = text.find("Stopped").unwrap_or_else(|| panic!("bash never saw the job stopped:\n{text}"));
+        let status = text.find("status=147").unwrap_or_else(|| panic!("$? was not 147:\n{text}"));
+        let ended = text.rfind("Terminated").unwrap_or_else(|| panic!("bash never saw the job end:\n{text}"));
+        assert!(stopped < status && status < ended, "in another order:\n{text}");
+    } else {
+        assert!(text.contains("status=143"), "bash saw another end of its job:\n{text}");
+        assert!(!text.contains("Stopped"), "job control saw the freeze:\n{text}");
+    }
 }
 
 // Regression: a job stopped with Ctrl-Z before reaper came went back to its stop when the
