@@ -145,7 +145,9 @@ pub fn kill(args: &KillArgs, style: &Style) -> Result<Exit> {
         unwritten = Some(e);
     }
     for t in report.targets.iter().filter(|t| t.outcome == Outcome::Survived) {
-        warn(format_args!("pid {} ({}) survived {}", t.pid, sanitize(&t.name), signals(t)));
+        let sent = if t.signals.is_empty() { "no signal could be sent".to_string() } else { signals(t) };
+        let why = t.note.as_deref().map(|n| format!(": {}", sanitize(n))).unwrap_or_default();
+        warn(format_args!("pid {} ({}) survived {sent}{why}", t.pid, sanitize(&t.name)));
     }
     for s in report.skipped.iter().filter(|s| s.blocks() && (root || s.flag.as_deref() != Some("--all-users"))) {
         let flag = s.flag.as_deref().unwrap_or_default();

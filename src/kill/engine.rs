@@ -163,7 +163,10 @@ impl<C: Control> Engine<'_, '_, C> {
             Ok(h) if !self.ctl.exited(&h) => self.targets[i].state = State::Running(h),
             Ok(_) | Err(Unpinned::Gone) => self.end(i, Outcome::Gone),
             Err(Unpinned::Denied) => self.end(i, Outcome::Denied),
-            Err(Unpinned::Failed(_)) => self.end(i, Outcome::Survived),
+            Err(Unpinned::Failed(why)) => {
+                self.targets[i].report.note = Some(format!("pid {pid} could not be pinned: {why}"));
+                self.end(i, Outcome::Survived)
+            }
         }
     }
 
@@ -215,7 +218,9 @@ impl<C: Control> Engine<'_, '_, C> {
                 self.end(i, Outcome::Denied);
                 false
             }
-            Sent::Failed(_) => {
+            Sent::Failed(why) => {
+                let pid = self.targets[i].report.pid;
+                self.targets[i].report.note = Some(format!("signalling pid {pid} failed: {why}"));
                 self.end(i, Outcome::Survived);
                 false
             }

@@ -143,7 +143,7 @@ fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Unpinned> {
             Ok(fd) => break fd,
             Err(Errno::SRCH) => return Err(Unpinned::Gone),
             Err(Errno::MFILE) if raise_nofile() => continue,
-            Err(e) => return Err(Unpinned::Failed(format!("pidfd_open: {e}"))),
+            Err(e) => return Err(unopened(pid, start_ticks, e)),
         }
     };
     // The pidfd now pins whatever process has this pid; it is ours only if it started when
@@ -158,8 +158,31 @@ fn open_verified(pid: u32, start_ticks: u64) -> Result<OwnedFd, Unpinned> {
             // and the read needs one more): raise the limit once and retry. Never call an
             // unverified live process gone: that reported success while it lived on.
             None if raise_nofile() => continue,
-            None => return Err(Unpinned::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+            // /proc cannot show it and its pidfd does not say it exited: if it is on its way
+            // out, the pidfd says so soon (waited for, 100 ms at most); else look once more.
+            None if exiting(&fd) => return Err(Unpinned::Gone),
+            None => match super::start_ticks(pid) {
+                Some(t) if t == start_ticks => return Ok(fd),
+                Some(_) => return Err(Unpinned::Gone),
+                None => return Err(Unpinned::Failed(format!("cannot read /proc/{pid}/stat to verify its identity"))),
+            },
         }
+    }
+}
+
+/// What a failed `pidfd_open` of `pid` means. Kernels answer `EINVAL` (not `ESRCH`) for a pid
+/// whose process was reaped while the pid itself was still referenced, a window a fork storm's
+/// leaves hit between a tree scan and the open; such a process is gone, as is one whose pid
+/// now shows another start time or no `/proc` entry at all. Only a process `/proc` still shows
+/// with the start time the plan saw is one that could not be pinned.
+fn unopened(pid: u32, start_ticks: u64, e: Errno) -> Unpinned {
+    match super::start_ticks(pid) {
+        Some(t) if t == start_ticks => Unpinned::Failed(format!("pidfd_open: {e}")),
+        Some(_) => Unpinned::Gone,
+        None => match std::fs::symlink_metadata(format!("/proc/{pid}")) {
+            Err(m) if m.kind() == std::io::ErrorKind::NotFound => Unpinned::Gone,
+            _ => Unpinned::Failed(format!("pidfd_open: {e}; /proc/{pid}/stat unreadable")),
+        },
     }
 }
 
@@ -173,6 +196,13 @@ pub fn pin(pid: u32, start_ticks: u64) -> Option<Pin> {
         Err(Unpinned::Gone) => Some(Pin::Gone),
         Err(_) => None,
     }
+}
+
+/// Whether the pidfd's process exits within 100 ms: a process /proc no longer shows but whose
+/// pidfd is not readable yet is between the two steps of its exit.
+fn exiting(fd: &OwnedFd) -> bool {
+    super::pidwatch::poll_readable(&[fd.as_fd()], Some(Duration::from_millis(100)))
+        .is_ok_and(|r| r.first().copied().unwrap_or(false))
 }
 
 /// Whether a pidfd is readable: its process has exited (a zombie has).
@@ -317,4 +347,20 @@ fn init_drops(status: &str, sig: i32) -> bool {
     }
     let caught = field("SigCgt:").and_then(|v| u64::from_str_radix(v, 16).ok()).unwrap_or(0);
     caught & (1u64 << (sig - 1)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A failed open is "gone" only when /proc shows that the planned process is not there.
+    #[test]
+    fn a_failed_open_is_gone_only_when_the_planned_process_is_not_there() {
+        let me = std::process::id();
+        let start = super::super::start_ticks(me).expect("our own start time");
+        assert!(matches!(unopened(me, start, Errno::INVAL), Unpinned::Failed(_)), "alive: not gone");
+        assert!(matches!(unopened(me, start + 1, Errno::INVAL), Unpinned::Gone), "another start time");
+        // A pid above pid_max (4194304 at most) never has a process.
+        assert!(matches!(unopened(4_194_305, start, Errno::INVAL), Unpinned::Gone), "no /proc entry");
+    }
 }
